@@ -1,0 +1,89 @@
+import { arch } from 'node:os';
+import { existsSync } from 'node:fs';
+import {
+  DEFAULT_MINIMUM_DISK_SIZE,
+  validateAnswerFile,
+  type DiskList,
+  type EngineInfo,
+  type EngineMode,
+  type EventName,
+  type EventPayload,
+  type MethodName,
+  type MethodParams,
+  type MethodResult,
+} from '../shared';
+import { probeDisks } from './disks';
+import type { ClassifyOptions } from './disks/types';
+import { createExec, type Exec } from './exec';
+
+declare const __APP_VERSION__: string | undefined;
+
+export interface EngineOptions {
+  readonly mode: EngineMode;
+  readonly minimumSize?: number;
+  readonly exec?: Exec;
+  /** Loop devices the demo made; in demo mode only these are offered. */
+  readonly demoDisks?: readonly string[];
+  /** Shown to the user by front ends (e.g. why demo mode is read-only). */
+  readonly notice?: string;
+}
+
+export type Handlers = { readonly [M in MethodName]: (params: MethodParams<M>) => Promise<MethodResult<M>> };
+type Listener<E extends EventName> = (payload: EventPayload<E>) => void;
+
+/** The engine as the service sees it: one handler per InstallerApi method, plus events. */
+export interface Engine {
+  readonly handlers: Handlers;
+  on<E extends EventName>(event: E, listener: Listener<E>): () => void;
+  emit<E extends EventName>(event: E, payload: EventPayload<E>): void;
+}
+
+export function createEngine(options: EngineOptions): Engine {
+  const exec = options.exec ?? createExec();
+  const minimumSize = options.minimumSize ?? DEFAULT_MINIMUM_DISK_SIZE;
+  const listeners = new Map<EventName, Set<(p: unknown) => void>>();
+
+  const classify: ClassifyOptions =
+    options.mode === 'test'
+      ? { minimumSize, allowLoop: 'all' }
+      : options.mode === 'demo'
+        ? { minimumSize, allowLoop: options.demoDisks ?? [], restrictTo: options.demoDisks ?? [] }
+        : { minimumSize, allowLoop: 'none' };
+
+  const root = typeof process.getuid === 'function' && process.getuid() === 0;
+
+  const handlers: Handlers = {
+    getInfo: async (): Promise<EngineInfo> => ({
+      version: typeof __APP_VERSION__ === 'string' ? __APP_VERSION__ : '0.0.0-dev',
+      protocol: 1,
+      mode: options.mode,
+      root,
+      firmware: existsSync('/sys/firmware/efi') ? 'uefi' : 'bios',
+      arch: arch(),
+      ...(options.notice ? { notice: options.notice } : {}),
+    }),
+    listDisks: async (): Promise<DiskList> => ({
+      disks: await probeDisks({ exec }, classify),
+      minimumSize,
+      allowLoop: classify.allowLoop !== 'none',
+      probedAt: new Date().toISOString(),
+    }),
+    validateAnswerFile: async ({ document }) => {
+      const r = validateAnswerFile(document);
+      return r.ok ? { valid: true, errors: [] } : { valid: false, errors: r.errors };
+    },
+  };
+
+  return {
+    handlers,
+    on(event, listener) {
+      let set = listeners.get(event);
+      if (!set) listeners.set(event, (set = new Set()));
+      set.add(listener as (p: unknown) => void);
+      return () => set.delete(listener as (p: unknown) => void);
+    },
+    emit(event, payload) {
+      for (const l of listeners.get(event) ?? []) l(payload);
+    },
+  };
+}

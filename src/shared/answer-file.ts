@@ -1,0 +1,220 @@
+import { z } from 'zod';
+
+/**
+ * The answer file, version 1: everything the wizard asks, so the same install can run unattended.
+ * It is also the InstallRequest the UI sends to the engine. Field rules live here once; the JSON
+ * Schema in docs/answer-file.schema.json is generated from this file (npm run schema).
+ */
+
+const LOCALE = /^[a-z]{2,3}(_[A-Z]{2})?(\.UTF-8)?(@[a-z]+)?$/;
+const TIMEZONE = /^(UTC|[A-Z][A-Za-z_+-]+(\/[A-Za-z0-9_+-]+){1,2})$/;
+const XKB_NAME = /^[a-z0-9][a-z0-9_()-]{0,63}$/;
+const USERNAME = /^[a-z_][a-z0-9_-]{0,31}$/;
+const HOSTNAME_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const CRYPT_HASH = /^\$(y|gy|7|2[abxy]|5|6)\$[./A-Za-z0-9$=,]+$/;
+const SSH_KEY = /^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) [A-Za-z0-9+/=]+( [^\n\r\0]*)?$/;
+// A printable string: no control characters (newlines, NUL, escape sequences).
+const PRINTABLE = /^[^\p{Cc}]*$/u;
+
+const RESERVED_USERNAMES = new Set(['root', 'daemon', 'bin', 'sys', 'sync', 'nobody', 'systemd-network', 'messagebus']);
+
+export const ImageTransportSchema = z.enum(['registry', 'oci', 'oci-archive', 'containers-storage']);
+
+export const ImageSchema = z
+  .object({
+    /** What to install: `quay.io/fedora/fedora-bootc:42` for a registry, a path for oci/oci-archive. */
+    reference: z
+      .string()
+      .min(1)
+      .max(512)
+      .regex(/^[^\s\p{Cc}]+$/u, 'must not contain spaces or control characters')
+      .refine((s) => !s.startsWith('-'), 'must not start with "-"'),
+    /** Where the reference points. */
+    transport: ImageTransportSchema.default('registry'),
+    /** The image the installed system updates from, when it differs from the source (offline installs). */
+    targetImage: z
+      .string()
+      .max(512)
+      .regex(/^[^\s\p{Cc}]+$/u, 'must not contain spaces or control characters')
+      .optional(),
+    /** Refuse images whose signature does not satisfy the container signature policy. */
+    enforceSignaturePolicy: z.boolean().default(false),
+  })
+  .strict();
+
+export const DiskSelectorSchema = z
+  .object({
+    /** A device node such as /dev/nvme0n1. */
+    path: z.string().regex(/^\/dev\/[A-Za-z0-9/_.:+-]+$/, 'must be a device path under /dev').refine((p) => !p.includes('..'), 'must not contain ".."').optional(),
+    /** A /dev/disk/by-id path or its last component. */
+    byId: z.string().regex(/^(\/dev\/disk\/by-id\/)?[A-Za-z0-9_.:+-]+$/, 'must be a /dev/disk/by-id name').optional(),
+    /** The disk's serial number as lsblk reports it. */
+    serial: z.string().min(1).max(128).regex(PRINTABLE, 'must not contain control characters').optional(),
+    /** The disk's World Wide Name (0x…). */
+    wwn: z.string().regex(/^(0x|eui\.|naa\.)?[0-9a-fA-F]{8,40}$/, 'must be a WWN such as 0x5002538e40a1b2c3').optional(),
+    /** Pick the largest disk whose verdict is not "refused". */
+    largestEligible: z.literal(true).optional(),
+  })
+  .strict()
+  .refine((d) => Object.values(d).filter((v) => v !== undefined).length === 1, {
+    message: 'give exactly one of path, byId, serial, wwn, largestEligible',
+  });
+
+export const FilesystemSchema = z.enum(['xfs', 'ext4', 'btrfs']);
+
+export const EncryptionSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('none') }).strict(),
+  z
+    .object({
+      type: z.literal('luks2'),
+      /** Passphrase for the LUKS2 volume; hashed or passed on stdin, never logged. */
+      passphrase: z.string().min(8, 'must be at least 8 characters').max(512),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('luks2-tpm2'),
+      /** Passphrase kept as a fallback next to the TPM2 key slot. */
+      passphrase: z.string().min(8, 'must be at least 8 characters').max(512),
+    })
+    .strict(),
+]);
+
+export const SwapSchema = z.enum(['zram', 'partition', 'none']);
+
+export const LayoutSchema = z.discriminatedUnion('type', [
+  z
+    .object({
+      /** Erase the whole disk and use the default layout. */
+      type: z.literal('erase'),
+      filesystem: FilesystemSchema.default('xfs'),
+      encryption: EncryptionSchema.default({ type: 'none' }),
+      swap: SwapSchema.default('zram'),
+      /** Root size such as "40G"; the rest of the disk stays free. Omit to fill the disk. */
+      rootSize: z.string().regex(/^[1-9][0-9]*[MGT]$/, 'must be a size such as 40G').optional(),
+    })
+    .strict(),
+  z
+    .object({
+      /** Let `bootc install to-disk --wipe` lay out the disk itself. */
+      type: z.literal('bootc'),
+      filesystem: FilesystemSchema.default('xfs'),
+      /** bootc's --block-setup. */
+      blockSetup: z.enum(['direct', 'tpm2-luks']).default('direct'),
+      rootSize: z.string().regex(/^[1-9][0-9]*[MGT]$/, 'must be a size such as 40G').optional(),
+    })
+    .strict(),
+  z
+    .object({
+      /** Install into partitions that already exist. */
+      type: z.literal('existing'),
+      mounts: z
+        .array(
+          z
+            .object({
+              partition: z.string().regex(/^\/dev\/[A-Za-z0-9/_.:+-]+$/, 'must be a device path under /dev'),
+              mountpoint: z.enum(['/', '/boot', '/boot/efi', '/home']),
+              format: z.boolean(),
+              filesystem: z.enum(['xfs', 'ext4', 'btrfs', 'vfat']).optional(),
+            })
+            .strict(),
+        )
+        .min(1)
+        .refine((m) => m.some((x) => x.mountpoint === '/'), 'must map a partition to /')
+        .refine((m) => new Set(m.map((x) => x.mountpoint)).size === m.length, 'must not map two partitions to one mountpoint'),
+    })
+    .strict(),
+]);
+
+export const UserSchema = z
+  .object({
+    /** Login name: lower case letters, digits, "_" and "-", starting with a letter or "_", at most 32. */
+    name: z
+      .string()
+      .regex(USERNAME, 'must start with a lowercase letter or "_" and hold only a-z, 0-9, "_" and "-" (at most 32)')
+      .refine((n) => !RESERVED_USERNAMES.has(n), 'is reserved for the system'),
+    /** Full name shown at login (GECOS); no ":" or control characters. */
+    fullName: z.string().max(256).regex(/^[^:\p{Cc}]*$/u, 'must not contain ":" or control characters').optional(),
+    /** Plain password; hashed as soon as the engine receives it. */
+    password: z.string().min(1).max(1024).optional(),
+    /** A crypt(3) hash (yescrypt $y$ or sha512-crypt $6$) instead of a plain password. */
+    passwordHash: z.string().regex(CRYPT_HASH, 'must be a crypt(3) hash such as $y$… or $6$…').optional(),
+    /** Member of the administrators' group (wheel or sudo). */
+    admin: z.boolean().default(false),
+    /** Log in without a password on the first graphical session. */
+    autologin: z.boolean().default(false),
+    /** SSH public keys for this user. */
+    sshKeys: z.array(z.string().regex(SSH_KEY, 'must be one OpenSSH public key line')).default([]),
+  })
+  .strict()
+  .refine((u) => !(u.password !== undefined && u.passwordHash !== undefined), {
+    message: 'give password or passwordHash, not both',
+  });
+
+export const AnswerFileSchema = z
+  .object({
+    /** Format version of this file. */
+    version: z.literal(1),
+    /** System locale, e.g. en_US.UTF-8. */
+    locale: z.string().regex(LOCALE, 'must be a locale such as en_US.UTF-8').default('en_US.UTF-8'),
+    keyboard: z
+      .object({
+        /** XKB layout, e.g. "us" or "de". */
+        layout: z.string().regex(XKB_NAME, 'must be an XKB layout name such as "us"'),
+        /** XKB variant, e.g. "nodeadkeys". */
+        variant: z.string().regex(XKB_NAME, 'must be an XKB variant name').optional(),
+      })
+      .strict()
+      .default({ layout: 'us' }),
+    /** IANA time zone, e.g. Europe/Berlin, or UTC. */
+    timezone: z.string().regex(TIMEZONE, 'must be an IANA time zone such as Europe/Berlin').default('UTC'),
+    /** Host name: letters, digits and "-", dot-separated labels, at most 253 characters. */
+    hostname: z
+      .string()
+      .max(253)
+      .refine((h) => h.split('.').every((l) => HOSTNAME_LABEL.test(l)), 'must be lower case letters, digits and "-" in dot-separated labels of 1 to 63')
+      .optional(),
+    /** Which disk to install to. */
+    disk: DiskSelectorSchema,
+    layout: LayoutSchema,
+    users: z
+      .array(UserSchema)
+      .default([])
+      .refine((us) => new Set(us.map((u) => u.name)).size === us.length, 'must not name the same user twice')
+      .refine((us) => us.filter((u) => u.autologin).length <= 1, 'at most one user may log in automatically'),
+    /** SSH public keys allowed to log in as root. */
+    rootSshKeys: z.array(z.string().regex(SSH_KEY, 'must be one OpenSSH public key line')).default([]),
+    image: ImageSchema,
+    /** Extra kernel command-line arguments. */
+    kernelArgs: z
+      .array(z.string().min(1).max(4096).regex(/^[^\s\p{Cc}]+$/u, 'must be one argument without spaces or control characters'))
+      .default([]),
+    /** Reboot when the install has finished. */
+    reboot: z.boolean().default(false),
+  })
+  .strict();
+
+export type AnswerFile = z.infer<typeof AnswerFileSchema>;
+export type AnswerFileInput = z.input<typeof AnswerFileSchema>;
+
+export interface FieldError {
+  /** Dotted path to the field, e.g. users[0].name; "(root)" for the whole file. */
+  readonly field: string;
+  readonly message: string;
+}
+
+export function fieldPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out === '' ? String(part) : `.${String(part)}`;
+  }
+  return out === '' ? '(root)' : out;
+}
+
+/** Validates an answer file; every error names its field. */
+export function validateAnswerFile(doc: unknown): { ok: true; value: AnswerFile } | { ok: false; errors: FieldError[] } {
+  const r = AnswerFileSchema.safeParse(doc);
+  if (r.success) return { ok: true, value: r.data };
+  return { ok: false, errors: r.error.issues.map((i) => ({ field: fieldPath(i.path), message: i.message })) };
+}

@@ -1,0 +1,99 @@
+import { z } from 'zod';
+import { DiskListSchema } from './disk';
+import { InstallerErrorSchema, type Result } from './errors';
+
+/**
+ * The InstallerApi: one typed map of every method and event, used by the Electron IPC relay,
+ * the engine protocol (JSON-RPC) and the CLI alike. Nothing else names a channel.
+ */
+
+export const EngineModeSchema = z.enum(['normal', 'demo', 'test']);
+export type EngineMode = z.infer<typeof EngineModeSchema>;
+
+export const EngineInfoSchema = z.object({
+  /** Installer version. */
+  version: z.string(),
+  /** Version of the engine protocol; bumped on incompatible changes. */
+  protocol: z.literal(1),
+  /** normal: real disks only; demo: virtual loop disks are offered; test: loop devices allowed. */
+  mode: EngineModeSchema,
+  /** Whether the engine runs as root (and so can write disks). */
+  root: z.boolean(),
+  /** Firmware the machine booted with. */
+  firmware: z.enum(['uefi', 'bios']),
+  /** CPU architecture in Node's naming (x64, arm64…). */
+  arch: z.string(),
+  /** Why demo mode is limited, when it is (e.g. not root: disks are shown read-only). */
+  notice: z.string().optional(),
+});
+export type EngineInfo = z.infer<typeof EngineInfoSchema>;
+
+export const FieldErrorSchema = z.object({ field: z.string(), message: z.string() });
+
+export const ValidationResultSchema = z.object({
+  valid: z.boolean(),
+  errors: z.array(FieldErrorSchema),
+});
+export type ValidationResult = z.infer<typeof ValidationResultSchema>;
+
+const NoParams = z.object({}).strict();
+
+/** Every method: its params and its result. Params are always a JSON object. */
+export const METHODS = {
+  /** What engine this is and what it may do. */
+  getInfo: { params: NoParams, result: EngineInfoSchema },
+  /** Probe the disks now and classify each one. */
+  listDisks: { params: NoParams, result: DiskListSchema },
+  /** Check an answer file (or the wizard's request) without doing anything. */
+  validateAnswerFile: {
+    params: z.object({ document: z.unknown() }).strict(),
+    result: ValidationResultSchema,
+  },
+} as const;
+
+export type MethodName = keyof typeof METHODS;
+export type MethodParams<M extends MethodName> = z.input<(typeof METHODS)[M]['params']>;
+export type MethodResult<M extends MethodName> = z.output<(typeof METHODS)[M]['result']>;
+
+export const METHOD_NAMES = Object.keys(METHODS) as MethodName[];
+
+export function isMethodName(name: unknown): name is MethodName {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(METHODS, name);
+}
+
+/** Events pushed from the engine. */
+export const EVENTS = {
+  /** The set of disks changed (hot-plug, or a demo disk was made). */
+  disksChanged: z.object({}).strict(),
+  /** A log line from the engine, secrets already redacted. */
+  log: z.object({
+    level: z.enum(['debug', 'info', 'warn', 'error']),
+    message: z.string(),
+    time: z.string(),
+  }),
+  /** The engine stopped or the connection to it was lost. */
+  engineLost: z.object({ error: InstallerErrorSchema }),
+} as const;
+
+export type EventName = keyof typeof EVENTS;
+export type EventPayload<E extends EventName> = z.output<(typeof EVENTS)[E]>;
+export const EVENT_NAMES = Object.keys(EVENTS) as EventName[];
+
+export function isEventName(name: unknown): name is EventName {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(EVENTS, name);
+}
+
+/**
+ * What a front end holds: a function per method, returning errors as data, and a subscription
+ * per event, each returning its unsubscribe function.
+ */
+export type InstallerApi = {
+  readonly [M in MethodName]: (params: MethodParams<M>) => Promise<Result<MethodResult<M>>>;
+} & {
+  readonly on: <E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void) => () => void;
+};
+
+/** Prefix of every Electron IPC channel; the relay refuses anything else. */
+export const IPC_PREFIX = 'particle:';
+export const ipcInvokeChannel = (m: MethodName): string => `${IPC_PREFIX}invoke:${m}`;
+export const ipcEventChannel = (e: EventName): string => `${IPC_PREFIX}event:${e}`;

@@ -1,0 +1,6 @@
+export * from './errors';
+export * from './disk';
+export * from './answer-file';
+export * from './api';
+export * from './protocol';
+export * from './rpc-client';
