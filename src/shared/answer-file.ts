@@ -153,6 +153,8 @@ export const UserSchema = z
 
 export const AnswerFileSchema = z
   .object({
+    /** Optional pointer to the JSON Schema, for editors. */
+    $schema: z.string().optional(),
     /** Format version of this file. */
     version: z.literal(1),
     /** System locale, e.g. en_US.UTF-8. */

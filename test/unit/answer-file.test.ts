@@ -1,0 +1,63 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { validateAnswerFile } from '../../src/shared/answer-file';
+import { answerFileSchemaText, SCHEMA_PATH } from '../../scripts/gen-schema';
+
+const example = JSON.parse(readFileSync(new URL('../../docs/examples/erase-disk.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+const minimal = {
+  version: 1,
+  disk: { path: '/dev/vda' },
+  layout: { type: 'erase' },
+  image: { reference: 'quay.io/fedora/fedora-bootc:42' },
+};
+
+function errorsOf(doc: unknown): string[] {
+  const r = validateAnswerFile(doc);
+  return r.ok ? [] : r.errors.map((e) => `${e.field}: ${e.message}`);
+}
+
+describe('answer file v1', () => {
+  it('checked-in JSON Schema matches the zod source (run `npm run schema` when this fails)', () => {
+    expect(readFileSync(SCHEMA_PATH, 'utf8')).toBe(answerFileSchemaText());
+  });
+
+  it('accepts the shipped example and fills defaults in a minimal file', () => {
+    expect(errorsOf(example)).toEqual([]);
+    const r = validateAnswerFile(minimal);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.value.locale).toBe('en_US.UTF-8');
+    expect(r.value.timezone).toBe('UTC');
+    expect(r.value.layout).toEqual({ type: 'erase', filesystem: 'xfs', encryption: { type: 'none' }, swap: 'zram' });
+    expect(r.value.image.transport).toBe('registry');
+  });
+
+  it.each([
+    [{ ...minimal, version: 2 }, 'version'],
+    [{ ...minimal, hostname: 'bad_host!' }, 'hostname'],
+    [{ ...minimal, timezone: 'Mars/Olympus Mons' }, 'timezone'],
+    [{ ...minimal, disk: { path: '/dev/vda', serial: 'X' } }, 'disk'],
+    [{ ...minimal, disk: { path: '/dev/../etc/passwd' } }, 'disk.path'],
+    [{ ...minimal, layout: { type: 'erase', filesystem: 'ntfs' } }, 'layout.filesystem'],
+    [{ ...minimal, layout: { type: 'erase', encryption: { type: 'luks2', passphrase: 'short' } } }, 'layout.encryption.passphrase'],
+    [{ ...minimal, users: [{ name: 'Root User' }] }, 'users[0].name'],
+    [{ ...minimal, users: [{ name: 'root' }] }, 'users[0].name'],
+    [{ ...minimal, users: [{ name: 'a', fullName: 'x:y' }] }, 'users[0].fullName'],
+    [{ ...minimal, users: [{ name: 'a', passwordHash: 'plain' }] }, 'users[0].passwordHash'],
+    [{ ...minimal, users: [{ name: 'a' }, { name: 'a' }] }, 'users'],
+    [{ ...minimal, image: { reference: '--privileged' } }, 'image.reference'],
+    [{ ...minimal, image: { reference: 'a b' } }, 'image.reference'],
+    [{ ...minimal, kernelArgs: ['quiet splash'] }, 'kernelArgs[0]'],
+    [{ ...minimal, rootSshKeys: ['ssh-ed25519 AAAA\nrm -rf /'] }, 'rootSshKeys[0]'],
+    [{ ...minimal, surprise: true }, '(root)'],
+  ])('refuses a bad field and names it (%#: %s)', (doc, field) => {
+    const errs = errorsOf(doc);
+    expect(errs.length).toBeGreaterThan(0);
+    expect(errs.some((e) => e.startsWith(`${field}:`))).toBe(true);
+  });
+
+  it('refuses a missing disk, layout and image, naming each', () => {
+    const fields = errorsOf({ version: 1 }).map((e) => e.split(':')[0]);
+    expect(fields).toEqual(expect.arrayContaining(['disk', 'layout', 'image']));
+  });
+});
