@@ -1,0 +1,83 @@
+// npm run bench: figures people staring at a live ISO care about. Needs `npm run build` first.
+//  - listDisks through the engine service (stdio, warm) against plain lsblk with the same columns
+//  - the renderer's initial JavaScript, gzipped
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { LSBLK_COLUMNS } from '../src/engine/disks';
+
+const RUNS = 20;
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+const cols = Array.isArray(LSBLK_COLUMNS) ? LSBLK_COLUMNS.join(',') : String(LSBLK_COLUMNS);
+
+async function serviceLatency(): Promise<number[]> {
+  const child = spawn(process.execPath, ['out/engine/cli.mjs', 'service', '--stdio', '--mode', 'normal'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let buf = '';
+  const waiters = new Map<number, () => void>();
+  child.stdout.setEncoding('utf8').on('data', (c: string) => {
+    buf += c;
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      const msg = JSON.parse(line) as { id?: number; error?: unknown };
+      if (msg.error) throw new Error(`listDisks failed: ${JSON.stringify(msg.error)}`);
+      if (typeof msg.id === 'number') waiters.get(msg.id)?.();
+    }
+  });
+  const call = (id: number): Promise<number> =>
+    new Promise((resolve) => {
+      const t = performance.now();
+      waiters.set(id, () => resolve(performance.now() - t));
+      child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id, method: 'listDisks', params: {} })}\n`);
+    });
+  for (let i = 0; i < 3; i++) await call(1000 + i); // warm-up: JIT, caches
+  const times: number[] = [];
+  for (let i = 0; i < RUNS; i++) times.push(await call(i));
+  child.stdin.end();
+  child.kill('SIGTERM');
+  return times;
+}
+
+function lsblkLatency(): number[] {
+  const times: number[] = [];
+  for (let i = 0; i < RUNS + 3; i++) {
+    const t = performance.now();
+    const r = spawnSync('lsblk', ['--json', '--bytes', '--output', cols]);
+    if (r.status !== 0) throw new Error(`lsblk failed: ${r.stderr}`);
+    if (i >= 3) times.push(performance.now() - t);
+  }
+  return times;
+}
+
+function rendererInitialJs(): { files: string[]; raw: number; gzip: number } {
+  const dir = 'out/renderer';
+  const html = readFileSync(join(dir, 'index.html'), 'utf8');
+  const refs = [...html.matchAll(/<(?:script[^>]*src|link[^>]*rel="modulepreload"[^>]*href)="([^"]+\.js)"/g)].map((m) => m[1]!);
+  let raw = 0;
+  let gzip = 0;
+  for (const ref of refs) {
+    const data = readFileSync(join(dir, ref.replace(/^\.?\//, '')));
+    raw += data.length;
+    gzip += gzipSync(data, { level: 9 }).length;
+  }
+  return { files: refs, raw, gzip };
+}
+
+if (!existsSync('out/engine/cli.mjs') || !existsSync('out/renderer/index.html')) {
+  console.error('bench: build first (npm run build)');
+  process.exit(2);
+}
+const svc = median(await serviceLatency());
+const plain = median(lsblkLatency());
+const ratio = svc / plain;
+console.log(`listDisks via service (stdio, median of ${RUNS}, warm): ${svc.toFixed(1)} ms`);
+console.log(`plain lsblk --json --bytes (median of ${RUNS}):          ${plain.toFixed(1)} ms`);
+console.log(`ratio: ${ratio.toFixed(2)} (target <= 1.5) ${ratio <= 1.5 ? 'OK' : 'OVER TARGET'}`);
+const js = rendererInitialJs();
+console.log(`renderer initial JS: ${(js.raw / 1024).toFixed(1)} KiB raw, ${(js.gzip / 1024).toFixed(1)} KiB gzipped in ${js.files.length} file(s) (target <= 250 KB) ${js.gzip <= 250_000 ? 'OK' : 'OVER TARGET'}`);

@@ -1,0 +1,59 @@
+/** Help texts, one per command; `--help` prints them, usage errors show them on stderr. */
+
+export const USAGE: Readonly<Record<string, string>> = {
+  main: `Usage: particle-installer <command> [options]
+
+Commands:
+  disks      List this machine's disks and whether each may be installed to
+  validate   Check an answer file
+  service    Run the engine service over stdio or a Unix socket
+  serve      Serve the installer UI and the engine to a browser
+
+Run "particle-installer <command> --help" for a command's options.`,
+
+  disks: `Usage: particle-installer disks [--json] [--lsblk-json FILE] [--min-size BYTES]
+
+List the disks and the verdict on each (ok, warn, refused) with the reasons.
+
+Options:
+  --json             Print a JSON array of disks instead of a table
+  --lsblk-json FILE  Classify a saved "lsblk --json --bytes" output or a probe snapshot
+                     (a JSON object with an "lsblk" key) instead of this machine
+  --min-size BYTES   Smallest acceptable disk (digits, or with K/M/G/T); default 16G
+  -h, --help         Show this help`,
+
+  validate: `Usage: particle-installer validate FILE
+
+Check an answer file (JSON; YAML is not supported). Prints "FILE: valid" and exits 0, or one
+line per error naming the field and exits 1. Exits 2 when the file cannot be read.
+
+Options:
+  -h, --help  Show this help`,
+
+  service: `Usage: particle-installer service [--stdio | --socket PATH] [--mode normal|demo|test]
+
+Run the engine service: JSON-RPC 2.0, one JSON object per line. Logs go to stderr.
+
+Options:
+  --stdio               Requests on stdin, responses and events on stdout (the default)
+  --socket PATH         Listen on a Unix socket instead (mode 0660)
+  --socket-group GROUP  Give the socket to this group (name or gid)
+  --socket-owner UID    Give the socket to this user id
+  --mode MODE           normal (real disks), demo (virtual loop disks), test (loop devices allowed)
+  -h, --help            Show this help`,
+
+  serve: `Usage: particle-installer serve [--port N] [--listen ADDR] [--demo] [--test-mode]
+                              [--token-file FILE] [--ui-dir DIR]
+
+Serve the installer UI over HTTP and the engine over a WebSocket at /rpc, guarded by a random
+token. Prints the URL to open, and one JSON line {"event":"listening","url":…,"port":…} on stdout.
+
+Options:
+  --port N           Port to listen on; 0 (the default) picks a free one
+  --listen ADDR      Address to bind; default 127.0.0.1 (this machine only)
+  --demo             Demo mode: virtual loop disks, real disks shown read-only
+  --test-mode        Test mode: loop devices may be chosen
+  --token-file FILE  Also write the URL (with its token) to FILE, mode 0600
+  --ui-dir DIR       Directory of the built UI; default out/renderer
+  -h, --help         Show this help`,
+};

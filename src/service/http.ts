@@ -1,0 +1,131 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { isIP, type AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { MAX_MESSAGE_BYTES } from '../shared';
+import { allowedHosts, authenticate, hostAllowed, newToken, originAllowed, sessionCookie, tokenMatches } from './auth';
+import type { Logger } from './log';
+import type { RpcServer } from './rpc-core';
+import { sendText, serveStatic } from './static';
+
+export interface HttpOptions {
+  /** Address to bind; 127.0.0.1 unless asked otherwise. */
+  readonly host?: string;
+  /** Port; 0 picks a free one. */
+  readonly port?: number;
+  /** Directory of the built renderer. */
+  readonly uiDir: string;
+  /** Fixed token (tests); a fresh random one by default. */
+  readonly token?: string;
+}
+
+export interface HttpService {
+  readonly url: string;
+  readonly port: number;
+  readonly token: string;
+  /** Settles once the server has stopped. */
+  readonly done: Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Path of the WebSocket endpoint speaking the engine protocol, one message per frame. */
+export const RPC_PATH = '/rpc';
+
+function refuseUpgrade(socket: Duplex, status: 401 | 403 | 404, text: string): void {
+  const reason = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found' }[status];
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\nContent-Length: ${text.length + 1}\r\n\r\n${text}\n`);
+}
+
+function pathAndQuery(req: IncomingMessage): { path: string; query: URLSearchParams } {
+  const raw = req.url ?? '/';
+  const q = raw.indexOf('?');
+  return { path: q === -1 ? raw : raw.slice(0, q), query: new URLSearchParams(q === -1 ? '' : raw.slice(q + 1)) };
+}
+
+/**
+ * `serve`: the renderer bundle over HTTP and the engine protocol over a WebSocket, for a browser
+ * (remote install, QA, kiosk fallback). Bound to loopback by default and guarded by a token.
+ */
+export async function serveHttp(server: RpcServer, options: HttpOptions, log: Logger): Promise<HttpService> {
+  const token = options.token ?? newToken();
+  const bindHost = options.host ?? '127.0.0.1';
+  let allowed = new Set<string>();
+  let port = 0;
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+  const clients = new Set<WebSocket>();
+  const unsubscribe = server.subscribe((line) => {
+    for (const ws of clients) if (ws.readyState === ws.OPEN) ws.send(line);
+  });
+
+  async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!hostAllowed(req.headers, allowed)) return sendText(res, 403, 'Forbidden');
+    const { path, query } = pathAndQuery(req);
+    const offered = query.get('token');
+    if (offered !== null) {
+      if (!tokenMatches(token, offered)) return sendText(res, 401, 'Unauthorized');
+      // Trade the token in the link for a cookie, and drop it from the address bar and history.
+      res.writeHead(303, { 'Set-Cookie': sessionCookie(token, port), Location: '/', 'Cache-Control': 'no-store' });
+      return void res.end();
+    }
+    if (authenticate(req.headers, token, port) === null) return sendText(res, 401, 'Unauthorized');
+    if (req.method !== 'GET' && req.method !== 'HEAD') return sendText(res, 405, 'Method not allowed', { Allow: 'GET, HEAD' });
+    await serveStatic(options.uiDir, path, req.method, res);
+  }
+
+  const http = createServer((req, res) => {
+    onRequest(req, res).catch((e: unknown) => {
+      log.error(`HTTP ${req.method ?? '?'} failed: ${String(e)}`);
+      if (!res.headersSent) sendText(res, 500, 'Internal error');
+      else res.destroy();
+    });
+  });
+
+  http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    if (!hostAllowed(req.headers, allowed)) return refuseUpgrade(socket, 403, 'Forbidden');
+    if (pathAndQuery(req).path !== RPC_PATH) return refuseUpgrade(socket, 404, 'Not found');
+    const how = authenticate(req.headers, token, port);
+    if (how === null) return refuseUpgrade(socket, 401, 'Unauthorized');
+    if (!originAllowed(req.headers, how)) return refuseUpgrade(socket, 403, 'Forbidden');
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      clients.add(ws);
+      ws.on('message', (data, isBinary) => {
+        const line = isBinary ? Buffer.from(data as Buffer).toString('utf8') : data.toString();
+        void server.handleLine(line).then((response) => {
+          if (response !== null && ws.readyState === ws.OPEN) ws.send(response);
+        });
+      });
+      ws.on('close', () => clients.delete(ws));
+      ws.on('error', () => clients.delete(ws));
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(options.port ?? 0, bindHost, () => {
+      http.off('error', reject);
+      resolve();
+    });
+  });
+  port = (http.address() as AddressInfo).port;
+  allowed = allowedHosts(bindHost, port);
+  const shownHost = bindHost === '0.0.0.0' || bindHost === '::' ? '127.0.0.1' : bindHost;
+  const url = `http://${isIP(shownHost) === 6 ? `[${shownHost}]` : shownHost}:${port}/?token=${token}`;
+
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => (resolveDone = r));
+  let closing: Promise<void> | null = null;
+  const close = (): Promise<void> =>
+    (closing ??= new Promise<void>((resolve) => {
+      unsubscribe();
+      for (const ws of clients) ws.terminate();
+      wss.close();
+      http.close(() => {
+        resolve();
+        resolveDone();
+      });
+      http.closeAllConnections();
+    }));
+  return { url, port, token, done, close };
+}
