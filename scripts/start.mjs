@@ -3,7 +3,7 @@
 // browser. The engine needs root for the virtual loop disks; the UI never runs as root.
 import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { existsSync, mkdtempSync, readFileSync, statSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, statSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 
@@ -100,5 +100,4 @@ if ('path' in electron && (!isRoot || asUser)) {
     rmSync(dir, { recursive: true, force: true });
     process.exit(code ?? 0);
   });
-  void readFileSync;
 }

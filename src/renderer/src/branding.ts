@@ -3,13 +3,10 @@
  * (or, later, load it from resources/branding) without touching any component.
  */
 export interface Branding {
-  /** Product name shown in the header and the welcome heading. */
+  /** Product name shown in the header and the welcome heading; a name, so never translated. */
   readonly productName: string;
-  /** Short line under the name in the header. */
-  readonly tagline: string;
 }
 
 export const branding: Branding = {
   productName: 'Particle Installer',
-  tagline: 'Image-based Linux',
 };

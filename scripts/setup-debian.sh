@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the installer and its tests use. Run as root (or through sudo).
+# Node.js: the project targets Node 20.19 or newer (Debian trixie's nodejs); an existing newer
+# Node on PATH is kept.
+set -euo pipefail
+
+if [ "$(id -u)" -ne 0 ]; then
+  exec sudo "$0" "$@"
+fi
+
+packages=(
+  # disks: probing, partitioning, filesystems, loop devices
+  util-linux fdisk e2fsprogs xfsprogs btrfs-progs dosfstools
+  # end-to-end tests and the browser shell; fonts for every UI language (Arabic, CJK)
+  chromium fonts-noto-core fonts-noto-cjk
+)
+
+need_node=1
+if command -v node >/dev/null 2>&1; then
+  if node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)'; then
+    need_node=0
+  fi
+fi
+[ "$need_node" -eq 1 ] && packages+=(nodejs npm)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "Installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+node -e 'const [a,b]=process.versions.node.split(".").map(Number); if(!(a>20||(a===20&&b>=19))){console.error("Node "+process.versions.node+" is too old: 20.19 or newer is needed (Debian trixie has it)."); process.exit(1)}'

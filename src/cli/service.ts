@@ -1,0 +1,155 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { EngineModeSchema, type EngineMode } from '../shared';
+import type { Engine } from '../engine/engine';
+import { createLogger, createRpcServer, serveHttp, serveSocket, serveStdio, type Logger, type Transport } from '../service';
+import { CliError, UsageError, parseCommandArgs, println, type CliIo } from './io';
+
+/** An engine plus what must be undone when the service stops (demo loop devices). */
+interface RunningEngine {
+  readonly engine: Engine;
+  teardown(): Promise<void>;
+}
+
+async function startEngine(mode: EngineMode, log: Logger): Promise<RunningEngine> {
+  // Loaded lazily so the light commands (validate, --help) never load the probing code.
+  const { createEngine } = await import('../engine/engine');
+  const { createExec } = await import('../engine/exec');
+  const exec = createExec();
+  if (mode !== 'demo') return { engine: createEngine({ mode, exec }), teardown: async () => {} };
+
+  const { setUpDemoDisks } = await import('../engine/demo');
+  const demo = await setUpDemoDisks({ exec });
+  if (demo.notice) log.warn(demo.notice);
+  if (demo.disks.length > 0) log.info(`demo disks: ${demo.disks.join(', ')}`);
+  let pending = [...demo.attached];
+  // Last resort if the process exits without the orderly teardown: `exit` handlers cannot await.
+  const onExit = (): void => {
+    if (pending.length > 0) spawnSync('losetup', ['--detach', ...pending], { stdio: 'ignore' });
+  };
+  process.once('exit', onExit);
+  return {
+    engine: createEngine({ mode: 'demo', exec, demoDisks: demo.disks, ...(demo.notice ? { notice: demo.notice } : {}) }),
+    teardown: async () => {
+      await demo.teardown();
+      pending = [];
+      process.off('exit', onExit);
+    },
+  };
+}
+
+/** Runs a transport until it ends by itself or a signal arrives, then tears the engine down. */
+async function runUntilStopped(transport: Transport, running: RunningEngine): Promise<number> {
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  const stop = (): void => void transport.close();
+  for (const s of signals) process.on(s, stop);
+  try {
+    await transport.done;
+  } finally {
+    for (const s of signals) process.off(s, stop);
+    await running.teardown();
+  }
+  return 0;
+}
+
+/** `service`: the engine over stdio (default) or a Unix socket. */
+export async function serviceCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parseCommandArgs('service', args, {
+    stdio: { type: 'boolean' },
+    socket: { type: 'string' },
+    'socket-group': { type: 'string' },
+    'socket-owner': { type: 'string' },
+    mode: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) return -1;
+  if (values.stdio && values.socket !== undefined) throw new UsageError('give --stdio or --socket, not both', 'service');
+  const mode = EngineModeSchema.safeParse(values.mode ?? 'normal');
+  if (!mode.success) throw new UsageError(`--mode must be normal, demo or test (not "${String(values.mode)}")`, 'service');
+  const owner = values['socket-owner'];
+  if (owner !== undefined && !/^\d+$/.test(String(owner))) throw new UsageError('--socket-owner must be a numeric uid', 'service');
+  if (values.socket === undefined && (owner !== undefined || values['socket-group'] !== undefined)) {
+    throw new UsageError('--socket-owner and --socket-group need --socket', 'service');
+  }
+
+  const log = createLogger(io.stderr);
+  const running = await startEngine(mode.data, log);
+  let transport: Transport;
+  try {
+    const rpc = createRpcServer(running.engine, log);
+    transport =
+      typeof values.socket === 'string'
+        ? await serveSocket(
+            rpc,
+            {
+              path: values.socket,
+              ...(owner === undefined ? {} : { owner: Number(owner) }),
+              ...(typeof values['socket-group'] === 'string' ? { group: values['socket-group'] } : {}),
+            },
+            log,
+          )
+        : serveStdio(rpc);
+  } catch (e) {
+    await running.teardown();
+    throw new CliError(e instanceof Error ? e.message : String(e));
+  }
+  return runUntilStopped(transport, running);
+}
+
+/**
+ * Where the built renderer is: next to the bundle (out/engine/cli.mjs → out/renderer) or, when run
+ * from source (src/cli/*.ts), in the repository's out/renderer. The first with an index.html wins.
+ */
+export function defaultUiDir(moduleUrl: string = import.meta.url): string {
+  const here = dirname(fileURLToPath(moduleUrl));
+  const candidates = [resolve(here, '../renderer'), resolve(here, '../../out/renderer')];
+  return candidates.find((d) => existsSync(join(d, 'index.html'))) ?? candidates[candidates.length - 1]!;
+}
+
+/** Writes the URL to a 0600 file via a rename, so a reader never sees it half written or world-readable. */
+function writeTokenFile(path: string, url: string): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${url}\n`, { mode: 0o600 });
+  renameSync(tmp, path);
+}
+
+/** `serve`: UI over HTTP plus the engine over a WebSocket, on loopback with a token. */
+export async function serveCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parseCommandArgs('serve', args, {
+    port: { type: 'string' },
+    listen: { type: 'string' },
+    demo: { type: 'boolean' },
+    'test-mode': { type: 'boolean' },
+    'token-file': { type: 'string' },
+    'ui-dir': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) return -1;
+  const port = Number(values.port ?? '0');
+  if (!/^\d+$/.test(String(values.port ?? '0')) || port > 65535) throw new UsageError(`--port must be 0 to 65535 (not "${String(values.port)}")`, 'serve');
+  if (values.demo && values['test-mode']) throw new UsageError('give --demo or --test-mode, not both', 'serve');
+  const mode: EngineMode = values.demo ? 'demo' : values['test-mode'] ? 'test' : 'normal';
+  const uiDir = typeof values['ui-dir'] === 'string' ? resolve(values['ui-dir']) : defaultUiDir();
+
+  const log = createLogger(io.stderr);
+  if (!existsSync(join(uiDir, 'index.html'))) log.warn(`no built UI in ${uiDir} (run the build, or give --ui-dir); only /rpc will be useful`);
+  const running = await startEngine(mode, log);
+  let service;
+  try {
+    service = await serveHttp(
+      createRpcServer(running.engine, log),
+      { host: typeof values.listen === 'string' ? values.listen : '127.0.0.1', port, uiDir },
+      log,
+    );
+    if (typeof values['token-file'] === 'string') writeTokenFile(values['token-file'], service.url);
+  } catch (e) {
+    await service?.close();
+    await running.teardown();
+    throw new CliError(e instanceof Error ? e.message : String(e));
+  }
+  println(io.stderr, `particle-installer: open ${service.url}`);
+  println(io.stdout, JSON.stringify({ event: 'listening', url: service.url, port: service.port }));
+  return runUntilStopped(service, running);
+}
