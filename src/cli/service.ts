@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EngineModeSchema, type EngineMode } from '../shared';
 import type { Engine } from '../engine/engine';
-import { createLogger, createRpcServer, serveHttp, serveSocket, serveStdio, type Logger, type Transport } from '../service';
+import { createLogger, createRpcServer, serveHttp, serveSocket, serveStdio, type HttpService, type Logger, type Transport } from '../service';
 import { CliError, UsageError, parseCommandArgs, println, type CliIo } from './io';
 
 /** An engine plus what must be undone when the service stops (demo loop devices). */
@@ -136,7 +136,7 @@ export async function serveCommand(args: readonly string[], io: CliIo): Promise<
   const log = createLogger(io.stderr);
   if (!existsSync(join(uiDir, 'index.html'))) log.warn(`no built UI in ${uiDir} (run the build, or give --ui-dir); only /rpc will be useful`);
   const running = await startEngine(mode, log);
-  let service;
+  let service: HttpService | undefined;
   try {
     service = await serveHttp(
       createRpcServer(running.engine, log),

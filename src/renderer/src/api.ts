@@ -49,7 +49,9 @@ export function connectWebSocket(url: string, Socket: typeof WebSocket = WebSock
     for (const line of queue.splice(0)) ws.send(line);
   };
   ws.onmessage = (event: MessageEvent) => {
-    if (typeof event.data === 'string') client.receive(event.data);
+    // One JSON object per line; a frame may carry more than one line.
+    if (typeof event.data !== 'string') return;
+    for (const line of event.data.split('\n')) if (line.trim() !== '') client.receive(line);
   };
   ws.onclose = (event: CloseEvent) => {
     queue.length = 0;
