@@ -40,15 +40,26 @@ async function startEngine(mode: EngineMode, log: Logger): Promise<RunningEngine
   };
 }
 
-/** Runs a transport until it ends by itself or a signal arrives, then tears the engine down. */
-async function runUntilStopped(transport: Transport, running: RunningEngine): Promise<number> {
+/**
+ * Traps SIGINT, SIGTERM and SIGHUP from the very start of a command, so a signal that arrives
+ * while demo disks are still being attached still leads to an orderly teardown.
+ */
+function trapStopSignals(): { readonly requested: Promise<void>; dispose(): void } {
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-  const stop = (): void => void transport.close();
-  for (const s of signals) process.on(s, stop);
+  let fire!: () => void;
+  const requested = new Promise<void>((r) => (fire = r));
+  const handler = (): void => fire();
+  for (const s of signals) process.on(s, handler);
+  return { requested, dispose: () => signals.forEach((s) => process.off(s, handler)) };
+}
+
+/** Runs a transport until it ends by itself or a signal arrives, then tears the engine down. */
+async function runUntilStopped(transport: Transport, running: RunningEngine, stop: ReturnType<typeof trapStopSignals>): Promise<number> {
+  void stop.requested.then(() => transport.close());
   try {
     await transport.done;
   } finally {
-    for (const s of signals) process.off(s, stop);
+    stop.dispose();
     await running.teardown();
   }
   return 0;
@@ -75,9 +86,11 @@ export async function serviceCommand(args: readonly string[], io: CliIo): Promis
   }
 
   const log = createLogger(io.stderr);
-  const running = await startEngine(mode.data, log);
+  const stop = trapStopSignals();
+  let running: RunningEngine | undefined;
   let transport: Transport;
   try {
+    running = await startEngine(mode.data, log);
     const rpc = createRpcServer(running.engine, log);
     transport =
       typeof values.socket === 'string'
@@ -92,10 +105,11 @@ export async function serviceCommand(args: readonly string[], io: CliIo): Promis
           )
         : serveStdio(rpc);
   } catch (e) {
-    await running.teardown();
+    stop.dispose();
+    await running?.teardown();
     throw new CliError(e instanceof Error ? e.message : String(e));
   }
-  return runUntilStopped(transport, running);
+  return runUntilStopped(transport, running, stop);
 }
 
 /**
@@ -135,9 +149,11 @@ export async function serveCommand(args: readonly string[], io: CliIo): Promise<
 
   const log = createLogger(io.stderr);
   if (!existsSync(join(uiDir, 'index.html'))) log.warn(`no built UI in ${uiDir} (run the build, or give --ui-dir); only /rpc will be useful`);
-  const running = await startEngine(mode, log);
+  const stop = trapStopSignals();
+  let running: RunningEngine | undefined;
   let service: HttpService | undefined;
   try {
+    running = await startEngine(mode, log);
     service = await serveHttp(
       createRpcServer(running.engine, log),
       { host: typeof values.listen === 'string' ? values.listen : '127.0.0.1', port, uiDir },
@@ -145,11 +161,15 @@ export async function serveCommand(args: readonly string[], io: CliIo): Promise<
     );
     if (typeof values['token-file'] === 'string') writeTokenFile(values['token-file'], service.url);
   } catch (e) {
+    stop.dispose();
     await service?.close();
-    await running.teardown();
+    await running?.teardown();
     throw new CliError(e instanceof Error ? e.message : String(e));
+  }
+  if (!/^(127\.|::1$|localhost$)/.test(typeof values.listen === 'string' ? values.listen : '127.0.0.1')) {
+    log.warn(`listening on ${String(values.listen)}: anyone who can reach this address and has the token can install`);
   }
   println(io.stderr, `particle-installer: open ${service.url}`);
   println(io.stdout, JSON.stringify({ event: 'listening', url: service.url, port: service.port }));
-  return runUntilStopped(service, running);
+  return runUntilStopped(service, running, stop);
 }

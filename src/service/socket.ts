@@ -86,8 +86,15 @@ export async function serveSocket(server: RpcServer, options: SocketOptions, log
   } finally {
     process.umask(oldUmask);
   }
-  if (options.owner !== undefined || gid !== undefined) chownSync(options.path, options.owner ?? -1, gid ?? -1);
-  chmodSync(options.path, mode);
+  try {
+    if (options.owner !== undefined || gid !== undefined) chownSync(options.path, options.owner ?? -1, gid ?? -1);
+    chmodSync(options.path, mode);
+  } catch (e) {
+    // Never leave a socket listening with the wrong owner: stop and remove it.
+    unsubscribe();
+    await new Promise<void>((r) => net.close(() => r()));
+    throw new Error(`cannot give ${options.path} its owner and mode: ${(e as Error).message}`);
+  }
   log.info(`listening on ${options.path} (mode ${mode.toString(8)})`);
 
   let resolveDone!: () => void;

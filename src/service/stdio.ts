@@ -16,6 +16,8 @@ export function serveStdio(server: RpcServer, input: Readable = process.stdin, o
   const write = (line: string): void => {
     if (output.writable) output.write(`${line}\n`);
   };
+  // The reader went away (EPIPE): stop quietly instead of dying on an unhandled stream error.
+  output.on('error', () => input.destroy());
   const unsubscribe = server.subscribe(write);
   const done = serveLines(server, input, write).finally(unsubscribe);
   return {

@@ -14,9 +14,13 @@ export interface CliRun {
 }
 
 /** Starts the CLI with `args`; the caller owns the child (and must kill it). */
-export function spawnCli(args: readonly string[], options: { input?: 'pipe' | 'ignore' } = {}): ChildProcess {
+export function spawnCli(args: readonly string[], options: { input?: 'pipe' | 'ignore'; env?: Record<string, string> } = {}): ChildProcess {
   const [cmd, ...pre] = CLI_ARGV;
-  return spawn(cmd!, [...pre, ...args], { cwd: REPO_ROOT, stdio: [options.input ?? 'ignore', 'pipe', 'pipe'] });
+  return spawn(cmd!, [...pre, ...args], {
+    cwd: REPO_ROOT,
+    stdio: [options.input ?? 'ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...options.env },
+  });
 }
 
 /** Runs the CLI to completion and collects its output; killed after `timeoutMs`. */

@@ -1,3 +1,5 @@
+import type { Disk } from '../../shared/disk';
+
 /** Binary units, as disk tools and partitioners count: 1 GiB = 1024³ bytes. */
 export const SIZE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'] as const;
 export type SizeUnit = (typeof SIZE_UNITS)[number];
@@ -47,4 +49,12 @@ const BUS_NAMES: Readonly<Record<string, string>> = {
 
 export function busName(transport: string): string {
   return BUS_NAMES[transport.toLowerCase()] ?? transport.toUpperCase();
+}
+
+/** Vendor and model as people read them; sysfs vendor ids such as virtio's "0x1af4" say nothing to them. */
+export function diskModel(disk: Pick<Disk, 'vendor' | 'model'>): string | null {
+  const vendor = disk.vendor?.trim() && !/^0x[0-9a-f]+$/i.test(disk.vendor.trim()) ? disk.vendor.trim() : null;
+  const model = disk.model?.trim() || null;
+  if (vendor && model && !model.toLowerCase().startsWith(vendor.toLowerCase())) return `${vendor} ${model}`;
+  return model ?? vendor;
 }

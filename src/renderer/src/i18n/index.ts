@@ -1,17 +1,17 @@
 import i18next, { type i18n } from 'i18next';
 import { initReactI18next } from 'react-i18next';
 import { LOCALES, DEFAULT_LOCALE, localeDirection, type LocaleCode } from './locales';
-import ar from './locales/ar.json';
-import de from './locales/de.json';
-import en from './locales/en.json';
-import es from './locales/es.json';
-import fr from './locales/fr.json';
-import ja from './locales/ja.json';
-import ptBR from './locales/pt-BR.json';
-import zhCN from './locales/zh-CN.json';
+import ar from './locales/ar';
+import de from './locales/de';
+import en, { type Translation } from './locales/en';
+import es from './locales/es';
+import fr from './locales/fr';
+import ja from './locales/ja';
+import ptBR from './locales/pt-BR';
+import zhCN from './locales/zh-CN';
 
 /** Every translation, bundled: the set is small and the installer must work offline. */
-export const RESOURCES: Record<LocaleCode, typeof en> = {
+export const RESOURCES: Record<LocaleCode, Translation> = {
   en,
   de,
   fr,

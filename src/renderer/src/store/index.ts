@@ -2,7 +2,7 @@ import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { InstallerApi } from '../../../shared/api';
 import { DEFAULT_LOCALE, type LocaleCode } from '../i18n/locales';
 import { disksSlice } from './disks';
-import { engineSlice } from './engine';
+import { engineSlice } from './engine-info';
 import { localeSlice } from './locale';
 import type { AppState } from './types';
 import { wizardSlice } from './wizard';

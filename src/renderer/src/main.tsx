@@ -1,0 +1,39 @@
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { I18nextProvider } from 'react-i18next';
+import { connect } from './api';
+import { App } from './App';
+import { applyLocale, createI18n } from './i18n';
+import { matchLocale } from './i18n/locales';
+import { createAppStore } from './store';
+import { StoreContext } from './store/react';
+import { STEPS } from './wizard/steps';
+import './styles/app.css';
+
+const { api, transport } = connect();
+const locale = matchLocale(navigator.languages);
+const store = createAppStore({ api, stepCount: STEPS.length, locale });
+const i18n = createI18n(locale);
+applyLocale(i18n, locale);
+
+// The language lives in the store; i18next and <html lang dir> follow it synchronously.
+store.subscribe((state, previous) => {
+  if (state.locale !== previous.locale) applyLocale(i18n, state.locale);
+});
+
+api.on('engineLost', ({ error }) => store.getState().engineLost(error));
+api.on('disksChanged', () => {
+  // Only refresh a list someone has already seen; the Disk page loads its own on arrival.
+  if (store.getState().disks.list) void store.getState().loadDisks();
+});
+void store.getState().loadEngineInfo();
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <StoreContext.Provider value={store}>
+      <I18nextProvider i18n={i18n}>
+        <App browser={transport === 'websocket'} />
+      </I18nextProvider>
+    </StoreContext.Provider>
+  </StrictMode>,
+);

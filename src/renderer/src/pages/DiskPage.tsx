@@ -1,0 +1,96 @@
+import { useEffect } from 'react';
+import { useTranslation } from 'react-i18next';
+import { DiskCard } from '../components/DiskCard';
+import { useSizeFormatter } from '../components/useSizeFormatter';
+import { selectedDisk } from '../store';
+import { useApp } from '../store/react';
+
+export function DiskPage() {
+  const { t } = useTranslation();
+  const disks = useApp((s) => s.disks);
+  const loadDisks = useApp((s) => s.loadDisks);
+  const selectDisk = useApp((s) => s.selectDisk);
+  const selected = useApp(selectedDisk);
+  const formatSize = useSizeFormatter();
+  const { list, loading, error } = disks;
+
+  useEffect(() => {
+    if (!list && !loading) void loadDisks();
+    // Only on arrival: later reloads are the person's (Rescan) or the engine's (disksChanged).
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
+
+  if (!list) {
+    if (error && !loading) {
+      return (
+        <>
+          <p className="lead">{t('steps.disk.intro')}</p>
+          <section className="banner banner-error" role="alert" aria-labelledby="disk-error-title">
+            <h2 id="disk-error-title" className="banner-title">
+              {t('disk.errorTitle')}
+            </h2>
+            <p className="detail" lang="en" dir="ltr">
+              {error.message}
+            </p>
+            <button type="button" className="button secondary" onClick={() => void loadDisks()}>
+              {t('disk.retry')}
+            </button>
+          </section>
+        </>
+      );
+    }
+    return (
+      <>
+        <p className="lead">{t('steps.disk.intro')}</p>
+        <div className="loading" role="status" aria-busy="true">
+          <span className="spinner" aria-hidden="true" />
+          {t('disk.loading')}
+        </div>
+      </>
+    );
+  }
+
+  return (
+    <>
+      <p className="lead">{t('steps.disk.intro')}</p>
+      <div className="toolbar">
+        <p className="muted">{t('disk.rescanHint')}</p>
+        <button type="button" className="button secondary" onClick={() => void loadDisks()} disabled={loading}>
+          {loading && <span className="spinner small" aria-hidden="true" />}
+          {t('disk.rescan')}
+        </button>
+      </div>
+      {error && (
+        <div className="banner banner-error" role="alert">
+          <p className="banner-title">{t('disk.errorTitle')}</p>
+          <p className="detail" lang="en" dir="ltr">
+            {error.message}
+          </p>
+        </div>
+      )}
+      {list.disks.length === 0 ? (
+        <p className="empty">{t('disk.none')}</p>
+      ) : (
+        <fieldset className="disk-list" aria-busy={loading}>
+          <legend className="visually-hidden">{t('disk.listLabel')}</legend>
+          {list.disks.map((d) => (
+            <DiskCard key={d.path} disk={d} minimumSize={list.minimumSize} selected={d.path === disks.selectedPath} onSelect={selectDisk} />
+          ))}
+        </fieldset>
+      )}
+      {selected?.verdict === 'warn' && (
+        <section className="banner banner-warn selected-warning" aria-labelledby="selected-warn-title">
+          <h2 id="selected-warn-title" className="banner-title">
+            {t('disk.selectedWarnTitle', { disk: selected.path })}
+          </h2>
+          <ul className="reason-list">
+            {selected.reasons.map((r, i) => (
+              <li key={`${r.code}-${i}`}>{t(`disk.reason.${r.code}`, { minimum: formatSize(list.minimumSize) })}</li>
+            ))}
+          </ul>
+          <p>{t('disk.selectedWarnBody')}</p>
+        </section>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,79 @@
+import { useEffect, useRef, type MouseEvent } from 'react';
+import { useTranslation } from 'react-i18next';
+import { branding } from '../branding';
+import { EngineNotice } from '../components/EngineNotice';
+import { Header } from '../components/Header';
+import { useApp } from '../store/react';
+import { STEPS } from './steps';
+import { StepRail } from './StepRail';
+
+function focusMain(event: MouseEvent<HTMLAnchorElement>) {
+  // Focus directly instead of following #main, so no navigation happens (Electron locks navigation).
+  event.preventDefault();
+  document.getElementById('main')?.focus();
+}
+
+export function WizardShell() {
+  const { t } = useTranslation();
+  const stepIndex = useApp((s) => s.wizard.stepIndex);
+  const goNext = useApp((s) => s.goNext);
+  const goBack = useApp((s) => s.goBack);
+  const step = STEPS[stepIndex] ?? STEPS[0]!;
+  const canProceed = useApp((s) => step.canProceed(s));
+  const heading = useRef<HTMLHeadingElement>(null);
+  const firstRender = useRef(true);
+
+  // Screen-reader and keyboard users land on the new page's heading, not on a button that moved.
+  useEffect(() => {
+    if (firstRender.current) {
+      firstRender.current = false;
+      return;
+    }
+    heading.current?.focus();
+  }, [stepIndex]);
+
+  const Page = step.component;
+  return (
+    <div className="app">
+      <a href="#main" className="skip-link" onClick={focusMain}>
+        {t('app.skipLink')}
+      </a>
+      <Header>
+        <span className="step-count">{t('app.stepOf', { current: stepIndex + 1, total: STEPS.length })}</span>
+      </Header>
+      <div className="layout">
+        <StepRail steps={STEPS} current={stepIndex} />
+        <main id="main" className="content" tabIndex={-1} aria-labelledby="page-heading">
+          <EngineNotice />
+          <h1 id="page-heading" ref={heading} tabIndex={-1}>
+            {t(step.headingKey, { product: branding.productName })}
+          </h1>
+          <Page />
+        </main>
+      </div>
+      <footer className="nav-bar">
+        <div className="nav-inner">
+          <button type="button" className="button secondary" onClick={goBack} disabled={stepIndex === 0}>
+            {t('app.back')}
+          </button>
+          <div className="nav-next">
+            {!canProceed && (
+              <p id="next-blocked" className="nav-hint">
+                {t(step.blockedKey)}
+              </p>
+            )}
+            <button
+              type="button"
+              className="button primary"
+              onClick={goNext}
+              disabled={!canProceed}
+              aria-describedby={canProceed ? undefined : 'next-blocked'}
+            >
+              {t('app.next')}
+            </button>
+          </div>
+        </div>
+      </footer>
+    </div>
+  );
+}

@@ -1,0 +1,62 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+
+/** A running `particle-installer serve --demo`, started from source like a developer would. */
+export interface DemoServer {
+  readonly child: ChildProcess;
+  readonly url: string;
+  readonly origin: string;
+  /** Everything the server wrote to stderr, for failure messages. */
+  readonly stderr: () => string;
+}
+
+export async function startDemoServer(repo: string, tokenFile: string, cacheDir: string, timeoutMs = 90_000): Promise<DemoServer> {
+  const child = spawn(
+    process.execPath,
+    // --ui-dir: serve the built bundle explicitly, never the renderer's source index.html.
+    ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--demo', '--port', '0', '--token-file', tokenFile, '--ui-dir', 'out/renderer'],
+    { cwd: repo, env: { ...process.env, XDG_CACHE_HOME: cacheDir }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let err = '';
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not report listening within ${timeoutMs} ms:\n${err}`)), timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`serve exited with ${code} before listening:\n${err}`));
+    });
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      try {
+        const msg = JSON.parse(line) as { event?: string; url?: string };
+        if (msg.event === 'listening' && msg.url) {
+          clearTimeout(timer);
+          resolve(msg.url);
+        }
+      } catch {
+        // Not every line is JSON; only the listening event matters here.
+      }
+    });
+  });
+  return { child, url, origin: new URL(url).origin, stderr: () => err };
+}
+
+/** Stops the server by its pid and waits for it, so its SIGTERM teardown (loop detach) has run. */
+export async function stopDemoServer(server: DemoServer | undefined, timeoutMs = 30_000): Promise<void> {
+  if (!server || server.child.exitCode !== null || server.child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => server.child.once('exit', () => resolve()));
+  process.kill(server.child.pid!, 'SIGTERM');
+  const timer = setTimeout(() => process.kill(server.child.pid!, 'SIGKILL'), timeoutMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Loop devices whose backing file lies under `dir`, as `losetup` reports them. */
+export function loopsBackedBy(dir: string): string[] {
+  const r = spawnSync('losetup', ['--json', '--list'], { encoding: 'utf8' });
+  if (r.status !== 0 || r.stdout.trim() === '') return [];
+  const parsed = JSON.parse(r.stdout) as { loopdevices?: Array<{ name: string; 'back-file'?: string | null }> };
+  return (parsed.loopdevices ?? [])
+    .filter((l) => (l['back-file'] ?? '').replace(/ \(deleted\)$/, '').startsWith(dir))
+    .map((l) => l.name)
+    .sort();
+}

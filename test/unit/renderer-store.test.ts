@@ -1,0 +1,145 @@
+import { describe, expect, it } from 'vitest';
+import type { EngineInfo, InstallerApi } from '../../src/shared/api';
+import type { Disk, DiskList } from '../../src/shared/disk';
+import { makeError, type Result } from '../../src/shared/errors';
+import { createAppStore, selectedDisk } from '../../src/renderer/src/store';
+
+const GiB = 1024 ** 3;
+
+function disk(path: string, verdict: Disk['verdict']): Disk {
+  const name = path.slice('/dev/'.length);
+  return {
+    path,
+    name,
+    byIdPath: null,
+    model: null,
+    vendor: null,
+    serial: null,
+    wwn: null,
+    size: 64 * GiB,
+    logicalSectorSize: 512,
+    physicalSectorSize: 512,
+    rotational: false,
+    removable: false,
+    readOnly: false,
+    transport: null,
+    type: 'loop',
+    partitionTable: null,
+    ptUuid: null,
+    partitions: [],
+    fsType: null,
+    mountpoints: [],
+    holders: [],
+    verdict,
+    reasons: verdict === 'ok' ? [] : [{ code: verdict === 'warn' ? 'existing-partitions' : 'mounted', message: 'x' }],
+  };
+}
+
+const list = (...disks: Disk[]): DiskList => ({ disks, minimumSize: 16 * GiB, allowLoop: true, probedAt: '2026-01-01T00:00:00Z' });
+
+const INFO: EngineInfo = { version: '0.1.0', protocol: 1, mode: 'demo', root: true, firmware: 'uefi', arch: 'x64' };
+
+/** A fake engine answering from queues, so each test scripts exactly what the engine says. */
+function fakeApi(answers: { info?: Result<EngineInfo>; disks?: Array<Result<DiskList> | Promise<Result<DiskList>>> }): InstallerApi {
+  const disks = [...(answers.disks ?? [])];
+  return {
+    getInfo: async () => answers.info ?? { ok: true, value: INFO },
+    listDisks: async () => disks.shift() ?? { ok: false, error: makeError('internal', 'no more answers') },
+    validateAnswerFile: async () => ({ ok: true, value: { valid: true, errors: [] } }),
+    on: () => () => {},
+  } as InstallerApi;
+}
+
+describe('engine slice', () => {
+  it('is ready with the engine info', async () => {
+    const store = createAppStore({ api: fakeApi({}), stepCount: 2 });
+    expect(store.getState().engine.status).toBe('connecting');
+    await store.getState().loadEngineInfo();
+    expect(store.getState().engine).toEqual({ status: 'ready', info: INFO, error: null });
+  });
+
+  it('is lost when getInfo fails or the engine goes away', async () => {
+    const error = makeError('internal', 'gone', { kind: 'system' });
+    const store = createAppStore({ api: fakeApi({ info: { ok: false, error } }), stepCount: 2 });
+    await store.getState().loadEngineInfo();
+    expect(store.getState().engine.status).toBe('lost');
+    expect(store.getState().engine.error).toBe(error);
+
+    const other = createAppStore({ api: fakeApi({}), stepCount: 2 });
+    await other.getState().loadEngineInfo();
+    other.getState().engineLost(error);
+    expect(other.getState().engine).toMatchObject({ status: 'lost', error, info: INFO });
+  });
+});
+
+describe('disks slice', () => {
+  it('loads, shows loading meanwhile and keeps errors as data', async () => {
+    const store = createAppStore({ api: fakeApi({ disks: [{ ok: false, error: makeError('command-failed', 'lsblk failed') }, { ok: true, value: list(disk('/dev/loop0', 'ok')) }] }), stepCount: 2 });
+    const first = store.getState().loadDisks();
+    expect(store.getState().disks.loading).toBe(true);
+    await first;
+    expect(store.getState().disks).toMatchObject({ loading: false, list: null, error: { code: 'command-failed' } });
+    await store.getState().loadDisks();
+    expect(store.getState().disks.error).toBeNull();
+    expect(store.getState().disks.list?.disks).toHaveLength(1);
+  });
+
+  it('selects ok and warn disks but never refused or unknown ones', async () => {
+    const store = createAppStore({
+      api: fakeApi({ disks: [{ ok: true, value: list(disk('/dev/loop0', 'ok'), disk('/dev/loop1', 'warn'), disk('/dev/sda', 'refused')) }] }),
+      stepCount: 2,
+    });
+    await store.getState().loadDisks();
+    store.getState().selectDisk('/dev/sda');
+    expect(store.getState().disks.selectedPath).toBeNull();
+    store.getState().selectDisk('/dev/nope');
+    expect(store.getState().disks.selectedPath).toBeNull();
+    store.getState().selectDisk('/dev/loop1');
+    expect(selectedDisk(store.getState())?.verdict).toBe('warn');
+    store.getState().selectDisk('/dev/loop0');
+    expect(store.getState().disks.selectedPath).toBe('/dev/loop0');
+  });
+
+  it('drops the selection when a rescan shows the disk gone or refused', async () => {
+    const store = createAppStore({
+      api: fakeApi({ disks: [{ ok: true, value: list(disk('/dev/loop0', 'ok'), disk('/dev/loop1', 'ok')) }, { ok: true, value: list(disk('/dev/loop0', 'refused'), disk('/dev/loop1', 'ok')) }] }),
+      stepCount: 2,
+    });
+    await store.getState().loadDisks();
+    store.getState().selectDisk('/dev/loop0');
+    await store.getState().loadDisks();
+    expect(store.getState().disks.selectedPath).toBeNull();
+  });
+
+  it('lets the newest rescan win when answers arrive out of order', async () => {
+    let releaseSlow!: (r: Result<DiskList>) => void;
+    const slow = new Promise<Result<DiskList>>((r) => (releaseSlow = r));
+    const store = createAppStore({ api: fakeApi({ disks: [slow, { ok: true, value: list(disk('/dev/loop1', 'ok')) }] }), stepCount: 2 });
+    const a = store.getState().loadDisks();
+    await store.getState().loadDisks();
+    releaseSlow({ ok: true, value: list(disk('/dev/loop0', 'ok')) });
+    await a;
+    expect(store.getState().disks.list?.disks.map((d) => d.path)).toEqual(['/dev/loop1']);
+  });
+});
+
+describe('wizard and locale slices', () => {
+  it('moves between steps within bounds', () => {
+    const store = createAppStore({ api: fakeApi({}), stepCount: 3 });
+    store.getState().goBack();
+    expect(store.getState().wizard.stepIndex).toBe(0);
+    for (let i = 0; i < 10; i++) store.getState().goNext();
+    expect(store.getState().wizard.stepIndex).toBe(3 - 1);
+    store.getState().goBack();
+    expect(store.getState().wizard.stepIndex).toBe(3 - 2);
+  });
+
+  it('accepts only shipped locales', () => {
+    const store = createAppStore({ api: fakeApi({}), stepCount: 2, locale: 'de' });
+    expect(store.getState().locale).toBe('de');
+    store.getState().setLocale('ar');
+    expect(store.getState().locale).toBe('ar');
+    store.getState().setLocale('xx' as never);
+    expect(store.getState().locale).toBe('ar');
+  });
+});
