@@ -9,9 +9,10 @@ export function EngineNotice() {
   const demo = info.mode === 'demo';
   return (
     <section className="banner banner-info" aria-labelledby="engine-notice-title">
-      <h2 id="engine-notice-title" className="banner-title">
+      {/* Not a heading: it sits above the page's h1 and must not come first in the outline. */}
+      <p id="engine-notice-title" className="banner-title">
         {t(demo ? 'engine.demoTitle' : 'engine.noticeTitle')}
-      </h2>
+      </p>
       {demo && <p>{t('engine.demoBody')}</p>}
       {info.notice && (
         <p className="detail" lang="en" dir="ltr">
