@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FIXTURE_DISKS, FIXTURE_INFO } from './fixtures';
 import { loopsBackedBy, startDemoServer, stopDemoServer, type DemoServer } from './serve';
 
 /**
@@ -187,6 +188,47 @@ describe.skipIf(skipReason !== null)('Welcome and Disk pages', () => {
     expect(await page.getByRole('button', { name: 'Reconnect' }).isVisible()).toBe(true);
     await page.screenshot({ path: join(SHOTS, 'engine-error-en.png') });
     await expectNoAxeViolations(page, 'engine error');
+    await page.close();
+  });
+
+  it('renders partitions and warnings through the Electron bridge (window.installer)', async () => {
+    const page = await context.newPage();
+    // What the preload would expose; the served bundle must prefer it over the WebSocket.
+    await page.addInitScript(
+      ({ info, disks }) => {
+        const ok = (value: unknown) => Promise.resolve({ ok: true, value });
+        Object.defineProperty(window, 'installer', {
+          value: Object.freeze({ getInfo: () => ok(info), listDisks: () => ok(disks), validateAnswerFile: () => ok({ valid: true, errors: [] }), on: () => () => {} }),
+        });
+      },
+      { info: FIXTURE_INFO, disks: FIXTURE_DISKS },
+    );
+    await page.goto(server!.url);
+    await page.getByRole('heading', { level: 1, name: 'Welcome to Particle Installer' }).waitFor();
+    for (const key of ['Tab', 'Tab', 'Tab', 'Enter']) await page.keyboard.press(key);
+    await waitForDisks(page);
+    expect(await page.locator('.banner-info').count()).toBe(0);
+    // Each bar segment is labelled for screen readers: type, filesystem, size.
+    const segments = await page.getByRole('list', { name: 'Partitions on /dev/nvme0n1' }).locator('li').allTextContents();
+    expect(segments[0]).toBe('EFI System, vfat, 100\u00a0MiB');
+    expect(segments).toHaveLength(4);
+    expect(await page.getByText('Samsung SSD 980 PRO 512GB').count()).toBe(1);
+    expect(await page.getByText('Windows was found on this disk. It will be erased.').count()).toBe(1);
+
+    await page.getByRole('radio', { name: /Samsung/ }).focus();
+    await page.keyboard.press('Space');
+    const warning = page.getByText('Everything on /dev/nvme0n1 will be erased');
+    await warning.waitFor();
+    expect(await nextButton(page).isEnabled()).toBe(true);
+    // The live medium is refused: arrow keys skip it.
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    expect(await activeValue(page)).toBe('/dev/nvme0n1');
+    await page.screenshot({ path: join(SHOTS, 'disk-warn-selected-en.png') });
+    await page.locator('.disk-card').last().scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(SHOTS, 'disk-live-medium-en.png') });
+    await expectNoAxeViolations(page, 'Disk with partitions and warnings');
     await page.close();
   });
 });

@@ -40,7 +40,8 @@ describe('busName', () => {
 
 describe('diskModel', () => {
   it('joins vendor and model without repeating or showing numeric vendor ids', () => {
-    expect(diskModel({ vendor: 'ATA', model: 'Samsung SSD 870' })).toBe('ATA Samsung SSD 870');
+    expect(diskModel({ vendor: 'ATA', model: 'Samsung SSD 870' })).toBe('Samsung SSD 870');
+    expect(diskModel({ vendor: 'SanDisk', model: 'Ultra Fit' })).toBe('SanDisk Ultra Fit');
     expect(diskModel({ vendor: 'Samsung', model: 'Samsung SSD 870' })).toBe('Samsung SSD 870');
     expect(diskModel({ vendor: '0x1af4', model: null })).toBeNull();
     expect(diskModel({ vendor: null, model: '  ' })).toBeNull();

@@ -51,9 +51,13 @@ export function busName(transport: string): string {
   return BUS_NAMES[transport.toLowerCase()] ?? transport.toUpperCase();
 }
 
-/** Vendor and model as people read them; sysfs vendor ids such as virtio's "0x1af4" say nothing to them. */
+/**
+ * Vendor and model as people read them. Some vendor strings say nothing to them: sysfs ids such as
+ * virtio's "0x1af4", and the "ATA" the SCSI layer reports for every SATA disk.
+ */
 export function diskModel(disk: Pick<Disk, 'vendor' | 'model'>): string | null {
-  const vendor = disk.vendor?.trim() && !/^0x[0-9a-f]+$/i.test(disk.vendor.trim()) ? disk.vendor.trim() : null;
+  const raw = disk.vendor?.trim() ?? '';
+  const vendor = raw !== '' && !/^0x[0-9a-f]+$/i.test(raw) && raw.toUpperCase() !== 'ATA' ? raw : null;
   const model = disk.model?.trim() || null;
   if (vendor && model && !model.toLowerCase().startsWith(vendor.toLowerCase())) return `${vendor} ${model}`;
   return model ?? vendor;

@@ -15,28 +15,31 @@ const isRefusal = (code: ReasonCode): boolean => (REFUSAL_CODES as readonly stri
 
 interface ReasonsProps {
   readonly kind: 'warn' | 'refused';
-  readonly titleKey: string;
+  readonly title: string;
   readonly reasons: readonly VerdictReason[];
   readonly minimum: string;
+  /** A closing line, for the warnings of the disk that is chosen. */
+  readonly footer?: string;
 }
 
 /** Reasons in the person's language, each with the engine's English finding as detail. */
-function Reasons({ kind, titleKey, reasons, minimum }: ReasonsProps) {
+function Reasons({ kind, title, reasons, minimum, footer }: ReasonsProps) {
   const { t } = useTranslation();
   if (reasons.length === 0) return null;
   return (
-    <div className={`reasons reasons-${kind}`}>
-      <p className="reasons-title">{t(titleKey)}</p>
+    <div className={`reasons reasons-${kind}${footer ? ' reasons-emphasis' : ''}`}>
+      <p className="reasons-title">{title}</p>
       <ul className="reason-list">
         {reasons.map((r, i) => (
           <li key={`${r.code}-${i}`}>
             {t(`disk.reason.${r.code}`, { minimum })}
-            <span className="detail" lang="en" dir="ltr">
-              {r.message}
+            <span className="detail">
+              <bdi lang="en">{r.message}</bdi>
             </span>
           </li>
         ))}
       </ul>
+      {footer && <p className="reasons-footer">{footer}</p>}
     </div>
   );
 }
@@ -96,7 +99,7 @@ export function DiskCard({ disk, minimumSize, selected, onSelect }: Props) {
       <div id={`${id}-reasons`}>
         {refused ? (
           <>
-            <Reasons kind="refused" titleKey="disk.reasonsRefused" reasons={blocking} minimum={minimum} />
+            <Reasons kind="refused" title={t('disk.reasonsRefused')} reasons={blocking} minimum={minimum} />
             {/* Warnings on a refused disk only help recognise it ("Windows is on it"), so the engine's words suffice. */}
             {notes.length > 0 && (
               <div className="also-found">
@@ -104,9 +107,9 @@ export function DiskCard({ disk, minimumSize, selected, onSelect }: Props) {
                 <ul className="reason-list">
                   {notes.map((r, i) => (
                     <li key={`${r.code}-${i}`}>
-                      <span lang="en" dir="ltr">
+                      <bdi lang="en">
                         {r.message}
-                      </span>
+                      </bdi>
                     </li>
                   ))}
                 </ul>
@@ -114,7 +117,14 @@ export function DiskCard({ disk, minimumSize, selected, onSelect }: Props) {
             )}
           </>
         ) : (
-          <Reasons kind="warn" titleKey="disk.reasonsWarn" reasons={disk.reasons} minimum={minimum} />
+          // Once chosen, the warnings turn into what will happen, right where the choice was made.
+          <Reasons
+            kind="warn"
+            title={selected ? t('disk.selectedWarnTitle', { disk: disk.path }) : t('disk.reasonsWarn')}
+            reasons={disk.reasons}
+            minimum={minimum}
+            footer={selected ? t('disk.selectedWarnBody') : undefined}
+          />
         )}
       </div>
     </div>

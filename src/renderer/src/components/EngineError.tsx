@@ -21,8 +21,8 @@ export function EngineError({ error, browser }: Props) {
           {error && (
             <details className="details">
               <summary>{t('engine.details')}</summary>
-              <p className="detail" lang="en" dir="ltr">
-                {error.message}
+              <p className="detail">
+                <bdi lang="en">{error.message}</bdi>
               </p>
               {error.detail && <pre lang="en" dir="ltr">{error.detail}</pre>}
             </details>

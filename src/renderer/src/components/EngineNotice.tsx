@@ -15,8 +15,8 @@ export function EngineNotice() {
       </p>
       {demo && <p>{t('engine.demoBody')}</p>}
       {info.notice && (
-        <p className="detail" lang="en" dir="ltr">
-          {info.notice}
+        <p className="detail">
+          <bdi lang="en">{info.notice}</bdi>
         </p>
       )}
     </section>

@@ -1,8 +1,6 @@
 import { useEffect } from 'react';
 import { useTranslation } from 'react-i18next';
 import { DiskCard } from '../components/DiskCard';
-import { useSizeFormatter } from '../components/useSizeFormatter';
-import { selectedDisk } from '../store';
 import { useApp } from '../store/react';
 
 export function DiskPage() {
@@ -10,8 +8,6 @@ export function DiskPage() {
   const disks = useApp((s) => s.disks);
   const loadDisks = useApp((s) => s.loadDisks);
   const selectDisk = useApp((s) => s.selectDisk);
-  const selected = useApp(selectedDisk);
-  const formatSize = useSizeFormatter();
   const { list, loading, error } = disks;
 
   useEffect(() => {
@@ -29,8 +25,8 @@ export function DiskPage() {
             <h2 id="disk-error-title" className="banner-title">
               {t('disk.errorTitle')}
             </h2>
-            <p className="detail" lang="en" dir="ltr">
-              {error.message}
+            <p className="detail">
+              <bdi lang="en">{error.message}</bdi>
             </p>
             <button type="button" className="button secondary" onClick={() => void loadDisks()}>
               {t('disk.retry')}
@@ -63,8 +59,8 @@ export function DiskPage() {
       {error && (
         <div className="banner banner-error" role="alert">
           <p className="banner-title">{t('disk.errorTitle')}</p>
-          <p className="detail" lang="en" dir="ltr">
-            {error.message}
+          <p className="detail">
+            <bdi lang="en">{error.message}</bdi>
           </p>
         </div>
       )}
@@ -77,19 +73,6 @@ export function DiskPage() {
             <DiskCard key={d.path} disk={d} minimumSize={list.minimumSize} selected={d.path === disks.selectedPath} onSelect={selectDisk} />
           ))}
         </fieldset>
-      )}
-      {selected?.verdict === 'warn' && (
-        <section className="banner banner-warn selected-warning" aria-labelledby="selected-warn-title">
-          <h2 id="selected-warn-title" className="banner-title">
-            {t('disk.selectedWarnTitle', { disk: selected.path })}
-          </h2>
-          <ul className="reason-list">
-            {selected.reasons.map((r, i) => (
-              <li key={`${r.code}-${i}`}>{t(`disk.reason.${r.code}`, { minimum: formatSize(list.minimumSize) })}</li>
-            ))}
-          </ul>
-          <p>{t('disk.selectedWarnBody')}</p>
-        </section>
       )}
     </>
   );

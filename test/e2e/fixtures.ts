@@ -1,0 +1,122 @@
+import type { EngineInfo } from '../../src/shared/api';
+import type { Disk, DiskList, Partition } from '../../src/shared/disk';
+
+/** Disks no demo engine can make (Windows laptop, USB stick, live medium), to render every state. */
+const MiB = 1024 ** 2;
+const GiB = 1024 ** 3;
+
+function part(disk: string, n: number, start: number, size: number, typeName: string, fsType: string | null, label: string | null = null): Partition {
+  const sep = /\d$/.test(disk) ? 'p' : '';
+  return {
+    path: `/dev/${disk}${sep}${n}`,
+    name: `${disk}${sep}${n}`,
+    number: n,
+    start,
+    size,
+    typeGuid: null,
+    typeName,
+    partLabel: null,
+    fsType,
+    label,
+    uuid: null,
+    mountpoints: [],
+    holders: [],
+    os: null,
+  };
+}
+
+function disk(name: string, extra: Partial<Disk>): Disk {
+  return {
+    path: `/dev/${name}`,
+    name,
+    byIdPath: null,
+    model: null,
+    vendor: null,
+    serial: null,
+    wwn: null,
+    size: 64 * GiB,
+    logicalSectorSize: 512,
+    physicalSectorSize: 512,
+    rotational: false,
+    removable: false,
+    readOnly: false,
+    transport: null,
+    type: 'disk',
+    partitionTable: 'gpt',
+    ptUuid: null,
+    partitions: [],
+    fsType: null,
+    mountpoints: [],
+    holders: [],
+    verdict: 'ok',
+    reasons: [],
+    ...extra,
+  };
+}
+
+export const FIXTURE_INFO: EngineInfo = { version: '0.1.0', protocol: 1, mode: 'normal', root: true, firmware: 'uefi', arch: 'x64' };
+
+export const FIXTURE_DISKS: DiskList = {
+  minimumSize: 16 * GiB,
+  allowLoop: false,
+  probedAt: '2026-01-01T00:00:00.000Z',
+  disks: [
+    disk('nvme0n1', {
+      model: 'Samsung SSD 980 PRO 512GB',
+      transport: 'nvme',
+      size: 476.94 * GiB,
+      partitions: [
+        part('nvme0n1', 1, MiB, 100 * MiB, 'EFI System', 'vfat'),
+        part('nvme0n1', 2, 101 * MiB, 16 * MiB, 'Microsoft reserved', null),
+        part('nvme0n1', 3, 117 * MiB, 476 * GiB - 800 * MiB, 'Microsoft basic data', 'ntfs', 'Windows'),
+        part('nvme0n1', 4, 476 * GiB - 683 * MiB, 600 * MiB, 'Windows recovery environment', 'ntfs'),
+      ],
+      verdict: 'warn',
+      reasons: [
+        { code: 'existing-partitions', message: '/dev/nvme0n1 has 4 partitions.' },
+        { code: 'windows', message: 'Windows Boot Manager on /dev/nvme0n1p1.', subject: '/dev/nvme0n1p1' },
+        { code: 'esp', message: '/dev/nvme0n1p1 is an EFI system partition.', subject: '/dev/nvme0n1p1' },
+      ],
+    }),
+    disk('sda', {
+      vendor: 'SanDisk',
+      model: 'Ultra Fit',
+      transport: 'usb',
+      removable: true,
+      size: 28.64 * GiB,
+      partitionTable: 'dos',
+      partitions: [part('sda', 1, MiB, 28.64 * GiB - MiB, 'W95 FAT32 (LBA)', 'vfat', 'STICK')],
+      verdict: 'warn',
+      reasons: [
+        { code: 'removable', message: '/dev/sda is removable.' },
+        { code: 'usb', message: '/dev/sda is connected over USB.' },
+        { code: 'existing-partitions', message: '/dev/sda has 1 partition.' },
+      ],
+    }),
+    disk('sdb', {
+      vendor: 'ATA',
+      model: 'WDC WD20EZRZ',
+      transport: 'sata',
+      rotational: true,
+      size: 1863.02 * GiB,
+      partitionTable: null,
+      verdict: 'ok',
+    }),
+    disk('sdc', {
+      vendor: 'Kingston',
+      model: 'DataTraveler 3.0',
+      transport: 'usb',
+      removable: true,
+      size: 14.4 * GiB,
+      partitionTable: 'dos',
+      fsType: 'iso9660',
+      mountpoints: ['/run/live/medium'],
+      verdict: 'refused',
+      reasons: [
+        { code: 'live-medium', message: '/dev/sdc holds the running live system (/run/live/medium).' },
+        { code: 'too-small', message: '/dev/sdc is 14.4 GiB; at least 16 GiB is needed.' },
+        { code: 'usb', message: '/dev/sdc is connected over USB.' },
+      ],
+    }),
+  ],
+};
