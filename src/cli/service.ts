@@ -118,8 +118,10 @@ export async function serviceCommand(args: readonly string[], io: CliIo): Promis
  */
 export function defaultUiDir(moduleUrl: string = import.meta.url): string {
   const here = dirname(fileURLToPath(moduleUrl));
+  // Bundled: out/engine/cli.mjs → out/renderer. From source: src/cli → out/renderer (src/renderer
+  // holds the unbuilt page, which a browser cannot run, hence the check for built assets).
   const candidates = [resolve(here, '../renderer'), resolve(here, '../../out/renderer')];
-  return candidates.find((d) => existsSync(join(d, 'index.html'))) ?? candidates[candidates.length - 1]!;
+  return candidates.find((d) => existsSync(join(d, 'index.html')) && existsSync(join(d, 'assets'))) ?? candidates[candidates.length - 1]!;
 }
 
 /** Writes the URL to a 0600 file via a rename, so a reader never sees it half written or world-readable. */

@@ -13,8 +13,7 @@ export interface DemoServer {
 export async function startDemoServer(repo: string, tokenFile: string, cacheDir: string, timeoutMs = 90_000): Promise<DemoServer> {
   const child = spawn(
     process.execPath,
-    // --ui-dir: serve the built bundle explicitly, never the renderer's source index.html.
-    ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--demo', '--port', '0', '--token-file', tokenFile, '--ui-dir', 'out/renderer'],
+    ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--demo', '--port', '0', '--token-file', tokenFile],
     { cwd: repo, env: { ...process.env, XDG_CACHE_HOME: cacheDir }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let err = '';
