@@ -15,7 +15,8 @@ const median = (xs: number[]): number => {
 };
 const cols = Array.isArray(LSBLK_COLUMNS) ? LSBLK_COLUMNS.join(',') : String(LSBLK_COLUMNS);
 
-async function serviceLatency(): Promise<number[]> {
+/** Times listDisks through the service and plain lsblk alternately, so both see the same machine load. */
+async function latencies(): Promise<{ service: number[]; lsblk: number[] }> {
   const child = spawn(process.execPath, ['out/engine/cli.mjs', 'service', '--stdio', '--mode', 'normal'], { stdio: ['pipe', 'pipe', 'inherit'] });
   let buf = '';
   const waiters = new Map<number, () => void>();
@@ -36,23 +37,25 @@ async function serviceLatency(): Promise<number[]> {
       waiters.set(id, () => resolve(performance.now() - t));
       child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id, method: 'listDisks', params: {} })}\n`);
     });
-  for (let i = 0; i < 3; i++) await call(1000 + i); // warm-up: JIT, caches
-  const times: number[] = [];
-  for (let i = 0; i < RUNS; i++) times.push(await call(i));
-  child.stdin.end();
-  child.kill('SIGTERM');
-  return times;
-}
-
-function lsblkLatency(): number[] {
-  const times: number[] = [];
-  for (let i = 0; i < RUNS + 3; i++) {
+  const plain = (): number => {
     const t = performance.now();
     const r = spawnSync('lsblk', ['--json', '--bytes', '--output', cols]);
     if (r.status !== 0) throw new Error(`lsblk failed: ${r.stderr}`);
-    if (i >= 3) times.push(performance.now() - t);
+    return performance.now() - t;
+  };
+  for (let i = 0; i < 3; i++) {
+    await call(1000 + i); // warm-up: JIT, caches
+    plain();
   }
-  return times;
+  const service: number[] = [];
+  const lsblk: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    service.push(await call(i));
+    lsblk.push(plain());
+  }
+  child.stdin.end();
+  child.kill('SIGTERM');
+  return { service, lsblk };
 }
 
 function rendererInitialJs(): { files: string[]; raw: number; gzip: number } {
@@ -73,8 +76,9 @@ if (!existsSync('out/engine/cli.mjs') || !existsSync('out/renderer/index.html'))
   console.error('bench: build first (npm run build)');
   process.exit(2);
 }
-const svc = median(await serviceLatency());
-const plain = median(lsblkLatency());
+const measured = await latencies();
+const svc = median(measured.service);
+const plain = median(measured.lsblk);
 const ratio = svc / plain;
 console.log(`listDisks via service (stdio, median of ${RUNS}, warm): ${svc.toFixed(1)} ms`);
 console.log(`plain lsblk --json --bytes (median of ${RUNS}):          ${plain.toFixed(1)} ms`);

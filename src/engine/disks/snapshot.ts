@@ -4,7 +4,7 @@
  * at a fake tree. Facts that are missing (no udev, no loop devices) leave their field empty; they never
  * fail the probe. Nothing is mounted: OSes are only detected on filesystems that already are.
  */
-import { readFile, readdir, readlink, stat } from 'node:fs/promises';
+import { readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { LSBLK_COLUMNS, parseLsblk, walk, type LsblkDevice } from './lsblk';
 import type { ProbeDeps, ProbeSnapshot } from './types';
@@ -14,25 +14,25 @@ type Mount = ProbeSnapshot['mounts'][number];
 /** Runs the probe. Throws only when lsblk itself cannot be run or prints something that is not lsblk JSON. */
 export async function takeSnapshot(deps: ProbeDeps): Promise<ProbeSnapshot> {
   const root = deps.root ?? '';
-  const lsblk = await runLsblk(deps);
-  const tree = parseLsblk(lsblk);
-  const blockNames = await list(`${root}/sys/class/block`);
-
+  // lsblk is the slow part (a process); the kernel's pseudo-files are read while it runs. They are
+  // read synchronously on purpose: each read is microseconds, far less than a thread-pool round trip.
+  const pending = runLsblk(deps);
   const holders: Record<string, string[]> = {};
   const loopBacking: Record<string, string> = {};
-  for (const name of blockNames) {
-    const h = await list(`${root}/sys/class/block/${name}/holders`);
+  for (const name of list(`${root}/sys/class/block`)) {
+    const h = list(`${root}/sys/class/block/${name}/holders`);
     if (h.length > 0) holders[name] = h;
     if (/^loop\d+$/.test(name)) {
-      const file = await read(`${root}/sys/block/${name}/loop/backing_file`);
+      const file = read(`${root}/sys/block/${name}/loop/backing_file`);
       if (file !== null && file.trim() !== '') loopBacking[name] = file.trim();
     }
   }
+  const swaps = parseSwaps(read(`${root}/proc/swaps`) ?? '');
+  const mounts = resolveMounts(parseMountinfo(read(`${root}/proc/self/mountinfo`) ?? ''), root);
+  const byId = pickByIdLinks(readLinks(`${root}/dev/disk/by-id`));
 
-  const swaps = parseSwaps((await read(`${root}/proc/swaps`)) ?? '');
-  const mounts = await resolveMounts(parseMountinfo((await read(`${root}/proc/self/mountinfo`)) ?? ''), root);
-  const byId = pickByIdLinks(await readLinks(`${root}/dev/disk/by-id`));
-  const os = await detectOs(mounts, tree, root);
+  const lsblk = await pending;
+  const os = detectOs(mounts, parseLsblk(lsblk), root);
   return { lsblk, holders, swaps, mounts, byId, loopBacking, os };
 }
 
@@ -95,12 +95,12 @@ export function parseSwaps(text: string): string[] {
  * Keeps mounts of block devices only. The kernel may show the root filesystem as "/dev/root" (or
  * another name that is no device node), so such sources are resolved through /sys/dev/block/MAJ:MIN.
  */
-async function resolveMounts(entries: readonly MountinfoEntry[], root: string): Promise<Mount[]> {
+function resolveMounts(entries: readonly MountinfoEntry[], root: string): Mount[] {
   const out: Mount[] = [];
   for (const e of entries) {
     let source = e.source;
     if ((!source.startsWith('/dev/') || source === '/dev/root') && !e.majMin.startsWith('0:')) {
-      const link = await readlinkOrNull(`${root}/sys/dev/block/${e.majMin}`);
+      const link = readlinkOrNull(`${root}/sys/dev/block/${e.majMin}`);
       if (link) source = `/dev/${basename(link)}`;
     }
     if (source.startsWith('/dev/')) out.push({ source, target: e.target, fstype: e.fstype });
@@ -139,7 +139,7 @@ export function pickByIdLinks(links: ReadonlyMap<string, string>): Record<string
 }
 
 /** OS names by kernel name, from os-release (or a Windows directory) on filesystems that are mounted already. */
-async function detectOs(mounts: readonly Mount[], tree: readonly LsblkDevice[], root: string): Promise<Record<string, string>> {
+function detectOs(mounts: readonly Mount[], tree: readonly LsblkDevice[], root: string): Record<string, string> {
   const byPath = new Map<string, LsblkDevice>();
   for (const top of tree) for (const d of walk(top)) for (const p of [d.path, `/dev/${d.kname}`]) byPath.set(p, d);
   const os: Record<string, string> = {};
@@ -147,10 +147,10 @@ async function detectOs(mounts: readonly Mount[], tree: readonly LsblkDevice[], 
     const dev = byPath.get(m.source);
     if (!dev || os[dev.kname]) continue;
     const dir = `${root}${m.target === '/' ? '' : m.target}`;
-    const release = (await read(`${dir}/etc/os-release`)) ?? (await read(`${dir}/usr/lib/os-release`));
+    const release = read(`${dir}/etc/os-release`) ?? read(`${dir}/usr/lib/os-release`);
     const name = release === null ? null : prettyName(release);
     if (name) os[dev.kname] = name;
-    else if (await isDir(`${dir}/Windows/System32`)) os[dev.kname] = 'Windows';
+    else if (isDir(`${dir}/Windows/System32`)) os[dev.kname] = 'Windows';
   }
   return os;
 }
@@ -165,43 +165,43 @@ export function prettyName(text: string): string | null {
   return values.get('PRETTY_NAME') || values.get('NAME') || null;
 }
 
-async function read(path: string): Promise<string | null> {
+function read(path: string): string | null {
   try {
-    return await readFile(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch {
     return null;
   }
 }
 
-async function list(dir: string): Promise<string[]> {
+function list(dir: string): string[] {
   try {
-    return (await readdir(dir)).sort();
+    return readdirSync(dir).sort();
   } catch {
     return [];
   }
 }
 
-async function readlinkOrNull(path: string): Promise<string | null> {
+function readlinkOrNull(path: string): string | null {
   try {
-    return await readlink(path);
+    return readlinkSync(path);
   } catch {
     return null;
   }
 }
 
-async function isDir(path: string): Promise<boolean> {
+function isDir(path: string): boolean {
   try {
-    return (await stat(path)).isDirectory();
+    return statSync(path).isDirectory();
   } catch {
     return false;
   }
 }
 
 /** Symlinks in a directory as (link name → basename of the target, i.e. the kernel name). */
-async function readLinks(dir: string): Promise<Map<string, string>> {
+function readLinks(dir: string): Map<string, string> {
   const out = new Map<string, string>();
-  for (const name of await list(dir)) {
-    const target = await readlinkOrNull(`${dir}/${name}`);
+  for (const name of list(dir)) {
+    const target = readlinkOrNull(`${dir}/${name}`);
     if (target) out.set(name, basename(target));
   }
   return out;
