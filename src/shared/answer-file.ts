@@ -18,133 +18,113 @@ const PRINTABLE = /^[^\p{Cc}]*$/u;
 
 const RESERVED_USERNAMES = new Set(['root', 'daemon', 'bin', 'sys', 'sync', 'nobody', 'systemd-network', 'messagebus']);
 
-export const ImageTransportSchema = z.enum(['registry', 'oci', 'oci-archive', 'containers-storage']);
+export const ImageTransportSchema = z
+  .enum(['registry', 'oci', 'oci-archive', 'containers-storage'])
+  .describe('Where the reference points: a registry, an OCI layout directory, an OCI archive, or local container storage.');
 
 export const ImageSchema = z
   .object({
-    /** What to install: `quay.io/fedora/fedora-bootc:42` for a registry, a path for oci/oci-archive. */
     reference: z
       .string()
       .min(1)
       .max(512)
       .regex(/^[^\s\p{Cc}]+$/u, 'must not contain spaces or control characters')
-      .refine((s) => !s.startsWith('-'), 'must not start with "-"'),
-    /** Where the reference points. */
-    transport: ImageTransportSchema.default('registry'),
-    /** The image the installed system updates from, when it differs from the source (offline installs). */
+      .refine((s) => !s.startsWith('-'), 'must not start with "-"').describe('What to install: `quay.io/fedora/fedora-bootc:42` for a registry, a path for oci/oci-archive.'),
+    transport: ImageTransportSchema.default('registry').describe('Where the reference points.'),
     targetImage: z
       .string()
       .max(512)
       .regex(/^[^\s\p{Cc}]+$/u, 'must not contain spaces or control characters')
-      .optional(),
-    /** Refuse images whose signature does not satisfy the container signature policy. */
-    enforceSignaturePolicy: z.boolean().default(false),
+      .optional().describe('The image the installed system updates from, when it differs from the source (offline installs).'),
+    enforceSignaturePolicy: z.boolean().default(false).describe('Refuse images whose signature does not satisfy the container signature policy.'),
   })
   .strict();
 
 export const DiskSelectorSchema = z
   .object({
-    /** A device node such as /dev/nvme0n1. */
-    path: z.string().regex(/^\/dev\/[A-Za-z0-9/_.:+-]+$/, 'must be a device path under /dev').refine((p) => !p.includes('..'), 'must not contain ".."').optional(),
-    /** A /dev/disk/by-id path or its last component. */
-    byId: z.string().regex(/^(\/dev\/disk\/by-id\/)?[A-Za-z0-9_.:+-]+$/, 'must be a /dev/disk/by-id name').optional(),
-    /** The disk's serial number as lsblk reports it. */
-    serial: z.string().min(1).max(128).regex(PRINTABLE, 'must not contain control characters').optional(),
-    /** The disk's World Wide Name (0x…). */
-    wwn: z.string().regex(/^(0x|eui\.|naa\.)?[0-9a-fA-F]{8,40}$/, 'must be a WWN such as 0x5002538e40a1b2c3').optional(),
-    /** Pick the largest disk whose verdict is not "refused". */
-    largestEligible: z.literal(true).optional(),
+    path: z.string().regex(/^\/dev\/[A-Za-z0-9/_.:+-]+$/, 'must be a device path under /dev').refine((p) => !p.includes('..'), 'must not contain ".."').optional().describe('A device node such as /dev/nvme0n1.'),
+    byId: z.string().regex(/^(\/dev\/disk\/by-id\/)?[A-Za-z0-9_.:+-]+$/, 'must be a /dev/disk/by-id name').optional().describe('A /dev/disk/by-id path or its last component.'),
+    serial: z.string().min(1).max(128).regex(PRINTABLE, 'must not contain control characters').optional().describe('The disk\'s serial number as lsblk reports it.'),
+    wwn: z.string().regex(/^(0x|eui\.|naa\.)?[0-9a-fA-F]{8,40}$/, 'must be a WWN such as 0x5002538e40a1b2c3').optional().describe('The disk\'s World Wide Name (0x…).'),
+    largestEligible: z.literal(true).optional().describe('Pick the largest disk whose verdict is not "refused".'),
   })
   .strict()
   .refine((d) => Object.values(d).filter((v) => v !== undefined).length === 1, {
     message: 'give exactly one of path, byId, serial, wwn, largestEligible',
   });
 
-export const FilesystemSchema = z.enum(['xfs', 'ext4', 'btrfs']);
+export const FilesystemSchema = z.enum(['xfs', 'ext4', 'btrfs']).describe('Root filesystem; btrfs gets @ and @home subvolumes and zstd compression.');
 
 export const EncryptionSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('none') }).strict(),
   z
     .object({
       type: z.literal('luks2'),
-      /** Passphrase for the LUKS2 volume; hashed or passed on stdin, never logged. */
-      passphrase: z.string().min(8, 'must be at least 8 characters').max(512),
+      passphrase: z.string().min(8, 'must be at least 8 characters').max(512).describe('Passphrase for the LUKS2 volume; hashed or passed on stdin, never logged.'),
     })
     .strict(),
   z
     .object({
       type: z.literal('luks2-tpm2'),
-      /** Passphrase kept as a fallback next to the TPM2 key slot. */
-      passphrase: z.string().min(8, 'must be at least 8 characters').max(512),
+      passphrase: z.string().min(8, 'must be at least 8 characters').max(512).describe('Passphrase kept as a fallback next to the TPM2 key slot.'),
     })
     .strict(),
 ]);
 
-export const SwapSchema = z.enum(['zram', 'partition', 'none']);
+export const SwapSchema = z.enum(['zram', 'partition', 'none']).describe('Swap in compressed memory (zram), on a partition, or none.');
 
 export const LayoutSchema = z.discriminatedUnion('type', [
   z
     .object({
-      /** Erase the whole disk and use the default layout. */
-      type: z.literal('erase'),
+      type: z.literal('erase').describe('Erase the whole disk and use the default layout.'),
       filesystem: FilesystemSchema.default('xfs'),
       encryption: EncryptionSchema.default({ type: 'none' }),
       swap: SwapSchema.default('zram'),
-      /** Root size such as "40G"; the rest of the disk stays free. Omit to fill the disk. */
-      rootSize: z.string().regex(/^[1-9][0-9]*[MGT]$/, 'must be a size such as 40G').optional(),
+      rootSize: z.string().regex(/^[1-9][0-9]*[MGT]$/, 'must be a size such as 40G').optional().describe('Root size such as "40G"; the rest of the disk stays free. Omit to fill the disk.'),
     })
     .strict(),
   z
     .object({
-      /** Let `bootc install to-disk --wipe` lay out the disk itself. */
-      type: z.literal('bootc'),
+      type: z.literal('bootc').describe('Let `bootc install to-disk --wipe` lay out the disk itself.'),
       filesystem: FilesystemSchema.default('xfs'),
-      /** bootc's --block-setup. */
-      blockSetup: z.enum(['direct', 'tpm2-luks']).default('direct'),
+      blockSetup: z.enum(['direct', 'tpm2-luks']).default('direct').describe('bootc\'s --block-setup.'),
       rootSize: z.string().regex(/^[1-9][0-9]*[MGT]$/, 'must be a size such as 40G').optional(),
     })
     .strict(),
   z
     .object({
-      /** Install into partitions that already exist. */
-      type: z.literal('existing'),
+      type: z.literal('existing').describe('Install into partitions that already exist.'),
       mounts: z
         .array(
           z
             .object({
-              partition: z.string().regex(/^\/dev\/[A-Za-z0-9/_.:+-]+$/, 'must be a device path under /dev'),
-              mountpoint: z.enum(['/', '/boot', '/boot/efi', '/home']),
-              format: z.boolean(),
-              filesystem: z.enum(['xfs', 'ext4', 'btrfs', 'vfat']).optional(),
+              partition: z.string().regex(/^\/dev\/[A-Za-z0-9/_.:+-]+$/, 'must be a device path under /dev').describe('The existing partition, e.g. /dev/sda3.'),
+              mountpoint: z.enum(['/', '/boot', '/boot/efi', '/home']).describe('Where it is mounted in the installed system.'),
+              format: z.boolean().describe('Make a new filesystem on it (erasing it) or keep its contents.'),
+              filesystem: z.enum(['xfs', 'ext4', 'btrfs', 'vfat']).optional().describe('Filesystem to make when format is true.'),
             })
             .strict(),
         )
         .min(1)
         .refine((m) => m.some((x) => x.mountpoint === '/'), 'must map a partition to /')
-        .refine((m) => new Set(m.map((x) => x.mountpoint)).size === m.length, 'must not map two partitions to one mountpoint'),
+        .refine((m) => new Set(m.map((x) => x.mountpoint)).size === m.length, 'must not map two partitions to one mountpoint')
+        .describe('Which partition goes where; / is required.'),
     })
     .strict(),
 ]);
 
 export const UserSchema = z
   .object({
-    /** Login name: lower case letters, digits, "_" and "-", starting with a letter or "_", at most 32. */
     name: z
       .string()
       .regex(USERNAME, 'must start with a lowercase letter or "_" and hold only a-z, 0-9, "_" and "-" (at most 32)')
-      .refine((n) => !RESERVED_USERNAMES.has(n), 'is reserved for the system'),
-    /** Full name shown at login (GECOS); no ":" or control characters. */
-    fullName: z.string().max(256).regex(/^[^:\p{Cc}]*$/u, 'must not contain ":" or control characters').optional(),
-    /** Plain password; hashed as soon as the engine receives it. */
-    password: z.string().min(1).max(1024).optional(),
-    /** A crypt(3) hash (yescrypt $y$ or sha512-crypt $6$) instead of a plain password. */
-    passwordHash: z.string().regex(CRYPT_HASH, 'must be a crypt(3) hash such as $y$… or $6$…').optional(),
-    /** Member of the administrators' group (wheel or sudo). */
-    admin: z.boolean().default(false),
-    /** Log in without a password on the first graphical session. */
-    autologin: z.boolean().default(false),
-    /** SSH public keys for this user. */
-    sshKeys: z.array(z.string().regex(SSH_KEY, 'must be one OpenSSH public key line')).default([]),
+      .refine((n) => !RESERVED_USERNAMES.has(n), 'is reserved for the system').describe('Login name: lower case letters, digits, "_" and "-", starting with a letter or "_", at most 32.'),
+    fullName: z.string().max(256).regex(/^[^:\p{Cc}]*$/u, 'must not contain ":" or control characters').optional().describe('Full name shown at login (GECOS); no ":" or control characters.'),
+    password: z.string().min(1).max(1024).optional().describe('Plain password; hashed as soon as the engine receives it.'),
+    passwordHash: z.string().regex(CRYPT_HASH, 'must be a crypt(3) hash such as $y$… or $6$…').optional().describe('A crypt(3) hash (yescrypt $y$ or sha512-crypt $6$) instead of a plain password.'),
+    admin: z.boolean().default(false).describe('Member of the administrators\' group (wheel or sudo).'),
+    autologin: z.boolean().default(false).describe('Log in without a password on the first graphical session.'),
+    sshKeys: z.array(z.string().regex(SSH_KEY, 'must be one OpenSSH public key line')).default([]).describe('SSH public keys for this user.'),
   })
   .strict()
   .refine((u) => !(u.password !== undefined && u.passwordHash !== undefined), {
@@ -153,46 +133,35 @@ export const UserSchema = z
 
 export const AnswerFileSchema = z
   .object({
-    /** Optional pointer to the JSON Schema, for editors. */
-    $schema: z.string().optional(),
-    /** Format version of this file. */
-    version: z.literal(1),
-    /** System locale, e.g. en_US.UTF-8. */
-    locale: z.string().regex(LOCALE, 'must be a locale such as en_US.UTF-8').default('en_US.UTF-8'),
+    $schema: z.string().optional().describe('Optional pointer to the JSON Schema, for editors.'),
+    version: z.literal(1).describe('Format version of this file.'),
+    locale: z.string().regex(LOCALE, 'must be a locale such as en_US.UTF-8').default('en_US.UTF-8').describe('System locale, e.g. en_US.UTF-8.'),
     keyboard: z
       .object({
-        /** XKB layout, e.g. "us" or "de". */
-        layout: z.string().regex(XKB_NAME, 'must be an XKB layout name such as "us"'),
-        /** XKB variant, e.g. "nodeadkeys". */
-        variant: z.string().regex(XKB_NAME, 'must be an XKB variant name').optional(),
+        layout: z.string().regex(XKB_NAME, 'must be an XKB layout name such as "us"').describe('XKB layout, e.g. "us" or "de".'),
+        variant: z.string().regex(XKB_NAME, 'must be an XKB variant name').optional().describe('XKB variant, e.g. "nodeadkeys".'),
       })
       .strict()
       .default({ layout: 'us' }),
-    /** IANA time zone, e.g. Europe/Berlin, or UTC. */
-    timezone: z.string().regex(TIMEZONE, 'must be an IANA time zone such as Europe/Berlin').default('UTC'),
-    /** Host name: letters, digits and "-", dot-separated labels, at most 253 characters. */
+    timezone: z.string().regex(TIMEZONE, 'must be an IANA time zone such as Europe/Berlin').default('UTC').describe('IANA time zone, e.g. Europe/Berlin, or UTC.'),
     hostname: z
       .string()
       .max(253)
       .refine((h) => h.split('.').every((l) => HOSTNAME_LABEL.test(l)), 'must be lower case letters, digits and "-" in dot-separated labels of 1 to 63')
-      .optional(),
-    /** Which disk to install to. */
-    disk: DiskSelectorSchema,
+      .optional().describe('Host name: letters, digits and "-", dot-separated labels, at most 253 characters.'),
+    disk: DiskSelectorSchema.describe('Which disk to install to.'),
     layout: LayoutSchema,
     users: z
       .array(UserSchema)
       .default([])
       .refine((us) => new Set(us.map((u) => u.name)).size === us.length, 'must not name the same user twice')
       .refine((us) => us.filter((u) => u.autologin).length <= 1, 'at most one user may log in automatically'),
-    /** SSH public keys allowed to log in as root. */
-    rootSshKeys: z.array(z.string().regex(SSH_KEY, 'must be one OpenSSH public key line')).default([]),
+    rootSshKeys: z.array(z.string().regex(SSH_KEY, 'must be one OpenSSH public key line')).default([]).describe('SSH public keys allowed to log in as root.'),
     image: ImageSchema,
-    /** Extra kernel command-line arguments. */
     kernelArgs: z
       .array(z.string().min(1).max(4096).regex(/^[^\s\p{Cc}]+$/u, 'must be one argument without spaces or control characters'))
-      .default([]),
-    /** Reboot when the install has finished. */
-    reboot: z.boolean().default(false),
+      .default([]).describe('Extra kernel command-line arguments.'),
+    reboot: z.boolean().default(false).describe('Reboot when the install has finished.'),
   })
   .strict();
 
