@@ -1,5 +1,6 @@
 import type { EngineInfo } from '../../src/shared/api';
 import type { Disk, DiskList, Partition } from '../../src/shared/disk';
+import { makeDisk } from '../support/make-disk';
 
 /** Disks no demo engine can make (Windows laptop, USB stick, live medium), to render every state. */
 const MiB = 1024 ** 2;
@@ -26,32 +27,7 @@ function part(disk: string, n: number, start: number, size: number, typeName: st
 }
 
 function disk(name: string, extra: Partial<Disk>): Disk {
-  return {
-    path: `/dev/${name}`,
-    name,
-    byIdPath: null,
-    model: null,
-    vendor: null,
-    serial: null,
-    wwn: null,
-    size: 64 * GiB,
-    logicalSectorSize: 512,
-    physicalSectorSize: 512,
-    rotational: false,
-    removable: false,
-    readOnly: false,
-    transport: null,
-    type: 'disk',
-    partitionTable: 'gpt',
-    ptUuid: null,
-    partitions: [],
-    fsType: null,
-    mountpoints: [],
-    holders: [],
-    verdict: 'ok',
-    reasons: [],
-    ...extra,
-  };
+  return makeDisk({ path: `/dev/${name}`, partitionTable: 'gpt', ...extra });
 }
 
 export const FIXTURE_INFO: EngineInfo = { version: '0.1.0', protocol: 1, mode: 'normal', root: true, firmware: 'uefi', arch: 'x64' };

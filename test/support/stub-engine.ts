@@ -1,34 +1,10 @@
 import type { Engine, Handlers } from '../../src/engine/engine';
+import { makeDisk } from './make-disk';
 import { DEFAULT_MINIMUM_DISK_SIZE, type Disk, type EventName, type EventPayload } from '../../src/shared';
 
-/** A Disk as the classifier would return it, with overridable fields. */
+/** The stub engine's disk: a 64 GiB virtio disk. */
 export function fakeDisk(overrides: Partial<Disk> = {}): Disk {
-  return {
-    path: '/dev/vda',
-    name: 'vda',
-    byIdPath: null,
-    model: 'Virtual disk',
-    vendor: null,
-    serial: 'SN-1',
-    wwn: null,
-    size: 64 * 1024 ** 3,
-    logicalSectorSize: 512,
-    physicalSectorSize: 512,
-    rotational: false,
-    removable: false,
-    readOnly: false,
-    transport: 'virtio',
-    type: 'disk',
-    partitionTable: null,
-    ptUuid: null,
-    partitions: [],
-    fsType: null,
-    mountpoints: [],
-    holders: [],
-    verdict: 'ok',
-    reasons: [],
-    ...overrides,
-  };
+  return makeDisk({ model: 'Virtual disk', serial: 'SN-1', transport: 'virtio', ...overrides });
 }
 
 /**

@@ -3,36 +3,17 @@ import type { EngineInfo, InstallerApi } from '../../src/shared/api';
 import type { Disk, DiskList } from '../../src/shared/disk';
 import { makeError, type Result } from '../../src/shared/errors';
 import { createAppStore, selectedDisk } from '../../src/renderer/src/store';
+import { makeDisk } from '../support/make-disk';
 
 const GiB = 1024 ** 3;
 
 function disk(path: string, verdict: Disk['verdict']): Disk {
-  const name = path.slice('/dev/'.length);
-  return {
+  return makeDisk({
     path,
-    name,
-    byIdPath: null,
-    model: null,
-    vendor: null,
-    serial: null,
-    wwn: null,
-    size: 64 * GiB,
-    logicalSectorSize: 512,
-    physicalSectorSize: 512,
-    rotational: false,
-    removable: false,
-    readOnly: false,
-    transport: null,
     type: 'loop',
-    partitionTable: null,
-    ptUuid: null,
-    partitions: [],
-    fsType: null,
-    mountpoints: [],
-    holders: [],
     verdict,
     reasons: verdict === 'ok' ? [] : [{ code: verdict === 'warn' ? 'existing-partitions' : 'mounted', message: 'x' }],
-  };
+  });
 }
 
 const list = (...disks: Disk[]): DiskList => ({ disks, minimumSize: 16 * GiB, allowLoop: true, probedAt: '2026-01-01T00:00:00Z' });
