@@ -26,6 +26,15 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'vm',
+          include: ['test/vm/**/*.test.ts'],
+          testTimeout: 600_000,
+          hookTimeout: 45 * 60_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
           name: 'electron',
           include: ['test/electron/**/*.test.ts'],
           testTimeout: 60_000,

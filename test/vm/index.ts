@@ -1,0 +1,43 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensureVmImage, vmUnavailable, type BuildReport, type VmImage } from './image';
+import * as q from './qemu';
+
+/**
+ * The VM test level as tests use it: `runInVm(command, { disks })` runs a command as root in a
+ * Debian guest with a full kernel (vfat, device-mapper, md…), and `bootDisk(file, { firmware })`
+ * boots an installed disk to its login prompt. The image is built once and cached.
+ */
+
+export { killAllVms, VmError, type BootedVm, type Firmware, type RunInVmResult, type VmDisk } from './qemu';
+export { vmUnavailable, GUEST_ROOT_PASSWORD } from './image';
+
+let report: Promise<BuildReport> | null = null;
+
+/** The cached image (built on first use), and how long getting it took. */
+export function vmImage(log: (line: string) => void = (l) => console.log(`[vm] ${l}`)): Promise<BuildReport> {
+  report ??= (async () => {
+    const started = performance.now();
+    const r = await ensureVmImage(log);
+    const stamp = join(r.image.dir, 'build-seconds');
+    if (!r.cached) writeFileSync(stamp, `${r.buildSeconds.toFixed(1)}\n`);
+    const lookup = (performance.now() - started) / 1000;
+    const cold = existsSync(stamp) ? Number(readFileSync(stamp, 'utf8')) : NaN;
+    log(r.cached ? `VM image: cached (${lookup.toFixed(2)} s); its cold build took ${cold.toFixed(0)} s` : `VM image: cold build ${r.buildSeconds.toFixed(0)} s`);
+    return r;
+  })();
+  return report;
+}
+
+export async function runInVm(command: string, options: q.RunInVmOptions = {}): Promise<q.RunInVmResult> {
+  const { image } = await vmImage();
+  return q.runInVm(image, command, options);
+}
+
+export async function bootDisk(file: string, options: q.BootDiskOptions): Promise<q.BootedVm> {
+  const { image } = await vmImage();
+  return q.bootDisk(file, { probeKernel: image.kernel, ...options });
+}
+
+export type { VmImage };
+export const unavailable = vmUnavailable;

@@ -1,0 +1,108 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bootDisk, GUEST_ROOT_PASSWORD, killAllVms, runInVm, vmImage, vmUnavailable, VmError, type Firmware } from './index';
+
+// The VM level: a Debian guest with a full kernel does what the host kernel cannot (LUKS, vfat,
+// bootloaders), and what was made there is booted with both firmwares.
+const why = vmUnavailable();
+if (why) console.warn(`[vm] skipped: ${why}`);
+
+const figures: string[] = [];
+const qemuPids = (): string[] => {
+  try {
+    return execFileSync('pgrep', ['-f', 'particle-vm-job-|particle-boot-'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  } catch {
+    return [];
+  }
+};
+
+describe.skipIf(why !== null)('VM test level', () => {
+  let work: string;
+
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'particle-vm-test-'));
+    await vmImage();
+  }, 45 * 60_000);
+
+  afterAll(() => {
+    killAllVms();
+    rmSync(work, { recursive: true, force: true });
+    console.log(`[vm] figures:\n  ${figures.join('\n  ')}`);
+  });
+
+  it('runs a command as root, streams its output and returns its exit code', async () => {
+    const chunks: string[] = [];
+    const r = await runInVm('echo "uid=$(id -u)"; echo to-stderr >&2; ls /project/package.json; exit 3', {
+      onOutput: (c) => chunks.push(c),
+      timeoutMs: 300_000,
+    });
+    expect(r.exitCode).toBe(3);
+    expect(r.output).toContain('uid=0');
+    expect(r.output).toContain('to-stderr');
+    expect(r.output).toContain('/project/package.json');
+    expect(chunks.join('')).toBe(r.output);
+    // The command itself takes milliseconds, so the whole run is the harness's overhead per test.
+    figures.push(`boot-to-command (${r.accel}): ${r.bootSeconds.toFixed(1)} s; overhead per test (QEMU start to power-off, trivial command): ${r.totalSeconds.toFixed(1)} s`);
+  }, 360_000);
+
+  it('formats LUKS2, opens it, mounts ext4 inside, mounts a vfat ESP, and tears it all down', async () => {
+    const r = await runInVm('bash /project/test/vm/guest/luks-and-esp.sh luks esp', {
+      disks: [
+        { serial: 'luks', size: '256M' },
+        { serial: 'esp', size: '128M' },
+      ],
+      timeoutMs: 360_000,
+    });
+    expect(r.exitCode, r.output).toBe(0);
+    expect(r.output).toContain('luks2 header: yes');
+    expect(r.output).toContain('ext4 in luks: hello (ext4)');
+    expect(r.output).toContain('luks closed');
+    expect(r.output).toContain('vfat esp: vfat boot');
+    expect(r.output).toContain('mounts left: 0');
+  }, 420_000);
+
+  it('kills QEMU on timeout and reports the last console lines', async () => {
+    const before = qemuPids().length;
+    const err = await runInVm('sleep 600', { timeoutMs: 35_000 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(VmError);
+    expect(String((err as Error).message)).toMatch(/did not finish within 35 s[\s\S]*last console lines/);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(qemuPids().length).toBe(before);
+  }, 120_000);
+
+  describe('booting a prepared disk', () => {
+    let disk: string;
+
+    beforeAll(async () => {
+      const r = await runInVm('bash /project/test/vm/guest/make-bootable-disk.sh target particle-booted', {
+        disks: [{ serial: 'target', size: '4G' }],
+        workDir: work,
+        timeoutMs: 900_000,
+      });
+      expect(r.exitCode, r.output).toBe(0);
+      figures.push(`making the bootable disk in the VM: ${r.totalSeconds.toFixed(1)} s`);
+      disk = r.diskFiles[0]!;
+    }, 960_000);
+
+    it.each<Firmware>(['uefi', 'bios'])('boots with %s to a login prompt and logs in over the serial console', async (firmware) => {
+      const vm = await bootDisk(disk, { firmware, timeoutMs: 180_000 });
+      try {
+        figures.push(`${firmware}: login prompt after ${vm.bootSeconds.toFixed(1)} s (${vm.accel})`);
+        expect(vm.transcript()).toMatch(/particle-booted login: $/m);
+        await vm.login('root', GUEST_ROOT_PASSWORD);
+        const host = await vm.run('hostname');
+        expect(host.exitCode).toBe(0);
+        expect(host.output.trim()).toBe('particle-booted');
+        const fw = await vm.run('test -d /sys/firmware/efi && echo uefi || echo bios');
+        expect(fw.output.trim()).toBe(firmware);
+        const bad = await vm.run('false');
+        expect(bad.exitCode).toBe(1);
+      } finally {
+        await vm.stop();
+      }
+    }, 300_000);
+  });
+});
