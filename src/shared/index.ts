@@ -4,3 +4,4 @@ export * from './answer-file';
 export * from './api';
 export * from './protocol';
 export * from './rpc-client';
+export * from './install';

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureVmImage, vmUnavailable, type BuildReport, type VmImage } from './image';
 import * as q from './qemu';
@@ -20,7 +20,6 @@ export function vmImage(log: (line: string) => void = (l) => console.log(`[vm] $
     const started = performance.now();
     const r = await ensureVmImage(log);
     const stamp = join(r.image.dir, 'build-seconds');
-    if (!r.cached) writeFileSync(stamp, `${r.buildSeconds.toFixed(1)}\n`);
     const lookup = (performance.now() - started) / 1000;
     const cold = existsSync(stamp) ? Number(readFileSync(stamp, 'utf8')) : NaN;
     log(r.cached ? `VM image: cached (${lookup.toFixed(2)} s); its cold build took ${cold.toFixed(0)} s` : `VM image: cold build ${r.buildSeconds.toFixed(0)} s`);

@@ -1,0 +1,164 @@
+import { z } from 'zod';
+import { DiskIdentitySchema } from './disk';
+import { InstallerErrorSchema } from './errors';
+
+/**
+ * An install as data: the plan the engine will carry out (every command's exact argv, what each step
+ * writes, where the point of no return is), the progress events it emits while doing so, and the
+ * state a reconnecting front end reads. Secrets never appear here: a command that needs one names
+ * it (`stdinSecret`) and the engine feeds it on stdin.
+ */
+
+export const STEP_IDS = [
+  'verify-disk',
+  'wipe',
+  'partition',
+  'settle',
+  'encrypt',
+  'format',
+  'mount',
+  'pull',
+  'deploy',
+  'configure',
+  'finalize',
+  'teardown',
+] as const;
+export const StepIdSchema = z.enum(STEP_IDS);
+export type StepId = z.infer<typeof StepIdSchema>;
+
+/** Placeholders the runner fills in at run time, because they exist only once earlier steps ran. */
+export const PLAN_PLACEHOLDERS = ['{deployment}', '{stateroot-var}'] as const;
+
+export const PlanActionSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('run'),
+    /** The exact argv; never run through a shell. May contain a placeholder from PLAN_PLACEHOLDERS. */
+    argv: z.array(z.string()).min(1),
+    /** Name of a secret fed on stdin (e.g. "luks-passphrase"); the value is never in the plan. */
+    stdinSecret: z.string().optional(),
+    /** Exit codes that count as success; default [0]. */
+    okExitCodes: z.array(z.number().int()).optional(),
+    /** Seconds before the command is stopped. */
+    timeoutSeconds: z.number().int().positive().optional(),
+  }),
+  z.object({
+    kind: z.literal('write'),
+    /** Absolute path, possibly under a placeholder. */
+    path: z.string(),
+    /** File content (never a secret: password hashes only). */
+    content: z.string(),
+    /** Octal mode, e.g. "0644". */
+    mode: z.string().regex(/^0[0-7]{3}$/),
+  }),
+  z.object({ kind: z.literal('symlink'), path: z.string(), target: z.string() }),
+  z.object({ kind: z.literal('mkdir'), path: z.string(), mode: z.string().regex(/^0[0-7]{3}$/) }),
+]);
+export type PlanAction = z.infer<typeof PlanActionSchema>;
+
+export const PlanStepSchema = z.object({
+  id: StepIdSchema,
+  /** Present-tense English title ("Creating partitions"); UIs translate by id. */
+  title: z.string(),
+  /** Relative share of the whole install's time. */
+  weight: z.number().nonnegative(),
+  /** Writes to the target disk: from the first such step on, the disk's old contents are gone. */
+  destructive: z.boolean(),
+  /** Whether a retry may start again from this step after it failed (else from partitioning). */
+  resumable: z.boolean(),
+  actions: z.array(PlanActionSchema),
+});
+export type PlanStep = z.infer<typeof PlanStepSchema>;
+
+export const PlannedPartitionSchema = z.object({
+  number: z.number().int().positive(),
+  /** Device node the partition will have, e.g. /dev/nvme0n1p2. */
+  path: z.string(),
+  /** GPT partition name. */
+  label: z.string(),
+  typeGuid: z.string(),
+  /** Size in bytes; null for "the rest of the disk". */
+  size: z.number().int().positive().nullable(),
+  /** What goes on it: a filesystem, LUKS, or nothing (BIOS boot). */
+  content: z.enum(['bios-boot', 'vfat', 'ext4', 'xfs', 'btrfs', 'luks2', 'swap']),
+  /** Where it is mounted in the installed system, if anywhere. */
+  mountpoint: z.string().nullable(),
+  /** UUID its filesystem (or LUKS header) will get; chosen by the planner so kernel arguments are known up front. */
+  uuid: z.string(),
+});
+export type PlannedPartition = z.infer<typeof PlannedPartitionSchema>;
+
+export const InstallPlanSchema = z.object({
+  /** Random id; startInstall must name it, so an install runs only a plan someone has seen. */
+  id: z.string(),
+  createdAt: z.string(),
+  /** The disk, as identified when planning; checked again right before anything is written. */
+  disk: DiskIdentitySchema,
+  firmware: z.enum(['uefi', 'bios']),
+  arch: z.string(),
+  layout: z.enum(['erase', 'bootc', 'existing']),
+  partitions: z.array(PlannedPartitionSchema),
+  /** Kernel arguments the deployment gets. */
+  kernelArgs: z.array(z.string()),
+  /** "docker://quay.io/…", "oci:/path"… as bootc's --source-imgref. */
+  sourceImgref: z.string(),
+  targetImgref: z.string().nullable(),
+  steps: z.array(PlanStepSchema),
+  /** Index of the first destructive step; before it, cancelling leaves the disk untouched. */
+  pointOfNoReturn: z.number().int().nonnegative(),
+  /** Plain-English lines for a summary ("Erase Samsung 980 PRO, 1 TB (nvme0n1): …"). */
+  summary: z.array(z.string()),
+});
+export type InstallPlan = z.infer<typeof InstallPlanSchema>;
+
+export const OverallSchema = z.object({
+  /** 0..1 across the whole install, from step weights and sub-progress. */
+  fraction: z.number().min(0).max(1),
+  /** Estimated seconds left, or null while unknown. */
+  etaSeconds: z.number().nonnegative().nullable(),
+});
+
+/** What the disk holds after an install ended: what a person must be told. */
+export const DiskStateSchema = z.enum(['untouched', 'partially-written', 'installed']);
+export type DiskState = z.infer<typeof DiskStateSchema>;
+
+export const RetryAdviceSchema = z.object({
+  /** The step a retry starts from. */
+  from: StepIdSchema,
+  /** Why from there ("the target holds a half-written repository and must be wiped"). */
+  reason: z.string(),
+});
+
+export const ProgressEventSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('step-started'), step: StepIdSchema, index: z.number().int(), title: z.string(), overall: OverallSchema }),
+  z.object({ kind: z.literal('step-progress'), step: StepIdSchema, fraction: z.number().min(0).max(1), message: z.string().optional(), overall: OverallSchema }),
+  z.object({ kind: z.literal('step-finished'), step: StepIdSchema, durationMs: z.number().nonnegative(), overall: OverallSchema }),
+  z.object({ kind: z.literal('log'), level: z.enum(['debug', 'info', 'warn', 'error']), message: z.string(), time: z.string() }),
+  z.object({ kind: z.literal('finished'), durationMs: z.number().nonnegative(), reboot: z.boolean(), overall: OverallSchema }),
+  z.object({
+    kind: z.literal('failed'),
+    error: InstallerErrorSchema,
+    diskState: DiskStateSchema,
+    retry: RetryAdviceSchema,
+    cancelled: z.boolean(),
+    overall: OverallSchema,
+  }),
+]);
+export type ProgressEvent = z.infer<typeof ProgressEventSchema>;
+
+export const InstallPhaseSchema = z.enum(['idle', 'running', 'cancelling', 'finished', 'failed', 'cancelled']);
+
+/** What a (re)connecting front end reads to show the install in progress: the engine is the source of truth. */
+export const InstallStateSchema = z.object({
+  phase: InstallPhaseSchema,
+  plan: InstallPlanSchema.nullable(),
+  /** Index of the current (or failed) step. */
+  currentStep: z.number().int().nullable(),
+  overall: OverallSchema,
+  /** Per step: pending, running, done, failed, skipped. */
+  steps: z.array(z.enum(['pending', 'running', 'done', 'failed', 'skipped'])),
+  /** The last event of kind finished or failed, when the install ended. */
+  outcome: ProgressEventSchema.nullable(),
+  /** The last log lines, oldest first. */
+  log: z.array(z.string()),
+});
+export type InstallState = z.infer<typeof InstallStateSchema>;
