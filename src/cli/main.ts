@@ -3,6 +3,7 @@ import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { CommandError } from '../engine/exec';
 import { disksCommand } from './disks';
+import { planCommand } from './plan';
 import { CliError, PROGRAM, UsageError, println, type CliIo } from './io';
 import { serveCommand, serviceCommand } from './service';
 import { USAGE } from './usage';
@@ -18,6 +19,7 @@ type Command = (args: readonly string[], io: CliIo) => Promise<number>;
 const COMMANDS: Readonly<Record<string, Command>> = {
   disks: disksCommand,
   validate: validateCommand,
+  plan: planCommand,
   service: serviceCommand,
   serve: serveCommand,
 };

@@ -6,6 +6,7 @@ export const USAGE: Readonly<Record<string, string>> = {
 Commands:
   disks      List this machine's disks and whether each may be installed to
   validate   Check an answer file
+  plan       Show what an install from an answer file would do, touching nothing
   service    Run the engine service over stdio or a Unix socket
   serve      Serve the installer UI and the engine to a browser
 
@@ -20,6 +21,18 @@ Options:
   --lsblk-json FILE  Classify a saved "lsblk --json --bytes" output or a probe snapshot
                      (a JSON object with an "lsblk" key) instead of this machine
   --min-size BYTES   Smallest acceptable disk (digits, or with K/M/G/T); default 16G
+  -h, --help         Show this help`,
+
+  plan: `Usage: particle-installer plan --config FILE [--disks-from FILE] [--json]
+
+Show the install plan for an answer file: the disk, the partitions, every command with its exact
+arguments, and the point of no return. Nothing is written.
+
+Options:
+  --config FILE      The answer file
+  --disks-from FILE  Plan against a saved "lsblk --json --bytes" output or probe snapshot
+  --json             Print the plan as JSON
+  --test-mode        Allow loop devices as targets (tests)
   -h, --help         Show this help`,
 
   validate: `Usage: particle-installer validate FILE

@@ -36,6 +36,8 @@ export const PlanActionSchema = z.discriminatedUnion('kind', [
     argv: z.array(z.string()).min(1),
     /** Name of a secret fed on stdin (e.g. "luks-passphrase"); the value is never in the plan. */
     stdinSecret: z.string().optional(),
+    /** Non-secret text fed on stdin (an sfdisk script). */
+    stdin: z.string().optional(),
     /** Exit codes that count as success; default [0]. */
     okExitCodes: z.array(z.number().int()).optional(),
     /** Seconds before the command is stopped. */

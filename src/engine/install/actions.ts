@@ -1,0 +1,166 @@
+import { makeError, type InstallerError } from '../../shared/errors';
+import { PLAN_PLACEHOLDERS, type PlanAction, type PlanStep } from '../../shared/install';
+import { CommandError, tail, type ExecResult } from '../exec';
+import type { DeploymentPaths, RunAction, RunContext } from './types';
+
+/**
+ * Carrying out one plan action: placeholders resolved, secrets fed on stdin and redacted, the
+ * command logged, its output turned into sub-progress. Failures come out as StepFailure, which
+ * carries an InstallerError that already names the step.
+ */
+
+export class StepFailure extends Error {
+  constructor(readonly error: InstallerError) {
+    super(error.message);
+    this.name = 'StepFailure';
+  }
+}
+
+/**
+ * `{deployment}` and `{stateroot-var}` exist only once bootc has deployed, so they are looked up
+ * the first time an action needs them and remembered after that.
+ */
+export class Placeholders {
+  private found: DeploymentPaths | null = null;
+
+  constructor(private readonly ctx: Pick<RunContext, 'findDeployment' | 'targetRoot'>) {}
+
+  static uses(text: string): boolean {
+    return PLAN_PLACEHOLDERS.some((p) => text.includes(p));
+  }
+
+  /** Null when the text needs a deployment that does not exist (teardown after an early failure). */
+  async tryResolve(text: string, step: PlanStep): Promise<string | null> {
+    try {
+      return await this.resolve(text, step);
+    } catch (e) {
+      if (e instanceof StepFailure) return null;
+      throw e;
+    }
+  }
+
+  async resolve(text: string, step: PlanStep): Promise<string> {
+    if (!Placeholders.uses(text)) return text;
+    this.found ??= await this.ctx.findDeployment(this.ctx.targetRoot);
+    if (!this.found) {
+      throw new StepFailure(
+        makeError('internal', `Step ${step.id} needs the deployment's path, but no deployment was found under ${this.ctx.targetRoot}.`, {
+          step: step.id,
+          detail: `Unresolved placeholder in "${text}". It is known only after the deploy step has run.`,
+        }),
+      );
+    }
+    return text.split('{deployment}').join(this.found.deployment).split('{stateroot-var}').join(this.found.staterootVar);
+  }
+}
+
+export interface ActionHooks {
+  readonly ctx: RunContext;
+  readonly placeholders: Placeholders;
+  /** The signal commands get: the install's own, or a fresh one during teardown. */
+  readonly signal: AbortSignal;
+  /** Called with the command's own progress (0..1) when a parser understood a line. */
+  readonly onFraction: (fraction: number, message?: string) => void;
+}
+
+export function parseMode(mode: string): number {
+  return parseInt(mode, 8);
+}
+
+export async function runAction(step: PlanStep, action: PlanAction, hooks: ActionHooks): Promise<void> {
+  const { ctx, placeholders } = hooks;
+  const resolve = (s: string): Promise<string> => placeholders.resolve(s, step);
+  switch (action.kind) {
+    case 'run':
+      return runCommand(step, action, hooks, await Promise.all(action.argv.map(resolve)));
+    case 'write': {
+      const path = await resolve(action.path);
+      return fsStep(step, ['write', path], () => ctx.fs.writeFile(path, action.content, parseMode(action.mode)), ctx);
+    }
+    case 'symlink': {
+      const path = await resolve(action.path);
+      const target = await resolve(action.target);
+      return fsStep(step, ['symlink', target, path], () => ctx.fs.symlink(target, path), ctx);
+    }
+    case 'mkdir': {
+      const path = await resolve(action.path);
+      return fsStep(step, ['mkdir', path], () => ctx.fs.mkdir(path, parseMode(action.mode)), ctx);
+    }
+  }
+}
+
+async function fsStep(step: PlanStep, what: string[], op: () => Promise<void>, ctx: RunContext): Promise<void> {
+  try {
+    await op();
+    ctx.log.message('debug', what.join(' '), step.id);
+  } catch (e) {
+    const reason = e instanceof Error ? e.message : String(e);
+    // No error code fits a failed file write better; it is the machine's fault, not the user's.
+    throw new StepFailure(makeError('command-failed', `Could not ${what[0]} ${what[what.length - 1]}: ${reason}`, { kind: 'system', step: step.id }));
+  }
+}
+
+async function runCommand(step: PlanStep, action: RunAction, hooks: ActionHooks, argv: string[]): Promise<void> {
+  const { ctx } = hooks;
+  const secrets = [...ctx.secrets.values()];
+  // Plain stdin (an sfdisk script) or a secret; a plan asking for both is a planner bug.
+  let input: string | undefined = action.stdin;
+  if (action.stdinSecret !== undefined && action.stdin !== undefined) {
+    throw new StepFailure(makeError('internal', `Step ${step.id} gives ${argv[0]} both a secret and text on stdin.`, { step: step.id, command: argv.map((a) => ctx.log.redact(a)) }));
+  }
+  if (action.stdinSecret !== undefined) {
+    input = ctx.secrets.get(action.stdinSecret);
+    if (input === undefined) {
+      throw new StepFailure(makeError('internal', `Step ${step.id} needs the secret "${action.stdinSecret}", which was not given.`, { step: step.id, command: argv.map((a) => ctx.log.redact(a)) }));
+    }
+  }
+  const options = {
+    ...(input === undefined ? {} : { input }),
+    secrets,
+    signal: hooks.signal,
+    ...(action.timeoutSeconds === undefined ? {} : { timeoutMs: action.timeoutSeconds * 1000 }),
+    ...(action.okExitCodes === undefined ? {} : { okExitCodes: action.okExitCodes }),
+  };
+  const parser = ctx.progressFor?.(step, action) ?? null;
+  const listening = parser !== null || ctx.onCommandOutput !== undefined;
+  const started = ctx.now();
+  let result: ExecResult;
+  try {
+    if (listening && ctx.execStreaming) {
+      const lines = new LineSplitter((line) => {
+        ctx.onCommandOutput?.(step.id, ctx.log.redact(line));
+        const p = parser?.(line) ?? null;
+        const f = typeof p === 'number' ? p : p?.fraction;
+        if (f !== undefined && Number.isFinite(f)) hooks.onFraction(Math.min(1, Math.max(0, f)), typeof p === 'object' ? p?.message : undefined);
+      });
+      result = await ctx.execStreaming(argv, { ...options, onOutput: (chunk) => lines.push(chunk) });
+      lines.end();
+    } else {
+      result = await ctx.exec(argv, options);
+    }
+  } catch (e) {
+    const error = e instanceof CommandError ? e.error : makeError('internal', `${argv[0]} could not be run: ${e instanceof Error ? e.message : String(e)}`);
+    ctx.log.command({ step: step.id, argv, exitCode: error.exitCode ?? null, durationMs: ctx.now() - started, ...(error.stderrTail ? { stderrTail: error.stderrTail } : {}) });
+    throw new StepFailure({ ...error, step: step.id, command: error.command ?? argv });
+  }
+  const stderrTail = tail(result.stderr, 5);
+  ctx.log.command({ step: step.id, argv, exitCode: result.exitCode, durationMs: ctx.now() - started, ...(stderrTail ? { stderrTail } : {}) });
+}
+
+/** Cuts streamed output into lines; "\r" ends a line too, because progress bars redraw with it. */
+export class LineSplitter {
+  private rest = '';
+
+  constructor(private readonly onLine: (line: string) => void) {}
+
+  push(chunk: string): void {
+    const parts = (this.rest + chunk).split(/\r\n|\r|\n/);
+    this.rest = parts.pop() ?? '';
+    for (const p of parts) if (p !== '') this.onLine(p);
+  }
+
+  end(): void {
+    if (this.rest !== '') this.onLine(this.rest);
+    this.rest = '';
+  }
+}

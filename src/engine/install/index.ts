@@ -1,0 +1,20 @@
+/** Running an install plan: progress, cancel, teardown, resume, the install log and the bug-report bundle. */
+export { runPlan } from './runner';
+export { InstallLog, type LogEntry, type LogLevel, type InstallLogOptions } from './log';
+export { writeLogBundle, BUNDLE_FILES, type LogBundleParts } from './bundle';
+export { realFs, realProbes, findDeployment, type Probes } from './real';
+export { retryAdvice, writesDisk, type RetryAdvice } from './advice';
+export { teardownCheck, type TeardownCheck } from './teardown';
+export { PROGRESS_INTERVAL_MS } from './progress';
+export type {
+  DeploymentPaths,
+  ExecStreaming,
+  FsOps,
+  OutputProgress,
+  OutputProgressParser,
+  RunAction,
+  RunContext,
+  RunOptions,
+  RunOutcome,
+  StreamingExecOptions,
+} from './types';

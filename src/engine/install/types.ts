@@ -1,0 +1,89 @@
+import type { InstallerError } from '../../shared/errors';
+import type { DiskState, PlanAction, PlanStep, ProgressEvent, StepId } from '../../shared/install';
+import type { Exec, ExecOptions, ExecResult } from '../exec';
+import type { InstallLog } from './log';
+
+/**
+ * What the install runner needs from the outside world. Everything with a side effect is passed in
+ * (style.md, "pass side effects in"), so the unit tests replace the commands, the filesystem, the
+ * clock and the probes, and the host integration tests pass the real ones from `real.ts`.
+ */
+
+/** Filesystem writes a plan performs. Modes are numbers (0o644); the plan carries them as octal strings. */
+export interface FsOps {
+  writeFile(path: string, content: string, mode: number): Promise<void>;
+  symlink(target: string, path: string): Promise<void>;
+  mkdir(path: string, mode: number): Promise<void>;
+  rm(path: string): Promise<void>;
+}
+
+export interface StreamingExecOptions extends ExecOptions {
+  /** Called with each piece of stdout or stderr as it arrives (not line-aligned). */
+  readonly onOutput: (chunk: string) => void;
+}
+
+/** Same contract as Exec, plus live output, for commands whose progress is parsed while they run. */
+export type ExecStreaming = (argv: readonly string[], options: StreamingExecOptions) => Promise<ExecResult>;
+
+/** Where bootc put the deployment, known only after the deploy step. */
+export interface DeploymentPaths {
+  /** ROOT/ostree/deploy/<stateroot>/deploy/<checksum>.0 */
+  readonly deployment: string;
+  /** ROOT/ostree/deploy/<stateroot>/var */
+  readonly staterootVar: string;
+}
+
+export type RunAction = Extract<PlanAction, { kind: 'run' }>;
+
+/** A parser's reading: the command's own fraction (0..1) and, optionally, what it is doing now. */
+export type OutputProgress = number | { readonly fraction: number; readonly message?: string };
+
+/**
+ * Turns one command's output into progress, or null when a line says nothing about it. Fed one
+ * line at a time ("\r" counts as a line end, for progress bars); e.g. a wrapper around the deploy
+ * step's BootcProgress, returning its fraction and message.
+ */
+export type OutputProgressParser = (chunk: string) => OutputProgress | null;
+
+export interface RunContext {
+  readonly exec: Exec;
+  /** Used instead of `exec` when someone listens to output (progressFor or onCommandOutput). */
+  readonly execStreaming?: ExecStreaming;
+  /** Secret values by the name a plan's `stdinSecret` uses; every value is redacted everywhere. */
+  readonly secrets: ReadonlyMap<string, string>;
+  /** Aborting it cancels the install: the running command is stopped, then teardown runs. */
+  readonly signal: AbortSignal;
+  emit(ev: ProgressEvent): void;
+  readonly log: InstallLog;
+  readonly fs: FsOps;
+  /** Milliseconds since the epoch; drives durations, ETA, throttling and log timestamps. */
+  now(): number;
+  /** Where the plan mounts the target root; placeholders are resolved below it. */
+  readonly targetRoot: string;
+  findDeployment(targetRoot: string): Promise<DeploymentPaths | null>;
+  isMounted(path: string): Promise<boolean>;
+  mapperExists(name: string): Promise<boolean>;
+  swapActive(device: string): Promise<boolean>;
+  /** Every line a streamed command writes, e.g. for a live log view. */
+  onCommandOutput?(step: StepId, line: string): void;
+  /** A parser giving finer progress for one command (the deploy step's bootc stage lines). */
+  progressFor?(step: PlanStep, action: RunAction): OutputProgressParser | null;
+}
+
+export interface RunOptions {
+  /**
+   * Index of the step to resume at, after an earlier run failed there. See `reestablish` in
+   * runner.ts for what is re-run first.
+   */
+  readonly resumeFrom?: number;
+}
+
+export interface RunOutcome {
+  readonly ok: boolean;
+  readonly cancelled: boolean;
+  readonly diskState: DiskState;
+  /** Index into plan.steps of the step that failed or was cancelled. */
+  readonly failedStep: number | null;
+  readonly error?: InstallerError;
+  readonly durationMs: number;
+}

@@ -1,0 +1,2 @@
+export { planInstall, type PlanOptions, type PlanResult, type SystemFacts } from './planner';
+export { partitionPath, sfdiskScript, TYPE, vfatUuid } from './layout';

@@ -1,0 +1,291 @@
+import { makeError, type AnswerFile, type Disk, type InstallerError, type InstallPlan, type PlanAction, type PlannedPartition, type PlanStep } from '../../shared';
+import { formatBytes } from '../disks';
+import { configureActions } from './configure';
+import { eraseLayout, layoutBytes, partitionPath, sfdiskScript, vfatVolumeId } from './layout';
+import { selectDisk } from './select';
+
+/**
+ * The planner: a pure function from (request, disks, system facts) to an InstallPlan. Every command
+ * it will run is here with its exact argv, so the summary page and `plan --config` show exactly what
+ * "Install" does. Filesystem and LUKS UUIDs are chosen here, so kernel arguments are known up front.
+ */
+
+export interface SystemFacts {
+  readonly firmware: 'uefi' | 'bios';
+  /** Node's naming: x64, arm64. */
+  readonly arch: string;
+  readonly tpm: boolean;
+  readonly memoryBytes: number;
+}
+
+export interface PlanOptions {
+  readonly id: string;
+  readonly createdAt: string;
+  /** Private directory for this install's mounts and files, e.g. /run/particle-installer/<id>. */
+  readonly runDir: string;
+  readonly uuid: () => string;
+  /** podman: `podman run … IMAGE bootc install …`; host: a bootc on the live system. */
+  readonly deployer?: 'podman' | 'host';
+  readonly adminGroup?: 'wheel' | 'sudo';
+}
+
+export type PlanResult = { ok: true; plan: InstallPlan } | { ok: false; error: InstallerError };
+
+const WEIGHT = { wipe: 1, partition: 2, settle: 1, encrypt: 6, format: 4, mount: 1, pull: 30, deploy: 40, configure: 4, finalize: 3, teardown: 1 } as const;
+const TITLE: Record<PlanStep['id'], string> = {
+  'verify-disk': 'Checking the disk',
+  wipe: 'Erasing old signatures',
+  partition: 'Creating partitions',
+  settle: 'Waiting for the new partitions',
+  encrypt: 'Encrypting the disk',
+  format: 'Creating filesystems',
+  mount: 'Mounting the new system',
+  pull: 'Downloading the system image',
+  deploy: 'Installing the system image',
+  configure: 'Applying your settings',
+  finalize: 'Finishing',
+  teardown: 'Cleaning up',
+};
+const RESUMABLE = new Set<PlanStep['id']>(['mount', 'pull', 'configure', 'finalize', 'teardown']);
+
+const run = (argv: string[], extra: Omit<Extract<PlanAction, { kind: 'run' }>, 'kind' | 'argv'> = {}): PlanAction => ({ kind: 'run', argv, ...extra });
+
+function step(id: PlanStep['id'], destructive: boolean, actions: PlanAction[], weight: number = WEIGHT[id as keyof typeof WEIGHT] ?? 1): PlanStep {
+  return { id, title: TITLE[id], weight, destructive, resumable: RESUMABLE.has(id), actions };
+}
+
+export function planInstall(request: AnswerFile, disks: readonly Disk[], facts: SystemFacts, o: PlanOptions): PlanResult {
+  const chosen = selectDisk(request.disk, disks);
+  if ('error' in chosen) return { ok: false, error: chosen.error };
+  const disk = chosen.disk;
+  try {
+    return { ok: true, plan: build(request, disk, facts, o) };
+  } catch (e) {
+    return { ok: false, error: e instanceof PlanError ? e.error : makeError('internal', `Planning failed: ${(e as Error).message}`) };
+  }
+}
+
+class PlanError extends Error {
+  constructor(readonly error: InstallerError) {
+    super(error.message);
+  }
+}
+const refuse = (field: string, message: string): never => {
+  throw new PlanError(makeError('invalid-answer-file', `${field}: ${message}`, { detail: field }));
+};
+
+function build(request: AnswerFile, disk: Disk, facts: SystemFacts, o: PlanOptions): InstallPlan {
+  const layout = request.layout;
+  const target = `${o.runDir}/target`;
+  const mapper = `particle-${o.id.slice(0, 8)}`;
+  const deployer = o.deployer ?? (request.image.transport === 'oci' || request.image.transport === 'oci-archive' ? 'host' : 'podman');
+  const sourceImgref = imgref(request.image);
+  const steps: PlanStep[] = [];
+  let partitions: PlannedPartition[] = [];
+  const kargs: string[] = [];
+  const teardown: PlanAction[] = [run(['umount', '--recursive', target])];
+
+  if (layout.type === 'existing') {
+    throw new PlanError(makeError('invalid-answer-file', 'layout: installing into existing partitions is not supported yet; choose "erase" or "bootc"', { detail: 'layout' }));
+  }
+
+  if (layout.type === 'erase') {
+    if (layout.encryption.type === 'luks2-tpm2' && !facts.tpm) refuse('layout.encryption', 'TPM2 unlocking needs a TPM, and this machine has none');
+    if (layout.encryption.type !== 'none' && layout.swap === 'partition') refuse('layout.swap', 'a swap partition would hold memory unencrypted next to an encrypted root; choose zram');
+    partitions = eraseLayout(layout, disk, facts, o.uuid);
+    if (layoutBytes(partitions) > disk.size) {
+      refuse('layout', `the layout needs ${formatBytes(layoutBytes(partitions))} but ${disk.path} has ${formatBytes(disk.size)}`);
+    }
+    const root = partitions.find((p) => p.mountpoint === '/')!;
+    const boot = partitions.find((p) => p.mountpoint === '/boot');
+    const esp = partitions.find((p) => p.content === 'vfat')!;
+    const swap = partitions.find((p) => p.content === 'swap');
+    const encrypted = layout.encryption.type !== 'none';
+    // The root filesystem lives on the disk or, encrypted, inside LUKS; its UUID is a second one.
+    const rootFsUuid = encrypted ? o.uuid() : root.uuid;
+    const rootDev = encrypted ? `/dev/mapper/${mapper}` : root.path;
+
+    steps.push(step('wipe', true, [...disk.partitions.map((p) => run(['wipefs', '--all', '--force', p.path])), run(['wipefs', '--all', '--force', disk.path])]));
+    steps.push(step('partition', true, [run(['sfdisk', '--wipe', 'always', '--wipe-partitions', 'always', disk.path], { stdin: sfdiskScript(partitions) })]));
+    steps.push(
+      step('settle', false, [
+        run(['udevadm', 'settle', '--timeout=30'], { okExitCodes: [0, 1] }),
+        // Without udev (containers, some live systems) the kernel still learns the table from partx.
+        run(['partx', '--update', disk.path], { okExitCodes: [0, 1] }),
+        run(['udevadm', 'settle', '--timeout=30'], { okExitCodes: [0, 1] }),
+        run(['lsblk', '--nodeps', '--noheadings', '--output', 'PATH', ...partitions.map((p) => p.path)]),
+      ]),
+    );
+    if (encrypted) {
+      const enc: PlanAction[] = [
+        run(['cryptsetup', 'luksFormat', '--batch-mode', '--type', 'luks2', '--uuid', root.uuid, '--label', 'root', '--key-file', '-', root.path], {
+          stdinSecret: 'luks-passphrase',
+          timeoutSeconds: 300,
+        }),
+        run(['cryptsetup', 'open', '--key-file', '-', root.path, mapper], { stdinSecret: 'luks-passphrase', timeoutSeconds: 300 }),
+      ];
+      if (layout.encryption.type === 'luks2-tpm2') {
+        enc.push(run(['systemd-cryptenroll', '--tpm2-device=auto', '--tpm2-pcrs=7', '--unlock-key-file=/dev/stdin', root.path], { stdinSecret: 'luks-passphrase' }));
+      }
+      steps.push(step('encrypt', true, enc));
+      teardown.push(run(['cryptsetup', 'close', mapper]));
+      kargs.push(`rd.luks.uuid=${root.uuid}`);
+      if (layout.encryption.type === 'luks2-tpm2') kargs.push(`rd.luks.options=${root.uuid}=tpm2-device=auto`);
+    }
+    const fmt: PlanAction[] = [run(['mkfs.vfat', '-F', '32', '-n', 'ESP', '-i', vfatVolumeId(esp.uuid), esp.path])];
+    if (boot) fmt.push(run(['mkfs.ext4', '-F', '-q', '-L', 'boot', '-U', boot.uuid, boot.path]));
+    if (swap) fmt.push(run(['mkswap', '--label', 'swap', '--uuid', swap.uuid, swap.path]));
+    fmt.push(mkfs(layout.filesystem, rootDev, rootFsUuid));
+    if (layout.filesystem === 'btrfs') {
+      const top = `${o.runDir}/btrfs`;
+      fmt.push({ kind: 'mkdir', path: top, mode: '0700' }, run(['mount', rootDev, top]));
+      fmt.push(run(['btrfs', 'subvolume', 'create', `${top}/@`]), run(['btrfs', 'subvolume', 'create', `${top}/@home`]), run(['umount', top]));
+      teardown.unshift(run(['umount', top]));
+    }
+    steps.push(step('format', true, fmt));
+
+    const mounts: PlanAction[] = [{ kind: 'mkdir', path: target, mode: '0700' }];
+    mounts.push(run(['mount', ...(layout.filesystem === 'btrfs' ? ['-o', 'subvol=@,compress=zstd:1'] : []), rootDev, target]));
+    if (boot) mounts.push({ kind: 'mkdir', path: `${target}/boot`, mode: '0755' }, run(['mount', boot.path, `${target}/boot`]));
+    steps.push(step('mount', false, mounts));
+
+    const deployArgs = ['--skip-finalize', `--root-mount-spec=UUID=${rootFsUuid}`];
+    if (boot) deployArgs.push(`--boot-mount-spec=UUID=${boot.uuid}`);
+    steps.push(...deploySteps(request, deployer, sourceImgref, o.runDir, 'to-filesystem', [...deployArgs, ...kargFlags([...kargs, ...request.kernelArgs])], target, false));
+  } else {
+    // bootc's own layout: it partitions and formats; afterwards its root (partition 3 on x86, after
+    // BIOS boot and the ESP) is mounted again so the settings can be written into the deployment.
+    if (layout.blockSetup === 'tpm2-luks') refuse('layout.blockSetup', 'tpm2-luks leaves no passphrase to unlock the root for configuring it; choose the erase layout with luks2-tpm2');
+    const args = ['--wipe', '--filesystem', layout.filesystem, '--block-setup', layout.blockSetup];
+    if (layout.rootSize) args.push('--root-size', layout.rootSize);
+    steps.push(step('wipe', true, [...disk.partitions.map((p) => run(['wipefs', '--all', '--force', p.path])), run(['wipefs', '--all', '--force', disk.path])]));
+    steps.push(...deploySteps(request, deployer, sourceImgref, o.runDir, 'to-disk', [...args, ...kargFlags(request.kernelArgs)], disk.path, true));
+    const rootPart = partitionPath(disk.path, facts.arch === 'x64' ? 3 : 2);
+    steps.push(
+      step('mount', false, [
+        run(['partx', '--update', disk.path], { okExitCodes: [0, 1] }),
+        { kind: 'mkdir', path: target, mode: '0700' },
+        run(['mount', ...(layout.filesystem === 'btrfs' ? ['-o', 'subvol=@'] : []), rootPart, target]),
+      ]),
+    );
+  }
+
+  steps.push(step('configure', false, [...configureActions(request, { adminGroup: o.adminGroup ?? 'wheel' }), ...extraConfig(request)]));
+  steps.push(
+    step('finalize', false, [
+      run(['fstrim', '--verbose', target], { okExitCodes: [0, 1] }),
+      run(['sync']),
+      run(['mount', '-o', 'remount,ro', target]),
+    ]),
+  );
+  steps.push(step('teardown', false, teardown));
+
+  return {
+    id: o.id,
+    createdAt: o.createdAt,
+    disk: { path: disk.path, serial: disk.serial, wwn: disk.wwn, size: disk.size, byIdPath: disk.byIdPath },
+    firmware: facts.firmware,
+    arch: facts.arch,
+    layout: layout.type,
+    partitions,
+    kernelArgs: [...kargs, ...request.kernelArgs],
+    sourceImgref,
+    targetImgref: request.image.targetImage ?? null,
+    steps,
+    pointOfNoReturn: steps.findIndex((s) => s.destructive),
+    summary: summarize(request, disk, partitions, sourceImgref),
+  };
+}
+
+function mkfs(fs: 'xfs' | 'ext4' | 'btrfs', dev: string, uuid: string): PlanAction {
+  switch (fs) {
+    case 'xfs':
+      return run(['mkfs.xfs', '-f', '-L', 'root', '-m', `uuid=${uuid}`, dev], { timeoutSeconds: 600 });
+    case 'ext4':
+      return run(['mkfs.ext4', '-F', '-q', '-L', 'root', '-U', uuid, dev], { timeoutSeconds: 600 });
+    case 'btrfs':
+      return run(['mkfs.btrfs', '-f', '-L', 'root', '-U', uuid, dev], { timeoutSeconds: 600 });
+  }
+}
+
+function kargFlags(kargs: readonly string[]): string[] {
+  return kargs.flatMap((k) => ['--karg', k]);
+}
+
+function imgref(image: AnswerFile['image']): string {
+  switch (image.transport) {
+    case 'registry':
+      return `docker://${image.reference}`;
+    case 'oci':
+      return `oci:${image.reference}`;
+    case 'oci-archive':
+      return `oci-archive:${image.reference}`;
+    case 'containers-storage':
+      return `containers-storage:${image.reference}`;
+  }
+}
+
+function deploySteps(
+  request: AnswerFile,
+  deployer: 'podman' | 'host',
+  source: string,
+  runDir: string,
+  verb: 'to-filesystem' | 'to-disk',
+  verbArgs: readonly string[],
+  dest: string,
+  destructive: boolean,
+): PlanStep[] {
+  const steps: PlanStep[] = [];
+  const prep: PlanAction[] = [];
+  const common: string[] = [];
+  if (request.image.targetImage) common.push('--target-imgref', request.image.targetImage);
+  if (request.image.enforceSignaturePolicy) common.push('--enforce-container-sigpolicy');
+  if (request.rootSshKeys.length > 0) {
+    const keys = `${runDir}/root-ssh-keys`;
+    prep.push({ kind: 'write', path: keys, content: `${request.rootSshKeys.join('\n')}\n`, mode: '0600' });
+    common.push('--root-ssh-authorized-keys', keys);
+  }
+  let argv: string[];
+  if (deployer === 'podman') {
+    if (request.image.transport === 'oci' || request.image.transport === 'oci-archive') {
+      throw new PlanError(makeError('invalid-answer-file', 'image.transport: oci and oci-archive images are deployed with the host form of bootc'));
+    }
+    const image = request.image.reference;
+    if (request.image.transport === 'registry') {
+      steps.push(step('pull', false, [run(['podman', 'pull', source], { timeoutSeconds: 6 * 3600 })]));
+    }
+    const mountDest = verb === 'to-filesystem' ? ['-v', `${dest}:/target`] : [];
+    const keyMount = request.rootSshKeys.length > 0 ? ['-v', `${runDir}/root-ssh-keys:${runDir}/root-ssh-keys:ro`] : [];
+    argv = [
+      'podman', 'run', '--rm', '--privileged', '--pid=host', '--security-opt', 'label=type:unconfined_t',
+      '-v', '/dev:/dev', '-v', '/var/lib/containers:/var/lib/containers', ...mountDest, ...keyMount,
+      image, 'bootc', 'install', verb, ...verbArgs, ...common, verb === 'to-filesystem' ? '/target' : dest,
+    ];
+  } else {
+    argv = ['bootc', 'install', verb, '--source-imgref', source, ...verbArgs, ...common, dest];
+  }
+  steps.push(step('deploy', destructive, [...prep, run(argv, { timeoutSeconds: 6 * 3600 })]));
+  return steps;
+}
+
+/** Settings beyond users and locale that follow from the layout. */
+function extraConfig(request: AnswerFile): PlanAction[] {
+  const out: PlanAction[] = [];
+  if (request.layout.type === 'erase' && request.layout.swap === 'zram') {
+    out.push({ kind: 'mkdir', path: '{deployment}/etc/systemd', mode: '0755' });
+    out.push({ kind: 'write', path: '{deployment}/etc/systemd/zram-generator.conf', content: '[zram0]\nzram-size = min(ram / 2, 8192)\ncompression-algorithm = zstd\n', mode: '0644' });
+  }
+  return out;
+}
+
+function summarize(request: AnswerFile, disk: Disk, parts: readonly PlannedPartition[], source: string): string[] {
+  const name = [disk.vendor, disk.model].filter(Boolean).join(' ') || 'the disk';
+  const lines = [`Erase ${name}, ${formatBytes(disk.size)} (${disk.name}): everything on it will be lost.`];
+  for (const p of parts) {
+    const what = p.content === 'luks2' ? `encrypted with LUKS2 (${request.layout.type === 'erase' ? request.layout.filesystem : ''} inside)` : p.content;
+    lines.push(`Partition ${p.number} ${p.label}: ${p.size === null ? 'the rest of the disk' : formatBytes(p.size)}, ${what}${p.mountpoint ? `, mounted on ${p.mountpoint}` : ''}.`);
+  }
+  lines.push(`Install ${source}${request.image.targetImage ? `, updating from ${request.image.targetImage}` : ''}.`);
+  for (const u of request.users) lines.push(`User ${u.name}${u.fullName ? ` (${u.fullName})` : ''}${u.admin ? ', administrator' : ''}${u.autologin ? ', logs in automatically' : ''}.`);
+  return lines;
+}

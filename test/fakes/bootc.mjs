@@ -1,0 +1,9 @@
+// The host form of the bootc contract fake: `bootc install to-filesystem|to-disk …` run directly,
+// which needs --source-imgref because there is no container image to install from.
+import { resolve } from 'node:path';
+import { logInvocation, main } from './lib/common.mjs';
+import { runBootc } from './lib/run.mjs';
+
+const argv = process.argv.slice(2);
+logInvocation('bootc', argv);
+await main(() => runBootc(argv, { uid: process.getuid(), inContainer: false, containerImage: null, host: (p) => resolve(p) }));

@@ -1,0 +1,15 @@
+// Dispatches a bootc command line; shared by the host-form fake and the podman fake, which runs
+// bootc "inside the container" in-process with paths translated through the -v mounts.
+import { parseBootc } from './cli.mjs';
+import { toDisk } from './disk.mjs';
+import { printConfiguration, toFilesystem } from './install.mjs';
+
+/**
+ * ctx: { uid, inContainer, containerImage (storage record or null), host(path) → host path or null }.
+ */
+export async function runBootc(argv, ctx) {
+  const cmd = parseBootc(argv);
+  if (cmd.verb === 'print-configuration') printConfiguration();
+  if (cmd.verb === 'to-disk') await toDisk(cmd, ctx);
+  else await toFilesystem(cmd, ctx);
+}

@@ -1,0 +1,222 @@
+// The podman contract fake: pull/load/image exists/inspect/rmi against a tiny fake storage, and
+// `podman run … IMAGE bootc install …` with the checks bootc makes inside a container, running the
+// bootc fake in-process with container paths translated through the -v mounts.
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { posix } from 'node:path';
+import { err, Exit, failureMessage, injectedFailure, logInvocation, main, splitRef } from './lib/common.mjs';
+import { parseBootc } from './lib/cli.mjs';
+import { runBootc } from './lib/run.mjs';
+import { describeImage, findImage, localName, normalizeRef, ociArchiveName, ociLayoutName, printCopy, removeImage, storeImage } from './lib/storage.mjs';
+
+const argv = process.argv.slice(2);
+
+/** Podman's (cobra's) refusals: `Error: …` on stderr, exit 125. */
+function podmanError(message, code = 125) {
+  err(`Error: ${message}`);
+  throw new Exit(code);
+}
+
+/**
+ * Splits `--flag=value`, `--flag value` and boolean flags. `spec` maps names to 'bool' or 'value'.
+ * Stops at the first positional when `stopAtPositional` (podman run: options end at IMAGE).
+ */
+function parseOptions(args, spec, cmd, stopAtPositional) {
+  const opts = {};
+  const positionals = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (!arg.startsWith('-') || arg === '-') {
+      positionals.push(arg);
+      if (stopAtPositional) return { opts, positionals, rest: args.slice(i + 1) };
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const name = eq >= 0 ? arg.slice(0, eq) : arg;
+    const kind = spec[name];
+    // Combined short booleans (-it) are how people type `podman run`.
+    if (!kind && /^-[a-z]{2,}$/.test(arg) && [...arg.slice(1)].every((c) => spec[`-${c}`] === 'bool')) {
+      for (const c of arg.slice(1)) opts[`-${c}`] = true;
+      continue;
+    }
+    if (!kind) podmanError(`unknown ${name.startsWith('--') ? 'flag' : 'shorthand flag'}: ${name}\nSee 'podman ${cmd} --help'`);
+    if (kind === 'bool') {
+      opts[name] = eq >= 0 ? arg.slice(eq + 1) !== 'false' : true;
+      continue;
+    }
+    const value = eq >= 0 ? arg.slice(eq + 1) : args[++i];
+    if (value === undefined) podmanError(`flag needs an argument: ${name}\nSee 'podman ${cmd} --help'`);
+    (opts[name] ??= []).push(value);
+  }
+  return { opts, positionals, rest: [] };
+}
+
+const last = (opts, ...names) => names.flatMap((n) => opts[n] ?? []).pop();
+
+/** `podman pull` (explicit or implicit): prints the non-TTY lines, stores the image, returns it. */
+async function pull(ref, { quiet }) {
+  const norm = normalizeRef(ref);
+  if (norm.error) podmanError(norm.error);
+  const f = injectedFailure();
+  const cached = findImage(norm.ref);
+  if (f?.stage === 'pull') {
+    if (!quiet) err(`Trying to pull ${norm.ref}...`);
+    const msg = f.kind === 'manifest-unknown' || f.kind === 'unauthorized' ? failureMessage('pull', f.kind, { image: norm.ref }).replace(/^.*?reading manifest/, 'reading manifest') : 'injected failure';
+    podmanError(`initializing source docker://${norm.ref}: ${msg}`);
+  }
+  const image = cached ?? describeImage(norm.ref);
+  await printCopy(image, { trying: norm.ref, quiet, cached: Boolean(cached) });
+  storeImage(image);
+  return image;
+}
+
+/** `oci:DIR[:REF]` / `oci-archive:FILE[:REF]` / a plain archive file (podman load). */
+async function importLayout(spec, { quiet, archive }) {
+  const m = /^(.*?)(?::([^/:]+))?$/.exec(spec);
+  const read = archive ? ociArchiveName(m[1]) : ociLayoutName(m[1]);
+  if (read.error) podmanError(`payload does not match any of the supported image formats:\n * oci: ${read.error}`);
+  const image = describeImage(localName(m[1], m[2] ?? read.name));
+  await printCopy(image, { quiet, cached: false });
+  storeImage(image);
+  return image;
+}
+
+const PULL_OPTS = { '-q': 'bool', '--quiet': 'bool', '--tls-verify': 'bool', '--authfile': 'value', '--creds': 'value', '--retry': 'value', '--retry-delay': 'value', '--arch': 'value', '--platform': 'value' };
+
+async function cmdPull(args) {
+  const { opts, positionals } = parseOptions(args, PULL_OPTS, 'pull', false);
+  if (positionals.length !== 1) podmanError(`accepts 1 arg(s), received ${positionals.length}`);
+  const quiet = Boolean(opts['-q'] || opts['--quiet']);
+  const [ref] = positionals;
+  let image;
+  if (ref.startsWith('oci:')) image = await importLayout(ref.slice(4), { quiet, archive: false });
+  else if (ref.startsWith('oci-archive:')) image = await importLayout(ref.slice(12), { quiet, archive: true });
+  else image = await pull(ref.replace(/^docker:\/\//, ''), { quiet });
+  process.stdout.write(`${image.id}\n`);
+}
+
+async function cmdLoad(args) {
+  const { opts, positionals } = parseOptions(args, { '-i': 'value', '--input': 'value', '-q': 'bool', '--quiet': 'bool' }, 'load', false);
+  const file = last(opts, '-i', '--input');
+  if (!file || positionals.length > 0) podmanError('load needs -i FILE in the test fake (stdin is not supported)');
+  const quiet = Boolean(opts['-q'] || opts['--quiet']);
+  const image = await importLayout(file, { quiet, archive: !(existsSync(file) && statSync(file).isDirectory()) });
+  process.stdout.write(`Loaded image: ${image.ref}\n`);
+}
+
+function cmdImage(args) {
+  const [sub, ...rest] = args;
+  const ref = rest.find((a) => !a.startsWith('-'));
+  const image = ref ? findImage(ref) : null;
+  if (sub === 'exists') throw new Exit(image ? 0 : 1);
+  if (sub === 'inspect') {
+    if (!image) podmanError(`${ref}: image not known`);
+    const { repo } = splitRef(image.ref);
+    const out = [{ Id: image.id, Digest: image.digest, RepoTags: [image.ref], RepoDigests: [`${repo}@${image.digest}`], Size: image.size, Labels: image.labels, RootFS: { Type: 'layers', Layers: image.layers } }];
+    process.stdout.write(`${JSON.stringify(out, null, 4)}\n`);
+    return;
+  }
+  if (sub === 'rm') return cmdRmi(rest);
+  podmanError(`unrecognized command \`podman image ${sub ?? ''}\``);
+}
+
+function cmdRmi(args) {
+  const refs = args.filter((a) => !a.startsWith('-'));
+  for (const ref of refs) {
+    const image = findImage(ref);
+    if (!image) podmanError(`${ref}: image not known`, 1);
+    removeImage(image);
+    process.stdout.write(`Untagged: ${image.ref}\nDeleted: ${image.id}\n`);
+  }
+}
+
+const RUN_OPTS = {
+  '--rm': 'bool', '--privileged': 'bool', '-i': 'bool', '--interactive': 'bool', '-t': 'bool', '--tty': 'bool', '--init': 'bool',
+  '--pid': 'value', '--security-opt': 'value', '-v': 'value', '--volume': 'value', '-e': 'value', '--env': 'value',
+  '--name': 'value', '--net': 'value', '--network': 'value', '--pull': 'value', '--ipc': 'value', '--userns': 'value',
+  '--cap-add': 'value', '--device': 'value', '--tmpfs': 'value', '-w': 'value', '--workdir': 'value', '--log-driver': 'value',
+};
+
+/** Container path → host path through the -v mounts (longest prefix wins); null when not mounted. */
+function translator(volumes) {
+  return (path) => {
+    const p = posix.resolve('/', path);
+    const hit = volumes.filter((v) => p === v.container || p.startsWith(`${v.container === '/' ? '' : v.container}/`)).sort((a, b) => b.container.length - a.container.length)[0];
+    return hit ? posix.join(hit.host, posix.relative(hit.container, p)) : null;
+  };
+}
+
+async function cmdRun(args) {
+  const { opts, positionals, rest } = parseOptions(args, RUN_OPTS, 'run', true);
+  if (positionals.length === 0) podmanError('requires at least 1 arg(s), only received 0');
+  const volumes = [...(opts['-v'] ?? []), ...(opts['--volume'] ?? [])].map((spec) => {
+    const [host, container = host] = spec.split(':');
+    if (!host.startsWith('/')) podmanError(`the test fake supports only host-path volumes, not ${spec}`);
+    if (!existsSync(host)) podmanError(`statfs ${host}: no such file or directory`);
+    return { host, container: posix.resolve('/', container) };
+  });
+  const inner = rest.slice(1);
+  const installing = rest[0] === 'bootc' && inner[0] === 'install' && ['to-filesystem', 'to-disk'].includes(inner[1]);
+  // Rootless podman would pull into the user's storage and start the container; bootc then refuses.
+  // The fake refuses first, without touching root's storage.
+  if (installing && process.getuid() !== 0) bootcError('Cannot install from rootless podman; this command must be run as root');
+  const pullPolicy = last(opts, '--pull') ?? 'missing';
+  if (!['missing', 'always', 'never', 'newer'].includes(pullPolicy)) podmanError(`invalid pull policy "${pullPolicy}"`);
+  const norm = normalizeRef(positionals[0]);
+  if (norm.error) podmanError(norm.error);
+  let image = findImage(norm.ref);
+  if (!image && pullPolicy === 'never') podmanError(`${norm.ref}: image not known`);
+  if (!image || pullPolicy === 'always') image = await pull(norm.ref, { quiet: false });
+
+  if (rest.length === 0) podmanError('the test fake runs only `bootc install …` in a container; no command given');
+  if (rest[0] !== 'bootc') podmanError(`crun: executable file \`${rest[0]}\` not found in $PATH: No such file or directory: OCI runtime attempted to invoke a command that was not found`, 127);
+  logInvocation('bootc', inner, { container: true, image: image.ref });
+
+  // What bootc checks inside the container, in its order: root and CAP_SYS_ADMIN, then the host PID
+  // namespace. The fake also insists on the documented mounts and SELinux label.
+  if (installing) {
+    parseBootc(inner); // clap refuses bad arguments (exit 2) before any check runs
+    if (!opts['--privileged']) bootcError('Querying root privilege: The container must be executed with full privileges (e.g. --privileged flag)');
+    if (last(opts, '--pid') !== 'host') bootcError('This command must be run with the podman --pid=host flag');
+    const labels = opts['--security-opt'] ?? [];
+    if (!labels.includes('label=type:unconfined_t') && !labels.includes('label=disable')) bootcError('test fake: podman run needs --security-opt label=type:unconfined_t (as documented)');
+    for (const need of ['/dev', '/var/lib/containers']) {
+      if (!volumes.some((v) => v.container === need && v.host === need)) bootcError(`test fake: podman run needs -v ${need}:${need} (as documented)`);
+    }
+  }
+  await runBootc(inner, { uid: 0, inContainer: true, containerImage: image, host: translator(volumes) });
+}
+
+function bootcError(message) {
+  err(`error: ${message}`);
+  throw new Exit(1);
+}
+
+/** Global options podman takes before the command; --root moves the (fake) storage. */
+function globals(args) {
+  let i = 0;
+  for (; i < args.length && args[i].startsWith('-'); i++) {
+    const [name, inline] = args[i].split('=', 2);
+    if (name === '--version' || name === '-v') {
+      process.stdout.write('podman version 5.4.2\n');
+      throw new Exit(0);
+    }
+    if (!['--root', '--runroot', '--storage-driver', '--log-level', '--cgroup-manager'].includes(name)) podmanError(`unknown flag: ${name}\nSee 'podman --help'`);
+    const value = inline ?? args[++i];
+    if (name === '--root') process.env.PARTICLE_FAKE_STORAGE = value;
+  }
+  return args.slice(i);
+}
+
+logInvocation('podman', argv);
+// Rootful podman creates its graph root on first use, so -v /var/lib/containers:… always resolves.
+if (process.getuid() === 0) mkdirSync('/var/lib/containers', { recursive: true });
+await main(async () => {
+  const [cmd, ...args] = globals(argv);
+  if (cmd === 'pull') return cmdPull(args);
+  if (cmd === 'run') return cmdRun(args);
+  if (cmd === 'load') return cmdLoad(args);
+  if (cmd === 'image') return cmdImage(args);
+  if (cmd === 'rmi') return cmdRmi(args);
+  if (cmd === 'version') return void process.stdout.write('Version:      5.4.2\n');
+  podmanError(cmd ? `unrecognized command \`podman ${cmd}\`\nTry 'podman --help' for more information` : 'missing command \'podman COMMAND\'');
+});

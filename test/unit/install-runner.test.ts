@@ -1,0 +1,519 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, describe, expect, it } from 'vitest';
+import { makeError } from '../../src/shared/errors';
+import { InstallPlanSchema, ProgressEventSchema, type InstallPlan, type PlanAction, type PlanStep, type ProgressEvent, type StepId } from '../../src/shared/install';
+import { CommandError, redact, type Exec, type ExecOptions } from '../../src/engine/exec';
+import { InstallLog, runPlan, teardownCheck, writeLogBundle, type ExecStreaming, type FsOps, type RunContext, type RunOutcome } from '../../src/engine/install';
+
+const T0 = Date.UTC(2025, 0, 1);
+const ROOT = '/run/particle/target';
+const DEPLOYMENT = `${ROOT}/ostree/deploy/default/deploy/abc123.0`;
+const STATEROOT_VAR = `${ROOT}/ostree/deploy/default/var`;
+const PASSPHRASE = 'correct horse "battery" staple';
+const TOKEN = 'tok-9f8e7d6c5b4a';
+
+// ---- a hand-written plan, shaped like the planner's --------------------------------------------
+
+const run = (argv: string[], extra: Omit<Extract<PlanAction, { kind: 'run' }>, 'kind' | 'argv'> = {}): PlanAction => ({ kind: 'run', argv, ...extra });
+const step = (id: StepId, destructive: boolean, resumable: boolean, actions: PlanAction[], weight = 1): PlanStep => ({
+  id,
+  title: `Doing ${id}`,
+  weight,
+  destructive,
+  resumable,
+  actions,
+});
+
+function testPlan(): InstallPlan {
+  return InstallPlanSchema.parse({
+    id: 'plan-1',
+    createdAt: new Date(T0).toISOString(),
+    disk: { path: '/dev/vdb', serial: 'S1', wwn: null, size: 64 * 1024 ** 3, byIdPath: null },
+    firmware: 'uefi',
+    arch: 'x86_64',
+    layout: 'erase',
+    partitions: [],
+    kernelArgs: [],
+    sourceImgref: 'docker://example.org/os:latest',
+    targetImgref: null,
+    pointOfNoReturn: 1,
+    summary: ['Erase /dev/vdb'],
+    steps: [
+      step('verify-disk', false, false, [run(['blockdev', '--getsize64', '/dev/vdb'])]),
+      step('wipe', true, false, [run(['wipefs', '--all', '/dev/vdb'])]),
+      step('partition', true, false, [run(['sfdisk', '/dev/vdb'], { stdin: 'label: gpt\n' }), run(['partx', '-u', '/dev/vdb'])], 2),
+      step('encrypt', true, false, [
+        run(['cryptsetup', 'luksFormat', '--batch-mode', '--key-file', '-', '/dev/vdb3'], { stdinSecret: 'luks-passphrase' }),
+        run(['cryptsetup', 'open', '--key-file', '-', '/dev/vdb3', 'root'], { stdinSecret: 'luks-passphrase' }),
+      ]),
+      step('format', true, false, [run(['mkfs.vfat', '/dev/vdb1']), run(['mkswap', '/dev/vdb2']), run(['mkfs.xfs', '-f', '/dev/mapper/root'])], 4),
+      step('mount', false, true, [
+        { kind: 'mkdir', path: ROOT, mode: '0755' },
+        run(['mount', '/dev/mapper/root', ROOT]),
+        { kind: 'mkdir', path: `${ROOT}/boot/efi`, mode: '0755' },
+        run(['mount', '/dev/vdb1', `${ROOT}/boot/efi`]),
+        run(['swapon', '/dev/vdb2']),
+      ]),
+      step('deploy', true, false, [run(['podman', 'run', '--rm', 'example.org/os:latest', 'bootc', 'install', 'to-filesystem', '/target'], { timeoutSeconds: 3600 })], 40),
+      step('configure', false, true, [
+        { kind: 'write', path: '{deployment}/etc/hostname', content: 'ada-laptop\n', mode: '0644' },
+        { kind: 'mkdir', path: '{stateroot-var}/home/ada', mode: '0700' },
+        { kind: 'symlink', path: '{deployment}/etc/localtime', target: '../usr/share/zoneinfo/Europe/Paris' },
+        run(['useradd', '-R', '{deployment}', '-m', 'ada']),
+      ], 4),
+      step('finalize', false, true, [run(['bootc', 'install', 'finalize', ROOT])], 3),
+      step('teardown', false, true, [
+        run(['swapoff', '/dev/vdb2']),
+        run(['umount', `${ROOT}/boot/efi`]),
+        run(['umount', '--recursive', ROOT]),
+        run(['cryptsetup', 'close', 'root']),
+      ]),
+    ],
+  });
+}
+
+const indexOf = (plan: InstallPlan, id: StepId): number => plan.steps.findIndex((s) => s.id === id);
+
+// ---- fakes --------------------------------------------------------------------------------------
+
+interface Call {
+  argv: string[];
+  input?: string;
+  aborted: boolean;
+}
+
+/**
+ * Plays the machine: commands succeed (advancing the fake clock a second each) and change what the
+ * probes report (mount/umount, cryptsetup open/close, swapon/swapoff). A chosen command can fail,
+ * with stderr that includes the passphrase unredacted (the runner must not trust exec to redact),
+ * or block until its signal aborts.
+ */
+class FakeMachine {
+  clock = T0;
+  readonly calls: Call[] = [];
+  readonly mounted = new Set<string>();
+  readonly mappers = new Set<string>();
+  readonly swaps = new Set<string>();
+  readonly files = new Map<string, { content: string; mode: number }>();
+  readonly dirs = new Map<string, number>();
+  readonly links = new Map<string, string>();
+  failOn: ((argv: readonly string[]) => boolean) | null = null;
+  blockOn: ((argv: readonly string[]) => boolean) | null = null;
+  /** Called once a blocking command has started, so a test can cancel then. */
+  onBlocked: () => void = () => {};
+  deployed = false;
+  output: ((argv: readonly string[]) => string[]) | null = null;
+  /** Fake time between two chunks of output. */
+  chunkGapMs = 1;
+
+  readonly exec: Exec = (argv, options = {}) => this.run(argv, options, () => {});
+  readonly execStreaming: ExecStreaming = (argv, options) => this.run(argv, options, options.onOutput);
+
+  private async run(argv: readonly string[], options: ExecOptions, onOutput: (chunk: string) => void) {
+    const call: Call = { argv: [...argv], ...(options.input === undefined ? {} : { input: options.input }), aborted: false };
+    this.calls.push(call);
+    const shown = argv.map((a) => redact(a, options.secrets));
+    if (this.blockOn?.(argv)) {
+      await new Promise<void>((resolve) => {
+        if (options.signal?.aborted) resolve();
+        options.signal?.addEventListener('abort', () => resolve(), { once: true });
+        this.onBlocked();
+      });
+      call.aborted = true;
+      throw new CommandError(makeError('cancelled', `Cancelled while running ${shown[0]}.`, { command: shown }));
+    }
+    for (const chunk of this.output?.(argv) ?? []) {
+      this.clock += this.chunkGapMs;
+      onOutput(chunk);
+    }
+    this.clock += 1000;
+    if (this.failOn?.(argv)) {
+      throw new CommandError(makeError('command-failed', `${shown[0]} exited with code 1.`, { command: shown, exitCode: 1, stderrTail: `bad key ${PASSPHRASE}` }));
+    }
+    this.apply(argv);
+    return { exitCode: 0, stdout: '', stderr: argv[0] === 'sfdisk' ? `token ${TOKEN} used\n` : '', durationMs: 1000 };
+  }
+
+  private apply(argv: readonly string[]): void {
+    const args = argv.filter((a) => !a.startsWith('-'));
+    const last = args[args.length - 1] ?? '';
+    if (argv[0] === 'mount') this.mounted.add(last);
+    if (argv[0] === 'umount') for (const m of [...this.mounted]) if (m === last || (argv.includes('--recursive') && m.startsWith(`${last}/`))) this.mounted.delete(m);
+    if (argv[0] === 'cryptsetup' && argv.includes('open')) this.mappers.add(last);
+    if (argv[0] === 'cryptsetup' && argv.includes('close')) this.mappers.delete(last);
+    if (argv[0] === 'swapon') this.swaps.add(last);
+    if (argv[0] === 'swapoff') this.swaps.delete(last);
+    if (argv[0] === 'podman') this.deployed = true;
+  }
+
+  readonly fs: FsOps = {
+    writeFile: async (path, content, mode) => void this.files.set(path, { content, mode }),
+    symlink: async (target, path) => void this.links.set(path, target),
+    mkdir: async (path, mode) => void this.dirs.set(path, mode),
+    rm: async (path) => void this.files.delete(path),
+  };
+
+  argvs(): string[] {
+    return this.calls.map((c) => c.argv.join(' '));
+  }
+}
+
+interface Harness {
+  machine: FakeMachine;
+  events: ProgressEvent[];
+  eventTimes: number[];
+  log: InstallLog;
+  controller: AbortController;
+  ctx: RunContext;
+}
+
+function harness(extra: Partial<RunContext> = {}): Harness {
+  const machine = new FakeMachine();
+  const events: ProgressEvent[] = [];
+  const eventTimes: number[] = [];
+  const log = new InstallLog({ now: () => machine.clock });
+  const controller = new AbortController();
+  const ctx: RunContext = {
+    exec: machine.exec,
+    secrets: new Map([
+      ['luks-passphrase', PASSPHRASE],
+      ['registry-token', TOKEN],
+    ]),
+    signal: controller.signal,
+    emit: (ev) => {
+      events.push(ev);
+      eventTimes.push(machine.clock);
+    },
+    log,
+    fs: machine.fs,
+    now: () => machine.clock,
+    targetRoot: ROOT,
+    findDeployment: async () => (machine.deployed ? { deployment: DEPLOYMENT, staterootVar: STATEROOT_VAR } : null),
+    isMounted: async (p) => machine.mounted.has(p),
+    mapperExists: async (n) => machine.mappers.has(n),
+    swapActive: async (d) => machine.swaps.has(d),
+    ...extra,
+  };
+  return { machine, events, eventTimes, log, controller, ctx };
+}
+
+const DESTRUCTIVE = /^(wipefs|sfdisk|partx|cryptsetup luksFormat|mkfs|mkswap|podman|useradd|bootc)/;
+
+function expectValidEvents(events: readonly ProgressEvent[]): void {
+  for (const ev of events) expect(ProgressEventSchema.safeParse(ev).success, JSON.stringify(ev)).toBe(true);
+  const fractions = events.flatMap((ev) => ('overall' in ev ? [ev.overall.fraction] : []));
+  for (let i = 1; i < fractions.length; i++) expect(fractions[i]).toBeGreaterThanOrEqual(fractions[i - 1] as number);
+}
+
+const final = (events: readonly ProgressEvent[]) => events.filter((e) => e.kind === 'finished' || e.kind === 'failed');
+const failedEvent = (events: readonly ProgressEvent[]) => {
+  const ev = events.at(-1);
+  if (ev?.kind !== 'failed') throw new Error(`last event is ${ev?.kind}, not failed`);
+  return ev;
+};
+
+// ---- success -----------------------------------------------------------------------------------
+
+describe('runPlan: a successful install', () => {
+  it('runs every action in order with placeholders resolved, then tears down', async () => {
+    const h = harness();
+    const outcome = await runPlan(testPlan(), h.ctx);
+    expect(outcome).toMatchObject({ ok: true, cancelled: false, diskState: 'installed', failedStep: null });
+    expect(h.machine.argvs()).toEqual([
+      'blockdev --getsize64 /dev/vdb',
+      'wipefs --all /dev/vdb',
+      'sfdisk /dev/vdb',
+      'partx -u /dev/vdb',
+      'cryptsetup luksFormat --batch-mode --key-file - /dev/vdb3',
+      'cryptsetup open --key-file - /dev/vdb3 root',
+      'mkfs.vfat /dev/vdb1',
+      'mkswap /dev/vdb2',
+      'mkfs.xfs -f /dev/mapper/root',
+      `mount /dev/mapper/root ${ROOT}`,
+      `mount /dev/vdb1 ${ROOT}/boot/efi`,
+      'swapon /dev/vdb2',
+      'podman run --rm example.org/os:latest bootc install to-filesystem /target',
+      `useradd -R ${DEPLOYMENT} -m ada`,
+      `bootc install finalize ${ROOT}`,
+      'swapoff /dev/vdb2',
+      `umount ${ROOT}/boot/efi`,
+      `umount --recursive ${ROOT}`,
+      'cryptsetup close root',
+    ]);
+    expect(h.machine.calls.filter((c) => c.input !== undefined).map((c) => [c.argv[1], c.input])).toEqual([
+      ['/dev/vdb', 'label: gpt\n'],
+      ['luksFormat', PASSPHRASE],
+      ['open', PASSPHRASE],
+    ]);
+    expect(h.machine.files.get(`${DEPLOYMENT}/etc/hostname`)).toEqual({ content: 'ada-laptop\n', mode: 0o644 });
+    expect(h.machine.dirs.get(`${STATEROOT_VAR}/home/ada`)).toBe(0o700);
+    expect(h.machine.links.get(`${DEPLOYMENT}/etc/localtime`)).toBe('../usr/share/zoneinfo/Europe/Paris');
+    expect(h.machine.mounted.size + h.machine.mappers.size + h.machine.swaps.size).toBe(0);
+  });
+
+  it('emits schema-valid events: fractions rise from 0 to 1, the ETA appears, finished comes last', async () => {
+    const h = harness();
+    const plan = testPlan();
+    await runPlan(plan, h.ctx);
+    expectValidEvents(h.events);
+    const withOverall = h.events.filter((e) => e.kind !== 'log');
+    expect(withOverall[0]).toMatchObject({ kind: 'step-started', step: 'verify-disk', index: 0, overall: { fraction: 0, etaSeconds: null } });
+    expect(h.events.at(-1)).toMatchObject({ kind: 'finished', reboot: true, overall: { fraction: 1, etaSeconds: 0 } });
+    expect(final(h.events)).toHaveLength(1);
+    const started = h.events.flatMap((e) => (e.kind === 'step-started' ? [e.step] : []));
+    const finished = h.events.flatMap((e) => (e.kind === 'step-finished' ? [e.step] : []));
+    expect(started).toEqual(plan.steps.map((s) => s.id));
+    expect(finished).toEqual(started);
+    const etas = withOverall.flatMap((e) => ('overall' in e && e.overall.fraction > 0.05 && e.overall.fraction < 1 ? [e.overall.etaSeconds] : []));
+    expect(etas.length).toBeGreaterThan(0);
+    for (const eta of etas) expect(eta).not.toBeNull();
+    expect(h.events.some((e) => e.kind === 'log')).toBe(true);
+  });
+
+  it('weights the running step by its own fraction, fed by an output parser', async () => {
+    const h = harness();
+    const ctx: RunContext = {
+      ...h.ctx,
+      execStreaming: h.machine.execStreaming,
+      progressFor: (s) => {
+        if (s.id !== 'deploy') return null;
+        return (line) => {
+          const m = /^stage (\d+)\/4$/.exec(line);
+          return m ? { fraction: Number(m[1]) / 4, message: `stage ${m[1]}` } : null;
+        };
+      },
+    };
+    // Chunks split lines anywhere; they arrive far apart in time, so none is held by the throttle.
+    h.machine.output = (argv) => (argv[0] === 'podman' ? ['stage 1/', '4\n', 'noise\r', 'stage 2/4\r\n', 'stage 3/4\n'] : []);
+    h.machine.chunkGapMs = 500;
+    await runPlan(testPlan(), ctx);
+    const deploy = h.events.flatMap((e) => (e.kind === 'step-progress' && e.step === 'deploy' ? [e.fraction] : []));
+    expect(deploy).toEqual([0.25, 0.5, 0.75, 1]);
+    const messages = h.events.flatMap((e) => (e.kind === 'step-progress' && e.step === 'deploy' ? [e.message] : []));
+    expect(messages).toEqual(['stage 1', 'stage 2', 'stage 3', 'stage 3']);
+    expectValidEvents(h.events);
+  });
+
+  it('throttles step-progress to about five a second, delivering the latest before step-finished', async () => {
+    const h = harness();
+    const lines: string[] = [];
+    h.machine.output = (argv) => (argv[0] === 'podman' ? Array.from({ length: 1000 }, (_, i) => `progress ${i + 1}/1000\n`) : []);
+    const ctx: RunContext = {
+      ...h.ctx,
+      execStreaming: h.machine.execStreaming,
+      onCommandOutput: (s, line) => lines.push(`${s}:${line}`),
+      progressFor: (s) => (s.id === 'deploy' ? (line) => Number(/(\d+)\/1000/.exec(line)?.[1] ?? NaN) / 1000 : null),
+    };
+    await runPlan(testPlan(), ctx);
+    expect(lines).toHaveLength(1000);
+    expect(lines[0]).toBe('deploy:progress 1/1000');
+    const idx = h.events.map((e, i) => (e.kind === 'step-progress' && e.step === 'deploy' ? i : -1)).filter((i) => i >= 0);
+    // 1000 updates over one second of fake time, plus the command's own completion a second later.
+    expect(idx.length).toBeGreaterThanOrEqual(2);
+    expect(idx.length).toBeLessThanOrEqual(8);
+    const times = idx.map((i) => h.eventTimes[i] as number);
+    const perSecond = new Map<number, number>();
+    for (const t of times) perSecond.set(Math.floor((t - T0) / 1000), (perSecond.get(Math.floor((t - T0) / 1000)) ?? 0) + 1);
+    for (const n of perSecond.values()) expect(n).toBeLessThanOrEqual(6);
+    const last = h.events[idx.at(-1) as number];
+    expect(last).toMatchObject({ kind: 'step-progress', fraction: 1 });
+    expect(h.events[(idx.at(-1) as number) + 1]).toMatchObject({ kind: 'step-finished', step: 'deploy' });
+    expectValidEvents(h.events);
+  });
+});
+
+// ---- failure at each step ----------------------------------------------------------------------
+
+const FAIL_AT: Record<string, string> = {
+  'verify-disk': 'blockdev',
+  wipe: 'wipefs',
+  partition: 'sfdisk',
+  encrypt: 'cryptsetup luksFormat',
+  format: 'mkfs.xfs',
+  mount: `mount /dev/vdb1`,
+  deploy: 'podman',
+  configure: 'useradd',
+  finalize: 'bootc install finalize',
+};
+
+const EXPECTED_RETRY: Record<string, string> = {
+  'verify-disk': 'verify-disk',
+  wipe: 'wipe',
+  partition: 'wipe',
+  encrypt: 'wipe',
+  format: 'wipe',
+  mount: 'mount',
+  deploy: 'wipe',
+  configure: 'configure',
+  finalize: 'finalize',
+};
+
+describe('runPlan: a command fails', () => {
+  for (const [stepId, prefix] of Object.entries(FAIL_AT)) {
+    it(`at ${stepId}: stops, tears down what exists, names the step and the command, advises a retry`, async () => {
+      const h = harness();
+      h.machine.failOn = (argv) => argv.join(' ').startsWith(prefix);
+      const plan = testPlan();
+      const outcome = await runPlan(plan, h.ctx);
+      const i = indexOf(plan, stepId as StepId);
+      expect(outcome).toMatchObject({ ok: false, cancelled: false, failedStep: i, diskState: stepId === 'verify-disk' ? 'untouched' : 'partially-written' });
+      expect(outcome.error).toMatchObject({ code: 'command-failed', step: stepId, exitCode: 1 });
+      expect(outcome.error?.command?.join(' ').startsWith(prefix)).toBe(true);
+      expect(outcome.error?.stderrTail).toBe('bad key ***');
+
+      const ev = failedEvent(h.events);
+      expect(ev).toMatchObject({ cancelled: false, diskState: outcome.diskState, retry: { from: EXPECTED_RETRY[stepId] }, error: { step: stepId } });
+      if (stepId === 'deploy') expect(ev.retry.reason).toMatch(/bootc does not roll back/);
+      if (stepId === 'configure') expect(ev.retry.reason).toBe('the filesystems are intact; the install resumes at configure');
+      expectValidEvents(h.events);
+
+      // Nothing after the failed command ran but teardown, and teardown released only what existed.
+      const argvs = h.machine.argvs();
+      const failedAt = argvs.findIndex((a) => a.startsWith(prefix));
+      const after = argvs.slice(failedAt + 1);
+      const teardownSteps = h.events.filter((e) => e.kind === 'step-started' && e.step === 'teardown');
+      expect(teardownSteps).toHaveLength(1);
+      for (const a of after) expect(a).toMatch(/^(swapoff|umount|cryptsetup close)/);
+      const opened = argvs.slice(0, failedAt).some((a) => a.startsWith('cryptsetup open'));
+      expect(after.includes('cryptsetup close root')).toBe(opened);
+      expect(after.includes(`umount --recursive ${ROOT}`)).toBe(argvs.slice(0, failedAt).includes(`mount /dev/mapper/root ${ROOT}`));
+      expect(after.includes('swapoff /dev/vdb2')).toBe(argvs.slice(0, failedAt).includes('swapon /dev/vdb2'));
+      expect(h.machine.mounted.size + h.machine.mappers.size + h.machine.swaps.size).toBe(0);
+    });
+  }
+
+  it('reports an unresolved placeholder as an error naming the step', async () => {
+    const h = harness({ findDeployment: async () => null });
+    const outcome = await runPlan(testPlan(), h.ctx);
+    expect(outcome.error).toMatchObject({ step: 'configure' });
+    expect(outcome.error?.message).toMatch(/configure needs the deployment/);
+  });
+
+  it('keeps tearing down after a teardown action fails, and fails an otherwise good install', async () => {
+    const h = harness();
+    h.machine.failOn = (argv) => argv[0] === 'umount' && argv[1] === `${ROOT}/boot/efi`;
+    const outcome = await runPlan(testPlan(), h.ctx);
+    expect(h.machine.argvs().slice(-3)).toEqual([`umount ${ROOT}/boot/efi`, `umount --recursive ${ROOT}`, 'cryptsetup close root']);
+    expect(outcome).toMatchObject({ ok: false, cancelled: false, diskState: 'installed', error: { step: 'teardown' } });
+    expect(failedEvent(h.events).retry.from).toBe('teardown');
+    expect(h.log.toText()).toMatch(/ERROR \[teardown\]/);
+  });
+
+  it('knows which resource each teardown action releases', () => {
+    expect(teardownCheck(run(['umount', '--recursive', '/t']))).toEqual({ kind: 'mount', path: '/t' });
+    expect(teardownCheck(run(['cryptsetup', 'luksClose', 'root']))).toEqual({ kind: 'mapper', name: 'root' });
+    expect(teardownCheck(run(['swapoff', '/dev/vdb2']))).toEqual({ kind: 'swap', device: '/dev/vdb2' });
+    expect(teardownCheck(run(['losetup', '-d', '/dev/loop0']))).toEqual({ kind: 'always' });
+  });
+});
+
+// ---- cancel, resume, secrets -------------------------------------------------------------------
+
+describe('runPlan: cancel', () => {
+  it('before the point of no return runs nothing destructive and leaves the disk untouched', async () => {
+    const h = harness();
+    h.machine.blockOn = (argv) => argv[0] === 'blockdev';
+    h.machine.onBlocked = () => h.controller.abort();
+    const outcome = await runPlan(testPlan(), h.ctx);
+    expect(outcome).toMatchObject({ ok: false, cancelled: true, diskState: 'untouched', failedStep: 0, error: { code: 'cancelled', step: 'verify-disk' } });
+    expect(h.machine.calls[0]?.aborted).toBe(true);
+    for (const a of h.machine.argvs()) expect(a).not.toMatch(DESTRUCTIVE);
+    expect(failedEvent(h.events)).toMatchObject({ cancelled: true, diskState: 'untouched', retry: { from: 'verify-disk' } });
+    expectValidEvents(h.events);
+  });
+
+  it('already aborted: runs no command but still tears down (nothing to release)', async () => {
+    const h = harness();
+    h.controller.abort();
+    const outcome = await runPlan(testPlan(), h.ctx);
+    expect(outcome).toMatchObject({ cancelled: true, diskState: 'untouched' });
+    expect(h.machine.calls).toHaveLength(0);
+    expect(h.events.some((e) => e.kind === 'step-finished' && e.step === 'teardown')).toBe(true);
+  });
+
+  it('during deploy stops the command, tears down, and reports a partially written disk', async () => {
+    const h = harness();
+    h.machine.blockOn = (argv) => argv[0] === 'podman';
+    h.machine.onBlocked = () => setTimeout(() => h.controller.abort(), 5);
+    const outcome: RunOutcome = await runPlan(testPlan(), h.ctx);
+    expect(outcome).toMatchObject({ ok: false, cancelled: true, diskState: 'partially-written', error: { code: 'cancelled', step: 'deploy' } });
+    expect(h.machine.calls.find((c) => c.argv[0] === 'podman')?.aborted).toBe(true);
+    expect(h.machine.argvs().slice(-4)).toEqual(['swapoff /dev/vdb2', `umount ${ROOT}/boot/efi`, `umount --recursive ${ROOT}`, 'cryptsetup close root']);
+    expect(failedEvent(h.events)).toMatchObject({ cancelled: true, diskState: 'partially-written', retry: { from: 'wipe' } });
+    expect(h.machine.argvs().some((a) => a.startsWith('useradd'))).toBe(false);
+    expectValidEvents(h.events);
+  });
+});
+
+describe('runPlan: resume', () => {
+  it('from configure reopens LUKS and remounts, then runs configure onwards', async () => {
+    const h = harness();
+    h.machine.deployed = true;
+    const plan = testPlan();
+    const outcome = await runPlan(plan, h.ctx, { resumeFrom: indexOf(plan, 'configure') });
+    expect(outcome).toMatchObject({ ok: true, diskState: 'installed' });
+    expect(h.machine.argvs()).toEqual([
+      'cryptsetup open --key-file - /dev/vdb3 root',
+      `mount /dev/mapper/root ${ROOT}`,
+      `mount /dev/vdb1 ${ROOT}/boot/efi`,
+      'swapon /dev/vdb2',
+      `useradd -R ${DEPLOYMENT} -m ada`,
+      `bootc install finalize ${ROOT}`,
+      'swapoff /dev/vdb2',
+      `umount ${ROOT}/boot/efi`,
+      `umount --recursive ${ROOT}`,
+      'cryptsetup close root',
+    ]);
+    expect(h.machine.calls[0]?.input).toBe(PASSPHRASE);
+    const first = h.events.find((e) => e.kind === 'step-started');
+    expect(first).toMatchObject({ step: 'configure' });
+    // The steps done before count as done: progress starts where the earlier run got to.
+    expect(first && 'overall' in first ? first.overall.fraction : 0).toBeGreaterThan(0.8);
+    expectValidEvents(h.events);
+  });
+
+  it('refuses a resume point that is not a step', async () => {
+    await expect(runPlan(testPlan(), harness().ctx, { resumeFrom: 99 })).rejects.toThrow(RangeError);
+  });
+});
+
+describe('secrets', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'install-runner-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('never appear in the log text, its JSON, the events or the bundle', async () => {
+    const h = harness({ onCommandOutput: () => {} });
+    // The configure step fails with the passphrase in stderr; sfdisk prints the token on success.
+    h.machine.failOn = (argv) => argv[0] === 'useradd';
+    await runPlan(testPlan(), { ...h.ctx, execStreaming: h.machine.execStreaming });
+    const out = join(dir, 'bundle.tar.gz');
+    await writeLogBundle(out, {
+      log: h.log,
+      plan: testPlan(),
+      lsblk: { blockdevices: [{ name: 'vdb', label: TOKEN }] },
+      answerFile: { encryption: { passphrase: PASSPHRASE }, users: [{ name: 'ada', password: 'hunter22', passwordHash: '$y$j9T$abc' }], note: `x${TOKEN}y` },
+      secrets: [PASSPHRASE, TOKEN, 'hunter22'],
+    });
+    const haystacks = {
+      text: h.log.toText(),
+      json: JSON.stringify(h.log.toJSON()),
+      lines: h.log.lastLines().join('\n'),
+      events: JSON.stringify(h.events),
+      bundle: gunzipSync(readFileSync(out)).toString('latin1'),
+    };
+    for (const [what, hay] of Object.entries(haystacks)) {
+      for (const secret of [PASSPHRASE, TOKEN, 'hunter22', 'battery']) expect(hay.includes(secret), `${secret} in ${what}`).toBe(false);
+    }
+    expect(haystacks.text).toMatch(/bad key \*\*\*/);
+    expect(haystacks.text).toMatch(/token \*\*\* used/);
+    expect(haystacks.bundle).toContain('$y$j9T$abc');
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+    expect(execFileSync('tar', ['-tzf', out], { encoding: 'utf8' }).trim().split('\n')).toEqual(['install.log', 'plan.json', 'lsblk.json', 'answer-file.json']);
+    const answer = JSON.parse(execFileSync('tar', ['-xzOf', out, 'answer-file.json'], { encoding: 'utf8' })) as Record<string, unknown>;
+    expect(answer).toEqual({ encryption: { passphrase: '***' }, users: [{ name: 'ada', password: '***', passwordHash: '$y$j9T$abc' }], note: 'x***y' });
+  });
+});

@@ -1,0 +1,130 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { classifyDisks } from '../../src/engine/disks';
+import { planInstall, type SystemFacts } from '../../src/engine/plan';
+import { hashRequestPasswords } from '../../src/engine/crypt';
+import { InstallPlanSchema, validateAnswerFile, type AnswerFileInput, type InstallPlan, type PlanAction } from '../../src/shared';
+
+const machine = (name: string) =>
+  classifyDisks(JSON.parse(readFileSync(`test/fixtures/machines/${name}/snapshot.json`, 'utf8')), { minimumSize: 16 * 1024 ** 3, allowLoop: 'none' });
+const laptop = machine('laptop-nvme-windows-bitlocker');
+const vm = machine('vm-virtio');
+const facts: SystemFacts = { firmware: 'uefi', arch: 'x64', tpm: false, memoryBytes: 8 * 1024 ** 3 };
+
+let n = 0;
+const uuid = () => `00000000-0000-4000-8000-${(++n).toString(16).padStart(12, '0')}`;
+const PASS = 'luks passphrase 9f8e';
+const USER_PW = 'user password 7c6d';
+
+function plan(input: Partial<AnswerFileInput>, disks = laptop, f: SystemFacts = facts): InstallPlan {
+  const r = tryPlan(input, disks, f);
+  if (!r.ok) throw new Error(r.error.message);
+  return r.plan;
+}
+function tryPlan(input: Partial<AnswerFileInput>, disks = laptop, f: SystemFacts = facts) {
+  const v = validateAnswerFile({
+    version: 1,
+    disk: { path: '/dev/nvme0n1' },
+    layout: { type: 'erase' },
+    image: { reference: 'quay.io/example/os:42' },
+    hostname: 'box',
+    users: [{ name: 'anna', password: USER_PW, admin: true }],
+    ...input,
+  });
+  if (!v.ok) throw new Error(JSON.stringify(v.errors));
+  n = 0;
+  return planInstall(hashRequestPasswords(v.value), disks, f, { id: 'abcdef0123456789', createdAt: '2026-01-01T00:00:00Z', runDir: '/run/particle-installer/abcdef01', uuid });
+}
+const runs = (p: InstallPlan, step: string): string[][] =>
+  p.steps.find((s) => s.id === step)!.actions.filter((a): a is Extract<PlanAction, { kind: 'run' }> => a.kind === 'run').map((a) => a.argv);
+
+describe('planner', () => {
+  it('erase disk, unencrypted xfs: layout, order, point of no return, valid plan', () => {
+    const p = plan({});
+    expect(InstallPlanSchema.parse(p)).toBeTruthy();
+    expect(p.steps.map((s) => s.id)).toEqual(['wipe', 'partition', 'settle', 'format', 'mount', 'pull', 'deploy', 'configure', 'finalize', 'teardown']);
+    expect(p.pointOfNoReturn).toBe(0);
+    expect(p.partitions.map((x) => [x.number, x.path, x.label, x.content, x.size])).toEqual([
+      [1, '/dev/nvme0n1p1', 'bios-boot', 'bios-boot', 1024 ** 2],
+      [2, '/dev/nvme0n1p2', 'ESP', 'vfat', 1024 ** 3],
+      [3, '/dev/nvme0n1p3', 'root', 'xfs', null],
+    ]);
+    // Every old partition's signatures go, then the disk's.
+    expect(runs(p, 'wipe')).toEqual([...laptop.find((d) => d.path === '/dev/nvme0n1')!.partitions.map((x) => ['wipefs', '--all', '--force', x.path]), ['wipefs', '--all', '--force', '/dev/nvme0n1']]);
+    const sfdisk = p.steps.find((s) => s.id === 'partition')!.actions[0] as Extract<PlanAction, { kind: 'run' }>;
+    expect(sfdisk.stdin).toMatch(/^label: gpt\nsize=1024KiB, type=21686148-6449-6E6F-744E-656564454649, name="bios-boot"/);
+    expect(sfdisk.stdin).toContain('type=4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709, name="root"');
+    expect(runs(p, 'format')).toContainEqual(['mkfs.xfs', '-f', '-L', 'root', '-m', `uuid=${p.partitions[2]!.uuid}`, '/dev/nvme0n1p3']);
+    expect(p.summary[0]).toMatch(/^Erase .*SAMSUNG.*476\.9 GiB \(nvme0n1\): everything on it will be lost\.$/);
+  });
+
+  it('deploys with the documented podman form and passes the root mount spec', () => {
+    const p = plan({ image: { reference: 'quay.io/example/os:42', targetImage: 'quay.io/example/os:stable' }, kernelArgs: ['quiet'] });
+    const [argv] = runs(p, 'deploy');
+    expect(argv!.slice(0, 13)).toEqual([
+      'podman', 'run', '--rm', '--privileged', '--pid=host', '--security-opt', 'label=type:unconfined_t',
+      '-v', '/dev:/dev', '-v', '/var/lib/containers:/var/lib/containers', '-v', '/run/particle-installer/abcdef01/target:/target',
+    ]);
+    expect(argv).toContain('quay.io/example/os:42');
+    expect(argv!.slice(argv!.indexOf('bootc'))).toEqual([
+      'bootc', 'install', 'to-filesystem', '--skip-finalize', `--root-mount-spec=UUID=${p.partitions[2]!.uuid}`,
+      '--karg', 'quiet', '--target-imgref', 'quay.io/example/os:stable', '/target',
+    ]);
+    expect(runs(p, 'pull')).toEqual([['podman', 'pull', 'docker://quay.io/example/os:42']]);
+  });
+
+  it('LUKS2: XBOOTLDR /boot, passphrase only on stdin, rd.luks.uuid, close on teardown', () => {
+    const p = plan({ layout: { type: 'erase', filesystem: 'ext4', encryption: { type: 'luks2', passphrase: PASS } } });
+    expect(p.partitions.map((x) => x.content)).toEqual(['bios-boot', 'vfat', 'ext4', 'luks2']);
+    expect(p.partitions[2]!.mountpoint).toBe('/boot');
+    const luks = p.partitions[3]!;
+    expect(p.kernelArgs).toEqual([`rd.luks.uuid=${luks.uuid}`]);
+    const enc = p.steps.find((s) => s.id === 'encrypt')!.actions;
+    expect(enc.every((a) => a.kind === 'run' && a.stdinSecret === 'luks-passphrase')).toBe(true);
+    expect(runs(p, 'format').at(-1)![0]).toBe('mkfs.ext4');
+    expect(runs(p, 'format').at(-1)!.at(-1)).toMatch(/^\/dev\/mapper\/particle-/);
+    expect(runs(p, 'teardown').map((a) => a[0])).toEqual(['umount', 'cryptsetup']);
+    const deploy = runs(p, 'deploy')[0]!;
+    expect(deploy).toContain(`--boot-mount-spec=UUID=${p.partitions[2]!.uuid}`);
+    expect(deploy).toContain(`rd.luks.uuid=${luks.uuid}`);
+    const json = JSON.stringify(p);
+    expect(json).not.toContain(PASS);
+    expect(json).not.toContain(USER_PW);
+  });
+
+  it('btrfs gets @ and @home and is mounted with zstd', () => {
+    const p = plan({ layout: { type: 'erase', filesystem: 'btrfs' } });
+    expect(runs(p, 'format').filter((a) => a[0] === 'btrfs').map((a) => a.at(-1)!.split('/').at(-1))).toEqual(['@', '@home']);
+    expect(runs(p, 'mount')[0]).toEqual(['mount', '-o', 'subvol=@,compress=zstd:1', '/dev/nvme0n1p3', '/run/particle-installer/abcdef01/target']);
+  });
+
+  it('refuses what cannot work, naming the field or the disk', () => {
+    const refused = tryPlan({ disk: { path: '/dev/sda' } });
+    expect(refused.ok).toBe(false);
+    if (!refused.ok) expect(refused.error.code).toBe('disk-refused');
+    const tpm = tryPlan({ layout: { type: 'erase', encryption: { type: 'luks2-tpm2', passphrase: PASS } } });
+    expect(!tpm.ok && tpm.error.message).toMatch(/^layout\.encryption: .*TPM/);
+    const small = tryPlan({ layout: { type: 'erase', rootSize: '900G' } });
+    expect(!small.ok && small.error.message).toMatch(/^layout: the layout needs/);
+    const missing = tryPlan({ disk: { serial: 'NOPE' } });
+    expect(!missing.ok && missing.error.code).toBe('disk-not-found');
+  });
+
+  it('picks the largest eligible disk and names partitions by the kernel rules', () => {
+    const p = plan({ disk: { largestEligible: true } }, vm);
+    const eligible = vm.filter((d) => d.verdict !== 'refused').sort((a, b) => b.size - a.size);
+    expect(eligible.length).toBeGreaterThan(1);
+    expect(p.disk.path).toBe(eligible[0]!.path);
+    expect(p.partitions.map((x) => x.path)).toEqual([1, 2, 3].map((i) => `${eligible[0]!.path}${i}`));
+    const nvme = plan({}, laptop);
+    expect(nvme.partitions.map((x) => x.path)).toEqual(['/dev/nvme0n1p1', '/dev/nvme0n1p2', '/dev/nvme0n1p3']);
+  });
+
+  it("bootc's own layout: to-disk --wipe, then the root is mounted again to configure it", () => {
+    const p = plan({ layout: { type: 'bootc', filesystem: 'ext4' } });
+    expect(p.steps.map((s) => s.id)).toEqual(['wipe', 'pull', 'deploy', 'mount', 'configure', 'finalize', 'teardown']);
+    const deploy = runs(p, 'deploy')[0]!;
+    expect(deploy.slice(deploy.indexOf('bootc'))).toEqual(['bootc', 'install', 'to-disk', '--wipe', '--filesystem', 'ext4', '--block-setup', 'direct', '/dev/nvme0n1']);
+    expect(runs(p, 'mount').at(-1)).toEqual(['mount', '/dev/nvme0n1p3', '/run/particle-installer/abcdef01/target']);
+  });
+});
