@@ -45,7 +45,8 @@ function parseSetting(s: string): Setting {
   return { salt, rounds, checksum };
 }
 
-function clampRounds(n: number): number {
+/** Rounds outside 1000..999999999 are clamped, as the specification says, not refused. */
+export function clampRounds(n: number): number {
   if (!Number.isFinite(n)) throw new Error('rounds must be a finite number');
   return Math.min(MAX_ROUNDS, Math.max(MIN_ROUNDS, Math.trunc(n)));
 }

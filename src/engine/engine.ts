@@ -13,6 +13,8 @@ import {
   type MethodResult,
 } from '../shared';
 import { probeDisks } from './disks';
+import { systemFacts } from './facts';
+import { Installer } from './installer';
 import type { ClassifyOptions } from './disks/types';
 import { createExec, type Exec } from './exec';
 
@@ -26,6 +28,8 @@ export interface EngineOptions {
   readonly demoDisks?: readonly string[];
   /** Shown to the user by front ends (e.g. why demo mode is read-only). */
   readonly notice?: string;
+  /** Parent of each install's private run directory; default /run/particle-installer. */
+  readonly runRoot?: string;
 }
 
 export type Handlers = { readonly [M in MethodName]: (params: MethodParams<M>) => Promise<MethodResult<M>> };
@@ -34,6 +38,8 @@ type Listener<E extends EventName> = (payload: EventPayload<E>) => void;
 /** The engine as the service sees it: one handler per InstallerApi method, plus events. */
 export interface Engine {
   readonly handlers: Handlers;
+  /** The install orchestrator (the CLI's install command drives it directly). */
+  readonly installer?: Installer;
   on<E extends EventName>(event: E, listener: Listener<E>): () => void;
   emit<E extends EventName>(event: E, payload: EventPayload<E>): void;
 }
@@ -51,6 +57,16 @@ export function createEngine(options: EngineOptions): Engine {
         : { minimumSize, allowLoop: 'none' };
 
   const root = typeof process.getuid === 'function' && process.getuid() === 0;
+  const probe = () => probeDisks({ exec }, classify);
+  let emitEvent: (ev: EventPayload<'progress'>) => void = () => {};
+  const installer = new Installer({
+    exec,
+    execStreaming: exec,
+    probe,
+    facts: () => systemFacts(),
+    runRoot: options.runRoot ?? '/run/particle-installer',
+    emit: (ev) => emitEvent(ev),
+  });
 
   const handlers: Handlers = {
     getInfo: async (): Promise<EngineInfo> => ({
@@ -63,7 +79,7 @@ export function createEngine(options: EngineOptions): Engine {
       ...(options.notice ? { notice: options.notice } : {}),
     }),
     listDisks: async (): Promise<DiskList> => ({
-      disks: await probeDisks({ exec }, classify),
+      disks: await probe(),
       minimumSize,
       allowLoop: classify.allowLoop !== 'none',
       probedAt: new Date().toISOString(),
@@ -72,10 +88,16 @@ export function createEngine(options: EngineOptions): Engine {
       const r = validateAnswerFile(document);
       return r.ok ? { valid: true, errors: [] } : { valid: false, errors: r.errors };
     },
+    planInstall: async ({ request }) => installer.plan(request),
+    startInstall: async ({ planId }) => installer.start(planId),
+    cancelInstall: async () => installer.cancel(),
+    retryInstall: async () => installer.retry(),
+    getInstallState: async () => installer.getState(),
   };
 
-  return {
+  const engine: Engine = {
     handlers,
+    installer,
     on(event, listener) {
       let set = listeners.get(event);
       if (!set) listeners.set(event, (set = new Set()));
@@ -86,4 +108,6 @@ export function createEngine(options: EngineOptions): Engine {
       for (const l of listeners.get(event) ?? []) l(payload);
     },
   };
+  emitEvent = (ev) => engine.emit('progress', ev);
+  return engine;
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DiskListSchema } from './disk';
 import { InstallerErrorSchema, type Result } from './errors';
+import { InstallPlanSchema, InstallStateSchema, ProgressEventSchema } from './install';
 
 /**
  * The InstallerApi: one typed map of every method and event, used by the Electron IPC relay,
@@ -49,6 +50,16 @@ export const METHODS = {
     params: z.object({ document: z.unknown() }).strict(),
     result: ValidationResultSchema,
   },
+  /** Turn a request (an answer file) into a plan; nothing is written. Passwords are hashed on arrival. */
+  planInstall: { params: z.object({ request: z.unknown() }).strict(), result: InstallPlanSchema },
+  /** Carry out a plan this engine made; the disk is checked again first. */
+  startInstall: { params: z.object({ planId: z.string().min(1).max(64) }).strict(), result: InstallStateSchema },
+  /** Stop the running install; teardown runs and the true disk state is reported. */
+  cancelInstall: { params: NoParams, result: InstallStateSchema },
+  /** After a failure: resume from the failed step where safe, else start over from partitioning. */
+  retryInstall: { params: NoParams, result: InstallStateSchema },
+  /** Where the install is now; a reconnecting UI starts here. */
+  getInstallState: { params: NoParams, result: InstallStateSchema },
 } as const;
 
 export type MethodName = keyof typeof METHODS;
@@ -71,6 +82,8 @@ export const EVENTS = {
     message: z.string(),
     time: z.string(),
   }),
+  /** Install progress: steps, fractions, log lines, the outcome. */
+  progress: ProgressEventSchema,
   /** The engine stopped or the connection to it was lost. */
   engineLost: z.object({ error: InstallerErrorSchema }),
 } as const;

@@ -32,9 +32,10 @@ export function fakeEnv(o: FakeOptions): NodeJS.ProcessEnv {
     PARTICLE_FAKE_STORAGE: o.storage,
     PARTICLE_FAKE_DELAY_MS: String(o.delayMs ?? 0),
     PARTICLE_FAKE_PAYLOAD_MIB: String(o.payloadMiB ?? 2),
-    ...o.extra,
   };
+  // A test's own knobs only: never inherit a failure or hang meant for another run.
   for (const k of ['PARTICLE_FAKE_LOG', 'PARTICLE_FAKE_FAIL', 'PARTICLE_FAKE_HANG'] as const) delete env[k];
+  Object.assign(env, o.extra);
   if (o.log) env.PARTICLE_FAKE_LOG = o.log;
   if (o.fail) env.PARTICLE_FAKE_FAIL = o.fail;
   if (o.hang) env.PARTICLE_FAKE_HANG = o.hang;

@@ -1,7 +1,7 @@
 // The podman contract fake: pull/load/image exists/inspect/rmi against a tiny fake storage, and
 // `podman run … IMAGE bootc install …` with the checks bootc makes inside a container, running the
 // bootc fake in-process with container paths translated through the -v mounts.
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { err, Exit, failureMessage, injectedFailure, logInvocation, main, splitRef } from './lib/common.mjs';
 import { parseBootc } from './lib/cli.mjs';
@@ -183,7 +183,45 @@ async function cmdRun(args) {
       if (!volumes.some((v) => v.container === need && v.host === need)) bootcError(`test fake: podman run needs -v ${need}:${need} (as documented)`);
     }
   }
-  await runBootc(inner, { uid: 0, inContainer: true, containerImage: image, host: translator(volumes) });
+  // A named container can be stopped with `podman rm --force NAME`, as the engine's teardown does.
+  const name = last(opts, '--name');
+  const record = name ? containerFile(name) : null;
+  if (record) {
+    if (existsSync(record)) podmanError(`creating container storage: the container name "${name}" is already in use`);
+    mkdirSync(posix.dirname(record), { recursive: true });
+    writeFileSync(record, String(process.pid));
+  }
+  try {
+    await runBootc(inner, { uid: 0, inContainer: true, containerImage: image, host: translator(volumes) });
+  } finally {
+    if (record) rmSync(record, { force: true });
+  }
+}
+
+function containerFile(name) {
+  return posix.join(process.env.PARTICLE_FAKE_STORAGE || '/var/lib/containers/particle-fake', 'containers', `${name}.pid`);
+}
+
+/** `podman rm [--force] [--ignore] NAME…`: stops (kills) a running fake container. */
+function cmdRm(args) {
+  const force = args.includes('--force') || args.includes('-f');
+  const ignore = args.includes('--ignore') || args.includes('-i');
+  for (const name of args.filter((a) => !a.startsWith('-'))) {
+    const record = containerFile(name);
+    if (!existsSync(record)) {
+      if (ignore) continue;
+      podmanError(`no container with name or ID "${name}" found: no such container`, 1);
+    }
+    const pid = Number(readFileSync(record, 'utf8'));
+    if (!force) podmanError(`cannot remove container ${name} as it is running - running or paused containers cannot be removed without force`, 2);
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+    rmSync(record, { force: true });
+    process.stdout.write(`${name}\n`);
+  }
 }
 
 function bootcError(message) {
@@ -217,6 +255,7 @@ await main(async () => {
   if (cmd === 'load') return cmdLoad(args);
   if (cmd === 'image') return cmdImage(args);
   if (cmd === 'rmi') return cmdRmi(args);
+  if (cmd === 'rm') return cmdRm(args);
   if (cmd === 'version') return void process.stdout.write('Version:      5.4.2\n');
   podmanError(cmd ? `unrecognized command \`podman ${cmd}\`\nTry 'podman --help' for more information` : 'missing command \'podman COMMAND\'');
 });

@@ -1,11 +1,13 @@
 import type { Engine, Handlers } from '../../src/engine/engine';
 import { makeDisk } from './make-disk';
-import { DEFAULT_MINIMUM_DISK_SIZE, type Disk, type EventName, type EventPayload } from '../../src/shared';
+import { DEFAULT_MINIMUM_DISK_SIZE, type Disk, type EventName, type EventPayload, type InstallState } from '../../src/shared';
 
 /** The stub engine's disk: a 64 GiB virtio disk. */
 export function fakeDisk(overrides: Partial<Disk> = {}): Disk {
   return makeDisk({ model: 'Virtual disk', serial: 'SN-1', transport: 'virtio', ...overrides });
 }
+
+const IDLE: InstallState = { phase: 'idle', plan: null, currentStep: null, overall: { fraction: 0, etaSeconds: null }, steps: [], outcome: null, log: [] };
 
 /**
  * An Engine with canned answers and a working event bus, so service tests never touch disks.
@@ -22,6 +24,13 @@ export function stubEngine(handlers: Partial<Handlers> = {}): Engine {
       probedAt: new Date(0).toISOString(),
     }),
     validateAnswerFile: async () => ({ valid: true, errors: [] }),
+    planInstall: async () => {
+      throw new Error('the stub engine makes no plans');
+    },
+    startInstall: async () => IDLE,
+    cancelInstall: async () => IDLE,
+    retryInstall: async () => IDLE,
+    getInstallState: async () => IDLE,
   };
   return {
     handlers: { ...base, ...handlers },

@@ -61,8 +61,8 @@ describe('planner', () => {
   it('deploys with the documented podman form and passes the root mount spec', () => {
     const p = plan({ image: { reference: 'quay.io/example/os:42', targetImage: 'quay.io/example/os:stable' }, kernelArgs: ['quiet'] });
     const [argv] = runs(p, 'deploy');
-    expect(argv!.slice(0, 13)).toEqual([
-      'podman', 'run', '--rm', '--privileged', '--pid=host', '--security-opt', 'label=type:unconfined_t',
+    expect(argv!.slice(0, 15)).toEqual([
+      'podman', 'run', '--rm', '--name', 'particle-deploy-abcdef01', '--privileged', '--pid=host', '--security-opt', 'label=type:unconfined_t',
       '-v', '/dev:/dev', '-v', '/var/lib/containers:/var/lib/containers', '-v', '/run/particle-installer/abcdef01/target:/target',
     ]);
     expect(argv).toContain('quay.io/example/os:42');
@@ -83,7 +83,11 @@ describe('planner', () => {
     expect(enc.every((a) => a.kind === 'run' && a.stdinSecret === 'luks-passphrase')).toBe(true);
     expect(runs(p, 'format').at(-1)![0]).toBe('mkfs.ext4');
     expect(runs(p, 'format').at(-1)!.at(-1)).toMatch(/^\/dev\/mapper\/particle-/);
-    expect(runs(p, 'teardown').map((a) => a[0])).toEqual(['umount', 'cryptsetup']);
+    expect(runs(p, 'teardown')).toEqual([
+      ['podman', 'rm', '--force', '--ignore', 'particle-deploy-abcdef01'],
+      ['umount', '--recursive', '/run/particle-installer/abcdef01/target'],
+      ['cryptsetup', 'close', 'particle-abcdef01'],
+    ]);
     const deploy = runs(p, 'deploy')[0]!;
     expect(deploy).toContain(`--boot-mount-spec=UUID=${p.partitions[2]!.uuid}`);
     expect(deploy).toContain(`rd.luks.uuid=${luks.uuid}`);

@@ -28,7 +28,7 @@ function fakeApi(answers: { info?: Result<EngineInfo>; disks?: Array<Result<Disk
     listDisks: async () => disks.shift() ?? { ok: false, error: makeError('internal', 'no more answers') },
     validateAnswerFile: async () => ({ ok: true, value: { valid: true, errors: [] } }),
     on: () => () => {},
-  } as InstallerApi;
+  } as unknown as InstallerApi;
 }
 
 describe('engine slice', () => {

@@ -1,3 +1,4 @@
+import { StringDecoder } from 'node:string_decoder';
 import { execa } from 'execa';
 import { makeError, type InstallerError } from '../../shared/errors';
 
@@ -18,6 +19,8 @@ export interface ExecOptions {
   /** Strings to replace with "***" wherever the command or its output is logged or reported. */
   readonly secrets?: readonly string[];
   readonly env?: Readonly<Record<string, string>>;
+  /** Each piece of stdout and stderr as it arrives, decoded as UTF-8 (for progress parsers). */
+  readonly onOutput?: (chunk: string) => void;
 }
 
 export interface ExecResult {
@@ -60,15 +63,26 @@ export function createExec(log: (entry: ExecLogEntry) => void = () => {}): Exec 
     const secrets = options.secrets ?? [];
     const shown = argv.map((a) => redact(a, secrets));
     const started = performance.now();
-    const r = await execa(argv[0], argv.slice(1), {
+    const sub = execa(argv[0], argv.slice(1), {
       input: options.input,
       timeout: options.timeoutMs ?? 60_000,
       cancelSignal: options.signal,
+      // Cancel and timeout: SIGTERM first, SIGKILL if it is still there 5 s later.
+      killSignal: 'SIGTERM',
+      forceKillAfterDelay: 5_000,
       reject: false,
       stripFinalNewline: false,
       env: { LC_ALL: 'C', ...options.env },
       extendEnv: true,
     });
+    if (options.onOutput) {
+      const onOutput = options.onOutput;
+      for (const stream of [sub.stdout, sub.stderr]) {
+        const dec = new StringDecoder('utf8');
+        stream?.on('data', (b: Buffer) => onOutput(dec.write(b)));
+      }
+    }
+    const r = await sub;
     const durationMs = performance.now() - started;
     const stderr = String(r.stderr ?? '');
     const stdout = String(r.stdout ?? '');

@@ -66,9 +66,9 @@ export function eraseLayout(layout: Erase, disk: Disk, facts: LayoutFacts, uuid:
   return parts.map((p, i) => ({ ...p, number: i + 1, path: partitionPath(disk.path, i + 1) }));
 }
 
-/** Bytes the layout needs (the root at least 8 GiB when it takes the rest). */
+/** Bytes the layout needs (the root at least 2 GiB when it takes the rest; the disk minimum is the real gate). */
 export function layoutBytes(parts: readonly PlannedPartition[]): number {
-  return parts.reduce((sum, p) => sum + (p.size ?? 8 * GiB), 2 * MiB);
+  return parts.reduce((sum, p) => sum + (p.size ?? 2 * GiB), 2 * MiB);
 }
 
 /** The sfdisk script that makes the table: GPT, 1 MiB aligned (sfdisk's default), names and types. */

@@ -83,7 +83,10 @@ function build(request: AnswerFile, disk: Disk, facts: SystemFacts, o: PlanOptio
   const steps: PlanStep[] = [];
   let partitions: PlannedPartition[] = [];
   const kargs: string[] = [];
-  const teardown: PlanAction[] = [run(['umount', '--recursive', target])];
+  const container = `particle-deploy-${o.id.slice(0, 8)}`;
+  const teardown: PlanAction[] = [];
+  if (deployer === 'podman') teardown.push(run(['podman', 'rm', '--force', '--ignore', container], { timeoutSeconds: 120 }));
+  teardown.push(run(['umount', '--recursive', target], { timeoutSeconds: 120 }));
 
   if (layout.type === 'existing') {
     throw new PlanError(makeError('invalid-answer-file', 'layout: installing into existing partitions is not supported yet; choose "erase" or "bootc"', { detail: 'layout' }));
@@ -109,10 +112,12 @@ function build(request: AnswerFile, disk: Disk, facts: SystemFacts, o: PlanOptio
     steps.push(step('partition', true, [run(['sfdisk', '--wipe', 'always', '--wipe-partitions', 'always', disk.path], { stdin: sfdiskScript(partitions) })]));
     steps.push(
       step('settle', false, [
-        run(['udevadm', 'settle', '--timeout=30'], { okExitCodes: [0, 1] }),
+        run(['udevadm', 'settle', '--timeout=30'], { okExitCodes: [0, 1], timeoutSeconds: 45 }),
         // Without udev (containers, some live systems) the kernel still learns the table from partx.
         run(['partx', '--update', disk.path], { okExitCodes: [0, 1] }),
-        run(['udevadm', 'settle', '--timeout=30'], { okExitCodes: [0, 1] }),
+        run(['udevadm', 'settle', '--timeout=30'], { okExitCodes: [0, 1], timeoutSeconds: 45 }),
+        // The nodes appear asynchronously (devtmpfs); wait for them rather than race.
+        run(['udevadm', 'wait', '--initialized=no', '--timeout=30', ...partitions.map((p) => p.path)], { timeoutSeconds: 45 }),
         run(['lsblk', '--nodeps', '--noheadings', '--output', 'PATH', ...partitions.map((p) => p.path)]),
       ]),
     );
@@ -151,7 +156,7 @@ function build(request: AnswerFile, disk: Disk, facts: SystemFacts, o: PlanOptio
 
     const deployArgs = ['--skip-finalize', `--root-mount-spec=UUID=${rootFsUuid}`];
     if (boot) deployArgs.push(`--boot-mount-spec=UUID=${boot.uuid}`);
-    steps.push(...deploySteps(request, deployer, sourceImgref, o.runDir, 'to-filesystem', [...deployArgs, ...kargFlags([...kargs, ...request.kernelArgs])], target, false));
+    steps.push(...deploySteps(container, request, deployer, sourceImgref, o.runDir, 'to-filesystem', [...deployArgs, ...kargFlags([...kargs, ...request.kernelArgs])], target, false));
   } else {
     // bootc's own layout: it partitions and formats; afterwards its root (partition 3 on x86, after
     // BIOS boot and the ESP) is mounted again so the settings can be written into the deployment.
@@ -159,7 +164,7 @@ function build(request: AnswerFile, disk: Disk, facts: SystemFacts, o: PlanOptio
     const args = ['--wipe', '--filesystem', layout.filesystem, '--block-setup', layout.blockSetup];
     if (layout.rootSize) args.push('--root-size', layout.rootSize);
     steps.push(step('wipe', true, [...disk.partitions.map((p) => run(['wipefs', '--all', '--force', p.path])), run(['wipefs', '--all', '--force', disk.path])]));
-    steps.push(...deploySteps(request, deployer, sourceImgref, o.runDir, 'to-disk', [...args, ...kargFlags(request.kernelArgs)], disk.path, true));
+    steps.push(...deploySteps(container, request, deployer, sourceImgref, o.runDir, 'to-disk', [...args, ...kargFlags(request.kernelArgs)], disk.path, true));
     const rootPart = partitionPath(disk.path, facts.arch === 'x64' ? 3 : 2);
     steps.push(
       step('mount', false, [
@@ -173,8 +178,8 @@ function build(request: AnswerFile, disk: Disk, facts: SystemFacts, o: PlanOptio
   steps.push(step('configure', false, [...configureActions(request, { adminGroup: o.adminGroup ?? 'wheel' }), ...extraConfig(request)]));
   steps.push(
     step('finalize', false, [
-      run(['fstrim', '--verbose', target], { okExitCodes: [0, 1] }),
-      run(['sync']),
+      run(['fstrim', '--verbose', target], { okExitCodes: [0, 1], timeoutSeconds: 1800 }),
+      run(['sync'], { timeoutSeconds: 600 }),
       run(['mount', '-o', 'remount,ro', target]),
     ]),
   );
@@ -226,6 +231,7 @@ function imgref(image: AnswerFile['image']): string {
 }
 
 function deploySteps(
+  container: string,
   request: AnswerFile,
   deployer: 'podman' | 'host',
   source: string,
@@ -257,7 +263,8 @@ function deploySteps(
     const mountDest = verb === 'to-filesystem' ? ['-v', `${dest}:/target`] : [];
     const keyMount = request.rootSshKeys.length > 0 ? ['-v', `${runDir}/root-ssh-keys:${runDir}/root-ssh-keys:ro`] : [];
     argv = [
-      'podman', 'run', '--rm', '--privileged', '--pid=host', '--security-opt', 'label=type:unconfined_t',
+      // Named, so teardown can stop it: killing the podman client does not stop the container.
+      'podman', 'run', '--rm', '--name', container, '--privileged', '--pid=host', '--security-opt', 'label=type:unconfined_t',
       '-v', '/dev:/dev', '-v', '/var/lib/containers:/var/lib/containers', ...mountDest, ...keyMount,
       image, 'bootc', 'install', verb, ...verbArgs, ...common, verb === 'to-filesystem' ? '/target' : dest,
     ];

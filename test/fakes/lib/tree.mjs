@@ -90,6 +90,10 @@ export function writeDeployment(root, ctx) {
   mkdirSync(join(stateroot, 'var/roothome'), { recursive: true, mode: 0o700 });
   write(join(dep, 'usr/lib/os-release'), OS_RELEASE);
   symlinkSync('../usr/lib/os-release', join(dep, 'etc/os-release'));
+  // As in every ostree deployment: the writable places live in the stateroot's /var.
+  symlinkSync('var/home', join(dep, 'home'));
+  symlinkSync('var/roothome', join(dep, 'root'));
+  symlinkSync('var/opt', join(dep, 'opt'));
   write(join(dep, 'usr/lib/modules', KERNEL_VERSION, 'vmlinuz'), 'fake kernel\n');
   write(join(dep, 'etc/passwd'), `${BASE.passwd.join('\n')}\n`);
   write(join(dep, 'etc/group'), `${BASE.group.join('\n')}\n`);

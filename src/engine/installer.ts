@@ -1,0 +1,239 @@
+import { mkdirSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import {
+  makeError,
+  validateAnswerFile,
+  type AnswerFile,
+  type Disk,
+  type InstallPlan,
+  type InstallState,
+  type ProgressEvent,
+} from '../shared';
+import { hashRequestPasswords } from './crypt';
+import { BootcProgress, parsePodmanPullLine } from './deploy/progress';
+import { CommandError, type Exec } from './exec';
+import { findDeployment, InstallLog, realFs, realProbes, runPlan, type ExecStreaming, type RunOutcome } from './install';
+import { planInstall, type SystemFacts } from './plan';
+
+/**
+ * One install at a time, with the engine as the source of truth: plans are kept by id (so only a
+ * plan someone was shown can run), the disk is checked again against its identity right before
+ * anything is written, and a reconnecting front end reads the whole state.
+ */
+
+export interface InstallerDeps {
+  readonly exec: Exec;
+  readonly execStreaming?: ExecStreaming;
+  /** Probes and classifies the disks as the engine's mode says. */
+  readonly probe: () => Promise<Disk[]>;
+  readonly facts: () => SystemFacts;
+  /** Parent of each install's private run directory. */
+  readonly runRoot: string;
+  readonly emit: (ev: ProgressEvent) => void;
+}
+
+interface Planned {
+  readonly plan: InstallPlan;
+  readonly request: AnswerFile;
+  readonly secrets: Map<string, string>;
+}
+
+const EMPTY: InstallState = { phase: 'idle', plan: null, currentStep: null, overall: { fraction: 0, etaSeconds: null }, steps: [], outcome: null, log: [] };
+
+export class Installer {
+  private readonly plans = new Map<string, Planned>();
+  private state: InstallState = EMPTY;
+  private current: { planned: Planned; abort: AbortController; log: InstallLog; done: Promise<RunOutcome> } | null = null;
+  /** Set while an install is being started (the disk is checked first): a cancel then still counts. */
+  private starting: { cancelled: boolean } | null = null;
+
+  constructor(private readonly deps: InstallerDeps) {}
+
+  /** Validates, hashes passwords at once, probes, plans. Secrets stay here; the plan has none. */
+  async plan(document: unknown): Promise<InstallPlan> {
+    const v = validateAnswerFile(document);
+    if (!v.ok) {
+      throw new CommandError(
+        makeError('invalid-answer-file', `The request is not valid: ${v.errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`, {
+          detail: v.errors.map((e) => `${e.field}: ${e.message}`).join('\n'),
+        }),
+      );
+    }
+    const request = hashRequestPasswords(v.value);
+    const secrets = new Map<string, string>();
+    if (request.layout.type === 'erase' && request.layout.encryption.type !== 'none') secrets.set('luks-passphrase', request.layout.encryption.passphrase);
+    const id = randomUUID();
+    const r = planInstall(request, await this.deps.probe(), this.deps.facts(), {
+      id,
+      createdAt: new Date().toISOString(),
+      runDir: `${this.deps.runRoot}/${id.slice(0, 8)}`,
+      uuid: randomUUID,
+    });
+    if (!r.ok) throw new CommandError(r.error);
+    // Keep only a few plans: each holds secrets in memory.
+    if (this.plans.size >= 8) this.plans.delete(this.plans.keys().next().value!);
+    this.plans.set(id, { plan: r.plan, request, secrets });
+    return r.plan;
+  }
+
+  async start(planId: string): Promise<InstallState> {
+    const planned = this.plans.get(planId);
+    if (!planned) throw new CommandError(makeError('invalid-input', 'No such plan: make a plan first and start that one.'));
+    return this.launch(planned, undefined);
+  }
+
+  async retry(): Promise<InstallState> {
+    const last = this.current;
+    const outcome = this.state.outcome;
+    if (!last || this.state.phase === 'running' || this.state.phase === 'cancelling' || outcome?.kind !== 'failed') {
+      throw new CommandError(makeError('invalid-input', 'There is no failed install to retry.'));
+    }
+    const from = last.planned.plan.steps.findIndex((s) => s.id === outcome.retry.from);
+    return this.launch(last.planned, from > 0 ? from : undefined);
+  }
+
+  cancel(): InstallState {
+    if (this.starting) this.starting.cancelled = true;
+    if (this.current && this.state.phase === 'running') {
+      this.state = { ...this.state, phase: 'cancelling' };
+      this.current.abort.abort();
+    }
+    return this.getState();
+  }
+
+  getState(): InstallState {
+    return { ...this.state, log: this.current?.log.lastLines() ?? [] };
+  }
+
+  /** Resolves when the running install (if any) has ended. */
+  async settled(): Promise<void> {
+    await this.current?.done;
+  }
+
+  /** The log and request of the last install, for a support bundle. */
+  lastInstall(): { log: InstallLog; plan: InstallPlan; request: AnswerFile; secrets: string[] } | null {
+    const c = this.current;
+    return c ? { log: c.log, plan: c.planned.plan, request: c.planned.request, secrets: [...c.planned.secrets.values()] } : null;
+  }
+
+  private async launch(planned: Planned, resumeFrom: number | undefined): Promise<InstallState> {
+    if (this.starting || this.state.phase === 'running' || this.state.phase === 'cancelling') {
+      throw new CommandError(makeError('invalid-input', 'An install is already running.'));
+    }
+    const starting = { cancelled: false };
+    this.starting = starting;
+    try {
+      await this.verifyDisk(planned.plan);
+    } finally {
+      this.starting = null;
+    }
+    const { plan } = planned;
+    const runDir = plan.steps.flatMap((s) => s.actions).find((a) => a.kind === 'mkdir')?.path.replace(/\/[^/]+$/, '') ?? `${this.deps.runRoot}/${plan.id.slice(0, 8)}`;
+    mkdirSync(runDir, { recursive: true, mode: 0o700 });
+    const log = new InstallLog({ secrets: planned.secrets.values() });
+    const abort = new AbortController();
+    // Cancelled while the disk was being checked: the runner sees the abort before any action.
+    if (starting.cancelled) abort.abort();
+    this.state = {
+      phase: 'running',
+      plan,
+      currentStep: resumeFrom ?? 0,
+      overall: { fraction: 0, etaSeconds: null },
+      steps: plan.steps.map((_, i) => (resumeFrom !== undefined && i < resumeFrom ? 'done' : 'pending')),
+      outcome: null,
+      log: [],
+    };
+    const emit = (ev: ProgressEvent): void => {
+      this.track(ev);
+      this.deps.emit(ev);
+    };
+    const probes = realProbes();
+    const done = runPlan(
+      plan,
+      {
+        exec: this.deps.exec,
+        ...(this.deps.execStreaming ? { execStreaming: this.deps.execStreaming } : {}),
+        secrets: planned.secrets,
+        signal: abort.signal,
+        emit,
+        log,
+        fs: realFs,
+        now: Date.now,
+        targetRoot: `${runDir}/target`,
+        findDeployment,
+        ...probes,
+        progressFor: (step) => {
+          if (step.id === 'deploy') {
+            const p = new BootcProgress();
+            return (line) => {
+              const u = p.line(line);
+              return u ? { fraction: u.fraction, message: u.message } : null;
+            };
+          }
+          if (step.id === 'pull') {
+            let blobs = 0;
+            return (line) => {
+              const ev = parsePodmanPullLine(line);
+              if (!ev) return null;
+              if (ev.kind === 'blob') blobs++;
+              // Blob count is all a non-terminal podman pull tells; approach 0.9 until the manifest.
+              return ev.kind === 'manifest' ? 1 : Math.min(0.9, 1 - 1 / (blobs + 1));
+            };
+          }
+          return null;
+        },
+      },
+      resumeFrom === undefined ? {} : { resumeFrom },
+    );
+    this.current = { planned, abort, log, done };
+    void done.then((outcome) => {
+      const phase = outcome.ok ? 'finished' : outcome.cancelled ? 'cancelled' : 'failed';
+      this.state = { ...this.state, phase };
+    });
+    return this.getState();
+  }
+
+  /** The disk must still be the one planned for: same identity, not refused now, nothing mounted. */
+  private async verifyDisk(plan: InstallPlan): Promise<void> {
+    const disks = await this.deps.probe();
+    const now = disks.find((d) => d.path === plan.disk.path);
+    const id = plan.disk;
+    if (!now || now.size !== id.size || now.serial !== id.serial || now.wwn !== id.wwn || now.byIdPath !== id.byIdPath) {
+      throw new CommandError(
+        makeError('disk-changed', `${id.path} is no longer the disk that was planned for (its size, serial or WWN changed, or it is gone). Nothing was written; plan again.`),
+      );
+    }
+    if (now.verdict === 'refused') {
+      throw new CommandError(makeError('disk-refused', `${id.path} cannot be installed to any more: ${now.reasons.map((r) => r.message).join(' ')} Nothing was written.`));
+    }
+  }
+
+  private track(ev: ProgressEvent): void {
+    const s = this.state;
+    switch (ev.kind) {
+      case 'step-started':
+        this.state = { ...s, currentStep: ev.index, overall: ev.overall, steps: s.steps.map((x, i) => (i === ev.index ? 'running' : x)) };
+        break;
+      case 'step-progress':
+        this.state = { ...s, overall: ev.overall };
+        break;
+      case 'step-finished':
+        this.state = { ...s, overall: ev.overall, steps: s.steps.map((x, i) => (i === s.currentStep ? 'done' : x)) };
+        break;
+      case 'finished':
+        this.state = { ...s, phase: 'finished', overall: ev.overall, outcome: ev };
+        break;
+      case 'failed':
+        this.state = {
+          ...s,
+          phase: ev.cancelled ? 'cancelled' : 'failed',
+          overall: ev.overall,
+          outcome: ev,
+          steps: s.steps.map((x, i) => (i === s.currentStep && x === 'running' ? 'failed' : x)),
+        };
+        break;
+      case 'log':
+        break;
+    }
+  }
+}

@@ -1,0 +1,196 @@
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, existsSync, createReadStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { verifyPassword } from '../../src/engine/crypt';
+import { createEngine, type Engine } from '../../src/engine/engine';
+import { InstallStateSchema, ProgressEventSchema, type AnswerFileInput, type InstallState, type ProgressEvent } from '../../src/shared';
+import { attachLoop, loopUnavailableReason, run, sparseFile, tryRun } from '../support/loop';
+
+// The whole pipeline on real loop devices with the real engine: sfdisk, wipefs, mkfs, mount, the
+// configure step, teardown. bootc and podman are the contract fake (test/fakes). LUKS needs
+// device-mapper, which this host lacks: those variants run at the VM level.
+const why = loopUnavailableReason(['sfdisk', 'mkfs.xfs', 'mkfs.btrfs', 'mkfs.vfat', 'wipefs', 'partx']);
+if (why) console.warn(`[integration] install tests skipped: ${why}`);
+
+const GiB = 1024 ** 3;
+const USER_PW = 'Sup3r secret user pw!';
+const FAKES = resolve('test/fakes/bin');
+
+describe.skipIf(why !== null)('install pipeline on loop devices (root)', () => {
+  let dir: string;
+  let engine: Engine;
+  const loops: string[] = [];
+  const events: ProgressEvent[] = [];
+  const savedPath = process.env.PATH;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'particle-install-'));
+    process.env.PATH = `${FAKES}:${savedPath}`;
+    process.env.PARTICLE_FAKE_DELAY_MS = '0';
+    process.env.PARTICLE_FAKE_PAYLOAD_MIB = '4';
+    process.env.PARTICLE_FAKE_STORAGE = join(dir, 'storage');
+    engine = createEngine({ mode: 'test', minimumSize: GiB, runRoot: join(dir, 'run') });
+    engine.on('progress', (ev) => events.push(ev));
+  });
+
+  afterEach(async () => {
+    await engine.installer!.settled();
+    delete process.env.PARTICLE_FAKE_FAIL;
+    delete process.env.PARTICLE_FAKE_HANG;
+  });
+
+  afterAll(() => {
+    for (const m of mountsUnder(dir).reverse()) tryRun(['umount', '--lazy', m]);
+    for (const l of loops) tryRun(['losetup', '-d', l]);
+    rmSync(dir, { recursive: true, force: true });
+    process.env.PATH = savedPath;
+  });
+
+  function newDisk(name: string, size = 12 * GiB): string {
+    const file = join(dir, `${name}.img`);
+    sparseFile(file, size);
+    const dev = attachLoop(file);
+    loops.push(dev);
+    return dev;
+  }
+
+  function request(disk: string, extra: Partial<AnswerFileInput> = {}): AnswerFileInput {
+    return {
+      version: 1,
+      disk: { path: disk },
+      layout: { type: 'erase', filesystem: 'xfs' },
+      image: { reference: 'quay.io/example/os:42', targetImage: 'quay.io/example/os:stable' },
+      hostname: 'particle-box',
+      locale: 'de_DE.UTF-8',
+      keyboard: { layout: 'de', variant: 'nodeadkeys' },
+      timezone: 'Europe/Berlin',
+      users: [{ name: 'anna', fullName: 'Anna Example', password: USER_PW, admin: true }],
+      kernelArgs: ['quiet'],
+      ...extra,
+    };
+  }
+
+  async function install(req: AnswerFileInput, then?: (planId: string) => Promise<void>): Promise<InstallState> {
+    events.length = 0;
+    const plan = await engine.handlers.planInstall({ request: req });
+    if (then) await then(plan.id);
+    else await engine.handlers.startInstall({ planId: plan.id });
+    await engine.installer!.settled();
+    return InstallStateSchema.parse(await engine.handlers.getInstallState({}));
+  }
+
+  it.each(['xfs', 'ext4', 'btrfs'] as const)('erases and installs with %s: table, filesystems, deployment, kernel arguments', async (fs) => {
+    const disk = newDisk(`erase-${fs}`);
+    const state = await install(request(disk, { layout: { type: 'erase', filesystem: fs } }));
+    expect(state.outcome?.kind, JSON.stringify(state.outcome)).toBe('finished');
+    for (const ev of events) ProgressEventSchema.parse(ev);
+    const fractions = events.flatMap((e) => ('overall' in e ? [e.overall.fraction] : []));
+    const backwards = fractions.findIndex((f, i) => i > 0 && f < fractions[i - 1]!);
+    expect(backwards, `overall fraction went back at event ${backwards}: ${JSON.stringify(events.slice(Math.max(0, backwards - 2), backwards + 1))}`).toBe(-1);
+    expect(fractions.at(-1)).toBe(1);
+
+    const plan = state.plan!;
+    const table = JSON.parse(run(['sfdisk', '--json', disk])).partitiontable;
+    expect(table.label).toBe('gpt');
+    expect(table.partitions.map((p: { type: string }) => p.type.toLowerCase())).toEqual(plan.partitions.map((p) => p.typeGuid));
+    for (const p of table.partitions) expect((p.start * 512) % (1024 * 1024)).toBe(0);
+    expect(table.partitions[1].size * 512).toBe(GiB);
+    run(['partx', '--update', disk]);
+    expect(run(['blkid', '-p', '-o', 'value', '-s', 'TYPE', plan.partitions[1]!.path]).trim()).toBe('vfat');
+    const root = plan.partitions.at(-1)!;
+    expect(run(['blkid', '-p', '-o', 'value', '-s', 'TYPE', root.path]).trim()).toBe(fs);
+    expect(run(['blkid', '-p', '-o', 'value', '-s', 'UUID', root.path]).trim()).toBe(root.uuid);
+    expect(mountsUnder(dir)).toEqual([]);
+
+    const mnt = mkdtempSync(join(dir, 'check-'));
+    run(['mount', '-o', fs === 'btrfs' ? 'ro,subvol=@' : 'ro', root.path, mnt]);
+    try {
+      const deployRoot = join(mnt, 'ostree/deploy/default/deploy');
+      const dep = join(deployRoot, readdirSync(deployRoot).find((d) => d.endsWith('.0'))!);
+      const etc = (f: string) => readFileSync(join(dep, 'etc', f), 'utf8');
+      expect(etc('hostname')).toBe('particle-box\n');
+      expect(etc('locale.conf')).toContain('LANG=de_DE.UTF-8');
+      expect(etc('vconsole.conf')).toContain('KEYMAP=de-nodeadkeys');
+      expect(readlinkSync(join(dep, 'etc/localtime'))).toBe('../usr/share/zoneinfo/Europe/Berlin');
+      expect(etc('passwd')).toMatch(/^anna:x:\d+:\d+:Anna Example:\/home\/anna:\/bin\/bash$/m);
+      const hash = /^anna:([^:]+):/m.exec(etc('shadow'))![1]!;
+      expect(hash.startsWith('$6$')).toBe(true);
+      expect(verifyPassword(USER_PW, hash)).toBe(true);
+      expect(etc('group')).toMatch(/^wheel:.*anna/m);
+      expect(existsSync(join(mnt, 'ostree/deploy/default/var/home/anna'))).toBe(true);
+      const entry = readFileSync(join(mnt, 'boot/loader/entries/ostree-1.conf'), 'utf8');
+      expect(entry).toMatch(new RegExp(`^options .*root=UUID=${root.uuid}.* quiet`, 'm'));
+      const aleph = JSON.parse(readFileSync(join(mnt, '.bootc-aleph.json'), 'utf8'));
+      expect(JSON.stringify(aleph)).toContain('quay.io/example/os:42');
+      // The plaintext password is nowhere on the disk's configuration.
+      expect(spawnSync('grep', ['-rlF', USER_PW, join(dep, 'etc')]).status).toBe(1);
+    } catch (e) {
+      throw e;
+    } finally {
+      tryRun(['umount', mnt]);
+    }
+  }, 180_000);
+
+  it.each(['pull', 'init', 'deploy', 'bootloader', 'finalize'])('a failure at bootc stage %s tears down and names the step and command', async (stage) => {
+    const disk = newDisk(`fail-${stage}`);
+    process.env.PARTICLE_FAKE_FAIL = stage === 'pull' ? 'pull:manifest-unknown' : `${stage}:no-space`;
+    const state = await install(request(disk));
+    const out = state.outcome;
+    expect(out?.kind).toBe('failed');
+    if (out?.kind !== 'failed') return;
+    expect(out.error.step).toBe(stage === 'pull' ? 'pull' : 'deploy');
+    expect(out.error.command?.[0]).toBe('podman');
+    expect(out.error.stderrTail).toMatch(stage === 'pull' ? /manifest unknown/ : /Insufficient free space/);
+    expect(out.diskState).toBe('partially-written');
+    expect(out.retry.from).toBe(stage === 'pull' ? 'pull' : 'wipe');
+    expect(mountsUnder(dir)).toEqual([]);
+  }, 120_000);
+
+  it('cancel before the point of no return leaves every byte of the disk as it was', async () => {
+    const disk = newDisk('cancel-early', 4 * GiB);
+    run(['sfdisk', '--quiet', disk], 'label: gpt\ntype=linux\n');
+    const before = await sha256(disk);
+    const state = await install(request(disk), async (planId) => {
+      const start = engine.handlers.startInstall({ planId });
+      engine.handlers.cancelInstall({});
+      await start;
+    });
+    expect(state.phase).toBe('cancelled');
+    const out = state.outcome;
+    expect(out?.kind === 'failed' && out.cancelled && out.diskState).toBe('untouched');
+    expect(await sha256(disk)).toBe(before);
+  }, 120_000);
+
+  it('cancel during deploy stops bootc, tears down and reports a partially written disk', async () => {
+    const disk = newDisk('cancel-deploy');
+    process.env.PARTICLE_FAKE_HANG = 'deploy';
+    const state = await install(request(disk), async (planId) => {
+      await engine.handlers.startInstall({ planId });
+      while (!events.some((e) => e.kind === 'step-started' && e.step === 'deploy')) await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 300));
+      engine.handlers.cancelInstall({});
+    });
+    expect(state.phase).toBe('cancelled');
+    const out = state.outcome;
+    expect(out?.kind === 'failed' && out.diskState).toBe('partially-written');
+    expect(mountsUnder(dir)).toEqual([]);
+    expect(spawnSync('pgrep', ['-f', 'test/fakes/(bootc|podman).mjs']).status).toBe(1);
+  }, 120_000);
+});
+
+function mountsUnder(dir: string): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4] ?? '')
+    .filter((t) => t.startsWith(dir));
+}
+
+function sha256(path: string): Promise<string> {
+  return new Promise((res, rej) => {
+    const h = createHash('sha256');
+    createReadStream(path).on('data', (d) => h.update(d)).on('end', () => res(h.digest('hex'))).on('error', rej);
+  });
+}
