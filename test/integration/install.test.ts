@@ -127,8 +127,6 @@ describe.skipIf(why !== null)('install pipeline on loop devices (root)', () => {
       expect(JSON.stringify(aleph)).toContain('quay.io/example/os:42');
       // The plaintext password is nowhere on the disk's configuration.
       expect(spawnSync('grep', ['-rlF', USER_PW, join(dep, 'etc')]).status).toBe(1);
-    } catch (e) {
-      throw e;
     } finally {
       tryRun(['umount', mnt]);
     }
