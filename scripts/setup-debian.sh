@@ -10,7 +10,7 @@ fi
 
 packages=(
   # disks: probing, partitioning, filesystems, loop devices
-  util-linux fdisk e2fsprogs xfsprogs btrfs-progs dosfstools
+  util-linux fdisk e2fsprogs xfsprogs btrfs-progs dosfstools cryptsetup-bin
   # the VM test level: QEMU with OVMF (UEFI) and SeaBIOS, the guest image built with mmdebstrap
   qemu-system-x86 qemu-utils ovmf mmdebstrap debian-archive-keyring
   # end-to-end tests and the browser shell; fonts for every UI language (Arabic, CJK)

@@ -4,6 +4,8 @@ import { pathToFileURL } from 'node:url';
 import { CommandError } from '../engine/exec';
 import { disksCommand } from './disks';
 import { planCommand } from './plan';
+import { installCommand } from './install';
+import { bundleCommand } from './bundle';
 import { CliError, PROGRAM, UsageError, println, type CliIo } from './io';
 import { serveCommand, serviceCommand } from './service';
 import { USAGE } from './usage';
@@ -20,6 +22,8 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   disks: disksCommand,
   validate: validateCommand,
   plan: planCommand,
+  install: installCommand,
+  'bundle-logs': bundleCommand,
   service: serviceCommand,
   serve: serveCommand,
 };

@@ -7,6 +7,8 @@ Commands:
   disks      List this machine's disks and whether each may be installed to
   validate   Check an answer file
   plan       Show what an install from an answer file would do, touching nothing
+  install    Install unattended from an answer file (the file is the confirmation)
+  bundle-logs  Write the last install's log, plan and redacted answer file to a .tar.gz
   service    Run the engine service over stdio or a Unix socket
   serve      Serve the installer UI and the engine to a browser
 
@@ -34,6 +36,25 @@ Options:
   --json             Print the plan as JSON
   --test-mode        Allow loop devices as targets (tests)
   -h, --help         Show this help`,
+
+  install: `Usage: particle-installer install --config FILE [--json] [--log-dir DIR]
+
+Install from an answer file without questions: plan, check the disk again, partition, deploy,
+configure. Progress is a bar on a terminal, or one JSON event per line with --json. Ctrl-C cancels
+(teardown runs). Exit code 0 only when the install finished.
+
+Options:
+  --config FILE   The answer file
+  --json          Print the plan and every progress event as JSON lines
+  --log-dir DIR   Where the install log is kept (default /var/log/particle-installer)
+  --test-mode     Allow loop devices as targets (tests)
+  --min-size N    Smallest acceptable disk in bytes (tests)
+  -h, --help      Show this help`,
+
+  'bundle-logs': `Usage: particle-installer bundle-logs OUT [--log-dir DIR]
+
+Write a .tar.gz with the last install's log, its plan, the answer file with secrets removed, and
+the current lsblk output, for a bug report.`,
 
   validate: `Usage: particle-installer validate FILE
 

@@ -30,7 +30,11 @@ export interface EngineOptions {
   readonly notice?: string;
   /** Parent of each install's private run directory; default /run/particle-installer. */
   readonly runRoot?: string;
+  /** Where the last install's log is kept for bundle-logs; default /var/log/particle-installer. */
+  readonly logDir?: string;
 }
+
+export const DEFAULT_LOG_DIR = '/var/log/particle-installer';
 
 export type Handlers = { readonly [M in MethodName]: (params: MethodParams<M>) => Promise<MethodResult<M>> };
 type Listener<E extends EventName> = (payload: EventPayload<E>) => void;
@@ -65,6 +69,7 @@ export function createEngine(options: EngineOptions): Engine {
     probe,
     facts: () => systemFacts(),
     runRoot: options.runRoot ?? '/run/particle-installer',
+    logDir: options.logDir ?? DEFAULT_LOG_DIR,
     emit: (ev) => emitEvent(ev),
   });
 

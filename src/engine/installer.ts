@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import {
   makeError,
@@ -13,6 +14,8 @@ import { hashRequestPasswords } from './crypt';
 import { BootcProgress, parsePodmanPullLine } from './deploy/progress';
 import { CommandError, type Exec } from './exec';
 import { findDeployment, InstallLog, realFs, realProbes, runPlan, type ExecStreaming, type RunOutcome } from './install';
+import { scrubSecrets } from './install/scrub';
+import { redact } from './exec';
 import { planInstall, type SystemFacts } from './plan';
 
 /**
@@ -30,6 +33,8 @@ export interface InstallerDeps {
   /** Parent of each install's private run directory. */
   readonly runRoot: string;
   readonly emit: (ev: ProgressEvent) => void;
+  /** Where the last install's log, plan and redacted request are kept for `bundle-logs`; none when absent. */
+  readonly logDir?: string;
 }
 
 interface Planned {
@@ -189,6 +194,7 @@ export class Installer {
     void done.then((outcome) => {
       const phase = outcome.ok ? 'finished' : outcome.cancelled ? 'cancelled' : 'failed';
       this.state = { ...this.state, phase };
+      if (this.deps.logDir) saveLastInstall(this.deps.logDir, log, plan, planned.request, [...planned.secrets.values()]);
     });
     return this.getState();
   }
@@ -235,5 +241,27 @@ export class Installer {
       case 'log':
         break;
     }
+  }
+}
+
+/** Files `bundle-logs` reads from `<logDir>/last`. */
+export const LAST_INSTALL_FILES = { log: 'install.log', plan: 'plan.json', request: 'answer-file.json' } as const;
+
+/**
+ * Keeps the last install's log, plan and request (secrets removed) where `bundle-logs` finds them,
+ * written to a fresh directory and swapped in, readable by root only.
+ */
+function saveLastInstall(logDir: string, log: InstallLog, plan: InstallPlan, request: AnswerFile, secrets: string[]): void {
+  try {
+    const clean = (s: string): string => redact(s, secrets);
+    const next = join(logDir, `last.${process.pid}`);
+    mkdirSync(next, { recursive: true, mode: 0o700 });
+    writeFileSync(join(next, LAST_INSTALL_FILES.log), clean(log.toText()), { mode: 0o600 });
+    writeFileSync(join(next, LAST_INSTALL_FILES.plan), `${JSON.stringify(plan, null, 2)}\n`, { mode: 0o600 });
+    writeFileSync(join(next, LAST_INSTALL_FILES.request), `${JSON.stringify(scrubSecrets(request, clean), null, 2)}\n`, { mode: 0o600 });
+    rmSync(join(logDir, 'last'), { recursive: true, force: true });
+    renameSync(next, join(logDir, 'last'));
+  } catch {
+    // A log that cannot be kept must not turn a finished install into a failed one.
   }
 }

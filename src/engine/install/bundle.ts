@@ -16,7 +16,8 @@ import { scrubSecrets } from './scrub';
  */
 
 export interface LogBundleParts {
-  readonly log: InstallLog;
+  /** The install log, or anything that renders one (a log saved by an earlier process). */
+  readonly log: Pick<InstallLog, 'toText'>;
   readonly plan: InstallPlan | null;
   readonly lsblk: unknown;
   readonly answerFile: unknown;
