@@ -1,11 +1,13 @@
 // npm run bench: figures people staring at a live ISO care about. Needs `npm run build` first.
 //  - listDisks through the engine service (stdio, warm) against plain lsblk with the same columns
 //  - the renderer's initial JavaScript, gzipped
+//  - install figures (root; see bench-install.ts): engine against a plain script, progress events, peak RSS
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { LSBLK_COLUMNS } from '../src/engine/disks';
+import { installFigures } from './bench-install';
 
 const RUNS = 20;
 const median = (xs: number[]): number => {
@@ -85,3 +87,4 @@ console.log(`plain lsblk --json --bytes (median of ${RUNS}):          ${plain.to
 console.log(`ratio: ${ratio.toFixed(2)} (target <= 1.5) ${ratio <= 1.5 ? 'OK' : 'OVER TARGET'}`);
 const js = rendererInitialJs();
 console.log(`renderer initial JS: ${(js.raw / 1024).toFixed(1)} KiB raw, ${(js.gzip / 1024).toFixed(1)} KiB gzipped in ${js.files.length} file(s) (target <= 250 KB) ${js.gzip <= 250_000 ? 'OK' : 'OVER TARGET'}`);
+await installFigures();

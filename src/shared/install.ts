@@ -42,6 +42,8 @@ export const PlanActionSchema = z.discriminatedUnion('kind', [
     okExitCodes: z.array(z.number().int()).optional(),
     /** Seconds before the command is stopped. */
     timeoutSeconds: z.number().int().positive().optional(),
+    /** Run it again (every 200 ms) while it fails, for up to this many seconds: a wait for something to appear. */
+    retryForSeconds: z.number().positive().max(600).optional(),
   }),
   z.object({
     kind: z.literal('write'),

@@ -57,7 +57,11 @@ describe.skipIf(why !== null)('particle-installer install and bundle-logs (root)
     dir = mkdtempSync(join(tmpdir(), 'particle-cli-install-'));
   });
   afterAll(() => {
-    for (const l of loops) tryRun(['losetup', '-d', l]);
+    for (const l of loops) {
+      // Partitions added by hand stay on a loop device after it is detached; drop them first.
+      tryRun(['partx', '--delete', l]);
+      tryRun(['losetup', '-d', l]);
+    }
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -44,7 +44,11 @@ describe.skipIf(why !== null)('install pipeline on loop devices (root)', () => {
 
   afterAll(() => {
     for (const m of mountsUnder(dir).reverse()) tryRun(['umount', '--lazy', m]);
-    for (const l of loops) tryRun(['losetup', '-d', l]);
+    for (const l of loops) {
+      // Partitions added by hand stay on a loop device after it is detached; drop them first.
+      tryRun(['partx', '--delete', l]);
+      tryRun(['losetup', '-d', l]);
+    }
     rmSync(dir, { recursive: true, force: true });
     process.env.PATH = savedPath;
   });
@@ -146,6 +150,28 @@ describe.skipIf(why !== null)('install pipeline on loop devices (root)', () => {
     expect(out.retry.from).toBe(stage === 'pull' ? 'pull' : 'wipe');
     expect(mountsUnder(dir)).toEqual([]);
   }, 120_000);
+
+  it.each([
+    ['pull:manifest-unknown', 'pull', ['pull', 'deploy']],
+    ['deploy:no-space', 'wipe', ['wipe', 'partition']],
+  ] as const)('retry after %s resumes from %s, redoing only what is needed', async (fail, from, firstSteps) => {
+    const disk = newDisk(`retry-${from}`);
+    process.env.PARTICLE_FAKE_FAIL = fail;
+    const failed = await install(request(disk));
+    expect(failed.outcome?.kind === 'failed' && failed.outcome.retry.from).toBe(from);
+    delete process.env.PARTICLE_FAKE_FAIL;
+    events.length = 0;
+    await engine.handlers.retryInstall({});
+    await engine.installer!.settled();
+    const state = InstallStateSchema.parse(await engine.handlers.getInstallState({}));
+    expect(state.outcome?.kind, JSON.stringify(state.outcome)).toBe('finished');
+    const started = events.flatMap((e) => (e.kind === 'step-started' ? [e.step] : []));
+    expect(started[0]).toBe(from);
+    if (from === 'pull') expect(started).not.toContain('partition');
+    expect(started.slice(0, 2)).toEqual(firstSteps);
+    expect(state.steps.every((s) => s === 'done')).toBe(true);
+    expect(mountsUnder(dir)).toEqual([]);
+  }, 180_000);
 
   it('cancel before the point of no return leaves every byte of the disk as it was', async () => {
     const disk = newDisk('cancel-early', 4 * GiB);

@@ -71,8 +71,20 @@ export async function runAction(step: PlanStep, action: PlanAction, hooks: Actio
   const { ctx, placeholders } = hooks;
   const resolve = (s: string): Promise<string> => placeholders.resolve(s, step);
   switch (action.kind) {
-    case 'run':
-      return runCommand(step, action, hooks, await Promise.all(action.argv.map(resolve)));
+    case 'run': {
+      const argv = await Promise.all(action.argv.map(resolve));
+      if (action.retryForSeconds === undefined) return runCommand(step, action, hooks, argv);
+      // A wait (for partition nodes to appear): the last failure is the one reported.
+      const deadline = hooks.ctx.now() + action.retryForSeconds * 1000;
+      for (;;) {
+        try {
+          return await runCommand(step, action, hooks, argv);
+        } catch (e) {
+          if (hooks.signal.aborted || hooks.ctx.now() >= deadline || !(e instanceof StepFailure) || e.error.code !== 'command-failed') throw e;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
+    }
     case 'write': {
       const path = await resolve(action.path);
       return fsStep(step, ['write', path], () => ctx.fs.writeFile(path, action.content, parseMode(action.mode)), ctx);

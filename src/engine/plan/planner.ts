@@ -108,17 +108,19 @@ function build(request: AnswerFile, disk: Disk, facts: SystemFacts, o: PlanOptio
     const rootFsUuid = encrypted ? o.uuid() : root.uuid;
     const rootDev = encrypted ? `/dev/mapper/${mapper}` : root.path;
 
-    steps.push(step('wipe', true, [...disk.partitions.map((p) => run(['wipefs', '--all', '--force', p.path])), run(['wipefs', '--all', '--force', disk.path])]));
+    steps.push(step('wipe', true, [...disk.partitions.map((p) => wipePartition(p.path)), run(['wipefs', '--all', '--force', disk.path])]));
     steps.push(step('partition', true, [run(['sfdisk', '--wipe', 'always', '--wipe-partitions', 'always', disk.path], { stdin: sfdiskScript(partitions) })]));
     steps.push(
       step('settle', false, [
         run(['udevadm', 'settle', '--timeout=30'], { okExitCodes: [0, 1], timeoutSeconds: 45 }),
-        // Without udev (containers, some live systems) the kernel still learns the table from partx.
-        run(['partx', '--update', disk.path], { okExitCodes: [0, 1] }),
+        // Where the kernel could not re-read the table (a loop device without partition scanning, or
+        // stale partitions left on it), tell it the new table from scratch: delete every partition it
+        // knows of, then add the new ones.
+        run(['partx', '--delete', disk.path], { okExitCodes: [0, 1] }),
+        run(['partx', '--add', disk.path], { okExitCodes: [0, 1] }),
         run(['udevadm', 'settle', '--timeout=30'], { okExitCodes: [0, 1], timeoutSeconds: 45 }),
-        // The nodes appear asynchronously (devtmpfs); wait for them rather than race.
-        run(['udevadm', 'wait', '--initialized=no', '--timeout=30', ...partitions.map((p) => p.path)], { timeoutSeconds: 45 }),
-        run(['lsblk', '--nodeps', '--noheadings', '--output', 'PATH', ...partitions.map((p) => p.path)]),
+        // The nodes appear asynchronously (udev or devtmpfs): wait for every one rather than race.
+        run(['lsblk', '--nodeps', '--noheadings', '--output', 'PATH', ...partitions.map((p) => p.path)], { retryForSeconds: 30 }),
       ]),
     );
     if (encrypted) {
@@ -163,7 +165,7 @@ function build(request: AnswerFile, disk: Disk, facts: SystemFacts, o: PlanOptio
     if (layout.blockSetup === 'tpm2-luks') refuse('layout.blockSetup', 'tpm2-luks leaves no passphrase to unlock the root for configuring it; choose the erase layout with luks2-tpm2');
     const args = ['--wipe', '--filesystem', layout.filesystem, '--block-setup', layout.blockSetup];
     if (layout.rootSize) args.push('--root-size', layout.rootSize);
-    steps.push(step('wipe', true, [...disk.partitions.map((p) => run(['wipefs', '--all', '--force', p.path])), run(['wipefs', '--all', '--force', disk.path])]));
+    steps.push(step('wipe', true, [...disk.partitions.map((p) => wipePartition(p.path)), run(['wipefs', '--all', '--force', disk.path])]));
     steps.push(...deploySteps(container, request, deployer, sourceImgref, o.runDir, 'to-disk', [...args, ...kargFlags(request.kernelArgs)], disk.path, true));
     const rootPart = partitionPath(disk.path, facts.arch === 'x64' ? 3 : 2);
     steps.push(
@@ -200,6 +202,15 @@ function build(request: AnswerFile, disk: Disk, facts: SystemFacts, o: PlanOptio
     pointOfNoReturn: steps.findIndex((s) => s.destructive),
     summary: summarize(request, disk, partitions, sourceImgref),
   };
+}
+
+/**
+ * Old partitions' signatures go first (a new partition may start where an old filesystem did). A
+ * partition that is gone since planning (a retry after the table was rewritten) is no error: sfdisk's
+ * --wipe-partitions clears whatever the new partitions start with anyway.
+ */
+function wipePartition(path: string): PlanAction {
+  return run(['wipefs', '--all', '--force', path], { okExitCodes: [0, 1] });
 }
 
 function mkfs(fs: 'xfs' | 'ext4' | 'btrfs', dev: string, uuid: string): PlanAction {
