@@ -173,6 +173,54 @@ describe.skipIf(why !== null)('install pipeline on loop devices (root)', () => {
     expect(mountsUnder(dir)).toEqual([]);
   }, 180_000);
 
+  it('installs into existing partitions: formats only what is mapped for formatting, keeps /home', async () => {
+    const disk = newDisk('existing');
+    run(['sfdisk', '--quiet', disk], 'label: gpt\nsize=256MiB, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B\nsize=6GiB, type=linux\ntype=linux\n');
+    run(['partx', '--add', disk]);
+    run(['mkfs.vfat', '-F', '32', `${disk}p1`]);
+    run(['mkfs.ext4', '-q', `${disk}p2`]);
+    run(['mkfs.ext4', '-q', `${disk}p3`]);
+    const homeUuid = run(['blkid', '-p', '-o', 'value', '-s', 'UUID', `${disk}p3`]).trim();
+    const seed = mkdtempSync(join(dir, 'seed-'));
+    run(['mount', `${disk}p3`, seed]);
+    run(['mkdir', '-p', join(seed, 'anna')]);
+    run(['cp', '/etc/os-release', join(seed, 'anna/keep-me')]);
+    run(['umount', seed]);
+    const state = await install(
+      request(disk, {
+        layout: {
+          type: 'existing',
+          mounts: [
+            { partition: `${disk}p1`, mountpoint: '/boot/efi', format: false },
+            { partition: `${disk}p2`, mountpoint: '/', format: true, filesystem: 'xfs' },
+            { partition: `${disk}p3`, mountpoint: '/home', format: false },
+          ],
+        },
+      }),
+    );
+    expect(state.outcome?.kind, JSON.stringify(state.outcome)).toBe('finished');
+    expect(state.plan!.steps.map((s) => s.id)).not.toContain('partition');
+    expect(run(['blkid', '-p', '-o', 'value', '-s', 'TYPE', `${disk}p2`]).trim()).toBe('xfs');
+    expect(run(['blkid', '-p', '-o', 'value', '-s', 'UUID', `${disk}p3`]).trim()).toBe(homeUuid);
+    run(['mount', '-o', 'ro', `${disk}p3`, seed]);
+    try {
+      expect(existsSync(join(seed, 'anna/keep-me'))).toBe(true);
+    } finally {
+      tryRun(['umount', seed]);
+    }
+    const mnt = mkdtempSync(join(dir, 'check-'));
+    run(['mount', '-o', 'ro', `${disk}p2`, mnt]);
+    try {
+      const deployRoot = join(mnt, 'ostree/deploy/default/deploy');
+      const dep = join(deployRoot, readdirSync(deployRoot).find((d) => d.endsWith('.0'))!);
+      expect(readFileSync(join(dep, 'etc/systemd/system/var-home.mount'), 'utf8')).toContain(`What=UUID=${homeUuid}`);
+      expect(readlinkSync(join(dep, 'etc/systemd/system/local-fs.target.wants/var-home.mount'))).toBe('../var-home.mount');
+    } finally {
+      tryRun(['umount', mnt]);
+    }
+    expect(mountsUnder(dir)).toEqual([]);
+  }, 180_000);
+
   it('cancel before the point of no return leaves every byte of the disk as it was', async () => {
     const disk = newDisk('cancel-early', 4 * GiB);
     run(['sfdisk', '--quiet', disk], 'label: gpt\ntype=linux\n');

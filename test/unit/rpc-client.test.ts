@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RpcClient } from '../../src/shared/rpc-client';
 import { makeError } from '../../src/shared/errors';
+import { METHOD_NAMES } from '../../src/shared/api';
 
 function pair() {
   const sent: Array<{ id: number; method: string; params: unknown }> = [];
@@ -70,6 +71,7 @@ describe('RpcClient', () => {
 
   it('api() exposes one function per method plus on', () => {
     const { client } = pair();
-    expect(Object.keys(client.api()).sort()).toEqual(['getInfo', 'listDisks', 'on', 'validateAnswerFile']);
+    expect(Object.keys(client.api()).sort()).toEqual([...METHOD_NAMES, 'on'].sort());
+    expect(METHOD_NAMES).toEqual(expect.arrayContaining(['getInfo', 'listDisks', 'planInstall', 'startInstall', 'cancelInstall', 'retryInstall', 'getInstallState']));
   });
 });

@@ -26,6 +26,7 @@ interface GuestResult {
   seconds: number;
   outcome: ProgressEvent | null;
   steps: string[];
+  stepSeconds: Record<string, number>;
   plan: InstallPlan;
   rootFsUuid: string | null;
   mountsUnderRunRoot: string[];
@@ -67,7 +68,11 @@ describe.skipIf(why !== null)('LUKS2 erase-disk installs in the VM (real engine,
     } catch (e) {
       throw new Error(`could not parse the guest's results (${(e as Error).message}); guest output:\n${r.output}`);
     }
-    for (const res of results.values()) if (typeof res.seconds === 'number') figures.push(`in-guest install ${res.variant}: ${res.seconds.toFixed(1)} s`);
+    for (const res of results.values()) {
+      if (typeof res.seconds !== 'number') continue;
+      const slow = Object.entries(res.stepSeconds ?? {}).filter(([, s]) => s >= 1).map(([step, s]) => `${step} ${s}`);
+      figures.push(`in-guest install ${res.variant}: ${res.seconds.toFixed(1)} s (steps ≥ 1 s: ${slow.join(', ') || 'none'})`);
+    }
   }, 1_600_000);
 
   afterAll(() => {

@@ -32,6 +32,7 @@ export async function takeSnapshot(deps: ProbeDeps): Promise<ProbeSnapshot> {
   const byId = pickByIdLinks(readLinks(`${root}/dev/disk/by-id`));
 
   const lsblk = await pending;
+  await fillFromBlkid(lsblk, deps);
   const os = detectOs(mounts, parseLsblk(lsblk), root);
   return { lsblk, holders, swaps, mounts, byId, loopBacking, os };
 }
@@ -51,6 +52,47 @@ async function runLsblk(deps: ProbeDeps): Promise<unknown> {
     } catch {
       throw first;
     }
+  }
+}
+
+/** lsblk's JSON columns filled from blkid's export keys when udev has not recorded them. */
+const BLKID_KEYS: ReadonlyArray<[string, string]> = [
+  ['parttype', 'PART_ENTRY_TYPE'],
+  ['partlabel', 'PART_ENTRY_NAME'],
+  ['partuuid', 'PART_ENTRY_UUID'],
+  ['fstype', 'TYPE'],
+  ['uuid', 'UUID'],
+  ['label', 'LABEL'],
+];
+
+/**
+ * lsblk takes partition types and filesystems from udev's database. Where no udevd runs (containers,
+ * minimal rescue systems) those are null, and an ESP or a BitLocker volume would go unnamed; blkid
+ * probes the partitions themselves. Only partitions lacking a type are probed, and only as root.
+ */
+async function fillFromBlkid(lsblk: unknown, deps: ProbeDeps): Promise<void> {
+  if (deps.root || process.getuid?.() !== 0) return;
+  const missing = new Map<string, Record<string, unknown>>();
+  const visit = (dev: unknown): void => {
+    if (dev === null || typeof dev !== 'object') return;
+    const d = dev as Record<string, unknown>;
+    if (d.type === 'part' && (d.parttype === null || d.parttype === undefined) && typeof d.path === 'string') missing.set(d.path, d);
+    if (Array.isArray(d.children)) d.children.forEach(visit);
+  };
+  const top = (lsblk as { blockdevices?: unknown[] } | null)?.blockdevices;
+  if (Array.isArray(top)) top.forEach(visit);
+  if (missing.size === 0) return;
+  let out: string;
+  try {
+    out = (await deps.exec(['blkid', '--probe', '--output', 'export', ...missing.keys()], { okExitCodes: [0, 2] })).stdout;
+  } catch {
+    return;
+  }
+  for (const block of out.split(/\n\s*\n/)) {
+    const kv = new Map(block.split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as [string, string]));
+    const dev = missing.get(kv.get('DEVNAME') ?? '');
+    if (!dev) continue;
+    for (const [column, key] of BLKID_KEYS) if ((dev[column] === null || dev[column] === undefined) && kv.has(key)) dev[column] = kv.get(key);
   }
 }
 

@@ -1,8 +1,10 @@
 import { makeError, type AnswerFile, type Disk, type InstallerError, type InstallPlan, type PlanAction, type PlannedPartition, type PlanStep } from '../../shared';
 import { formatBytes } from '../disks';
 import { configureActions } from './configure';
+import { existingLayout } from './existing';
 import { eraseLayout, layoutBytes, partitionPath, sfdiskScript, vfatVolumeId } from './layout';
 import { selectDisk } from './select';
+import { deploySteps, extraConfig, imgref, kargFlags, mkfs, PlanError, refuse, run, step, summarize, wipePartition } from './steps';
 
 /**
  * The planner: a pure function from (request, disks, system facts) to an InstallPlan. Every command
@@ -31,29 +33,6 @@ export interface PlanOptions {
 
 export type PlanResult = { ok: true; plan: InstallPlan } | { ok: false; error: InstallerError };
 
-const WEIGHT = { wipe: 1, partition: 2, settle: 1, encrypt: 6, format: 4, mount: 1, pull: 30, deploy: 40, configure: 4, finalize: 3, teardown: 1 } as const;
-const TITLE: Record<PlanStep['id'], string> = {
-  'verify-disk': 'Checking the disk',
-  wipe: 'Erasing old signatures',
-  partition: 'Creating partitions',
-  settle: 'Waiting for the new partitions',
-  encrypt: 'Encrypting the disk',
-  format: 'Creating filesystems',
-  mount: 'Mounting the new system',
-  pull: 'Downloading the system image',
-  deploy: 'Installing the system image',
-  configure: 'Applying your settings',
-  finalize: 'Finishing',
-  teardown: 'Cleaning up',
-};
-const RESUMABLE = new Set<PlanStep['id']>(['mount', 'pull', 'configure', 'finalize', 'teardown']);
-
-const run = (argv: string[], extra: Omit<Extract<PlanAction, { kind: 'run' }>, 'kind' | 'argv'> = {}): PlanAction => ({ kind: 'run', argv, ...extra });
-
-function step(id: PlanStep['id'], destructive: boolean, actions: PlanAction[], weight: number = WEIGHT[id as keyof typeof WEIGHT] ?? 1): PlanStep {
-  return { id, title: TITLE[id], weight, destructive, resumable: RESUMABLE.has(id), actions };
-}
-
 export function planInstall(request: AnswerFile, disks: readonly Disk[], facts: SystemFacts, o: PlanOptions): PlanResult {
   const chosen = selectDisk(request.disk, disks);
   if ('error' in chosen) return { ok: false, error: chosen.error };
@@ -65,15 +44,6 @@ export function planInstall(request: AnswerFile, disks: readonly Disk[], facts: 
   }
 }
 
-class PlanError extends Error {
-  constructor(readonly error: InstallerError) {
-    super(error.message);
-  }
-}
-const refuse = (field: string, message: string): never => {
-  throw new PlanError(makeError('invalid-answer-file', `${field}: ${message}`, { detail: field }));
-};
-
 function build(request: AnswerFile, disk: Disk, facts: SystemFacts, o: PlanOptions): InstallPlan {
   const layout = request.layout;
   const target = `${o.runDir}/target`;
@@ -83,14 +53,11 @@ function build(request: AnswerFile, disk: Disk, facts: SystemFacts, o: PlanOptio
   const steps: PlanStep[] = [];
   let partitions: PlannedPartition[] = [];
   const kargs: string[] = [];
+  const extra: PlanAction[] = [];
   const container = `particle-deploy-${o.id.slice(0, 8)}`;
   const teardown: PlanAction[] = [];
   if (deployer === 'podman') teardown.push(run(['podman', 'rm', '--force', '--ignore', container], { timeoutSeconds: 120 }));
   teardown.push(run(['umount', '--recursive', target], { timeoutSeconds: 120 }));
-
-  if (layout.type === 'existing') {
-    throw new PlanError(makeError('invalid-answer-file', 'layout: installing into existing partitions is not supported yet; choose "erase" or "bootc"', { detail: 'layout' }));
-  }
 
   if (layout.type === 'erase') {
     if (layout.encryption.type === 'luks2-tpm2' && !facts.tpm) refuse('layout.encryption', 'TPM2 unlocking needs a TPM, and this machine has none');
@@ -159,6 +126,13 @@ function build(request: AnswerFile, disk: Disk, facts: SystemFacts, o: PlanOptio
     const deployArgs = ['--skip-finalize', `--root-mount-spec=UUID=${rootFsUuid}`];
     if (boot) deployArgs.push(`--boot-mount-spec=UUID=${boot.uuid}`);
     steps.push(...deploySteps(container, request, deployer, sourceImgref, o.runDir, 'to-filesystem', [...deployArgs, ...kargFlags([...kargs, ...request.kernelArgs])], target, false));
+  } else if (layout.type === 'existing') {
+    const e = existingLayout(layout, disk, target, o.uuid);
+    partitions = e.partitions;
+    steps.push(...e.steps);
+    teardown.push(...e.teardown);
+    steps.push(...deploySteps(container, request, deployer, sourceImgref, o.runDir, 'to-filesystem', [...e.deployArgs, ...kargFlags(request.kernelArgs)], target, e.steps.every((s) => !s.destructive)));
+    extra.push(...e.configure);
   } else {
     // bootc's own layout: it partitions and formats; afterwards its root (partition 3 on x86, after
     // BIOS boot and the ESP) is mounted again so the settings can be written into the deployment.
@@ -177,7 +151,7 @@ function build(request: AnswerFile, disk: Disk, facts: SystemFacts, o: PlanOptio
     );
   }
 
-  steps.push(step('configure', false, [...configureActions(request, { adminGroup: o.adminGroup ?? 'wheel' }), ...extraConfig(request)]));
+  steps.push(step('configure', false, [...configureActions(request, { adminGroup: o.adminGroup ?? 'wheel' }), ...extraConfig(request), ...extra]));
   steps.push(
     step('finalize', false, [
       run(['fstrim', '--verbose', target], { okExitCodes: [0, 1], timeoutSeconds: 1800 }),
@@ -204,106 +178,3 @@ function build(request: AnswerFile, disk: Disk, facts: SystemFacts, o: PlanOptio
   };
 }
 
-/**
- * Old partitions' signatures go first (a new partition may start where an old filesystem did). A
- * partition that is gone since planning (a retry after the table was rewritten) is no error: sfdisk's
- * --wipe-partitions clears whatever the new partitions start with anyway.
- */
-function wipePartition(path: string): PlanAction {
-  return run(['wipefs', '--all', '--force', path], { okExitCodes: [0, 1] });
-}
-
-function mkfs(fs: 'xfs' | 'ext4' | 'btrfs', dev: string, uuid: string): PlanAction {
-  switch (fs) {
-    case 'xfs':
-      return run(['mkfs.xfs', '-f', '-L', 'root', '-m', `uuid=${uuid}`, dev], { timeoutSeconds: 600 });
-    case 'ext4':
-      return run(['mkfs.ext4', '-F', '-q', '-L', 'root', '-U', uuid, dev], { timeoutSeconds: 600 });
-    case 'btrfs':
-      return run(['mkfs.btrfs', '-f', '-L', 'root', '-U', uuid, dev], { timeoutSeconds: 600 });
-  }
-}
-
-function kargFlags(kargs: readonly string[]): string[] {
-  return kargs.flatMap((k) => ['--karg', k]);
-}
-
-function imgref(image: AnswerFile['image']): string {
-  switch (image.transport) {
-    case 'registry':
-      return `docker://${image.reference}`;
-    case 'oci':
-      return `oci:${image.reference}`;
-    case 'oci-archive':
-      return `oci-archive:${image.reference}`;
-    case 'containers-storage':
-      return `containers-storage:${image.reference}`;
-  }
-}
-
-function deploySteps(
-  container: string,
-  request: AnswerFile,
-  deployer: 'podman' | 'host',
-  source: string,
-  runDir: string,
-  verb: 'to-filesystem' | 'to-disk',
-  verbArgs: readonly string[],
-  dest: string,
-  destructive: boolean,
-): PlanStep[] {
-  const steps: PlanStep[] = [];
-  const prep: PlanAction[] = [];
-  const common: string[] = [];
-  if (request.image.targetImage) common.push('--target-imgref', request.image.targetImage);
-  if (request.image.enforceSignaturePolicy) common.push('--enforce-container-sigpolicy');
-  if (request.rootSshKeys.length > 0) {
-    const keys = `${runDir}/root-ssh-keys`;
-    prep.push({ kind: 'write', path: keys, content: `${request.rootSshKeys.join('\n')}\n`, mode: '0600' });
-    common.push('--root-ssh-authorized-keys', keys);
-  }
-  let argv: string[];
-  if (deployer === 'podman') {
-    if (request.image.transport === 'oci' || request.image.transport === 'oci-archive') {
-      throw new PlanError(makeError('invalid-answer-file', 'image.transport: oci and oci-archive images are deployed with the host form of bootc'));
-    }
-    const image = request.image.reference;
-    if (request.image.transport === 'registry') {
-      steps.push(step('pull', false, [run(['podman', 'pull', source], { timeoutSeconds: 6 * 3600 })]));
-    }
-    const mountDest = verb === 'to-filesystem' ? ['-v', `${dest}:/target`] : [];
-    const keyMount = request.rootSshKeys.length > 0 ? ['-v', `${runDir}/root-ssh-keys:${runDir}/root-ssh-keys:ro`] : [];
-    argv = [
-      // Named, so teardown can stop it: killing the podman client does not stop the container.
-      'podman', 'run', '--rm', '--name', container, '--privileged', '--pid=host', '--security-opt', 'label=type:unconfined_t',
-      '-v', '/dev:/dev', '-v', '/var/lib/containers:/var/lib/containers', ...mountDest, ...keyMount,
-      image, 'bootc', 'install', verb, ...verbArgs, ...common, verb === 'to-filesystem' ? '/target' : dest,
-    ];
-  } else {
-    argv = ['bootc', 'install', verb, '--source-imgref', source, ...verbArgs, ...common, dest];
-  }
-  steps.push(step('deploy', destructive, [...prep, run(argv, { timeoutSeconds: 6 * 3600 })]));
-  return steps;
-}
-
-/** Settings beyond users and locale that follow from the layout. */
-function extraConfig(request: AnswerFile): PlanAction[] {
-  const out: PlanAction[] = [];
-  if (request.layout.type === 'erase' && request.layout.swap === 'zram') {
-    out.push({ kind: 'mkdir', path: '{deployment}/etc/systemd', mode: '0755' });
-    out.push({ kind: 'write', path: '{deployment}/etc/systemd/zram-generator.conf', content: '[zram0]\nzram-size = min(ram / 2, 8192)\ncompression-algorithm = zstd\n', mode: '0644' });
-  }
-  return out;
-}
-
-function summarize(request: AnswerFile, disk: Disk, parts: readonly PlannedPartition[], source: string): string[] {
-  const name = [disk.vendor, disk.model].filter(Boolean).join(' ') || 'the disk';
-  const lines = [`Erase ${name}, ${formatBytes(disk.size)} (${disk.name}): everything on it will be lost.`];
-  for (const p of parts) {
-    const what = p.content === 'luks2' ? `encrypted with LUKS2 (${request.layout.type === 'erase' ? request.layout.filesystem : ''} inside)` : p.content;
-    lines.push(`Partition ${p.number} ${p.label}: ${p.size === null ? 'the rest of the disk' : formatBytes(p.size)}, ${what}${p.mountpoint ? `, mounted on ${p.mountpoint}` : ''}.`);
-  }
-  lines.push(`Install ${source}${request.image.targetImage ? `, updating from ${request.image.targetImage}` : ''}.`);
-  for (const u of request.users) lines.push(`User ${u.name}${u.fullName ? ` (${u.fullName})` : ''}${u.admin ? ', administrator' : ''}${u.autologin ? ', logs in automatically' : ''}.`);
-  return lines;
-}

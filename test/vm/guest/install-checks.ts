@@ -41,6 +41,15 @@ export function blkid(dev: string): Record<string, string> {
   );
 }
 
+/** Where a symlink points (its target need not exist), or '' when it is no symlink. */
+function linkTarget(path: string): string {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return '';
+  }
+}
+
 /** Device-mapper names that start with `prefix`. */
 export function mappers(prefix: string): string[] {
   return existsSync('/dev/mapper') ? readdirSync('/dev/mapper').filter((n) => n.startsWith(prefix)) : [];
@@ -142,7 +151,7 @@ export function inspectInstalledDisk(x: Expect): DiskFacts {
     const deployment = {
       hostname: etc('hostname'),
       locale: etc('locale.conf'),
-      localtime: existsSync(join(dep, 'etc/localtime')) ? readlinkSync(join(dep, 'etc/localtime')) : '',
+      localtime: linkTarget(join(dep, 'etc/localtime')),
       passwdLine: /^anna:.*$/m.exec(etc('passwd'))?.[0] ?? null,
       hashPrefix: hash ? hash.slice(0, 3) : null,
       hashVerifies: hash ? verifyPassword(x.userPassword, hash) : false,

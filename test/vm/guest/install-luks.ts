@@ -26,10 +26,12 @@ delete process.env.PARTICLE_FAKE_FAIL;
 const engine = createEngine({ mode: 'test', minimumSize: GiB, runRoot: RUN_ROOT });
 const scratch = mkdtempSync('/tmp/particle-check-');
 let steps: string[] = [];
+let stepSeconds: Record<string, number> = {};
 const started = performance.now();
 const since = (): string => `${((performance.now() - started) / 1000).toFixed(1)}s`;
 engine.on('progress', (ev) => {
   if (ev.kind === 'step-started') steps.push(ev.step);
+  if (ev.kind === 'step-finished') stepSeconds[ev.step] = Math.round(ev.durationMs / 100) / 10;
   if (ev.kind === 'step-started' || ev.kind === 'failed' || ev.kind === 'finished') {
     const extra = ev.kind === 'failed' ? ` ${ev.error.step ?? ''}: ${ev.error.message}` : '';
     console.log(`[guest ${since()}] ${ev.kind === 'step-started' ? `step ${ev.step}` : ev.kind}${extra}`);
@@ -54,6 +56,7 @@ function request(serial: string, filesystem: 'xfs' | 'ext4' | 'btrfs'): AnswerFi
 /** Plans and runs one install to its end; the state, the plan and how long it took. */
 async function install(req: AnswerFileInput): Promise<{ state: InstallState; seconds: number }> {
   steps = [];
+  stepSeconds = {};
   const t = performance.now();
   const plan = await engine.handlers.planInstall({ request: req });
   await engine.handlers.startInstall({ planId: plan.id });
@@ -84,7 +87,7 @@ async function variant(filesystem: 'xfs' | 'ext4' | 'btrfs'): Promise<void> {
   const { state, seconds } = await install(request(serial, filesystem));
   const plan = state.plan!;
   const left = leftovers(state);
-  const base = { variant: filesystem, dev, seconds, outcome: state.outcome, steps, plan, rootFsUuid: plannedRootFsUuid(plan), ...left };
+  const base = { variant: filesystem, dev, seconds, outcome: state.outcome, steps, stepSeconds, plan, rootFsUuid: plannedRootFsUuid(plan), ...left };
   if (state.outcome?.kind !== 'finished') {
     report({ ...base, log: state.log });
     return;
@@ -108,6 +111,7 @@ async function failureRun(): Promise<void> {
       seconds,
       outcome: state.outcome,
       steps,
+      stepSeconds,
       plan,
       ...leftovers(state),
       rootIsLuks2: sh(['cryptsetup', 'isLuks', '--type', 'luks2', root]).code === 0,

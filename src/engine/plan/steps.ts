@@ -1,0 +1,142 @@
+import { makeError, type AnswerFile, type Disk, type InstallerError, type PlanAction, type PlannedPartition, type PlanStep } from '../../shared';
+import { formatBytes } from '../disks';
+
+/** Building blocks of plans: steps with their titles and weights, and the commands they run. */
+
+export const WEIGHT = { wipe: 1, partition: 2, settle: 1, encrypt: 6, format: 4, mount: 1, pull: 30, deploy: 40, configure: 4, finalize: 3, teardown: 1 } as const;
+export const TITLE: Record<PlanStep['id'], string> = {
+  'verify-disk': 'Checking the disk',
+  wipe: 'Erasing old signatures',
+  partition: 'Creating partitions',
+  settle: 'Waiting for the new partitions',
+  encrypt: 'Encrypting the disk',
+  format: 'Creating filesystems',
+  mount: 'Mounting the new system',
+  pull: 'Downloading the system image',
+  deploy: 'Installing the system image',
+  configure: 'Applying your settings',
+  finalize: 'Finishing',
+  teardown: 'Cleaning up',
+};
+export const RESUMABLE = new Set<PlanStep['id']>(['mount', 'pull', 'configure', 'finalize', 'teardown']);
+
+export const run = (argv: string[], extra: Omit<Extract<PlanAction, { kind: 'run' }>, 'kind' | 'argv'> = {}): PlanAction => ({ kind: 'run', argv, ...extra });
+
+export function step(id: PlanStep['id'], destructive: boolean, actions: PlanAction[], weight: number = WEIGHT[id as keyof typeof WEIGHT] ?? 1): PlanStep {
+  return { id, title: TITLE[id], weight, destructive, resumable: RESUMABLE.has(id), actions };
+}
+
+
+export class PlanError extends Error {
+  constructor(readonly error: InstallerError) {
+    super(error.message);
+  }
+}
+export const refuse = (field: string, message: string): never => {
+  throw new PlanError(makeError('invalid-answer-file', `${field}: ${message}`, { detail: field }));
+};
+
+
+/**
+ * Old partitions' signatures go first (a new partition may start where an old filesystem did). A
+ * partition that is gone since planning (a retry after the table was rewritten) is no error: sfdisk's
+ * --wipe-partitions clears whatever the new partitions start with anyway.
+ */
+export function wipePartition(path: string): PlanAction {
+  return run(['wipefs', '--all', '--force', path], { okExitCodes: [0, 1] });
+}
+
+export function mkfs(fs: 'xfs' | 'ext4' | 'btrfs', dev: string, uuid: string): PlanAction {
+  switch (fs) {
+    case 'xfs':
+      return run(['mkfs.xfs', '-f', '-L', 'root', '-m', `uuid=${uuid}`, dev], { timeoutSeconds: 600 });
+    case 'ext4':
+      return run(['mkfs.ext4', '-F', '-q', '-L', 'root', '-U', uuid, dev], { timeoutSeconds: 600 });
+    case 'btrfs':
+      return run(['mkfs.btrfs', '-f', '-L', 'root', '-U', uuid, dev], { timeoutSeconds: 600 });
+  }
+}
+
+export function kargFlags(kargs: readonly string[]): string[] {
+  return kargs.flatMap((k) => ['--karg', k]);
+}
+
+export function imgref(image: AnswerFile['image']): string {
+  switch (image.transport) {
+    case 'registry':
+      return `docker://${image.reference}`;
+    case 'oci':
+      return `oci:${image.reference}`;
+    case 'oci-archive':
+      return `oci-archive:${image.reference}`;
+    case 'containers-storage':
+      return `containers-storage:${image.reference}`;
+  }
+}
+
+export function deploySteps(
+  container: string,
+  request: AnswerFile,
+  deployer: 'podman' | 'host',
+  source: string,
+  runDir: string,
+  verb: 'to-filesystem' | 'to-disk',
+  verbArgs: readonly string[],
+  dest: string,
+  destructive: boolean,
+): PlanStep[] {
+  const steps: PlanStep[] = [];
+  const prep: PlanAction[] = [];
+  const common: string[] = [];
+  if (request.image.targetImage) common.push('--target-imgref', request.image.targetImage);
+  if (request.image.enforceSignaturePolicy) common.push('--enforce-container-sigpolicy');
+  if (request.rootSshKeys.length > 0) {
+    const keys = `${runDir}/root-ssh-keys`;
+    prep.push({ kind: 'write', path: keys, content: `${request.rootSshKeys.join('\n')}\n`, mode: '0600' });
+    common.push('--root-ssh-authorized-keys', keys);
+  }
+  let argv: string[];
+  if (deployer === 'podman') {
+    if (request.image.transport === 'oci' || request.image.transport === 'oci-archive') {
+      throw new PlanError(makeError('invalid-answer-file', 'image.transport: oci and oci-archive images are deployed with the host form of bootc'));
+    }
+    const image = request.image.reference;
+    if (request.image.transport === 'registry') {
+      steps.push(step('pull', false, [run(['podman', 'pull', source], { timeoutSeconds: 6 * 3600 })]));
+    }
+    const mountDest = verb === 'to-filesystem' ? ['-v', `${dest}:/target`] : [];
+    const keyMount = request.rootSshKeys.length > 0 ? ['-v', `${runDir}/root-ssh-keys:${runDir}/root-ssh-keys:ro`] : [];
+    argv = [
+      // Named, so teardown can stop it: killing the podman client does not stop the container.
+      'podman', 'run', '--rm', '--name', container, '--privileged', '--pid=host', '--security-opt', 'label=type:unconfined_t',
+      '-v', '/dev:/dev', '-v', '/var/lib/containers:/var/lib/containers', ...mountDest, ...keyMount,
+      image, 'bootc', 'install', verb, ...verbArgs, ...common, verb === 'to-filesystem' ? '/target' : dest,
+    ];
+  } else {
+    argv = ['bootc', 'install', verb, '--source-imgref', source, ...verbArgs, ...common, dest];
+  }
+  steps.push(step('deploy', destructive, [...prep, run(argv, { timeoutSeconds: 6 * 3600 })]));
+  return steps;
+}
+
+/** Settings beyond users and locale that follow from the layout. */
+export function extraConfig(request: AnswerFile): PlanAction[] {
+  const out: PlanAction[] = [];
+  if (request.layout.type === 'erase' && request.layout.swap === 'zram') {
+    out.push({ kind: 'mkdir', path: '{deployment}/etc/systemd', mode: '0755' });
+    out.push({ kind: 'write', path: '{deployment}/etc/systemd/zram-generator.conf', content: '[zram0]\nzram-size = min(ram / 2, 8192)\ncompression-algorithm = zstd\n', mode: '0644' });
+  }
+  return out;
+}
+
+export function summarize(request: AnswerFile, disk: Disk, parts: readonly PlannedPartition[], source: string): string[] {
+  const name = [disk.vendor, disk.model].filter(Boolean).join(' ') || 'the disk';
+  const lines = [`Erase ${name}, ${formatBytes(disk.size)} (${disk.name}): everything on it will be lost.`];
+  for (const p of parts) {
+    const what = p.content === 'luks2' ? `encrypted with LUKS2 (${request.layout.type === 'erase' ? request.layout.filesystem : ''} inside)` : p.content;
+    lines.push(`Partition ${p.number} ${p.label}: ${p.size === null ? 'the rest of the disk' : formatBytes(p.size)}, ${what}${p.mountpoint ? `, mounted on ${p.mountpoint}` : ''}.`);
+  }
+  lines.push(`Install ${source}${request.image.targetImage ? `, updating from ${request.image.targetImage}` : ''}.`);
+  for (const u of request.users) lines.push(`User ${u.name}${u.fullName ? ` (${u.fullName})` : ''}${u.admin ? ', administrator' : ''}${u.autologin ? ', logs in automatically' : ''}.`);
+  return lines;
+}
