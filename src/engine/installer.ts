@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import {
@@ -170,10 +170,29 @@ export class Installer {
         progressFor: (step) => {
           if (step.id === 'deploy') {
             const p = new BootcProgress();
-            return (line) => {
+            // bootc prints no byte counts when not on a terminal: measure what lands on the target
+            // against the size it announced ("layers needed: N (2.2 GB)").
+            const target = `${runDir}/target`;
+            const used = (): number | null => {
+              try {
+                const st = statfsSync(target);
+                return (st.blocks - st.bfree) * st.bsize;
+              } catch {
+                return null;
+              }
+            };
+            const baseline = used() ?? 0;
+            const parser = (line: string) => {
               const u = p.line(line);
               return u ? { fraction: u.fraction, message: u.message } : null;
             };
+            return Object.assign(parser, {
+              poll: () => {
+                const now = used();
+                const u = now === null ? null : p.bytesWritten(Math.max(0, now - baseline));
+                return u ? { fraction: u.fraction, message: u.message } : null;
+              },
+            });
           }
           if (step.id === 'pull') {
             let blobs = 0;

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { verifyPassword } from '../../src/engine/crypt';
+import { STAGE_FRACTION } from '../../src/engine/deploy/progress';
 import { createEngine, type Engine } from '../../src/engine/engine';
 import { InstallStateSchema, ProgressEventSchema, type AnswerFileInput, type InstallState, type ProgressEvent } from '../../src/shared';
 import { attachLoop, loopUnavailableReason, run, sparseFile, tryRun } from '../support/loop';
@@ -171,6 +172,24 @@ describe.skipIf(why !== null)('install pipeline on loop devices (root)', () => {
     expect(started.slice(0, 2)).toEqual(firstSteps);
     expect(state.steps.every((s) => s === 'done')).toBe(true);
     expect(mountsUnder(dir)).toEqual([]);
+  }, 180_000);
+
+  it('deploy progress moves with the bytes written to the target, between bootc stage lines', async () => {
+    const disk = newDisk('bytes');
+    process.env.PARTICLE_FAKE_PAYLOAD_MIB = '400';
+    process.env.PARTICLE_FAKE_LAYERS = '8';
+    try {
+      const state = await install(request(disk));
+      expect(state.outcome?.kind, JSON.stringify(state.outcome)).toBe('finished');
+    } finally {
+      process.env.PARTICLE_FAKE_PAYLOAD_MIB = '4';
+      delete process.env.PARTICLE_FAKE_LAYERS;
+    }
+    const stageValues = new Set(Object.values(STAGE_FRACTION));
+    const between = events.filter(
+      (e) => e.kind === 'step-progress' && e.step === 'deploy' && e.fraction > STAGE_FRACTION.layers && e.fraction < STAGE_FRACTION.deployed && !stageValues.has(e.fraction),
+    );
+    expect(between.length, JSON.stringify(events.filter((e) => e.kind === 'step-progress' && e.step === 'deploy'))).toBeGreaterThan(0);
   }, 180_000);
 
   it('installs into existing partitions: formats only what is mapped for formatting, keeps /home', async () => {

@@ -1,7 +1,7 @@
 import { makeError, type InstallerError } from '../../shared/errors';
 import { PLAN_PLACEHOLDERS, type PlanAction, type PlanStep } from '../../shared/install';
 import { CommandError, tail, type ExecResult } from '../exec';
-import type { DeploymentPaths, RunAction, RunContext } from './types';
+import type { OutputProgress, DeploymentPaths, RunAction, RunContext } from './types';
 
 /**
  * Carrying out one plan action: placeholders resolved, secrets fed on stdin and redacted, the
@@ -145,7 +145,20 @@ async function runCommand(step: PlanStep, action: RunAction, hooks: ActionHooks,
         const f = typeof p === 'number' ? p : p?.fraction;
         if (f !== undefined && Number.isFinite(f)) hooks.onFraction(Math.min(1, Math.max(0, f)), typeof p === 'object' ? p?.message : undefined);
       });
-      result = await ctx.execStreaming(argv, { ...options, onOutput: (chunk) => lines.push(chunk) });
+      // A parser may also measure progress itself (bytes written to the target) between lines.
+      const poll = parser && 'poll' in parser && typeof parser.poll === 'function' ? (parser.poll as () => OutputProgress | null) : null;
+      const timer = poll
+        ? setInterval(() => {
+            const p = poll();
+            const f = typeof p === 'number' ? p : p?.fraction;
+            if (f !== undefined && Number.isFinite(f)) hooks.onFraction(Math.min(1, Math.max(0, f)), typeof p === 'object' ? p?.message : undefined);
+          }, 500)
+        : null;
+      try {
+        result = await ctx.execStreaming(argv, { ...options, onOutput: (chunk) => lines.push(chunk) });
+      } finally {
+        if (timer) clearInterval(timer);
+      }
       lines.end();
     } else {
       result = await ctx.exec(argv, options);

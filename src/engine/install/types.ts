@@ -43,7 +43,10 @@ export type OutputProgress = number | { readonly fraction: number; readonly mess
  * line at a time ("\r" counts as a line end, for progress bars); e.g. a wrapper around the deploy
  * step's BootcProgress, returning its fraction and message.
  */
-export type OutputProgressParser = (chunk: string) => OutputProgress | null;
+export type OutputProgressParser = ((chunk: string) => OutputProgress | null) & {
+  /** Called twice a second while the command runs, for progress no line announces (bytes written). */
+  poll?: () => OutputProgress | null;
+};
 
 export interface RunContext {
   readonly exec: Exec;
