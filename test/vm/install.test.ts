@@ -33,6 +33,7 @@ interface GuestResult {
   particleMappers: string[];
   passphraseInLog: boolean;
   facts?: DiskFacts;
+  checkSeconds?: number;
   mappersAfterChecks?: string[];
   rootIsLuks2?: boolean;
   log?: string[];
@@ -63,6 +64,8 @@ describe.skipIf(why !== null)('LUKS2 erase-disk installs in the VM (real engine,
       timeoutMs: 1_500_000,
     });
     figures.push(`boot-to-command (${r.accel}): ${r.bootSeconds.toFixed(1)} s; whole VM run: ${r.totalSeconds.toFixed(1)} s`);
+    const ready = /node and tsx ready after ([\d.]+) s/.exec(r.output);
+    if (ready) figures.push(`guest: node --import tsx up after ${ready[1]} s`);
     try {
       results = parseResults(r.output);
     } catch (e) {
@@ -71,7 +74,8 @@ describe.skipIf(why !== null)('LUKS2 erase-disk installs in the VM (real engine,
     for (const res of results.values()) {
       if (typeof res.seconds !== 'number') continue;
       const slow = Object.entries(res.stepSeconds ?? {}).filter(([, s]) => s >= 1).map(([step, s]) => `${step} ${s}`);
-      figures.push(`in-guest install ${res.variant}: ${res.seconds.toFixed(1)} s (steps ≥ 1 s: ${slow.join(', ') || 'none'})`);
+      const checks = res.checkSeconds === undefined ? '' : `; its checks ${res.checkSeconds.toFixed(1)} s`;
+      figures.push(`in-guest install ${res.variant}: ${res.seconds.toFixed(1)} s (steps ≥ 1 s: ${slow.join(', ') || 'none'})${checks}`);
     }
   }, 1_600_000);
 

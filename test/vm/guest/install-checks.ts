@@ -50,9 +50,9 @@ function linkTarget(path: string): string {
   }
 }
 
-/** Device-mapper names that start with `prefix`. */
+/** Device-mapper devices whose names start with `prefix` (not /dev/mapper/control). */
 export function mappers(prefix: string): string[] {
-  return existsSync('/dev/mapper') ? readdirSync('/dev/mapper').filter((n) => n.startsWith(prefix)) : [];
+  return existsSync('/dev/mapper') ? readdirSync('/dev/mapper').filter((n) => n !== 'control' && n.startsWith(prefix)) : [];
 }
 
 /** Mount targets at or under `dir`. */

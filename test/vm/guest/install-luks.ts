@@ -23,6 +23,7 @@ process.env.PARTICLE_FAKE_PAYLOAD_MIB = '4';
 process.env.PARTICLE_FAKE_STORAGE = '/tmp/fake-storage';
 delete process.env.PARTICLE_FAKE_FAIL;
 
+console.log(`[guest] node and tsx ready after ${(performance.now() / 1000).toFixed(1)} s`);
 const engine = createEngine({ mode: 'test', minimumSize: GiB, runRoot: RUN_ROOT });
 const scratch = mkdtempSync('/tmp/particle-check-');
 let steps: string[] = [];
@@ -92,8 +93,9 @@ async function variant(filesystem: 'xfs' | 'ext4' | 'btrfs'): Promise<void> {
     report({ ...base, log: state.log });
     return;
   }
+  const t = performance.now();
   const facts = inspectInstalledDisk({ dev, plan, filesystem, passphrase: PASSPHRASE, userPassword: USER_PW, scratch });
-  report({ ...base, facts, mappersAfterChecks: mappers('') });
+  report({ ...base, facts, checkSeconds: (performance.now() - t) / 1000, mappersAfterChecks: mappers('') });
 }
 
 async function failureRun(): Promise<void> {
