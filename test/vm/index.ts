@@ -30,7 +30,15 @@ export function vmImage(log: (line: string) => void = (l) => console.log(`[vm] $
 
 export async function runInVm(command: string, options: q.RunInVmOptions = {}): Promise<q.RunInVmResult> {
   const { image } = await vmImage();
-  return q.runInVm(image, command, options);
+  try {
+    return await q.runInVm(image, command, options);
+  } catch (e) {
+    // A guest that dies while booting (seen rarely under TCG) never ran the command: boot it once more.
+    // A failure after the command started is the test's and is never retried.
+    if (!(e instanceof q.VmError) || !e.beforeCommand) throw e;
+    console.warn(`[vm] the guest failed before running the command; booting once more:\n${e.message.split('\n').slice(0, 3).join('\n')}`);
+    return q.runInVm(image, command, options);
+  }
 }
 
 export async function bootDisk(file: string, options: q.BootDiskOptions): Promise<q.BootedVm> {

@@ -101,7 +101,16 @@ export interface RunInVmResult {
   readonly totalSeconds: number;
 }
 
-export class VmError extends Error {}
+export class VmError extends Error {
+  /** True when the guest never got as far as running the command (a boot failure, not the test's). */
+  constructor(
+    message: string,
+    readonly beforeCommand = false,
+  ) {
+    super(message);
+    this.name = 'VmError';
+  }
+}
 
 const READY = /__PARTICLE_VM_READY__ [\d.]+\r?\n/;
 const EXIT = /__PARTICLE_VM_EXIT__ (\d+)/;
@@ -143,7 +152,7 @@ export async function runInVm(image: VmImage, command: string, o: RunInVmOptions
       let buf = '';
       const timer = setTimeout(() => {
         child.kill('SIGKILL');
-        reject(new VmError(`the VM did not finish within ${(o.timeoutMs ?? 600_000) / 1000} s (${accel}); last console lines:\n${lastLines(consoleLog)}\nlast output:\n${output.slice(-2000)}`));
+        reject(new VmError(`the VM did not finish within ${(o.timeoutMs ?? 600_000) / 1000} s (${accel}); last console lines:\n${lastLines(consoleLog)}\nlast output:\n${output.slice(-2000)}`, bootSeconds === 0));
       }, o.timeoutMs ?? 600_000);
       child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
       child.stdout!.setEncoding('utf8').on('data', (d: string) => {
@@ -167,7 +176,7 @@ export async function runInVm(image: VmImage, command: string, o: RunInVmOptions
         live.delete(child);
         clearTimeout(timer);
         if (exitCode !== null) return resolve();
-        reject(new VmError(`QEMU stopped before the command finished (${signal ?? `exit ${code}`}): ${stderr.trim()}\nlast console lines:\n${lastLines(consoleLog)}`));
+        reject(new VmError(`QEMU stopped before the command finished (${signal ?? `exit ${code}`}, ${accel}): ${stderr.trim()}\nlast console lines:\n${lastLines(consoleLog)}`, bootSeconds === 0));
       });
     });
     return {
