@@ -192,6 +192,30 @@ describe.skipIf(why !== null)('install pipeline on loop devices (root)', () => {
     expect(between.length, JSON.stringify(events.filter((e) => e.kind === 'step-progress' && e.step === 'deploy'))).toBeGreaterThan(0);
   }, 180_000);
 
+  it("bootc's own layout: to-disk partitions and formats, then the root is mounted again and configured", async () => {
+    const disk = newDisk('to-disk');
+    const state = await install(request(disk, { layout: { type: 'bootc', filesystem: 'ext4' } }));
+    expect(state.outcome?.kind, JSON.stringify(state.outcome)).toBe('finished');
+    const table = JSON.parse(run(['sfdisk', '--json', disk])).partitiontable;
+    expect(table.partitions.map((p: { type: string }) => p.type.toLowerCase())).toEqual([
+      '21686148-6449-6e6f-744e-656564454649',
+      'c12a7328-f81f-11d2-ba4b-00a0c93ec93b',
+      '4f68bce3-e8cd-4db1-96e7-fbcaf984b709',
+    ]);
+    run(['partx', '--update', disk]);
+    const mnt = mkdtempSync(join(dir, 'check-'));
+    run(['mount', '-o', 'ro', `${disk}p3`, mnt]);
+    try {
+      const deployRoot = join(mnt, 'ostree/deploy/default/deploy');
+      const dep = join(deployRoot, readdirSync(deployRoot).find((d) => d.endsWith('.0'))!);
+      expect(readFileSync(join(dep, 'etc/hostname'), 'utf8')).toBe('particle-box\n');
+      expect(readFileSync(join(dep, 'etc/passwd'), 'utf8')).toMatch(/^anna:/m);
+    } finally {
+      tryRun(['umount', mnt]);
+    }
+    expect(mountsUnder(dir)).toEqual([]);
+  }, 180_000);
+
   it('installs into existing partitions: formats only what is mapped for formatting, keeps /home', async () => {
     const disk = newDisk('existing');
     run(['sfdisk', '--quiet', disk], 'label: gpt\nsize=256MiB, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B\nsize=6GiB, type=linux\ntype=linux\n');
