@@ -176,14 +176,17 @@ describe.skipIf(why !== null)('install pipeline on loop devices (root)', () => {
 
   it('deploy progress moves with the bytes written to the target, between bootc stage lines', async () => {
     const disk = newDisk('bytes');
-    process.env.PARTICLE_FAKE_PAYLOAD_MIB = '400';
+    // 8 layers of 16 MiB, 400 ms apart: the engine samples the target twice a second meanwhile.
+    process.env.PARTICLE_FAKE_PAYLOAD_MIB = '128';
     process.env.PARTICLE_FAKE_LAYERS = '8';
+    process.env.PARTICLE_FAKE_LAYER_DELAY_MS = '400';
     try {
       const state = await install(request(disk));
       expect(state.outcome?.kind, JSON.stringify(state.outcome)).toBe('finished');
     } finally {
       process.env.PARTICLE_FAKE_PAYLOAD_MIB = '4';
       delete process.env.PARTICLE_FAKE_LAYERS;
+      delete process.env.PARTICLE_FAKE_LAYER_DELAY_MS;
     }
     const stageValues = new Set(Object.values(STAGE_FRACTION));
     const between = events.filter(

@@ -322,7 +322,9 @@ export async function bootDisk(diskImage: string, o: BootDiskOptions): Promise<B
       const m = await waitFor(new RegExp(`${marker}(\\d+)`), timeoutMs);
       const all = text.slice(start);
       // The output starts after the echo of the command line (which holds the marker before "$?").
-      const echoed = all.indexOf(`${marker}$?`);
+      // The line can be echoed twice (the tty echoes typed-ahead input, then readline redraws it),
+      // so the last echo counts; the output itself only ever holds the marker before digits.
+      const echoed = all.lastIndexOf(`${marker}$?`);
       const afterEcho = all.indexOf('\n', echoed === -1 ? 0 : echoed) + 1;
       const body = all.slice(afterEcho, all.lastIndexOf(`${marker}${m[1]}`));
       return { output: stripAnsi(body), exitCode: Number(m[1]) };

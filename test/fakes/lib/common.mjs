@@ -15,6 +15,8 @@ export class Exit extends Error {
 export const env = {
   delayMs: () => numberEnv('PARTICLE_FAKE_DELAY_MS', 50),
   payloadMiB: () => numberEnv('PARTICLE_FAKE_PAYLOAD_MIB', 8),
+  /** Pause after each layer's data is written, so a transfer takes time as a real one does. */
+  layerDelayMs: () => numberEnv('PARTICLE_FAKE_LAYER_DELAY_MS', 0),
   layers: () => Math.max(1, Math.floor(numberEnv('PARTICLE_FAKE_LAYERS', 5))),
   storage: () => process.env.PARTICLE_FAKE_STORAGE || '/var/lib/containers/particle-fake',
   allowNoDm: () => Boolean(process.env.PARTICLE_FAKE_ALLOW_NO_DM),

@@ -3,7 +3,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync, statfsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { disksOf, findEsp, fsUuid, isMountpoint, mountAt } from './block.mjs';
-import { Exit, fail, failureMessage, humanSize, injectedFailure, maybeHang, must, say } from './common.mjs';
+import { env, Exit, fail, failureMessage, humanSize, injectedFailure, maybeHang, must, say, sleep } from './common.mjs';
 import { describeImage, findImage, normalizeRef, ociArchiveName, ociLayoutName, localName } from './storage.mjs';
 import { initLayout, injectRootKeys, originRef, writeAleph, writeBootEntry, writeDeployment, writePayload } from './tree.mjs';
 
@@ -113,7 +113,7 @@ export async function installTree({ root, shown, opts, source, keys, finalize })
   if (available < required) fail(`Installing to filesystem: Insufficient free space for ${shown} (available: ${humanSize(available)} required: ${humanSize(required)})`);
   await say(`layers already present: 0; layers needed: ${image.layers.length} (${humanSize(image.size)})`);
   await checkpoint('deploy', ctx, () => writePayload(root, image, image.size, { limit: 0.5 }));
-  await writePayload(root, image, image.size);
+  await writePayload(root, image, image.size, { onLayer: () => sleep(env.layerDelayMs()) });
 
   const bootMounted = isMountpoint(join(root, 'boot'));
   const bootMount = bootMounted ? mountAt(join(root, 'boot')) : null;
