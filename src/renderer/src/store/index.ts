@@ -5,10 +5,12 @@ import { disksSlice } from './disks';
 import { engineSlice } from './engine-info';
 import { localeSlice } from './locale';
 import type { AppState } from './types';
+import { usersSlice } from './users';
 import { wizardSlice } from './wizard';
 
 export type { AppState } from './types';
 export { isSelectable, selectedDisk } from './disks';
+export { usersValid } from './users';
 
 export interface StoreOptions {
   readonly api: InstallerApi;
@@ -26,5 +28,6 @@ export function createAppStore({ api, stepCount, locale = DEFAULT_LOCALE }: Stor
     ...disksSlice(deps)(...a),
     ...wizardSlice(stepCount)(deps)(...a),
     ...localeSlice(locale)(deps)(...a),
+    ...usersSlice(deps)(...a),
   }));
 }

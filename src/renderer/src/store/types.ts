@@ -3,6 +3,7 @@ import type { InstallerApi, EngineInfo } from '../../../shared/api';
 import type { DiskList } from '../../../shared/disk';
 import type { InstallerError } from '../../../shared/errors';
 import type { LocaleCode } from '../i18n/locales';
+import type { TextField, UserFields } from '../users/validate';
 
 export interface EngineSlice {
   readonly engine: {
@@ -38,7 +39,23 @@ export interface LocaleSlice {
   setLocale(locale: LocaleCode): void;
 }
 
-export type AppState = EngineSlice & DisksSlice & WizardSlice & LocaleSlice;
+export interface UsersSlice {
+  readonly users: {
+    readonly fields: UserFields;
+    /** Fields the person has left at least once; their errors show from then on. */
+    readonly touched: Readonly<Record<TextField, boolean>>;
+    /** Typed by hand, so no longer replaced by the suggestion from the full name. */
+    readonly usernameEdited: boolean;
+    /** Typed by hand, so no longer replaced by the suggestion from the username. */
+    readonly hostnameEdited: boolean;
+  };
+  /** Sets a text field; the username and host name suggestions follow until edited by hand. */
+  setUserField(field: TextField, value: string): void;
+  setUserOption(option: 'admin' | 'autologin', value: boolean): void;
+  touchUserField(field: TextField): void;
+}
+
+export type AppState = EngineSlice & DisksSlice & WizardSlice & LocaleSlice & UsersSlice;
 
 /** What slices get besides zustand's set/get: the engine, passed in so tests can fake it. */
 export interface StoreDeps {

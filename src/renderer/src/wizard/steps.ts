@@ -1,11 +1,12 @@
 import type { ComponentType } from 'react';
 import { DiskPage } from '../pages/DiskPage';
+import { UsersPage } from '../pages/UsersPage';
 import { WelcomePage } from '../pages/WelcomePage';
-import { selectedDisk, type AppState } from '../store';
+import { selectedDisk, usersValid, type AppState } from '../store';
 
 /**
- * The wizard, in order. A page is added here and nowhere else: keyboard, time zone, users, summary,
- * progress and done follow the disk step.
+ * The wizard, in order. A page is added here and nowhere else: keyboard and time zone belong before
+ * users; summary, progress and done follow it.
  */
 export interface StepDefinition {
   readonly id: string;
@@ -36,5 +37,13 @@ export const STEPS: readonly StepDefinition[] = [
     blockedKey: 'steps.disk.blocked',
     component: DiskPage,
     canProceed: (s) => selectedDisk(s) !== null,
+  },
+  {
+    id: 'users',
+    titleKey: 'steps.users.title',
+    headingKey: 'steps.users.heading',
+    blockedKey: 'steps.users.blocked',
+    component: UsersPage,
+    canProceed: usersValid,
   },
 ];

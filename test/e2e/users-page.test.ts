@@ -1,0 +1,234 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { AxeBuilder } from '@axe-core/playwright';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loopsBackedBy, startDemoServer, stopDemoServer, type DemoServer } from './serve';
+
+/**
+ * The Users step in Debian's Chromium, reached through Language and Disk on the real `serve --demo`
+ * engine, keyboard only: suggestions, live rules, password mismatch, axe-core, English and Arabic.
+ */
+const CHROMIUM = '/usr/bin/chromium';
+const REPO = resolve(import.meta.dirname, '../..');
+const SHOTS = join(REPO, 'test-results/e2e');
+const isRoot = process.getuid?.() === 0;
+
+const skipReason = !existsSync(CHROMIUM)
+  ? `${CHROMIUM} is missing (apt-get install chromium)`
+  : !existsSync(join(REPO, 'out/renderer/index.html'))
+    ? 'out/renderer is not built (run npx electron-vite build)'
+    : !isRoot
+      ? 'serve --demo needs root to attach its loop-backed virtual disks'
+      : null;
+if (skipReason) console.warn(`e2e users page skipped: ${skipReason}`);
+
+describe.skipIf(skipReason !== null)('Users page', () => {
+  let tmp: string;
+  let server: DemoServer | undefined;
+  let browser: Browser | undefined;
+  let context: BrowserContext;
+
+  beforeAll(async () => {
+    tmp = mkdtempSync(join(tmpdir(), 'particle-e2e-users-'));
+    mkdirSync(SHOTS, { recursive: true });
+    server = await startDemoServer(REPO, join(tmp, 'token'), join(tmp, 'cache'));
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US', reducedMotion: 'reduce' });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await stopDemoServer(server);
+    if (tmp) {
+      const left = loopsBackedBy(tmp);
+      rmSync(tmp, { recursive: true, force: true });
+      expect(left, 'loop devices left attached by serve --demo').toEqual([]);
+    }
+  });
+
+  async function openWizard(): Promise<{ page: Page; errors: string[] }> {
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(server!.url);
+    await page.getByRole('heading', { level: 1 }).waitFor();
+    return { page, errors };
+  }
+
+  async function expectNoAxeViolations(page: Page, what: string): Promise<void> {
+    const { violations } = await new AxeBuilder({ page }).analyze();
+    const summary = violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+    expect(summary, `axe violations on ${what}`).toEqual([]);
+  }
+
+  const activeId = (page: Page) => page.evaluate(() => document.activeElement?.id ?? '');
+  const activeText = (page: Page) => page.evaluate(() => document.activeElement?.textContent ?? '');
+  const value = (page: Page, id: string) => page.locator(`#${id}`).inputValue();
+  const nextButton = (page: Page) => page.locator('.nav-bar .button.primary');
+
+  /**
+   * The whole page in one picture. A tall viewport rather than fullPage, so the sticky Back/Next bar
+   * sits at the bottom where people see it, not stitched into the middle.
+   */
+  async function shoot(page: Page, name: string): Promise<void> {
+    const height = await page.evaluate(() => document.documentElement.scrollHeight);
+    await page.setViewportSize({ width: 1280, height });
+    await page.screenshot({ path: join(SHOTS, name) });
+    await page.setViewportSize({ width: 1280, height: 900 });
+  }
+
+  /** Tabs forward until the focused element has this text; fails rather than looping forever. */
+  async function tabTo(page: Page, text: string): Promise<void> {
+    for (let i = 0; i < 40; i++) {
+      await page.keyboard.press('Tab');
+      if ((await activeText(page)) === text) return;
+    }
+    throw new Error(`Tab never reached "${text}"`);
+  }
+
+  /** Language (already chosen) → Disk: the first virtual disk → Users, with the keyboard alone. */
+  async function reachUsers(page: Page, next: string): Promise<void> {
+    await tabTo(page, next);
+    await page.keyboard.press('Enter');
+    await page.locator('.disk-card').first().waitFor();
+    await expect.poll(() => page.locator('[aria-busy="true"]').count()).toBe(0);
+    await expect.poll(() => activeId(page)).toBe('page-heading');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => (document.activeElement as HTMLInputElement).name)).toBe('disk');
+    await page.keyboard.press('Space');
+    await tabTo(page, next);
+    await page.keyboard.press('Enter');
+    await expect.poll(() => activeId(page)).toBe('page-heading');
+    await page.locator('#user-full-name').waitFor();
+  }
+
+  it('suggests names, explains the rules, and blocks Next until the passwords match', async () => {
+    const { page, errors } = await openWizard();
+    await reachUsers(page, 'Next');
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Who will use this computer?');
+    expect(await page.locator('nav ol li[aria-current="step"]').textContent()).toContain('Users');
+    expect(await nextButton(page).isDisabled()).toBe(true);
+
+    // Heading → full name; the username and host name follow what is typed.
+    await page.keyboard.press('Tab');
+    expect(await activeId(page)).toBe('user-full-name');
+    await page.keyboard.type('Zoë Ødegård');
+    expect(await value(page, 'user-name')).toBe('zoe');
+    expect(await value(page, 'user-hostname')).toBe('zoe-pc');
+    const rules = page.locator('#user-name-rules .rule');
+    expect(await rules.count()).toBe(4);
+    expect(await page.locator('#user-name-rules .rule-unmet').count()).toBe(0);
+    expect(await page.locator('#user-name-rules [aria-live="polite"]').count()).toBe(1);
+
+    // Username by hand: a capital letter breaks a rule, said in words.
+    await page.keyboard.press('Tab');
+    expect(await activeId(page)).toBe('user-name');
+    // Tabbing into a field selects its text; End keeps the suggestion and appends.
+    await page.keyboard.press('End');
+    await page.keyboard.type('Z');
+    expect(await page.locator('#user-name-rules .rule-unmet').first().textContent()).toContain('not met yet');
+    await page.keyboard.press('Backspace');
+    expect(await value(page, 'user-name')).toBe('zoe');
+    expect(await page.locator('#user-name-rules .rule-unmet').count()).toBe(0);
+    expect(await page.locator('#user-name').getAttribute('aria-describedby')).toContain('user-name-rules');
+
+    // A weak password is allowed but warned about, through the meter's text too.
+    await page.keyboard.press('Tab');
+    expect(await activeId(page)).toBe('user-password');
+    await page.keyboard.type('password');
+    expect(await page.locator('meter').getAttribute('aria-valuetext')).toBe('Very weak');
+    expect(await page.getByText('This password is easy to guess', { exact: false }).count()).toBe(1);
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('correct horse battery staple');
+    expect(await page.locator('meter').getAttribute('aria-valuetext')).toBe('Strong');
+
+    // A mismatched confirmation blocks Next with a message linked to the field.
+    await page.keyboard.press('Tab');
+    expect(await activeId(page)).toBe('user-confirm');
+    await page.keyboard.type('correct horse battery stapel');
+    const mismatch = page.getByText('The passwords do not match.');
+    await mismatch.waitFor();
+    expect(await page.locator('#user-confirm').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.locator('#user-confirm').getAttribute('aria-describedby')).toContain('user-confirm-error');
+    expect(await nextButton(page).isDisabled()).toBe(true);
+    expect(await page.locator('#next-blocked').isVisible()).toBe(true);
+    await shoot(page, 'users-mismatch-en.png');
+
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('correct horse battery staple');
+    expect(await mismatch.count()).toBe(0);
+    expect(await nextButton(page).isEnabled()).toBe(true);
+
+    // Then the host name, the two options (administrator on by default) and the SSH keys.
+    await page.keyboard.press('Tab');
+    expect(await activeId(page)).toBe('user-hostname');
+    await page.keyboard.press('Tab');
+    expect(await activeId(page)).toBe('user-admin');
+    expect(await page.locator('#user-admin').isChecked()).toBe(true);
+    await page.keyboard.press('Tab');
+    expect(await activeId(page)).toBe('user-autologin');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Tab');
+    expect(await activeId(page)).toBe('user-ssh-keys');
+    await page.keyboard.type('ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIC6l6zJ0 zoe@laptop');
+    await page.keyboard.press('Enter');
+    await page.keyboard.type('not a key');
+    await page.keyboard.press('Tab');
+    await page.getByText('Line 2 is not an OpenSSH public key.').waitFor();
+    expect(await nextButton(page).isDisabled()).toBe(true);
+    await page.keyboard.press('Shift+Tab');
+    expect(await activeId(page)).toBe('user-ssh-keys');
+    await page.keyboard.press('Control+End');
+    await page.keyboard.press('Backspace');
+    for (let i = 0; i < 'not a key'.length; i++) await page.keyboard.press('Backspace');
+    expect(await nextButton(page).isEnabled()).toBe(true);
+
+    // Import from file reads the text in the page and appends it (the file chooser itself is the OS's).
+    const imported = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHb0b zoe@desktop\n';
+    await page.locator('input[type="file"]').setInputFiles({ name: 'id_ed25519.pub', mimeType: 'text/plain', buffer: Buffer.from(imported) });
+    await page.getByText('Keys added from id_ed25519.pub.').waitFor();
+    expect((await value(page, 'user-ssh-keys')).split('\n')).toEqual(['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIC6l6zJ0 zoe@laptop', imported.trim()]);
+    expect(await nextButton(page).isEnabled()).toBe(true);
+
+    await shoot(page, 'users-en.png');
+    await expectNoAxeViolations(page, 'Users (en)');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('works right to left in Arabic and stays accessible', async () => {
+    const { page, errors } = await openWizard();
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    for (let i = 0; i < 5; i++) await page.keyboard.press('ArrowDown');
+    expect(await page.evaluate(() => document.documentElement.dir)).toBe('rtl');
+    await reachUsers(page, 'التالي');
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('من سيستخدم هذا الحاسوب؟');
+
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('ليلى حداد');
+    // A name without a Latin form still gets a usable suggestion.
+    expect(await value(page, 'user-name')).toBe('user');
+    expect(await value(page, 'user-hostname')).toBe('user-pc');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('sunflower7');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('sunflower7');
+    expect(await nextButton(page).isEnabled()).toBe(true);
+    expect(await page.locator('meter').getAttribute('aria-valuetext')).toBe('مقبولة');
+
+    await shoot(page, 'users-ar.png');
+    await expectNoAxeViolations(page, 'Users (ar)');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
