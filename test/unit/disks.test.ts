@@ -332,6 +332,7 @@ describe('takeSnapshot on a fake tree', () => {
 
 describe('this machine', () => {
   const hasLsblk = ['/usr/bin/lsblk', '/bin/lsblk', '/usr/sbin/lsblk'].some((p) => existsSync(p));
+  if (!hasLsblk || process.platform !== 'linux') console.warn('[unit] probing this machine skipped: lsblk is not installed or this is not Linux');
 
   it.skipIf(!hasLsblk || process.platform !== 'linux')('probes for real, and refuses the disk that holds /', async (ctx) => {
     const exec = createExec();
