@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { AxeBuilder } from '@axe-core/playwright';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright';
+import type { Browser, BrowserContext, Page } from 'playwright';
+import { CHROMIUM, expectNoAxeViolations, launchChromium } from './browser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURE_DISKS, FIXTURE_INFO } from './fixtures';
 import { loopsBackedBy, startDemoServer, stopDemoServer, type DemoServer } from './serve';
@@ -11,7 +11,6 @@ import { loopsBackedBy, startDemoServer, stopDemoServer, type DemoServer } from 
  * The Welcome and Disk pages in Debian's Chromium, served by the real `serve --demo` engine on
  * loop-backed virtual disks: keyboard only, right to left, axe-core, screenshots.
  */
-const CHROMIUM = '/usr/bin/chromium';
 const REPO = resolve(import.meta.dirname, '../..');
 const SHOTS = join(REPO, 'test-results/e2e');
 const isRoot = process.getuid?.() === 0;
@@ -37,10 +36,7 @@ describe.skipIf(skipReason !== null)('Welcome and Disk pages', () => {
     mkdirSync(SHOTS, { recursive: true });
     server = await startDemoServer(REPO, join(tmp, 'token'), join(tmp, 'cache'));
     demoLoops = loopsBackedBy(tmp);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US', reducedMotion: 'reduce' });
   });
 
@@ -67,11 +63,6 @@ describe.skipIf(skipReason !== null)('Welcome and Disk pages', () => {
     return { page, errors };
   }
 
-  async function expectNoAxeViolations(page: Page, what: string): Promise<void> {
-    const { violations } = await new AxeBuilder({ page }).analyze();
-    const summary = violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
-    expect(summary, `axe violations on ${what}`).toEqual([]);
-  }
 
   const activeId = (page: Page) => page.evaluate(() => document.activeElement?.id ?? '');
   const activeValue = (page: Page) => page.evaluate(() => (document.activeElement as HTMLInputElement | null)?.value ?? '');

@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { AxeBuilder } from '@axe-core/playwright';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright';
+import type { Browser, BrowserContext, Page } from 'playwright';
+import { CHROMIUM, expectNoAxeViolations, launchChromium } from './browser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loopsBackedBy, startDemoServer, stopDemoServer, type DemoServer } from './serve';
 
@@ -10,7 +10,6 @@ import { loopsBackedBy, startDemoServer, stopDemoServer, type DemoServer } from 
  * The Users step in Debian's Chromium, reached through Language and Disk on the real `serve --demo`
  * engine, keyboard only: suggestions, live rules, password mismatch, axe-core, English and Arabic.
  */
-const CHROMIUM = '/usr/bin/chromium';
 const REPO = resolve(import.meta.dirname, '../..');
 const SHOTS = join(REPO, 'test-results/e2e');
 const isRoot = process.getuid?.() === 0;
@@ -34,10 +33,7 @@ describe.skipIf(skipReason !== null)('Users page', () => {
     tmp = mkdtempSync(join(tmpdir(), 'particle-e2e-users-'));
     mkdirSync(SHOTS, { recursive: true });
     server = await startDemoServer(REPO, join(tmp, 'token'), join(tmp, 'cache'));
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US', reducedMotion: 'reduce' });
   });
 
@@ -61,11 +57,6 @@ describe.skipIf(skipReason !== null)('Users page', () => {
     return { page, errors };
   }
 
-  async function expectNoAxeViolations(page: Page, what: string): Promise<void> {
-    const { violations } = await new AxeBuilder({ page }).analyze();
-    const summary = violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
-    expect(summary, `axe violations on ${what}`).toEqual([]);
-  }
 
   const activeId = (page: Page) => page.evaluate(() => document.activeElement?.id ?? '');
   const activeText = (page: Page) => page.evaluate(() => document.activeElement?.textContent ?? '');
