@@ -6,6 +6,11 @@ import react from '@vitejs/plugin-react';
 const pkg = JSON.parse(readFileSync(resolve(__dirname, 'package.json'), 'utf8')) as { version: string };
 const define = { __APP_VERSION__: JSON.stringify(pkg.version) };
 
+// The branding folder under resources/branding the renderer is built with (see src/renderer/src/branding.ts).
+const brandingName = process.env.PARTICLE_BRANDING ?? 'particleos';
+if (!/^[A-Za-z0-9_-]+$/.test(brandingName)) throw new Error(`PARTICLE_BRANDING must be a folder name under resources/branding, not "${brandingName}"`);
+const brandingAlias = { '@branding': resolve(__dirname, 'resources/branding', brandingName) };
+
 export default defineConfig({
   main: {
     define,
@@ -29,6 +34,7 @@ export default defineConfig({
     root: resolve(__dirname, 'src/renderer'),
     define,
     plugins: [react()],
+    resolve: { alias: brandingAlias },
     build: {
       outDir: resolve(__dirname, 'out/renderer'),
       emptyOutDir: true,

@@ -1,12 +1,16 @@
+import { resolve } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 // Three levels, each its own project: unit (pure, fast), integration (root, loop devices),
 // e2e (Debian's Chromium driving the served UI). Levels that cannot run here skip with a reason.
 export default defineConfig({
+  // As in the renderer build: the branding folder behind @branding (PARTICLE_BRANDING, default particleos).
+  resolve: { alias: { '@branding': resolve(import.meta.dirname, 'resources/branding', process.env.PARTICLE_BRANDING ?? 'particleos') } },
   test: {
     projects: [
-      { test: { name: 'unit', include: ['test/unit/**/*.test.ts', 'test/unit/**/*.test.tsx'], environment: 'node' } },
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts', 'test/unit/**/*.test.tsx'], environment: 'node' } },
       {
+        extends: true,
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
@@ -16,6 +20,7 @@ export default defineConfig({
         },
       },
       {
+        extends: true,
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
@@ -25,6 +30,7 @@ export default defineConfig({
         },
       },
       {
+        extends: true,
         test: {
           name: 'vm',
           include: ['test/vm/**/*.test.ts'],
@@ -34,6 +40,7 @@ export default defineConfig({
         },
       },
       {
+        extends: true,
         test: {
           name: 'electron',
           include: ['test/electron/**/*.test.ts'],

@@ -1,5 +1,5 @@
 import { arch } from 'node:os';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import {
   DEFAULT_MINIMUM_DISK_SIZE,
   validateAnswerFile,
@@ -13,6 +13,7 @@ import {
   type MethodResult,
 } from '../shared';
 import { probeDisks } from './disks';
+import { EngineFailure } from './failure';
 import { systemFacts } from './facts';
 import { Installer } from './installer';
 import type { ClassifyOptions } from './disks/types';
@@ -48,6 +49,21 @@ export interface Engine {
   emit<E extends EventName>(event: E, payload: EventPayload<E>): void;
 }
 
+function notYet(name: string): () => Promise<never> {
+  return async () => {
+    throw EngineFailure.of('internal', `${name} is not implemented yet`, { kind: 'bug' });
+  };
+}
+
+/** A TPM 2.0 the kernel found (tpm_version_major is absent on kernels before 5.6: then look for tpmrm0, which only 2.0 has). */
+export function hasTpm2(sysClass = '/sys/class'): boolean {
+  try {
+    return readFileSync(`${sysClass}/tpm/tpm0/tpm_version_major`, 'utf8').trim() === '2';
+  } catch {
+    return existsSync(`${sysClass}/tpmrm/tpmrm0`);
+  }
+}
+
 export function createEngine(options: EngineOptions): Engine {
   const exec = options.exec ?? createExec();
   const minimumSize = options.minimumSize ?? DEFAULT_MINIMUM_DISK_SIZE;
@@ -81,6 +97,7 @@ export function createEngine(options: EngineOptions): Engine {
       root,
       firmware: existsSync('/sys/firmware/efi') ? 'uefi' : 'bios',
       arch: arch(),
+      tpm2: hasTpm2(),
       ...(options.notice ? { notice: options.notice } : {}),
     }),
     listDisks: async (): Promise<DiskList> => ({
@@ -98,6 +115,17 @@ export function createEngine(options: EngineOptions): Engine {
     cancelInstall: async () => installer.cancel(),
     retryInstall: async () => installer.retry(),
     getInstallState: async () => installer.getState(),
+    // Filled in by src/engine/system (issue 5); until then each says so.
+    listKeyboardLayouts: notYet('listKeyboardLayouts'),
+    setKeyboard: notYet('setKeyboard'),
+    listTimeZones: notYet('listTimeZones'),
+    checkRequirements: notYet('checkRequirements'),
+    inspectImage: notYet('inspectImage'),
+    exportAnswerFile: notYet('exportAnswerFile'),
+    listSaveTargets: notYet('listSaveTargets'),
+    saveFile: notYet('saveFile'),
+    generateRecoveryKey: notYet('generateRecoveryKey'),
+    power: notYet('power'),
   };
 
   const engine: Engine = {

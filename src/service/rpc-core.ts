@@ -23,6 +23,7 @@ import {
 } from '../shared';
 import type { Engine } from '../engine/engine';
 import { CommandError } from '../engine/exec';
+import { EngineFailure } from '../engine/failure';
 import type { Logger } from './log';
 
 /**
@@ -69,7 +70,8 @@ export function createRpcServer(engine: Engine, log: Logger): RpcServer {
     try {
       value = await handlers[method](params.data);
     } catch (e) {
-      const appError = e instanceof CommandError ? InstallerErrorSchema.safeParse(e.error) : null;
+      // Errors that carry an InstallerError (a failed command, a refused request) go to the client as they are.
+      const appError = e instanceof CommandError || e instanceof EngineFailure ? InstallerErrorSchema.safeParse(e.error) : null;
       if (appError?.success) return rpcError(id, RPC_APP_ERROR, appError.data.message, appError.data);
       log.error(`${method} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
       return rpcError(id, RPC_INTERNAL_ERROR, 'Internal error', internal(`The engine failed while running ${method}.`));

@@ -21,6 +21,7 @@ const RESERVED_USERNAMES = new Set(['root', 'daemon', 'bin', 'sys', 'sync', 'nob
 export const ImageTransportSchema = z
   .enum(['registry', 'oci', 'oci-archive', 'containers-storage'])
   .describe('Where the reference points: a registry, an OCI layout directory, an OCI archive, or local container storage.');
+export type ImageTransport = z.infer<typeof ImageTransportSchema>;
 
 export const ImageSchema = z
   .object({
@@ -67,6 +68,11 @@ export const EncryptionSchema = z.discriminatedUnion('type', [
     .object({
       type: z.literal('luks2-tpm2'),
       passphrase: z.string().min(8, 'must be at least 8 characters').max(512).describe('Passphrase kept as a fallback next to the TPM2 key slot.'),
+      recoveryKey: z
+        .string()
+        .regex(/^([cbdefghijklnrtuv]{8}-){7}[cbdefghijklnrtuv]{8}$/, 'must be a recovery key: eight groups of eight modhex letters joined by "-"')
+        .optional()
+        .describe('Recovery key enrolled in its own key slot, in systemd-cryptenroll\'s format; shown to the user before installing.'),
     })
     .strict(),
 ]);

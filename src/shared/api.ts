@@ -2,6 +2,22 @@ import { z } from 'zod';
 import { DiskListSchema } from './disk';
 import { InstallerErrorSchema, type Result } from './errors';
 import { InstallPlanSchema, InstallStateSchema, ProgressEventSchema } from './install';
+import {
+  AnswerFileExportSchema,
+  ApplyResultSchema,
+  ImageInfoSchema,
+  KeyboardChoiceSchema,
+  KeyboardLayoutsSchema,
+  PowerParamsSchema,
+  RecoveryKeySchema,
+  RequirementsParamsSchema,
+  RequirementsSchema,
+  SaveParamsSchema,
+  SaveResultSchema,
+  SaveTargetsSchema,
+  TimeZonesSchema,
+} from './system';
+import { ImageSchema } from './answer-file';
 
 /**
  * The InstallerApi: one typed map of every method and event, used by the Electron IPC relay,
@@ -24,6 +40,8 @@ export const EngineInfoSchema = z.object({
   firmware: z.enum(['uefi', 'bios']),
   /** CPU architecture in Node's naming (x64, arm64…). */
   arch: z.string(),
+  /** Whether a TPM 2.0 is present, so TPM2 unlocking can be offered. */
+  tpm2: z.boolean(),
   /** Why demo mode is limited, when it is (e.g. not root: disks are shown read-only). */
   notice: z.string().optional(),
 });
@@ -60,6 +78,26 @@ export const METHODS = {
   retryInstall: { params: NoParams, result: InstallStateSchema },
   /** Where the install is now; a reconnecting UI starts here. */
   getInstallState: { params: NoParams, result: InstallStateSchema },
+  /** XKB layouts and variants from the system's rules, and the live session's current one. */
+  listKeyboardLayouts: { params: NoParams, result: KeyboardLayoutsSchema },
+  /** Switch the live session's keyboard now, so passwords typed later come out in that layout. */
+  setKeyboard: { params: KeyboardChoiceSchema, result: ApplyResultSchema },
+  /** IANA time zones from tzdata, with countries and coordinates, and the live system's zone. */
+  listTimeZones: { params: NoParams, result: TimeZonesSchema },
+  /** Memory, disk size, firmware, AC power and network, measured now. */
+  checkRequirements: { params: RequirementsParamsSchema, result: RequirementsSchema },
+  /** Digest and signature policy of an image, without pulling it. */
+  inspectImage: { params: z.object({ image: ImageSchema }).strict(), result: ImageInfoSchema },
+  /** The request as an answer file for unattended installs: passwords hashed, passphrases left out. */
+  exportAnswerFile: { params: z.object({ request: z.unknown() }).strict(), result: AnswerFileExportSchema },
+  /** Removable partitions a file can be saved to (a USB stick). */
+  listSaveTargets: { params: NoParams, result: SaveTargetsSchema },
+  /** Save the answer file or the log bundle, as a download or onto a removable partition. */
+  saveFile: { params: SaveParamsSchema, result: SaveResultSchema },
+  /** A fresh recovery key to show, confirm and enrol next to TPM2 unlocking. */
+  generateRecoveryKey: { params: NoParams, result: RecoveryKeySchema },
+  /** Reboot or power off once the install is over (refused while one runs, and in demo mode). */
+  power: { params: PowerParamsSchema, result: ApplyResultSchema },
 } as const;
 
 export type MethodName = keyof typeof METHODS;

@@ -5,3 +5,4 @@ export * from './api';
 export * from './protocol';
 export * from './rpc-client';
 export * from './install';
+export * from './system';

@@ -30,7 +30,7 @@ function disk(name: string, extra: Partial<Disk>): Disk {
   return makeDisk({ path: `/dev/${name}`, partitionTable: 'gpt', ...extra });
 }
 
-export const FIXTURE_INFO: EngineInfo = { version: '0.1.0', protocol: 1, mode: 'normal', root: true, firmware: 'uefi', arch: 'x64' };
+export const FIXTURE_INFO: EngineInfo = { version: '0.1.0', protocol: 1, mode: 'normal', root: true, firmware: 'uefi', arch: 'x64', tpm2: false };
 
 export const FIXTURE_DISKS: DiskList = {
   minimumSize: 16 * GiB,

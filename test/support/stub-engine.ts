@@ -16,7 +16,7 @@ const IDLE: InstallState = { phase: 'idle', plan: null, currentStep: null, overa
 export function stubEngine(handlers: Partial<Handlers> = {}): Engine {
   const listeners = new Map<EventName, Set<(p: unknown) => void>>();
   const base: Handlers = {
-    getInfo: async () => ({ version: '0.0.0-test', protocol: 1, mode: 'test', root: false, firmware: 'uefi', arch: 'x64' }),
+    getInfo: async () => ({ version: '0.0.0-test', protocol: 1, mode: 'test', root: false, firmware: 'uefi', arch: 'x64', tpm2: false }),
     listDisks: async () => ({
       disks: [fakeDisk()],
       minimumSize: DEFAULT_MINIMUM_DISK_SIZE,
@@ -31,6 +31,23 @@ export function stubEngine(handlers: Partial<Handlers> = {}): Engine {
     cancelInstall: async () => IDLE,
     retryInstall: async () => IDLE,
     getInstallState: async () => IDLE,
+    listKeyboardLayouts: async () => ({
+      layouts: [{ name: 'us', description: 'English (US)', languages: ['eng'], countries: ['US'], variants: [{ name: 'intl', description: 'English (US, intl., with dead keys)' }] }],
+      current: { layout: 'us' },
+    }),
+    setKeyboard: async () => ({ applied: false, detail: 'the stub engine has no session' }),
+    listTimeZones: async () => ({
+      zones: [{ id: 'Europe/Berlin', region: 'Europe', city: 'Berlin', countries: ['DE'], latitude: 52.5, longitude: 13.37 }],
+      current: 'Europe/Berlin',
+      countryNames: { DE: 'Germany' },
+    }),
+    checkRequirements: async () => ({ checks: [] }),
+    inspectImage: async ({ image }) => ({ reference: image.reference, digest: null, signature: 'unknown', size: null, detail: 'stub' }),
+    exportAnswerFile: async () => ({ text: '{}', omitted: [] }),
+    listSaveTargets: async () => ({ targets: [] }),
+    saveFile: async () => ({ fileName: 'stub.json', bytes: 2, contentBase64: 'e30=' }),
+    generateRecoveryKey: async () => ({ key: 'cccccccc-cccccccc-cccccccc-cccccccc-cccccccc-cccccccc-cccccccc-cccccccc' }),
+    power: async () => ({ applied: false, detail: 'the stub engine has no power' }),
   };
   return {
     handlers: { ...base, ...handlers },

@@ -18,7 +18,7 @@ function disk(path: string, verdict: Disk['verdict']): Disk {
 
 const list = (...disks: Disk[]): DiskList => ({ disks, minimumSize: 16 * GiB, allowLoop: true, probedAt: '2026-01-01T00:00:00Z' });
 
-const INFO: EngineInfo = { version: '0.1.0', protocol: 1, mode: 'demo', root: true, firmware: 'uefi', arch: 'x64' };
+const INFO: EngineInfo = { version: '0.1.0', protocol: 1, mode: 'demo', root: true, firmware: 'uefi', arch: 'x64', tpm2: false };
 
 /** A fake engine answering from queues, so each test scripts exactly what the engine says. */
 function fakeApi(answers: { info?: Result<EngineInfo>; disks?: Array<Result<DiskList> | Promise<Result<DiskList>>> }): InstallerApi {

@@ -9,7 +9,7 @@ function pair() {
   return { client, sent };
 }
 
-const info = { version: '1.0.0', protocol: 1, mode: 'demo', root: true, firmware: 'uefi', arch: 'x64' };
+const info = { version: '1.0.0', protocol: 1, mode: 'demo', root: true, firmware: 'uefi', arch: 'x64', tpm2: false };
 
 describe('RpcClient', () => {
   it('sends JSON-RPC 2.0 requests and resolves validated results', async () => {

@@ -9,9 +9,20 @@ import fr from './locales/fr';
 import ja from './locales/ja';
 import ptBR from './locales/pt-BR';
 import zhCN from './locales/zh-CN';
+import install from './ns/install';
+import keyboard from './ns/keyboard';
+import storage from './ns/storage';
+import summary from './ns/summary';
+import timezone from './ns/timezone';
+import welcome from './ns/welcome';
 
-/** Every translation, bundled: the set is small and the installer must work offline. */
-export const RESOURCES: Record<LocaleCode, Translation> = {
+/** Pages' strings, one file per page with every language (i18n/ns), each under its own key prefix. */
+export const NAMESPACES = { welcome, keyboard, timezone, storage, summary, install } as const;
+
+type Namespaced = { readonly [N in keyof typeof NAMESPACES]: (typeof NAMESPACES)[N]['en'] };
+export type FullTranslation = Translation & Namespaced;
+
+const BASE: Record<LocaleCode, Translation> = {
   en,
   de,
   fr,
@@ -21,6 +32,16 @@ export const RESOURCES: Record<LocaleCode, Translation> = {
   'zh-CN': zhCN,
   ja,
 };
+
+function withNamespaces(code: LocaleCode): FullTranslation {
+  const extra = Object.fromEntries(Object.entries(NAMESPACES).map(([name, ns]) => [name, ns[code]]));
+  return { ...BASE[code], ...extra } as FullTranslation;
+}
+
+/** Every translation, bundled: the set is small and the installer must work offline. */
+export const RESOURCES: Record<LocaleCode, FullTranslation> = Object.fromEntries(
+  (Object.keys(BASE) as LocaleCode[]).map((code) => [code, withNamespaces(code)]),
+) as Record<LocaleCode, FullTranslation>;
 
 export function createI18n(locale: LocaleCode): i18n {
   const instance = i18next.createInstance();

@@ -33,6 +33,7 @@ export function WizardShell() {
   }, [stepIndex]);
 
   const Page = step.component;
+  const Footer = step.footer;
   return (
     <div className="app">
       <a href="#main" className="skip-link" onClick={focusMain}>
@@ -56,6 +57,9 @@ export function WizardShell() {
           <button type="button" className="button secondary" onClick={goBack} disabled={stepIndex === 0}>
             {t('app.back')}
           </button>
+          {Footer ? (
+            <Footer />
+          ) : (
           <div className="nav-next">
             {!canProceed && (
               <p id="next-blocked" className="nav-hint">
@@ -72,6 +76,7 @@ export function WizardShell() {
               {t('app.next')}
             </button>
           </div>
+          )}
         </div>
       </footer>
     </div>

@@ -1,12 +1,15 @@
 import type { ComponentType } from 'react';
 import { DiskPage } from '../pages/DiskPage';
+import { KeyboardPage } from '../pages/KeyboardPage';
+import { SummaryPage } from '../pages/SummaryPage';
+import { TimezonePage } from '../pages/TimezonePage';
 import { UsersPage } from '../pages/UsersPage';
 import { WelcomePage } from '../pages/WelcomePage';
 import { selectedDisk, usersValid, type AppState } from '../store';
 
 /**
- * The wizard, in order. A page is added here and nowhere else: keyboard and time zone belong before
- * users; summary, progress and done follow it.
+ * The wizard, in order. A page is added here and nowhere else. Progress, done and failure are not
+ * steps: once an install exists the shell shows it instead (the engine is the source of truth).
  */
 export interface StepDefinition {
   readonly id: string;
@@ -19,6 +22,8 @@ export interface StepDefinition {
   readonly component: ComponentType;
   /** Whether Next may leave this step. */
   readonly canProceed: (state: AppState) => boolean;
+  /** Replaces the Next button (Welcome's "Install" and "Try the live system", Summary's "Install"). */
+  readonly footer?: ComponentType;
 }
 
 export const STEPS: readonly StepDefinition[] = [
@@ -28,6 +33,22 @@ export const STEPS: readonly StepDefinition[] = [
     headingKey: 'steps.language.heading',
     blockedKey: 'steps.language.blocked',
     component: WelcomePage,
+    canProceed: () => true,
+  },
+  {
+    id: 'keyboard',
+    titleKey: 'keyboard.step.title',
+    headingKey: 'keyboard.step.heading',
+    blockedKey: 'keyboard.step.blocked',
+    component: KeyboardPage,
+    canProceed: () => true,
+  },
+  {
+    id: 'timezone',
+    titleKey: 'timezone.step.title',
+    headingKey: 'timezone.step.heading',
+    blockedKey: 'timezone.step.blocked',
+    component: TimezonePage,
     canProceed: () => true,
   },
   {
@@ -45,5 +66,13 @@ export const STEPS: readonly StepDefinition[] = [
     blockedKey: 'steps.users.blocked',
     component: UsersPage,
     canProceed: usersValid,
+  },
+  {
+    id: 'summary',
+    titleKey: 'summary.step.title',
+    headingKey: 'summary.step.heading',
+    blockedKey: 'summary.step.blocked',
+    component: SummaryPage,
+    canProceed: () => true,
   },
 ];

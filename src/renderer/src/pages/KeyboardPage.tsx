@@ -1,0 +1,4 @@
+/** Placeholder until the page is built (issue 5). */
+export function KeyboardPage() {
+  return null;
+}
