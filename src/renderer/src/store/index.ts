@@ -6,6 +6,9 @@ import { engineSlice } from './engine-info';
 import { localeSlice } from './locale';
 import type { AppState } from './types';
 import { usersSlice } from './users';
+import { keyboardSlice } from './keyboard';
+import { timezoneSlice } from './timezone';
+import { installSlice } from './install';
 import { wizardSlice } from './wizard';
 
 export type { AppState } from './types';
@@ -29,5 +32,8 @@ export function createAppStore({ api, stepCount, locale = DEFAULT_LOCALE }: Stor
     ...wizardSlice(stepCount)(deps)(...a),
     ...localeSlice(locale)(deps)(...a),
     ...usersSlice(deps)(...a),
+    ...keyboardSlice(deps)(...a),
+    ...timezoneSlice(deps)(...a),
+    ...installSlice(deps)(...a),
   }));
 }

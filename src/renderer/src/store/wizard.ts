@@ -12,6 +12,9 @@ export const wizardSlice =
     goNext() {
       set((s) => ({ wizard: { ...s.wizard, stepIndex: Math.min(s.wizard.stepIndex + 1, s.wizard.stepCount - 1) } }));
     },
+    goTo(index) {
+      set((s) => ({ wizard: { ...s.wizard, stepIndex: Math.min(Math.max(index, 0), s.wizard.stepCount - 1) } }));
+    },
     goBack() {
       set((s) => ({ wizard: { ...s.wizard, stepIndex: Math.max(s.wizard.stepIndex - 1, 0) } }));
     },
