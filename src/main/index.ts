@@ -51,7 +51,8 @@ app.whenReady().then(() => {
     kiosk: flags.kiosk === true,
   });
   const unregister = registerIpc(ipcMain, engine.client, win.webContents, appUrl);
-  void win.loadURL(appUrl);
+  // The pseudo-locale (untranslated strings stand out) is asked for in the page address.
+  void win.loadURL(process.env.PARTICLE_PSEUDO_LOCALE === '1' ? `${appUrl}?pseudo=1` : appUrl);
 
   win.on('closed', () => {
     unregister();

@@ -64,8 +64,12 @@ export async function serveHttp(server: RpcServer, options: HttpOptions, log: Lo
     const offered = query.get('token');
     if (offered !== null) {
       if (!tokenMatches(token, offered)) return sendText(res, 401, 'Unauthorized');
-      // Trade the token in the link for a cookie, and drop it from the address bar and history.
-      res.writeHead(303, { 'Set-Cookie': sessionCookie(token, port), Location: '/', 'Cache-Control': 'no-store' });
+      // Trade the token in the link for a cookie, and drop it from the address bar and history; other
+      // parameters (?pseudo=1) stay.
+      const rest = new URLSearchParams(query);
+      rest.delete('token');
+      const location = rest.size > 0 ? `/?${rest.toString()}` : '/';
+      res.writeHead(303, { 'Set-Cookie': sessionCookie(token, port), Location: location, 'Cache-Control': 'no-store' });
       return void res.end();
     }
     if (authenticate(req.headers, token, port) === null) return sendText(res, 401, 'Unauthorized');

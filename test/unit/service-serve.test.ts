@@ -70,6 +70,12 @@ describe('serve: HTTP + WebSocket with a token', () => {
     expect(set).toMatch(/SameSite=Strict/);
   });
 
+  it('keeps other parameters of the link (the pseudo-locale) but never the token', async () => {
+    const r = await get(svc.port, `/?pseudo=1&token=${svc.token}`);
+    expect(r.status).toBe(303);
+    expect(r.headers.location).toBe('/?pseudo=1');
+  });
+
   it('serves the UI with the cookie, with CSP and the other security headers', async () => {
     const page = await get(svc.port, '/', { cookie });
     expect(page.status).toBe(200);

@@ -5,6 +5,7 @@ import { connect } from './api';
 import { App } from './App';
 import { applyLocale, createI18n } from './i18n';
 import { matchLocale } from './i18n/locales';
+import { pseudoRequested } from './i18n/pseudo';
 import { createAppStore } from './store';
 import { StoreContext } from './store/react';
 import { STEPS } from './wizard/steps';
@@ -13,13 +14,15 @@ import './styles/app.css';
 const { api, transport } = connect();
 const locale = matchLocale(navigator.languages);
 const store = createAppStore({ api, stepCount: STEPS.length, locale });
-const i18n = createI18n(locale);
+const i18n = createI18n(locale, { pseudo: pseudoRequested(window.location.search) });
 applyLocale(i18n, locale);
 
 // The language lives in the store; i18next and <html lang dir> follow it synchronously.
 store.subscribe((state, previous) => {
   if (state.locale !== previous.locale) applyLocale(i18n, state.locale);
+  if (state.ui.contrast !== previous.ui.contrast) document.documentElement.dataset.contrast = state.ui.contrast;
 });
+document.documentElement.dataset.contrast = store.getState().ui.contrast;
 
 api.on('engineLost', ({ error }) => store.getState().engineLost(error));
 api.on('disksChanged', () => {

@@ -1,5 +1,6 @@
 import i18next, { type i18n } from 'i18next';
 import { initReactI18next } from 'react-i18next';
+import { pseudoPostProcessor } from './pseudo';
 import { LOCALES, DEFAULT_LOCALE, localeDirection, type LocaleCode } from './locales';
 import ar from './locales/ar';
 import de from './locales/de';
@@ -14,10 +15,11 @@ import keyboard from './ns/keyboard';
 import storage from './ns/storage';
 import summary from './ns/summary';
 import timezone from './ns/timezone';
+import ui from './ns/ui';
 import welcome from './ns/welcome';
 
 /** Pages' strings, one file per page with every language (i18n/ns), each under its own key prefix. */
-export const NAMESPACES = { welcome, keyboard, timezone, storage, summary, install } as const;
+export const NAMESPACES = { ui, welcome, keyboard, timezone, storage, summary, install } as const;
 
 type Namespaced = { readonly [N in keyof typeof NAMESPACES]: (typeof NAMESPACES)[N]['en'] };
 export type FullTranslation = Translation & Namespaced;
@@ -43,9 +45,16 @@ export const RESOURCES: Record<LocaleCode, FullTranslation> = Object.fromEntries
   (Object.keys(BASE) as LocaleCode[]).map((code) => [code, withNamespaces(code)]),
 ) as Record<LocaleCode, FullTranslation>;
 
-export function createI18n(locale: LocaleCode): i18n {
+export interface I18nOptions {
+  /** Pseudo-localize every string (see pseudo.ts). */
+  readonly pseudo?: boolean;
+}
+
+export function createI18n(locale: LocaleCode, options: I18nOptions = {}): i18n {
   const instance = i18next.createInstance();
+  if (options.pseudo) instance.use(pseudoPostProcessor);
   void instance.use(initReactI18next).init({
+    ...(options.pseudo ? { postProcess: ['pseudo'] } : {}),
     resources: Object.fromEntries(Object.entries(RESOURCES).map(([code, t]) => [code, { translation: t }])),
     lng: locale,
     fallbackLng: DEFAULT_LOCALE,

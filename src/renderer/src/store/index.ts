@@ -9,6 +9,7 @@ import { usersSlice } from './users';
 import { keyboardSlice } from './keyboard';
 import { timezoneSlice } from './timezone';
 import { installSlice } from './install';
+import { uiSlice } from './ui';
 import { wizardSlice } from './wizard';
 
 export type { AppState } from './types';
@@ -35,5 +36,6 @@ export function createAppStore({ api, stepCount, locale = DEFAULT_LOCALE }: Stor
     ...keyboardSlice(deps)(...a),
     ...timezoneSlice(deps)(...a),
     ...installSlice(deps)(...a),
+    ...uiSlice(deps)(...a),
   }));
 }

@@ -38,6 +38,12 @@ export interface WizardSlice {
   goTo(index: number): void;
 }
 
+/** How the UI looks: the high-contrast theme. */
+export interface UiSlice {
+  readonly ui: { readonly contrast: 'normal' | 'high' };
+  setContrast(contrast: 'normal' | 'high'): void;
+}
+
 /** Keyboard page (issue 5): the XKB list from the engine and the choice, applied to the live session. */
 export interface KeyboardSlice {
   readonly keyboard: {
@@ -112,7 +118,7 @@ export interface UsersSlice {
   touchUserField(field: TextField): void;
 }
 
-export type AppState = EngineSlice & DisksSlice & WizardSlice & LocaleSlice & UsersSlice & KeyboardSlice & TimezoneSlice & InstallSlice;
+export type AppState = EngineSlice & DisksSlice & WizardSlice & LocaleSlice & UsersSlice & KeyboardSlice & TimezoneSlice & InstallSlice & UiSlice;
 
 /** What slices get besides zustand's set/get: the engine, passed in so tests can fake it. */
 export interface StoreDeps {

@@ -1,6 +1,7 @@
 import { useEffect, useRef, type MouseEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { branding } from '../branding';
+import { ContrastToggle } from '../components/ContrastToggle';
 import { EngineNotice } from '../components/EngineNotice';
 import { Header } from '../components/Header';
 import { useApp } from '../store/react';
@@ -40,7 +41,10 @@ export function WizardShell() {
         {t('app.skipLink')}
       </a>
       <Header>
-        <span className="step-count">{t('app.stepOf', { current: stepIndex + 1, total: STEPS.length })}</span>
+        <div className="header-tools">
+          <span className="step-count">{t('app.stepOf', { current: stepIndex + 1, total: STEPS.length })}</span>
+          <ContrastToggle />
+        </div>
       </Header>
       <div className="layout">
         <StepRail steps={STEPS} current={stepIndex} />
@@ -60,22 +64,22 @@ export function WizardShell() {
           {Footer ? (
             <Footer />
           ) : (
-          <div className="nav-next">
-            {!canProceed && (
-              <p id="next-blocked" className="nav-hint">
-                {t(step.blockedKey)}
-              </p>
-            )}
-            <button
-              type="button"
-              className="button primary"
-              onClick={goNext}
-              disabled={!canProceed}
-              aria-describedby={canProceed ? undefined : 'next-blocked'}
-            >
-              {t('app.next')}
-            </button>
-          </div>
+            <div className="nav-next">
+              {!canProceed && (
+                <p id="next-blocked" className="nav-hint">
+                  {t(step.blockedKey)}
+                </p>
+              )}
+              <button
+                type="button"
+                className="button primary"
+                onClick={goNext}
+                disabled={!canProceed}
+                aria-describedby={canProceed ? undefined : 'next-blocked'}
+              >
+                {t('app.next')}
+              </button>
+            </div>
           )}
         </div>
       </footer>
