@@ -4,7 +4,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { existsSync, mkdtempSync, statSync, readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 
 const isRoot = process.getuid?.() === 0;
@@ -36,6 +36,23 @@ function electronPath() {
   }
 }
 
+// The demo installs for real onto its virtual disks. Where bootc and podman are missing (a developer
+// machine), the engine deploys with the project's contract fake instead, which writes a small stand-in
+// system with the same commands, output and on-disk layout; say so.
+function onPath(cmd) {
+  return (process.env.PATH ?? '').split(delimiter).some((d) => d && existsSync(join(d, cmd)));
+}
+const engineEnv = { ...process.env };
+if (!onPath('podman')) {
+  const fakeDir = mkdtempSync(join(tmpdir(), 'particle-fake-storage-'));
+  engineEnv.PATH = `${resolve('test/fakes/bin')}${delimiter}${process.env.PATH ?? ''}`;
+  engineEnv.PARTICLE_FAKE_STORAGE = fakeDir;
+  engineEnv.PARTICLE_FAKE_DELAY_MS ??= '120';
+  engineEnv.PARTICLE_FAKE_LAYER_DELAY_MS ??= '600';
+  console.log('podman is not installed: the demo deploys a stand-in image with the test fake of bootc and podman (test/fakes).');
+  process.on('exit', () => rmSync(fakeDir, { recursive: true, force: true }));
+}
+
 const children = [];
 const stopAll = () => {
   for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
@@ -51,7 +68,7 @@ if ('path' in electron && (!isRoot || asUser)) {
     // Root engine on a socket only the invoking user can open; the window runs as that user.
     const dir = mkdtempSync(join(tmpdir(), 'particle-'));
     const sock = join(dir, 'engine.sock');
-    const svc = spawn(process.execPath, ['out/engine/cli.mjs', 'service', '--socket', sock, '--socket-owner', String(sudoUid), '--mode', 'demo'], { stdio: 'inherit' });
+    const svc = spawn(process.execPath, ['out/engine/cli.mjs', 'service', '--socket', sock, '--socket-owner', String(sudoUid), '--mode', 'demo'], { stdio: 'inherit', env: engineEnv });
     children.push(svc);
     for (let i = 0; i < 100 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50));
     spawnSync('chown', [`${sudoUid}`, dir]);
@@ -72,7 +89,7 @@ if ('path' in electron && (!isRoot || asUser)) {
   if (!isRoot) console.log('Not running as root: demo mode lists this machine\'s disks read-only (run with sudo for virtual disks).');
   const dir = mkdtempSync(join(tmpdir(), 'particle-'));
   const tokenFile = join(dir, 'url');
-  const svc = spawn(process.execPath, ['out/engine/cli.mjs', 'serve', '--demo', '--port', '0', '--token-file', tokenFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const svc = spawn(process.execPath, ['out/engine/cli.mjs', 'serve', '--demo', '--port', '0', '--token-file', tokenFile], { stdio: ['ignore', 'pipe', 'inherit'], env: engineEnv });
   children.push(svc);
   svc.stdout.setEncoding('utf8').on('data', (chunk) => {
     for (const line of chunk.split('\n')) {

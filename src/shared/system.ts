@@ -14,6 +14,7 @@ export const KeyboardVariantSchema = z.object({
   /** English description from the XKB rules ("German (no dead keys)"). */
   description: z.string(),
 });
+export type KeyboardVariant = z.infer<typeof KeyboardVariantSchema>;
 
 export const KeyboardLayoutSchema = z.object({
   /** XKB layout name ("de"). */
