@@ -1,13 +1,12 @@
 // npm run bench: figures people staring at a live ISO care about. Needs `npm run build` first.
 //  - listDisks through the engine service (stdio, warm) against plain lsblk with the same columns
-//  - the renderer's initial JavaScript, gzipped
+//  - the renderer's initial JavaScript and CSS gzipped, and the time to an interactive Welcome page (bench-ui.ts)
 //  - install figures (root; see bench-install.ts): engine against a plain script, progress events, peak RSS
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { existsSync } from 'node:fs';
 import { LSBLK_COLUMNS } from '../src/engine/disks';
 import { installFigures } from './bench-install';
+import { uiFigures } from './bench-ui';
 
 const RUNS = 20;
 const median = (xs: number[]): number => {
@@ -60,20 +59,6 @@ async function latencies(): Promise<{ service: number[]; lsblk: number[] }> {
   return { service, lsblk };
 }
 
-function rendererInitialJs(): { files: string[]; raw: number; gzip: number } {
-  const dir = 'out/renderer';
-  const html = readFileSync(join(dir, 'index.html'), 'utf8');
-  const refs = [...html.matchAll(/<(?:script[^>]*src|link[^>]*rel="modulepreload"[^>]*href)="([^"]+\.js)"/g)].map((m) => m[1]!);
-  let raw = 0;
-  let gzip = 0;
-  for (const ref of refs) {
-    const data = readFileSync(join(dir, ref.replace(/^\.?\//, '')));
-    raw += data.length;
-    gzip += gzipSync(data, { level: 9 }).length;
-  }
-  return { files: refs, raw, gzip };
-}
-
 if (!existsSync('out/engine/cli.mjs') || !existsSync('out/renderer/index.html')) {
   console.error('bench: build first (npm run build)');
   process.exit(2);
@@ -85,6 +70,5 @@ const ratio = svc / plain;
 console.log(`listDisks via service (stdio, median of ${RUNS}, warm): ${svc.toFixed(1)} ms`);
 console.log(`plain lsblk --json --bytes (median of ${RUNS}):          ${plain.toFixed(1)} ms`);
 console.log(`ratio: ${ratio.toFixed(2)} (target <= 1.5) ${ratio <= 1.5 ? 'OK' : 'OVER TARGET'}`);
-const js = rendererInitialJs();
-console.log(`renderer initial JS: ${(js.raw / 1024).toFixed(1)} KiB raw, ${(js.gzip / 1024).toFixed(1)} KiB gzipped in ${js.files.length} file(s) (target <= 250 KB) ${js.gzip <= 250_000 ? 'OK' : 'OVER TARGET'}`);
+await uiFigures();
 await installFigures();

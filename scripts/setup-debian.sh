@@ -13,6 +13,9 @@ packages=(
   util-linux fdisk e2fsprogs xfsprogs btrfs-progs dosfstools cryptsetup-bin
   # the VM test level: QEMU with OVMF (UEFI) and SeaBIOS, the guest image built with mmdebstrap
   qemu-system-x86 qemu-utils ovmf mmdebstrap debian-archive-keyring
+  # the wizard's lists: keyboard layouts (XKB rules) and time zones (zone.tab, iso3166.tab);
+  # skopeo reads a registry image's digest and size without pulling it (inspectImage)
+  xkb-data tzdata skopeo
   # end-to-end tests and the browser shell; fonts for every UI language (Arabic, CJK)
   chromium fonts-noto-core fonts-noto-cjk
 )

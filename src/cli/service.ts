@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EngineModeSchema, type EngineMode } from '../shared';
+import { EngineModeSchema, ImageTransportSchema, OfferedImageSchema, type EngineMode, type OfferedImage } from '../shared';
 import type { Engine } from '../engine/engine';
 import { createLogger, createRpcServer, serveHttp, serveSocket, serveStdio, type HttpService, type Logger, type Transport } from '../service';
 import { CliError, UsageError, parseCommandArgs, println, type CliIo } from './io';
@@ -13,12 +13,31 @@ interface RunningEngine {
   teardown(): Promise<void>;
 }
 
-async function startEngine(mode: EngineMode, log: Logger): Promise<RunningEngine> {
+/**
+ * `--image TRANSPORT:REFERENCE` (registry:quay.io/fedora/fedora-bootc:42, oci:/srv/image,
+ * oci-archive:/srv/image.tar, containers-storage:localhost/os): the image the wizard offers.
+ * Paths are made absolute here, since the engine may run in another directory than the caller.
+ */
+export function parseImageOption(value: string, command: string): OfferedImage {
+  const colon = value.indexOf(':');
+  const transport = ImageTransportSchema.safeParse(colon === -1 ? '' : value.slice(0, colon));
+  if (!transport.success) {
+    throw new UsageError(`--image must be TRANSPORT:REFERENCE with TRANSPORT one of ${ImageTransportSchema.options.join(', ')} (not "${value}")`, command);
+  }
+  let reference = value.slice(colon + 1);
+  if ((transport.data === 'oci' || transport.data === 'oci-archive') && reference !== '') reference = resolve(reference);
+  const r = OfferedImageSchema.safeParse({ reference, transport: transport.data });
+  if (!r.success) throw new UsageError(`--image: the reference ${r.error.issues[0]?.message ?? 'is not valid'} (not "${value}")`, command);
+  return r.data;
+}
+
+async function startEngine(mode: EngineMode, log: Logger, offeredImage?: OfferedImage): Promise<RunningEngine> {
   // Loaded lazily so the light commands (validate, --help) never load the probing code.
   const { createEngine } = await import('../engine/engine');
   const { createExec } = await import('../engine/exec');
   const exec = createExec();
-  if (mode !== 'demo') return { engine: createEngine({ mode, exec }), teardown: async () => {} };
+  const offered = offeredImage ? { offeredImage } : {};
+  if (mode !== 'demo') return { engine: createEngine({ mode, exec, ...offered }), teardown: async () => {} };
 
   const { setUpDemoDisks } = await import('../engine/demo');
   const demo = await setUpDemoDisks({ exec });
@@ -31,7 +50,7 @@ async function startEngine(mode: EngineMode, log: Logger): Promise<RunningEngine
   };
   process.once('exit', onExit);
   return {
-    engine: createEngine({ mode: 'demo', exec, demoDisks: demo.disks, ...(demo.notice ? { notice: demo.notice } : {}) }),
+    engine: createEngine({ mode: 'demo', exec, demoDisks: demo.disks, ...offered, ...(demo.notice ? { notice: demo.notice } : {}) }),
     teardown: async () => {
       await demo.teardown();
       pending = [];
@@ -73,9 +92,11 @@ export async function serviceCommand(args: readonly string[], io: CliIo): Promis
     'socket-group': { type: 'string' },
     'socket-owner': { type: 'string' },
     mode: { type: 'string' },
+    image: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) return -1;
+  const offeredImage = typeof values.image === 'string' ? parseImageOption(values.image, 'service') : undefined;
   if (values.stdio && values.socket !== undefined) throw new UsageError('give --stdio or --socket, not both', 'service');
   const mode = EngineModeSchema.safeParse(values.mode ?? 'normal');
   if (!mode.success) throw new UsageError(`--mode must be normal, demo or test (not "${String(values.mode)}")`, 'service');
@@ -90,7 +111,7 @@ export async function serviceCommand(args: readonly string[], io: CliIo): Promis
   let running: RunningEngine | undefined;
   let transport: Transport;
   try {
-    running = await startEngine(mode.data, log);
+    running = await startEngine(mode.data, log, offeredImage);
     const rpc = createRpcServer(running.engine, log);
     transport =
       typeof values.socket === 'string'
@@ -140,9 +161,11 @@ export async function serveCommand(args: readonly string[], io: CliIo): Promise<
     'test-mode': { type: 'boolean' },
     'token-file': { type: 'string' },
     'ui-dir': { type: 'string' },
+    image: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) return -1;
+  const offeredImage = typeof values.image === 'string' ? parseImageOption(values.image, 'serve') : undefined;
   const port = Number(values.port ?? '0');
   if (!/^\d+$/.test(String(values.port ?? '0')) || port > 65535) throw new UsageError(`--port must be 0 to 65535 (not "${String(values.port)}")`, 'serve');
   if (values.demo && values['test-mode']) throw new UsageError('give --demo or --test-mode, not both', 'serve');
@@ -155,7 +178,7 @@ export async function serveCommand(args: readonly string[], io: CliIo): Promise<
   let running: RunningEngine | undefined;
   let service: HttpService | undefined;
   try {
-    running = await startEngine(mode, log);
+    running = await startEngine(mode, log, offeredImage);
     service = await serveHttp(
       createRpcServer(running.engine, log),
       { host: typeof values.listen === 'string' ? values.listen : '127.0.0.1', port, uiDir },

@@ -65,6 +65,7 @@ Options:
   -h, --help  Show this help`,
 
   service: `Usage: particle-installer service [--stdio | --socket PATH] [--mode normal|demo|test]
+                                [--image TRANSPORT:REFERENCE]
 
 Run the engine service: JSON-RPC 2.0, one JSON object per line. Logs go to stderr.
 
@@ -74,10 +75,12 @@ Options:
   --socket-group GROUP  Give the socket to this group (name or gid)
   --socket-owner UID    Give the socket to this user id
   --mode MODE           normal (real disks), demo (virtual loop disks), test (loop devices allowed)
+  --image TRANSPORT:REF The image the wizard offers, e.g. oci:/srv/image (an image embedded in
+                        the live ISO); TRANSPORT is registry, oci, oci-archive or containers-storage
   -h, --help            Show this help`,
 
   serve: `Usage: particle-installer serve [--port N] [--listen ADDR] [--demo] [--test-mode]
-                              [--token-file FILE] [--ui-dir DIR]
+                              [--token-file FILE] [--ui-dir DIR] [--image TRANSPORT:REF]
 
 Serve the installer UI over HTTP and the engine over a WebSocket at /rpc, guarded by a random
 token. Prints the URL to open, and one JSON line {"event":"listening","url":…,"port":…} on stdout.
@@ -89,5 +92,7 @@ Options:
   --test-mode        Test mode: loop devices may be chosen
   --token-file FILE  Also write the URL (with its token) to FILE, mode 0600
   --ui-dir DIR       Directory of the built UI; default out/renderer
+  --image TRANSPORT:REF  The image the wizard offers, e.g. oci:/srv/image; TRANSPORT is
+                     registry, oci, oci-archive or containers-storage
   -h, --help         Show this help`,
 };

@@ -11,13 +11,14 @@ import {
   type MethodName,
   type MethodParams,
   type MethodResult,
+  type OfferedImage,
 } from '../shared';
 import { probeDisks } from './disks';
-import { EngineFailure } from './failure';
 import { systemFacts } from './facts';
 import { Installer } from './installer';
 import type { ClassifyOptions } from './disks/types';
 import { createExec, type Exec } from './exec';
+import { systemHandlers, type SystemPaths } from './system';
 
 declare const __APP_VERSION__: string | undefined;
 
@@ -33,6 +34,12 @@ export interface EngineOptions {
   readonly runRoot?: string;
   /** Where the last install's log is kept for bundle-logs; default /var/log/particle-installer. */
   readonly logDir?: string;
+  /** The image the wizard should offer (e.g. one embedded in the live ISO), from `--image`. */
+  readonly offeredImage?: OfferedImage;
+  /** System files the wizard's lists are read from (xkb-data, tzdata, /proc, /sys…); tests point them at fixtures. */
+  readonly systemPaths?: Partial<SystemPaths>;
+  /** Environment naming the live session (PARTICLE_SESSION_DISPLAY…); default process.env. */
+  readonly sessionEnv?: Readonly<Record<string, string | undefined>>;
 }
 
 export const DEFAULT_LOG_DIR = '/var/log/particle-installer';
@@ -47,12 +54,6 @@ export interface Engine {
   readonly installer?: Installer;
   on<E extends EventName>(event: E, listener: Listener<E>): () => void;
   emit<E extends EventName>(event: E, payload: EventPayload<E>): void;
-}
-
-function notYet(name: string): () => Promise<never> {
-  return async () => {
-    throw EngineFailure.of('internal', `${name} is not implemented yet`, { kind: 'bug' });
-  };
 }
 
 /** A TPM 2.0 the kernel found (tpm_version_major is absent on kernels before 5.6: then look for tpmrm0, which only 2.0 has). */
@@ -79,13 +80,15 @@ export function createEngine(options: EngineOptions): Engine {
   const root = typeof process.getuid === 'function' && process.getuid() === 0;
   const probe = () => probeDisks({ exec }, classify);
   let emitEvent: (ev: EventPayload<'progress'>) => void = () => {};
+  const runRoot = options.runRoot ?? '/run/particle-installer';
+  const logDir = options.logDir ?? DEFAULT_LOG_DIR;
   const installer = new Installer({
     exec,
     execStreaming: exec,
     probe,
     facts: () => systemFacts(),
-    runRoot: options.runRoot ?? '/run/particle-installer',
-    logDir: options.logDir ?? DEFAULT_LOG_DIR,
+    runRoot,
+    logDir,
     emit: (ev) => emitEvent(ev),
   });
 
@@ -99,6 +102,7 @@ export function createEngine(options: EngineOptions): Engine {
       arch: arch(),
       tpm2: hasTpm2(),
       ...(options.notice ? { notice: options.notice } : {}),
+      ...(options.offeredImage ? { offeredImage: options.offeredImage } : {}),
     }),
     listDisks: async (): Promise<DiskList> => ({
       disks: await probe(),
@@ -115,17 +119,18 @@ export function createEngine(options: EngineOptions): Engine {
     cancelInstall: async () => installer.cancel(),
     retryInstall: async () => installer.retry(),
     getInstallState: async () => installer.getState(),
-    // Filled in by src/engine/system (issue 5); until then each says so.
-    listKeyboardLayouts: notYet('listKeyboardLayouts'),
-    setKeyboard: notYet('setKeyboard'),
-    listTimeZones: notYet('listTimeZones'),
-    checkRequirements: notYet('checkRequirements'),
-    inspectImage: notYet('inspectImage'),
-    exportAnswerFile: notYet('exportAnswerFile'),
-    listSaveTargets: notYet('listSaveTargets'),
-    saveFile: notYet('saveFile'),
-    generateRecoveryKey: notYet('generateRecoveryKey'),
-    power: notYet('power'),
+    ...systemHandlers({
+      mode: options.mode,
+      exec,
+      probe,
+      minimumSize,
+      runRoot,
+      logDir,
+      installPhase: () => installer.getState().phase,
+      lastInstall: () => installer.lastInstall(),
+      ...(options.systemPaths ? { paths: options.systemPaths } : {}),
+      ...(options.sessionEnv ? { env: options.sessionEnv } : {}),
+    }),
   };
 
   const engine: Engine = {

@@ -16,7 +16,7 @@ import { CommandError, type Exec } from './exec';
 import { findDeployment, InstallLog, realFs, realProbes, runPlan, type ExecStreaming, type RunOutcome } from './install';
 import { scrubSecrets } from './install/scrub';
 import { redact } from './exec';
-import { planInstall, type SystemFacts } from './plan';
+import { planInstall, planSecrets, type SystemFacts } from './plan';
 
 /**
  * One install at a time, with the engine as the source of truth: plans are kept by id (so only a
@@ -65,8 +65,8 @@ export class Installer {
       );
     }
     const request = hashRequestPasswords(v.value);
-    const secrets = new Map<string, string>();
-    if (request.layout.type === 'erase' && request.layout.encryption.type !== 'none') secrets.set('luks-passphrase', request.layout.encryption.passphrase);
+    // The LUKS passphrase (typed, or read from passphraseFile now) and the recovery key.
+    const secrets = planSecrets(request);
     const id = randomUUID();
     const r = planInstall(request, await this.deps.probe(), this.deps.facts(), {
       id,

@@ -56,25 +56,43 @@ export const DiskSelectorSchema = z
 
 export const FilesystemSchema = z.enum(['xfs', 'ext4', 'btrfs']).describe('Root filesystem; btrfs gets @ and @home subvolumes and zstd compression.');
 
+const PASSPHRASE = z.string().min(8, 'must be at least 8 characters').max(512);
+const PASSPHRASE_FILE = z
+  .string()
+  .max(4096)
+  .regex(/^\/[^\p{Cc}]*$/u, 'must be an absolute path without control characters')
+  .refine((p) => !p.split('/').includes('..'), 'must not contain ".."')
+  .describe('A file holding the passphrase instead (one trailing newline is ignored), read by the engine when it plans; for answer files that must not hold the secret.');
+const ONE_PASSPHRASE = {
+  message: 'give exactly one of passphrase and passphraseFile',
+  path: ['passphrase'],
+};
+const onePassphrase = (e: { passphrase?: string | undefined; passphraseFile?: string | undefined }): boolean =>
+  (e.passphrase === undefined) !== (e.passphraseFile === undefined);
+
 export const EncryptionSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('none') }).strict(),
   z
     .object({
       type: z.literal('luks2'),
-      passphrase: z.string().min(8, 'must be at least 8 characters').max(512).describe('Passphrase for the LUKS2 volume; hashed or passed on stdin, never logged.'),
+      passphrase: PASSPHRASE.optional().describe('Passphrase for the LUKS2 volume; passed on stdin, never logged. Give this or passphraseFile.'),
+      passphraseFile: PASSPHRASE_FILE.optional(),
     })
-    .strict(),
+    .strict()
+    .refine(onePassphrase, ONE_PASSPHRASE),
   z
     .object({
       type: z.literal('luks2-tpm2'),
-      passphrase: z.string().min(8, 'must be at least 8 characters').max(512).describe('Passphrase kept as a fallback next to the TPM2 key slot.'),
+      passphrase: PASSPHRASE.optional().describe('Passphrase kept as a fallback next to the TPM2 key slot. Give this or passphraseFile.'),
+      passphraseFile: PASSPHRASE_FILE.optional(),
       recoveryKey: z
         .string()
         .regex(/^([cbdefghijklnrtuv]{8}-){7}[cbdefghijklnrtuv]{8}$/, 'must be a recovery key: eight groups of eight modhex letters joined by "-"')
         .optional()
         .describe('Recovery key enrolled in its own key slot, in systemd-cryptenroll\'s format; shown to the user before installing.'),
     })
-    .strict(),
+    .strict()
+    .refine(onePassphrase, ONE_PASSPHRASE),
 ]);
 
 export const SwapSchema = z.enum(['zram', 'partition', 'none']).describe('Swap in compressed memory (zram), on a partition, or none.');

@@ -17,7 +17,7 @@ import {
   SaveTargetsSchema,
   TimeZonesSchema,
 } from './system';
-import { ImageSchema } from './answer-file';
+import { ImageSchema, ImageTransportSchema } from './answer-file';
 
 /**
  * The InstallerApi: one typed map of every method and event, used by the Electron IPC relay,
@@ -26,6 +26,14 @@ import { ImageSchema } from './answer-file';
 
 export const EngineModeSchema = z.enum(['normal', 'demo', 'test']);
 export type EngineMode = z.infer<typeof EngineModeSchema>;
+
+/** An image as the engine offers it: what to install and where the reference points. */
+export const OfferedImageSchema = z.object({
+  /** A registry reference, or a path for oci/oci-archive. */
+  reference: ImageSchema.shape.reference,
+  transport: ImageTransportSchema,
+});
+export type OfferedImage = z.infer<typeof OfferedImageSchema>;
 
 export const EngineInfoSchema = z.object({
   /** Installer version. */
@@ -44,6 +52,11 @@ export const EngineInfoSchema = z.object({
   tpm2: z.boolean(),
   /** Why demo mode is limited, when it is (e.g. not root: disks are shown read-only). */
   notice: z.string().optional(),
+  /**
+   * The image the wizard should install, when the engine was started with one (e.g. an image
+   * embedded in the live ISO); without it UIs fall back to their branding's default.
+   */
+  offeredImage: OfferedImageSchema.optional(),
 });
 export type EngineInfo = z.infer<typeof EngineInfoSchema>;
 

@@ -36,6 +36,11 @@ export const PlanActionSchema = z.discriminatedUnion('kind', [
     argv: z.array(z.string()).min(1),
     /** Name of a secret fed on stdin (e.g. "luks-passphrase"); the value is never in the plan. */
     stdinSecret: z.string().optional(),
+    /**
+     * Environment variables whose values are secrets, by name of the secret (e.g. PASSWORD →
+     * "luks-passphrase"), for tools that read a secret from the environment; values never in the plan.
+     */
+    secretEnv: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/), z.string()).optional(),
     /** Non-secret text fed on stdin (an sfdisk script). */
     stdin: z.string().optional(),
     /** Exit codes that count as success; default [0]. */

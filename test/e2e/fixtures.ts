@@ -1,3 +1,5 @@
+import type { Page } from 'playwright';
+import { expect } from 'vitest';
 import type { EngineInfo } from '../../src/shared/api';
 import type { Disk, DiskList, Partition } from '../../src/shared/disk';
 import { makeDisk } from '../support/make-disk';
@@ -96,3 +98,54 @@ export const FIXTURE_DISKS: DiskList = {
     }),
   ],
 };
+
+/** Index of the step the rail marks as current. */
+export function currentStep(page: Page): Promise<number> {
+  return page.evaluate(() => [...document.querySelectorAll('nav ol li')].findIndex((li) => li.getAttribute('aria-current') === 'step'));
+}
+
+/** Index of the step whose rail title contains `title` (read while the UI is in English). */
+export function stepIndexOf(page: Page, title: string): Promise<number> {
+  return page.evaluate((t) => [...document.querySelectorAll('nav ol li')].findIndex((li) => (li.textContent ?? '').includes(t)), title);
+}
+
+/**
+ * Presses the footer's primary button (Install on Welcome, Next elsewhere) until the wizard is on step
+ * `index`, waiting for each step to allow it. Navigating by the rail, not by a count of presses, keeps
+ * tests working when steps are added before the one they test.
+ */
+export async function advanceToStep(page: Page, index: number): Promise<void> {
+  for (let i = 0; i < 12 && (await currentStep(page)) < index; i++) {
+    const before = await currentStep(page);
+    const next = page.locator('.nav-bar .button.primary').last();
+    await expect.poll(() => next.isEnabled(), { timeout: 60_000, message: `primary button on step ${before} stays disabled` }).toBe(true);
+    await next.click();
+    await expect.poll(() => currentStep(page), { timeout: 30_000 }).toBeGreaterThan(before);
+  }
+  expect(await currentStep(page)).toBe(index);
+}
+
+/**
+ * This machine has no default route, so the Welcome page's blocking network check (the branding's
+ * registry image must be pulled) would stop every test at Welcome. Tests of later pages ask the real
+ * engine's checks without naming the image, which the engine answers with network "skipped".
+ */
+export async function skipNetworkCheck(page: Page): Promise<void> {
+  await page.routeWebSocket(/\/rpc$/, (ws) => {
+    const server = ws.connectToServer();
+    ws.onMessage((message) => {
+      if (typeof message !== 'string') return server.send(message);
+      const lines = message.split('\n').map((line) => {
+        try {
+          const msg = JSON.parse(line) as { method?: string; params?: Record<string, unknown> };
+          if (msg.method !== 'checkRequirements' || !msg.params) return line;
+          const { image: _image, ...rest } = msg.params;
+          return JSON.stringify({ ...msg, params: rest });
+        } catch {
+          return line;
+        }
+      });
+      server.send(lines.join('\n'));
+    });
+  });
+}

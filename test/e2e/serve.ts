@@ -10,11 +10,12 @@ export interface DemoServer {
   readonly stderr: () => string;
 }
 
-export async function startDemoServer(repo: string, tokenFile: string, cacheDir: string, timeoutMs = 90_000): Promise<DemoServer> {
+/** `env`, when given, replaces process.env for the server (e.g. fakeEnv() to put the bootc fake first on PATH). */
+export async function startDemoServer(repo: string, tokenFile: string, cacheDir: string, timeoutMs = 90_000, env: NodeJS.ProcessEnv = process.env): Promise<DemoServer> {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--demo', '--port', '0', '--token-file', tokenFile],
-    { cwd: repo, env: { ...process.env, XDG_CACHE_HOME: cacheDir }, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: repo, env: { ...env, XDG_CACHE_HOME: cacheDir }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let err = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));

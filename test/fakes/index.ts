@@ -20,6 +20,8 @@ export interface FakeOptions {
   delayMs?: number;
   payloadMiB?: number;
   fail?: string;
+  /** A file whose PARTICLE_FAKE_FAIL value fails one run and is then removed (PARTICLE_FAKE_FAIL_ONCE_FILE). */
+  failOnceFile?: string;
   hang?: string;
   extra?: Record<string, string>;
 }
@@ -34,10 +36,11 @@ export function fakeEnv(o: FakeOptions): NodeJS.ProcessEnv {
     PARTICLE_FAKE_PAYLOAD_MIB: String(o.payloadMiB ?? 2),
   };
   // A test's own knobs only: never inherit a failure or hang meant for another run.
-  for (const k of ['PARTICLE_FAKE_LOG', 'PARTICLE_FAKE_FAIL', 'PARTICLE_FAKE_HANG'] as const) delete env[k];
+  for (const k of ['PARTICLE_FAKE_LOG', 'PARTICLE_FAKE_FAIL', 'PARTICLE_FAKE_FAIL_ONCE_FILE', 'PARTICLE_FAKE_HANG'] as const) delete env[k];
   Object.assign(env, o.extra);
   if (o.log) env.PARTICLE_FAKE_LOG = o.log;
   if (o.fail) env.PARTICLE_FAKE_FAIL = o.fail;
+  if (o.failOnceFile) env.PARTICLE_FAKE_FAIL_ONCE_FILE = o.failOnceFile;
   if (o.hang) env.PARTICLE_FAKE_HANG = o.hang;
   return env;
 }

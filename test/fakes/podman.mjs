@@ -3,7 +3,7 @@
 // bootc fake in-process with container paths translated through the -v mounts.
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { posix } from 'node:path';
-import { err, Exit, failureMessage, injectedFailure, logInvocation, main, splitRef } from './lib/common.mjs';
+import { err, Exit, failureMessage, injectedFailure, logInvocation, main, spendFailure, splitRef } from './lib/common.mjs';
 import { parseBootc } from './lib/cli.mjs';
 import { runBootc } from './lib/run.mjs';
 import { describeImage, findImage, localName, normalizeRef, ociArchiveName, ociLayoutName, printCopy, removeImage, storeImage } from './lib/storage.mjs';
@@ -59,6 +59,7 @@ async function pull(ref, { quiet }) {
   const f = injectedFailure();
   const cached = findImage(norm.ref);
   if (f?.stage === 'pull') {
+    spendFailure(f);
     if (!quiet) err(`Trying to pull ${norm.ref}...`);
     const msg = f.kind === 'manifest-unknown' || f.kind === 'unauthorized' ? failureMessage('pull', f.kind, { image: norm.ref }).replace(/^.*?reading manifest/, 'reading manifest') : 'injected failure';
     podmanError(`initializing source docker://${norm.ref}: ${msg}`);

@@ -126,8 +126,19 @@ async function runCommand(step: PlanStep, action: RunAction, hooks: ActionHooks,
       throw new StepFailure(makeError('internal', `Step ${step.id} needs the secret "${action.stdinSecret}", which was not given.`, { step: step.id, command: argv.map((a) => ctx.log.redact(a)) }));
     }
   }
+  // Secrets some tools take only from the environment (systemd-cryptenroll's PASSWORD and
+  // NEWPASSWORD): resolved like stdinSecret, never in argv, and redacted like every other secret.
+  let env: Record<string, string> | undefined;
+  for (const [name, secret] of Object.entries(action.secretEnv ?? {})) {
+    const value = ctx.secrets.get(secret);
+    if (value === undefined) {
+      throw new StepFailure(makeError('internal', `Step ${step.id} needs the secret "${secret}", which was not given.`, { step: step.id, command: argv.map((a) => ctx.log.redact(a)) }));
+    }
+    (env ??= {})[name] = value;
+  }
   const options = {
     ...(input === undefined ? {} : { input }),
+    ...(env === undefined ? {} : { env }),
     secrets,
     signal: hooks.signal,
     ...(action.timeoutSeconds === undefined ? {} : { timeoutMs: action.timeoutSeconds * 1000 }),

@@ -100,6 +100,15 @@ function build(request: AnswerFile, disk: Disk, facts: SystemFacts, o: PlanOptio
       ];
       if (layout.encryption.type === 'luks2-tpm2') {
         enc.push(run(['systemd-cryptenroll', '--tpm2-device=auto', '--tpm2-pcrs=7', '--unlock-key-file=/dev/stdin', root.path], { stdinSecret: 'luks-passphrase' }));
+        if (layout.encryption.recoveryKey !== undefined) {
+          // The recovery key becomes one more passphrase slot. systemd-cryptenroll --password reads
+          // the existing passphrase from $PASSWORD and the new one from $NEWPASSWORD, so neither
+          // secret is ever in argv or written to a file (a key file in the run directory, as
+          // `cryptsetup luksAddKey` would need for the second secret, must be created, guarded and
+          // removed again even when the step is cut short). A root process's environment is
+          // readable by root only, like its stdin; the runner redacts both values from the log.
+          enc.push(run(['systemd-cryptenroll', '--password', root.path], { secretEnv: { PASSWORD: 'luks-passphrase', NEWPASSWORD: 'luks-recovery-key' }, timeoutSeconds: 300 }));
+        }
       }
       steps.push(step('encrypt', true, enc));
       teardown.push(run(['cryptsetup', 'close', mapper]));

@@ -3,11 +3,13 @@ import { createRoot } from 'react-dom/client';
 import { I18nextProvider } from 'react-i18next';
 import { connect } from './api';
 import { App } from './App';
+import { branding } from './branding';
 import { applyLocale, createI18n } from './i18n';
 import { matchLocale } from './i18n/locales';
 import { pseudoRequested } from './i18n/pseudo';
 import { createAppStore } from './store';
 import { StoreContext } from './store/react';
+import { applyBrandColors } from './theme';
 import { STEPS } from './wizard/steps';
 import './styles/app.css';
 
@@ -24,6 +26,15 @@ store.subscribe((state, previous) => {
 });
 document.documentElement.dataset.contrast = store.getState().ui.contrast;
 
+applyBrandColors(branding.colors);
+
+// The engine is the source of truth for the install: read it once connected (and whenever the
+// connection is ready again), then fold its progress events in. A page reloaded mid-install thus
+// shows the progress page at once.
+store.subscribe((state, previous) => {
+  if (state.engine.status === 'ready' && previous.engine.status !== 'ready') void state.loadInstallState();
+});
+api.on('progress', (event) => store.getState().applyProgress(event));
 api.on('engineLost', ({ error }) => store.getState().engineLost(error));
 api.on('disksChanged', () => {
   // Only refresh a list someone has already seen; the Disk page loads its own on arrival.

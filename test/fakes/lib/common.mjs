@@ -2,7 +2,7 @@
 // output, failure injection and a tiny command runner. Plain ESM so the fakes run without a build.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, rmSync } from 'node:fs';
 
 /** Thrown to end the fake with an exit code after its message has been printed. */
 export class Exit extends Error {
@@ -57,12 +57,32 @@ export function fail(message) {
 
 export const STAGES = ['pull', 'init', 'deploy', 'bootloader', 'finalize'];
 
-/** The injected failure for this run: { stage, kind } or null. */
+/**
+ * The injected failure for this run: { stage, kind, once } or null. PARTICLE_FAKE_FAIL wins; else
+ * the content of PARTICLE_FAKE_FAIL_ONCE_FILE (same syntax), which the failure uses up (spendFailure),
+ * so a long-running engine sees one failure and then a retry that succeeds.
+ */
 export function injectedFailure() {
-  const raw = process.env.PARTICLE_FAKE_FAIL;
+  const fromEnv = process.env.PARTICLE_FAKE_FAIL;
+  const raw = fromEnv || readOnceFile();
   if (!raw) return null;
   const [stage, kind = 'generic'] = raw.split(':');
-  return STAGES.includes(stage) ? { stage, kind } : null;
+  return STAGES.includes(stage) ? { stage, kind, once: !fromEnv } : null;
+}
+
+function readOnceFile() {
+  const file = process.env.PARTICLE_FAKE_FAIL_ONCE_FILE;
+  if (!file) return '';
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+/** Called when an injected failure fires: a failure from the once-file happens only this time. */
+export function spendFailure(f) {
+  if (f?.once && process.env.PARTICLE_FAKE_FAIL_ONCE_FILE) rmSync(process.env.PARTICLE_FAKE_FAIL_ONCE_FILE, { force: true });
 }
 
 /**

@@ -3,7 +3,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync, statfsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { disksOf, findEsp, fsUuid, isMountpoint, mountAt } from './block.mjs';
-import { env, Exit, fail, failureMessage, humanSize, injectedFailure, maybeHang, must, say, sleep } from './common.mjs';
+import { env, Exit, fail, failureMessage, humanSize, injectedFailure, maybeHang, must, say, sleep, spendFailure } from './common.mjs';
 import { describeImage, findImage, normalizeRef, ociArchiveName, ociLayoutName, localName } from './storage.mjs';
 import { initLayout, injectRootKeys, originRef, writeAleph, writeBootEntry, writeDeployment, writePayload } from './tree.mjs';
 
@@ -83,6 +83,7 @@ async function checkpoint(stage, ctx, partial) {
   await maybeHang(stage);
   const f = injectedFailure();
   if (!f || f.stage !== stage) return;
+  spendFailure(f);
   if (partial) await partial();
   fail(failureMessage(stage, f.kind, ctx));
 }

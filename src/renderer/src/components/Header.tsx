@@ -1,8 +1,8 @@
 import type { ReactNode } from 'react';
 import { branding } from '../branding';
 
-/** The mark is drawn inline so the strict CSP (img-src 'self' data:) needs no extra file. */
-function Logo() {
+/** The default mark, drawn inline, for a branding without a logo of its own. */
+function Mark() {
   return (
     <svg className="logo" viewBox="0 0 32 32" width="32" height="32" aria-hidden="true" focusable="false">
       <circle cx="16" cy="16" r="15" fill="currentColor" opacity="0.14" />
@@ -17,7 +17,8 @@ export function Header({ children }: { children?: ReactNode }) {
   return (
     <header className="app-header">
       <div className="brand">
-        <Logo />
+        {/* The product name next to it says it all: the logo is decoration (empty alt). */}
+        {branding.logo ? <img className="logo" src={branding.logo} alt="" width={32} height={32} /> : <Mark />}
         <span className="brand-name">{branding.productName}</span>
       </div>
       {children}

@@ -1,13 +1,18 @@
 import { useEffect } from 'react';
 import { useTranslation } from 'react-i18next';
 import { DiskCard } from '../components/DiskCard';
+import { StorageOptions } from '../components/StorageOptions';
+import { selectedDisk } from '../store/disks';
 import { useApp } from '../store/react';
+import '../styles/forms.css';
+import '../styles/storage-summary.css';
 
 export function DiskPage() {
   const { t } = useTranslation();
   const disks = useApp((s) => s.disks);
   const loadDisks = useApp((s) => s.loadDisks);
   const selectDisk = useApp((s) => s.selectDisk);
+  const chosen = useApp(selectedDisk);
   const { list, loading, error } = disks;
 
   useEffect(() => {
@@ -74,6 +79,8 @@ export function DiskPage() {
           ))}
         </fieldset>
       )}
+      {/* Options belong to the chosen disk: a partition map only means something for that disk. */}
+      {chosen && <StorageOptions key={chosen.path} disk={chosen} />}
     </>
   );
 }

@@ -1,9 +1,13 @@
 import type { StateCreator } from 'zustand';
 import type { InstallerApi, EngineInfo } from '../../../shared/api';
 import type { DiskList } from '../../../shared/disk';
-import type { InstallerError } from '../../../shared/errors';
+import type { InstallerError, Result } from '../../../shared/errors';
 import type { InstallState, ProgressEvent } from '../../../shared/install';
-import type { KeyboardChoice, KeyboardLayouts, TimeZones } from '../../../shared/system';
+import type { AnswerFileExport, ImageInfo, KeyboardChoice, KeyboardLayouts, SaveResult, SaveTarget, TimeZones } from '../../../shared/system';
+import type { InstallPlan } from '../../../shared/install';
+import type { MountChoice, RecoveryKeyState, StorageFields } from '../storage/model';
+import type { ApplyResult, RequirementCheck } from '../../../shared/system';
+import type { MethodParams } from '../../../shared/api';
 import type { LocaleCode } from '../i18n/locales';
 import type { TextField, UserFields } from '../users/validate';
 
@@ -54,9 +58,30 @@ export interface KeyboardSlice {
     readonly choice: KeyboardChoice;
     /** Picked by hand, so a later language change no longer replaces it. */
     readonly chosenByHand: boolean;
+    /** What the engine last said about switching the live session to the choice. */
+    readonly apply: KeyboardApplyState;
   };
   loadKeyboardLayouts(): Promise<void>;
+  /** The person's choice: kept from now on, and applied to the live session. */
   chooseKeyboard(choice: KeyboardChoice): Promise<void>;
+  /** Follows the UI language (and the live layout) until the person chooses by hand. */
+  preselectKeyboard(): void;
+}
+
+export type KeyboardApplyState =
+  | { readonly status: 'idle' }
+  | { readonly status: 'applying'; readonly choice: KeyboardChoice }
+  | { readonly status: 'done'; readonly choice: KeyboardChoice; readonly result: ApplyResult }
+  | { readonly status: 'failed'; readonly choice: KeyboardChoice; readonly error: InstallerError };
+
+/** Welcome page (issue 5): memory, disk, firmware, power and network, as the engine measured them. */
+export interface RequirementsSlice {
+  readonly requirements: {
+    readonly checks: readonly RequirementCheck[] | null;
+    readonly loading: boolean;
+    readonly error: InstallerError | null;
+  };
+  checkRequirements(params: MethodParams<'checkRequirements'>): Promise<void>;
 }
 
 /** Time zone page (issue 5). */
@@ -67,6 +92,8 @@ export interface TimezoneSlice {
     readonly error: InstallerError | null;
     /** IANA id; preselected from the system (or the browser) until the person picks one. */
     readonly selected: string;
+    /** Picked by hand, so a reload of the list keeps it. */
+    readonly chosenByHand: boolean;
   };
   loadTimeZones(): Promise<void>;
   chooseTimeZone(id: string): void;
@@ -95,6 +122,12 @@ export interface InstallSlice {
   dismissInstall(): void;
   /** Folds one progress event into the state (subscribed in main.tsx). */
   applyProgress(event: ProgressEvent): void;
+  /** Removable partitions (USB sticks) the log bundle can be saved to; no state kept. */
+  listSaveTargets(): Promise<Result<SaveTargets>>;
+  /** The log bundle as a download (base64) or written onto a removable partition. */
+  saveLogBundle(target: SaveTargetChoice): Promise<Result<SaveResult>>;
+  /** Reboot or power off after the install; `applied` false (demo mode) comes with the engine's reason. */
+  power(action: 'reboot' | 'poweroff'): Promise<Result<ApplyResult>>;
 }
 
 export interface LocaleSlice {
@@ -118,7 +151,53 @@ export interface UsersSlice {
   touchUserField(field: TextField): void;
 }
 
-export type AppState = EngineSlice & DisksSlice & WizardSlice & LocaleSlice & UsersSlice & KeyboardSlice & TimezoneSlice & InstallSlice & UiSlice;
+/** Disk page options (issue 5): erase or existing partitions, filesystem, encryption, swap. */
+export interface StorageSlice {
+  readonly storage: {
+    readonly fields: StorageFields;
+    /** Passphrase fields the person has left at least once; their errors show from then on. */
+    readonly touched: { readonly passphrase: boolean; readonly confirm: boolean; readonly recovery: boolean };
+    readonly recovery: RecoveryKeyState & { readonly loading: boolean; readonly error: InstallerError | null };
+  };
+  setStorage(patch: Partial<Omit<StorageFields, 'mounts' | 'tpm2'>>): void;
+  /** Turns TPM2 unlocking on or off; on fetches a recovery key when there is none yet. */
+  setTpm2(on: boolean): Promise<void>;
+  setMount(partition: string, patch: Partial<MountChoice>): void;
+  touchStorage(field: 'passphrase' | 'confirm' | 'recovery'): void;
+  loadRecoveryKey(): Promise<void>;
+  setRecoveryTyped(text: string): void;
+}
+
+export interface SaveTargets {
+  readonly targets: readonly SaveTarget[];
+}
+
+export type SaveTargetChoice = { readonly type: 'download' } | { readonly type: 'device'; readonly path: string };
+
+/** Summary page (issue 5): the engine's plan for the request, image facts, answer-file export. */
+export interface SummarySlice {
+  readonly summary: {
+    readonly plan: InstallPlan | null;
+    readonly planning: boolean;
+    readonly planError: InstallerError | null;
+    readonly image: ImageInfo | null;
+    readonly imageLoading: boolean;
+    readonly imageError: InstallerError | null;
+    readonly exported: AnswerFileExport | null;
+    readonly targets: readonly SaveTarget[] | null;
+    readonly exporting: boolean;
+    readonly saving: boolean;
+    readonly saveError: InstallerError | null;
+  };
+  /** Plans the request built from the whole store (again); the Summary page calls it on arrival. */
+  planSummary(): Promise<void>;
+  /** Exports the answer file and lists removable places to save it. */
+  prepareExport(): Promise<void>;
+  /** Saves the exported answer file; null when it failed (the error is in summary.saveError). */
+  saveAnswerFile(target: SaveTargetChoice): Promise<SaveResult | null>;
+}
+
+export type AppState = EngineSlice & DisksSlice & WizardSlice & LocaleSlice & UsersSlice & KeyboardSlice & TimezoneSlice & RequirementsSlice & InstallSlice & UiSlice & StorageSlice & SummarySlice;
 
 /** What slices get besides zustand's set/get: the engine, passed in so tests can fake it. */
 export interface StoreDeps {

@@ -1,11 +1,16 @@
 import type { ComponentType } from 'react';
+import { DiskFooter } from '../components/DiskFooter';
+import { SummaryFooter } from '../components/SummaryFooter';
 import { DiskPage } from '../pages/DiskPage';
 import { KeyboardPage } from '../pages/KeyboardPage';
 import { SummaryPage } from '../pages/SummaryPage';
 import { TimezonePage } from '../pages/TimezonePage';
 import { UsersPage } from '../pages/UsersPage';
 import { WelcomePage } from '../pages/WelcomePage';
-import { selectedDisk, usersValid, type AppState } from '../store';
+import { WelcomeFooter } from '../components/WelcomeFooter';
+import { branding } from '../branding';
+import { requirementsGate } from '../welcome/requirements';
+import { storageValid, usersValid, type AppState } from '../store';
 
 /**
  * The wizard, in order. A page is added here and nowhere else. Progress, done and failure are not
@@ -33,7 +38,8 @@ export const STEPS: readonly StepDefinition[] = [
     headingKey: 'steps.language.heading',
     blockedKey: 'steps.language.blocked',
     component: WelcomePage,
-    canProceed: () => true,
+    canProceed: (s) => requirementsGate(s.requirements, branding.requirements).canInstall,
+    footer: WelcomeFooter,
   },
   {
     id: 'keyboard',
@@ -55,9 +61,11 @@ export const STEPS: readonly StepDefinition[] = [
     id: 'disk',
     titleKey: 'steps.disk.title',
     headingKey: 'steps.disk.heading',
-    blockedKey: 'steps.disk.blocked',
+    blockedKey: 'storage.blocked',
     component: DiskPage,
-    canProceed: (s) => selectedDisk(s) !== null,
+    canProceed: storageValid,
+    // Next with a blocked message naming what is missing (a disk, a passphrase, a partition for /).
+    footer: DiskFooter,
   },
   {
     id: 'users',
@@ -73,6 +81,8 @@ export const STEPS: readonly StepDefinition[] = [
     headingKey: 'summary.step.heading',
     blockedKey: 'summary.step.blocked',
     component: SummaryPage,
-    canProceed: () => true,
+    canProceed: (s) => s.summary.plan !== null,
+    // "Install" (with its confirmation) instead of Next.
+    footer: SummaryFooter,
   },
 ];

@@ -1,0 +1,221 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { ImageInfo } from '../../shared';
+import type { AnswerFile } from '../../shared/answer-file';
+import { reason, type SystemDeps } from './deps';
+
+/**
+ * Facts about an image without pulling it: the manifest digest and compressed size (from an OCI
+ * layout or archive on this machine, local container storage, or the registry through skopeo),
+ * and what the containers signature policy (policy.json) demands for it.
+ */
+
+export type ImageRef = Pick<AnswerFile['image'], 'reference' | 'transport'>;
+
+const DIGEST = /^sha256:[0-9a-f]{64}$|^sha512:[0-9a-f]{128}$/;
+const REF_NAME = 'org.opencontainers.image.ref.name';
+const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
+
+interface Descriptor {
+  readonly mediaType?: string;
+  readonly digest?: string;
+  readonly size?: number;
+  readonly annotations?: Record<string, string>;
+  readonly platform?: { architecture?: string; os?: string };
+}
+
+/** "DIR[:REF]": the last ":" followed by no "/" starts the reference name, as podman and skopeo read it. */
+export function splitLayoutReference(reference: string): { path: string; ref: string | null } {
+  const m = /^(.*?)(?::([^/:]+))?$/.exec(reference);
+  return { path: m?.[1] ?? reference, ref: m?.[2] ?? null };
+}
+
+/** Node's architecture name in OCI's naming. */
+const OCI_ARCH: Readonly<Record<string, string>> = { x64: 'amd64', arm64: 'arm64', ia32: '386', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
+
+/** Picks the descriptor for `ref` from an index.json: by its ref.name annotation, or the only one. */
+export function pickManifest(index: unknown, ref: string | null): Descriptor {
+  const manifests = (index as { manifests?: Descriptor[] } | null)?.manifests;
+  if (!Array.isArray(manifests) || manifests.length === 0) throw new Error('index.json lists no manifests');
+  if (ref !== null) {
+    const found = manifests.find((m) => m.annotations?.[REF_NAME] === ref);
+    if (!found) throw new Error(`index.json has no image named "${ref}"`);
+    return found;
+  }
+  if (manifests.length > 1) throw new Error(`index.json lists ${manifests.length} images; name one with :REF`);
+  return manifests[0]!;
+}
+
+/** Sum of the layers' sizes of a manifest (or, for an index, of this machine's platform's manifest). */
+async function layersSize(desc: Descriptor, readBlob: (digest: string) => Promise<string>, depth = 0): Promise<number | null> {
+  if (!desc.digest || !DIGEST.test(desc.digest)) throw new Error(`bad digest ${String(desc.digest)}`);
+  const doc = JSON.parse(await readBlob(desc.digest)) as { mediaType?: string; layers?: { size?: number }[]; manifests?: Descriptor[] };
+  if ((desc.mediaType && INDEX_TYPES.has(desc.mediaType)) || Array.isArray(doc.manifests)) {
+    if (depth > 0 || !Array.isArray(doc.manifests) || doc.manifests.length === 0) return null;
+    const arch = OCI_ARCH[process.arch] ?? process.arch;
+    const pick = doc.manifests.find((m) => m.platform?.architecture === arch && (m.platform.os ?? 'linux') === 'linux') ?? doc.manifests[0]!;
+    return layersSize(pick, readBlob, depth + 1);
+  }
+  if (!Array.isArray(doc.layers)) return null;
+  return doc.layers.reduce((sum, l) => sum + (typeof l.size === 'number' ? l.size : 0), 0);
+}
+
+function blobPath(digest: string): string {
+  const [algo, hex] = digest.split(':');
+  return `blobs/${algo}/${hex}`;
+}
+
+/** Digest and size of an image in an OCI layout directory or an OCI archive (read with tar). */
+async function fromLayout(image: ImageRef, deps: Pick<SystemDeps, 'exec'>): Promise<{ digest: string; size: number | null; detail: string }> {
+  const { path, ref } = splitLayoutReference(image.reference);
+  const archive = image.transport === 'oci-archive';
+  const readMember = async (member: string): Promise<string> => {
+    if (!archive) return readFileSync(join(path, member), 'utf8');
+    // Archives made by tar from inside the layout name their members "./index.json".
+    try {
+      return (await deps.exec(['tar', '-xOf', path, member], { timeoutMs: 60_000 })).stdout;
+    } catch {
+      return (await deps.exec(['tar', '-xOf', path, `./${member}`], { timeoutMs: 60_000 })).stdout;
+    }
+  };
+  const desc = pickManifest(JSON.parse(await readMember('index.json')), ref);
+  if (!desc.digest || !DIGEST.test(desc.digest)) throw new Error(`index.json names no valid digest for the image`);
+  let size: number | null = null;
+  try {
+    size = await layersSize(desc, (d) => readMember(blobPath(d)));
+  } catch {
+    size = null;
+  }
+  return { digest: desc.digest, size, detail: `Read from the ${archive ? 'OCI archive' : 'OCI layout'}'s index.json${size === null ? ' (the manifest could not be read for the size)' : ''}.` };
+}
+
+/** skopeo inspect's JSON: Digest and the compressed layer sizes. */
+export function parseSkopeoInspect(text: string): { digest: string | null; size: number | null } {
+  const j = JSON.parse(text) as { Digest?: string; LayersData?: { Size?: number }[] | null };
+  const digest = typeof j.Digest === 'string' && DIGEST.test(j.Digest) ? j.Digest : null;
+  const size = Array.isArray(j.LayersData) ? j.LayersData.reduce((s, l) => s + (typeof l.Size === 'number' ? l.Size : 0), 0) : null;
+  return { digest, size };
+}
+
+async function digestAndSize(image: ImageRef, deps: Pick<SystemDeps, 'exec' | 'which'>): Promise<{ digest: string | null; size: number | null; detail: string }> {
+  switch (image.transport) {
+    case 'oci':
+    case 'oci-archive':
+      try {
+        return await fromLayout(image, deps);
+      } catch (e) {
+        return { digest: null, size: null, detail: `The ${image.transport === 'oci' ? 'OCI layout' : 'OCI archive'} could not be read: ${reason(e)}.` };
+      }
+    case 'containers-storage': {
+      if (!deps.which('podman')) return { digest: null, size: null, detail: 'podman is not installed, so local container storage cannot be read.' };
+      try {
+        const r = await deps.exec(['podman', 'image', 'inspect', image.reference], { timeoutMs: 30_000 });
+        const first = (JSON.parse(r.stdout) as { Digest?: string }[])[0];
+        const digest = typeof first?.Digest === 'string' && DIGEST.test(first.Digest) ? first.Digest : null;
+        return { digest, size: null, detail: 'Read from local container storage (podman image inspect).' };
+      } catch (e) {
+        return { digest: null, size: null, detail: `podman image inspect failed: ${reason(e)}` };
+      }
+    }
+    case 'registry': {
+      if (!deps.which('skopeo')) return { digest: null, size: null, detail: 'skopeo is not installed, so the registry was not asked for the digest.' };
+      try {
+        const r = await deps.exec(['skopeo', 'inspect', '--no-tags', `docker://${image.reference}`], { timeoutMs: 15_000 });
+        return { ...parseSkopeoInspect(r.stdout), detail: 'Asked the registry (skopeo inspect).' };
+      } catch (e) {
+        return { digest: null, size: null, detail: `skopeo inspect failed: ${reason(e)}` };
+      }
+    }
+  }
+}
+
+/** "fedora" → "docker.io/library/fedora", as containers/image normalises Docker Hub names. */
+export function normalizeDockerReference(reference: string): string {
+  const slash = reference.indexOf('/');
+  const first = slash === -1 ? '' : reference.slice(0, slash);
+  if (first.includes('.') || first.includes(':') || first === 'localhost') return reference;
+  return slash === -1 ? `docker.io/library/${reference}` : `docker.io/${reference}`;
+}
+
+/**
+ * Scopes to look up in transports.docker, most specific first (containers-policy.json(5)): the
+ * reference with its tag or digest, the repository, each parent namespace, the host, then
+ * wildcard domains ("*.example.com"), then "" (the transport's own default).
+ */
+export function dockerScopes(reference: string): string[] {
+  const full = normalizeDockerReference(reference);
+  const repo = full.replace(/@.*$/, '').replace(/:[^/:]*$/, '');
+  const out = full === repo ? [] : [full];
+  const parts = repo.split('/');
+  for (let n = parts.length; n >= 1; n--) out.push(parts.slice(0, n).join('/'));
+  const host = (parts[0] ?? '').replace(/:\d+$/, '');
+  const labels = host.split('.');
+  for (let i = 1; i < labels.length; i++) out.push(`*.${labels.slice(i).join('.')}`);
+  out.push('');
+  return out;
+}
+
+/** For oci and oci-archive: "path:ref", the path, each parent directory, then "". */
+export function pathScopes(reference: string): string[] {
+  const { path, ref } = splitLayoutReference(reference);
+  const out = ref === null ? [] : [`${path}:${ref}`];
+  for (let p = path.replace(/\/+$/, '') || '/'; ; p = dirname(p)) {
+    out.push(p);
+    if (p === '/' || p === '.' || dirname(p) === p) break;
+  }
+  out.push('');
+  return out;
+}
+
+const POLICY_TRANSPORT: Readonly<Record<ImageRef['transport'], string>> = {
+  registry: 'docker',
+  oci: 'oci',
+  'oci-archive': 'oci-archive',
+  'containers-storage': 'containers-storage',
+};
+
+export interface SignatureVerdict {
+  readonly signature: ImageInfo['signature'];
+  readonly detail: string;
+}
+
+/** What a parsed policy.json demands for an image. */
+export function evaluatePolicy(policy: unknown, image: ImageRef): SignatureVerdict {
+  const p = policy as { default?: unknown; transports?: Record<string, Record<string, unknown>> } | null;
+  if (!p || typeof p !== 'object') return { signature: 'unknown', detail: 'The signature policy is not a JSON object.' };
+  const transport = POLICY_TRANSPORT[image.transport];
+  const scopes = image.transport === 'registry' ? dockerScopes(image.reference) : image.transport === 'containers-storage' ? [image.reference, ''] : pathScopes(image.reference);
+  const table = p.transports?.[transport];
+  let requirements: unknown = undefined;
+  let where = 'default';
+  if (table && typeof table === 'object') {
+    const scope = scopes.find((s) => Object.prototype.hasOwnProperty.call(table, s));
+    if (scope !== undefined) {
+      requirements = table[scope];
+      where = scope === '' ? `transports.${transport} default` : `transports.${transport} "${scope}"`;
+    }
+  }
+  requirements ??= p.default;
+  if (!Array.isArray(requirements)) return { signature: 'unknown', detail: `The signature policy has no requirements for this image (${where}).` };
+  const types = requirements.map((r) => (r as { type?: unknown } | null)?.type);
+  if (types.includes('reject')) return { signature: 'unverified', detail: `The policy rejects this image (${where}).` };
+  if (types.some((t) => t === 'signedBy' || t === 'sigstoreSigned')) return { signature: 'verified', detail: `The policy requires a valid signature (${where}).` };
+  if (types.length > 0 && types.every((t) => t === 'insecureAcceptAnything')) return { signature: 'unverified', detail: `The policy accepts this image unsigned (${where}).` };
+  return { signature: 'unknown', detail: `The policy's requirements for this image are not understood (${where}: ${types.map(String).join(', ') || 'none'}).` };
+}
+
+export function readPolicyVerdict(policyPath: string, image: ImageRef): SignatureVerdict {
+  let policy: unknown;
+  try {
+    policy = JSON.parse(readFileSync(policyPath, 'utf8'));
+  } catch (e) {
+    return { signature: 'unknown', detail: `No signature policy could be read (${reason(e)}).` };
+  }
+  return evaluatePolicy(policy, image);
+}
+
+export async function inspectImage(image: ImageRef, deps: Pick<SystemDeps, 'exec' | 'which' | 'paths'>): Promise<ImageInfo> {
+  const facts = await digestAndSize(image, deps);
+  const policy = readPolicyVerdict(deps.paths.policyJson, image);
+  return { reference: image.reference, digest: facts.digest, signature: policy.signature, size: facts.size, detail: `${facts.detail} ${policy.detail}` };
+}

@@ -1,0 +1,206 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, expectNoAxeViolations, launchChromium } from './browser';
+import { advanceToStep, skipNetworkCheck, stepIndexOf } from './fixtures';
+import { loopsBackedBy, startDemoServer, stopDemoServer, type DemoServer } from './serve';
+
+/**
+ * Disk options through to the Summary on the real `serve --demo` engine: erase + ext4 + encryption
+ * (mismatch, then match), no swap, a user; the plan in plain words, the partitions table, axe in
+ * English and Arabic, the confirmation dialog cancelled with Escape, and the disk left untouched.
+ */
+const REPO = resolve(import.meta.dirname, '../..');
+const SHOTS = join(REPO, 'test-results/e2e');
+const isRoot = process.getuid?.() === 0;
+const GiB = 1024 ** 3;
+
+const skipReason = !existsSync(CHROMIUM)
+  ? `${CHROMIUM} is missing (apt-get install chromium)`
+  : !existsSync(join(REPO, 'out/renderer/index.html'))
+    ? 'out/renderer is not built (run npx electron-vite build)'
+    : !isRoot
+      ? 'serve --demo needs root to attach its loop-backed virtual disks'
+      : null;
+if (skipReason) console.warn(`e2e summary page skipped: ${skipReason}`);
+
+/** Size in bytes of a block device, as the kernel reports it. */
+function deviceSize(dev: string): number {
+  return Number(spawnSync('lsblk', ['--bytes', '--nodeps', '--noheadings', '--output', 'SIZE', dev], { encoding: 'utf8' }).stdout.trim());
+}
+
+/** What is on a device: partition table type and any signature blkid finds (empty when blank). */
+function onDisk(dev: string): { ptType: string; blkid: string; blkidStatus: number | null } {
+  const pt = spawnSync('lsblk', ['--nodeps', '--noheadings', '--output', 'PTTYPE', dev], { encoding: 'utf8' }).stdout.trim();
+  const b = spawnSync('blkid', ['-p', dev], { encoding: 'utf8' });
+  return { ptType: pt, blkid: b.stdout.trim(), blkidStatus: b.status };
+}
+
+describe.skipIf(skipReason !== null)('Summary page', () => {
+  let tmp: string;
+  let server: DemoServer | undefined;
+  let browser: Browser | undefined;
+  let context: BrowserContext;
+  let target = '';
+
+  beforeAll(async () => {
+    tmp = mkdtempSync(join(tmpdir(), 'particle-e2e-summary-'));
+    mkdirSync(SHOTS, { recursive: true });
+    server = await startDemoServer(REPO, join(tmp, 'token'), join(tmp, 'cache'));
+    // The 20 GiB demo disk: small, and blank before the test.
+    target = loopsBackedBy(tmp).find((d) => deviceSize(d) === 20 * GiB) ?? '';
+    browser = await launchChromium();
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US', reducedMotion: 'reduce' });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await stopDemoServer(server);
+    if (tmp) {
+      const left = loopsBackedBy(tmp);
+      rmSync(tmp, { recursive: true, force: true });
+      expect(left, 'loop devices left attached by serve --demo').toEqual([]);
+    }
+  });
+
+  const activeId = (page: Page) => page.evaluate(() => document.activeElement?.id ?? '');
+  const activeText = (page: Page) => page.evaluate(() => document.activeElement?.textContent ?? '');
+  const nextButton = (page: Page) => page.locator('.nav-bar .button.primary');
+
+  async function shoot(page: Page, name: string): Promise<void> {
+    const height = await page.evaluate(() => document.documentElement.scrollHeight);
+    await page.setViewportSize({ width: 1280, height });
+    await page.screenshot({ path: join(SHOTS, name) });
+    await page.setViewportSize({ width: 1280, height: 900 });
+  }
+
+  it('found the 20 GiB demo disk, blank', () => {
+    expect(target).toMatch(/^\/dev\/loop\d+$/);
+    expect(onDisk(target)).toMatchObject({ ptType: '', blkidStatus: 2 });
+  });
+
+  it('goes from disk options to a plain-words summary, confirms nothing, and writes nothing', async () => {
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await skipNetworkCheck(page);
+    await page.goto(server!.url);
+    await page.locator('nav ol li').first().waitFor();
+    const [disk, users, summary] = [await stepIndexOf(page, 'Disk'), await stepIndexOf(page, 'Users'), await stepIndexOf(page, 'Summary')];
+    const language = 0;
+
+    // Disk: the 20 GiB disk, erase with ext4, encrypted, no swap.
+    await advanceToStep(page, disk);
+    await page.locator(`input[name="disk"][value="${target}"]`).check();
+    await page.locator('#storage-fs-ext4').check();
+    await page.locator('#storage-encrypt').check();
+    expect(await nextButton(page).isDisabled()).toBe(true);
+    expect(await page.locator('#next-blocked').textContent()).toContain('Enter an encryption passphrase');
+    await page.locator('#storage-passphrase').fill('Tulip Harbor 77');
+    await page.locator('#storage-confirm').fill('Tulip Harbor 78');
+    await page.locator('#storage-confirm').blur();
+    expect(await page.locator('#storage-confirm-error').textContent()).toBe('!The passphrases do not match.');
+    expect(await page.locator('#storage-confirm').getAttribute('aria-invalid')).toBe('true');
+    expect(await nextButton(page).isDisabled()).toBe(true);
+    expect(await page.locator('#next-blocked').textContent()).toBe('Type the same passphrase again to confirm it.');
+    expect(await page.locator('meter').count()).toBe(1);
+    // A swap partition cannot sit next to an encrypted root: said next to the choice.
+    await page.locator('#storage-swap-partition').check();
+    expect(await page.locator('#storage-swap-errors').textContent()).toContain('A swap partition would not be encrypted');
+    await page.locator('#storage-swap-none').check();
+    await page.locator('#storage-confirm').fill('Tulip Harbor 77');
+    expect(await page.locator('#storage-confirm-error').textContent()).toBe('');
+    expect(await nextButton(page).isEnabled()).toBe(true);
+    await shoot(page, 'disk-options-en.png');
+    await expectNoAxeViolations(page, 'Disk options (en)');
+
+    // Users.
+    await advanceToStep(page, users);
+    await page.locator('#user-full-name').fill('Ada Lovelace');
+    await page.locator('#user-password').fill('analytical engine 1843');
+    await page.locator('#user-confirm').fill('analytical engine 1843');
+
+    // Summary: planned by the engine, said in plain words.
+    await advanceToStep(page, summary);
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Ready to install');
+    const headline = page.locator('.plan-headline');
+    await headline.waitFor({ timeout: 30_000 });
+    const name = target.replace('/dev/', '');
+    expect(await headline.textContent()).toContain(`20\u00a0GiB (${name}): everything on it will be lost.`);
+    expect(await headline.textContent()).toMatch(/^!Erase /);
+    const details = await page.locator('.plan-details li').allTextContents();
+    expect(details).toContain('The system uses the ext4 file system.');
+    expect(details).toContain('No swap space is set up.');
+    const rows = await page.locator('.partition-table tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    expect(rows.some((r) => r[3] === 'EFI system, FAT (vfat)' && r[4] === 'the EFI system partition (/boot/efi)')).toBe(true);
+    expect(rows.some((r) => r[3] === 'Encrypted (LUKS2), ext4 inside' && r[4] === 'the system (/)' && r[5] === 'Yes')).toBe(true);
+    expect(rows.some((r) => r[4] === 'boot files (/boot)')).toBe(true);
+    const choices = await page.locator('.choices').first().textContent();
+    expect(choices).toContain('English');
+    expect(choices).toContain('ada');
+    expect(choices).toContain('ada-pc');
+    expect(await page.locator('.choices').nth(1).textContent()).toContain('registry.particleos.example/particleos:stable');
+    // The image check is not fatal: a result or an explained error, never a blank.
+    await expect.poll(() => page.locator('.signature, .banner-warn').count(), { timeout: 30_000 }).toBeGreaterThan(0);
+    await shoot(page, 'summary-en.png');
+    await expectNoAxeViolations(page, 'Summary (en)');
+
+    // Install opens the confirmation; Cancel has the focus; Escape cancels.
+    const install = page.getByRole('button', { name: 'Install', exact: true });
+    await install.click();
+    const dialog = page.getByRole('dialog', { name: 'Erase the disk and install?' });
+    await dialog.waitFor();
+    expect(await dialog.textContent()).toContain(target);
+    expect(await activeText(page)).toBe('Cancel');
+    await page.keyboard.press('Tab');
+    expect(await activeText(page)).toBe('Erase and install');
+    await page.keyboard.press('Tab');
+    expect(await activeText(page)).toBe('Cancel');
+    await page.screenshot({ path: join(SHOTS, 'summary-confirm-en.png') });
+    await expectNoAxeViolations(page, 'Install confirmation (en)');
+    await page.keyboard.press('Escape');
+    await expect.poll(() => dialog.count()).toBe(0);
+    expect(await page.evaluate(() => document.querySelector('dialog')?.open)).toBe(false);
+    expect(await activeText(page)).toBe('Install');
+
+    // Save answer file: export, secrets named, a download offered (results announced).
+    await page.getByRole('button', { name: 'Save answer file…' }).click();
+    await expect
+      .poll(async () => (await page.locator('.save-omitted').count()) + (await page.locator('#save-title ~ .banner-error').count()), { timeout: 15_000 })
+      .toBeGreaterThan(0);
+
+    // Arabic, right to left: back to the language, then forward again with every choice kept.
+    await advanceBack(page, language);
+    await page.locator('input[type="radio"][value="ar"]').check();
+    await advanceToStep(page, summary);
+    await page.locator('.plan-headline').waitFor({ timeout: 30_000 });
+    expect(await page.evaluate(() => document.documentElement.dir)).toBe('rtl');
+    expect(await page.locator('.plan-headline').textContent()).toContain(name);
+    expect(await page.locator('.plan-headline').textContent()).toContain('مسح');
+    await shoot(page, 'summary-ar.png');
+    await expectNoAxeViolations(page, 'Summary (ar)');
+    await page.getByRole('button', { name: 'تثبيت', exact: true }).click();
+    await page.getByRole('dialog').waitFor();
+    expect(await activeText(page)).toBe('إلغاء');
+    await page.screenshot({ path: join(SHOTS, 'summary-confirm-ar.png') });
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
+
+    // Nothing was written: still no partition table, no signature at all.
+    expect(onDisk(target)).toMatchObject({ ptType: '', blkid: '', blkidStatus: 2 });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  async function advanceBack(page: Page, index: number): Promise<void> {
+    for (let i = 0; i < 12; i++) {
+      const now = await page.evaluate(() => [...document.querySelectorAll('nav ol li')].findIndex((li) => li.getAttribute('aria-current') === 'step'));
+      if (now <= index) return;
+      await page.locator('.nav-bar .button.secondary').first().click();
+      await expect.poll(() => activeId(page)).toBe('page-heading');
+    }
+  }
+});

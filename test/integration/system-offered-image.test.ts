@@ -1,0 +1,102 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEngine, type Engine } from '../../src/engine/engine';
+import { InstallStateSchema, type AnswerFileInput } from '../../src/shared';
+import { FAKE_BIN, readFakeLog } from '../fakes';
+import { attachLoop, loopUnavailableReason, run, sparseFile, tryRun } from '../support/loop';
+
+// An image offered as an OCI layout (an image embedded in a live ISO, `serve --image oci:DIR`):
+// inspected without pulling, then installed through the host form of bootc (the contract fake).
+// What the fake needs of DIR: an index.json (it reads the ref.name annotation for the image's
+// name); the blobs are for inspectImage's digest and size.
+const why = loopUnavailableReason(['sfdisk', 'mkfs.xfs', 'mkfs.vfat', 'wipefs', 'partx']);
+if (why) console.warn(`[integration] system-offered-image tests skipped: ${why}`);
+
+const GiB = 1024 ** 3;
+
+function writeLayout(dir: string, ref: string): string {
+  mkdirSync(join(dir, 'blobs/sha256'), { recursive: true });
+  const blob = (data: string | Buffer) => {
+    const buf = Buffer.from(data);
+    const hex = createHash('sha256').update(buf).digest('hex');
+    writeFileSync(join(dir, 'blobs/sha256', hex), buf);
+    return { digest: `sha256:${hex}`, size: buf.length };
+  };
+  const layer = blob(Buffer.alloc(4096, 7));
+  const config = blob(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [layer.digest] } }));
+  const manifest = blob(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config }, layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...layer }] }));
+  writeFileSync(join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+  writeFileSync(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, annotations: { 'org.opencontainers.image.ref.name': ref } }] }));
+  return manifest.digest;
+}
+
+describe.skipIf(why !== null)('an offered OCI layout image (root, loop device, bootc fake)', () => {
+  let dir: string;
+  let engine: Engine;
+  let layout: string;
+  let digest: string;
+  const loops: string[] = [];
+  const savedPath = process.env.PATH;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'particle-oci-'));
+    process.env.PATH = `${FAKE_BIN}:${savedPath}`;
+    process.env.PARTICLE_FAKE_DELAY_MS = '0';
+    process.env.PARTICLE_FAKE_PAYLOAD_MIB = '2';
+    process.env.PARTICLE_FAKE_STORAGE = join(dir, 'storage');
+    process.env.PARTICLE_FAKE_LOG = join(dir, 'fake.jsonl');
+    layout = join(dir, 'image');
+    digest = writeLayout(layout, 'registry.example.org/os:42');
+    engine = createEngine({ mode: 'test', minimumSize: GiB, runRoot: join(dir, 'run'), logDir: join(dir, 'log'), offeredImage: { reference: layout, transport: 'oci' } });
+  });
+
+  afterAll(() => {
+    for (const l of loops) {
+      tryRun(['partx', '--delete', l]);
+      tryRun(['losetup', '-d', l]);
+    }
+    rmSync(dir, { recursive: true, force: true });
+    process.env.PATH = savedPath;
+    for (const k of ['PARTICLE_FAKE_DELAY_MS', 'PARTICLE_FAKE_PAYLOAD_MIB', 'PARTICLE_FAKE_STORAGE', 'PARTICLE_FAKE_LOG']) delete process.env[k];
+  });
+
+  it('getInfo offers it; inspectImage reads its digest without pulling', async () => {
+    const info = await engine.handlers.getInfo({});
+    expect(info.offeredImage).toEqual({ reference: layout, transport: 'oci' });
+    const facts = await engine.handlers.inspectImage({ image: { reference: layout, transport: 'oci' } });
+    expect(facts.digest).toBe(digest);
+    expect(facts.size).toBe(4096);
+    const req = await engine.handlers.checkRequirements({ minimumMemory: 0, image: { reference: layout, transport: 'oci' } });
+    expect(req.checks.find((c) => c.id === 'network')!.status).toBe('skipped');
+  });
+
+  it('installs from oci:DIR with the host form of bootc', async () => {
+    const file = join(dir, 'disk.img');
+    sparseFile(file, 12 * GiB);
+    const disk = attachLoop(file);
+    loops.push(disk);
+    const request: AnswerFileInput = { version: 1, disk: { path: disk }, layout: { type: 'erase' }, image: { reference: layout, transport: 'oci' }, hostname: 'oci-box' };
+    const plan = await engine.handlers.planInstall({ request });
+    expect(plan.steps.map((s) => s.id)).not.toContain('pull');
+    await engine.handlers.startInstall({ planId: plan.id });
+    await engine.installer!.settled();
+    const state = InstallStateSchema.parse(await engine.handlers.getInstallState({}));
+    expect(state.outcome?.kind, JSON.stringify(state.outcome)).toBe('finished');
+    const bootc = readFakeLog(join(dir, 'fake.jsonl')).find((c) => c.tool === 'bootc' && c.argv.includes('to-filesystem'))!;
+    expect(bootc.argv.slice(0, 5)).toEqual(['install', 'to-filesystem', '--source-imgref', `oci:${layout}`, '--skip-finalize']);
+
+    const root = plan.partitions.at(-1)!;
+    const mnt = mkdtempSync(join(dir, 'check-'));
+    run(['mount', '-o', 'ro', root.path, mnt]);
+    try {
+      const deployRoot = join(mnt, 'ostree/deploy/default/deploy');
+      const origin = readdirSync(deployRoot).find((d) => d.endsWith('.origin'))!;
+      expect(readFileSync(join(deployRoot, origin), 'utf8')).toContain('container-image-reference=');
+    } finally {
+      run(['umount', mnt]);
+    }
+  });
+});

@@ -1,0 +1,156 @@
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { makeError, RequirementsSchema, type Disk, type RequirementCheck } from '../../src/shared';
+import { CommandError, type Exec } from '../../src/engine/exec';
+import { DEFAULT_SYSTEM_PATHS } from '../../src/engine/system/deps';
+import { checkRequirements, hasDefaultRoute, parseMemTotal, powerSource, registryEndpoint, type RequirementsDeps, type RequirementsParams } from '../../src/engine/system/requirements';
+import { makeDisk } from '../support/make-disk';
+
+const FIX = resolve('test/fixtures/system');
+const GiB = 1024 ** 3;
+const MEM = 8039652 * 1024;
+
+interface Setup {
+  proc?: string;
+  sys?: string;
+  disks?: Disk[];
+  tools?: string[];
+  imageExists?: boolean;
+  connect?: (host: string, port: number) => Promise<void>;
+}
+
+function deps(s: Setup = {}): RequirementsDeps & { calls: string[][]; connects: string[] } {
+  const calls: string[][] = [];
+  const connects: string[] = [];
+  const exec: Exec = async (argv) => {
+    calls.push([...argv]);
+    return { exitCode: s.imageExists ? 0 : 1, stdout: '', stderr: '', durationMs: 1 };
+  };
+  const tools = new Set(s.tools ?? []);
+  return {
+    calls,
+    connects,
+    exec,
+    paths: { ...DEFAULT_SYSTEM_PATHS, proc: join(s.proc ?? 'proc-ac'), sys: join(s.sys ?? 'sys-laptop-ac') },
+    which: (c) => (tools.has(c) ? `/usr/bin/${c}` : null),
+    probe: async () => s.disks ?? [makeDisk({ size: 64 * GiB })],
+    minimumSize: 16 * GiB,
+    tcpConnect: async (host, port) => {
+      connects.push(`${host}:${port}`);
+      await (s.connect ?? (async () => {}))(host, port);
+    },
+  };
+}
+function join(name: string): string {
+  return `${FIX}/${name}`;
+}
+
+async function check(params: Partial<RequirementsParams>, s: Setup = {}): Promise<Record<string, RequirementCheck>> {
+  const r = await checkRequirements({ minimumMemory: 4 * GiB, firmware: 'any', ...params }, deps(s));
+  expect(RequirementsSchema.parse(r)).toEqual(r);
+  expect(r.checks.map((c) => c.id)).toEqual(['memory', 'disk', 'firmware', 'power', 'network']);
+  return Object.fromEntries(r.checks.map((c) => [c.id, c]));
+}
+
+const registryImage = { reference: 'quay.io/fedora/fedora-bootc:42', transport: 'registry' as const, enforceSignaturePolicy: false };
+
+describe('memory', () => {
+  it('reads MemTotal in bytes', () => {
+    expect(parseMemTotal('MemTotal:        8039652 kB\n')).toBe(MEM);
+    expect(parseMemTotal('MemFree: 1 kB\n')).toBeNull();
+  });
+
+  it('ok when enough, failed when not, unknown when unreadable', async () => {
+    expect((await check({ minimumMemory: 4 * GiB })).memory).toMatchObject({ status: 'ok', measured: MEM, required: 4 * GiB });
+    expect((await check({ minimumMemory: 16 * GiB })).memory).toMatchObject({ status: 'failed', measured: MEM });
+    expect((await check({}, { proc: 'nowhere' })).memory).toMatchObject({ status: 'unknown', measured: null });
+  });
+});
+
+describe('disk', () => {
+  it('measures the largest disk that is not refused against the minimum size', async () => {
+    const disks = [makeDisk({ path: '/dev/sda', size: 32 * GiB }), makeDisk({ path: '/dev/sdb', size: 500 * GiB, verdict: 'refused', reasons: [{ code: 'live-medium', message: 'boot medium' }] })];
+    expect((await check({}, { disks })).disk).toMatchObject({ status: 'ok', measured: 32 * GiB, required: 16 * GiB });
+  });
+
+  it('fails when every disk is refused, measuring the ones refused only for size', async () => {
+    const small = makeDisk({ path: '/dev/sda', size: 8 * GiB, verdict: 'refused', reasons: [{ code: 'too-small', message: 'too small' }] });
+    const live = makeDisk({ path: '/dev/sdb', size: 500 * GiB, verdict: 'refused', reasons: [{ code: 'live-medium', message: 'boot medium' }] });
+    expect((await check({}, { disks: [small, live] })).disk).toMatchObject({ status: 'failed', measured: 8 * GiB, required: 16 * GiB });
+    expect((await check({}, { disks: [live] })).disk).toMatchObject({ status: 'failed', measured: null });
+  });
+});
+
+describe('firmware', () => {
+  it('uefi from /sys/firmware/efi; fails only when the image needs UEFI and the machine is BIOS', async () => {
+    expect((await check({ firmware: 'uefi' }, { sys: 'sys-laptop-ac' })).firmware).toMatchObject({ status: 'ok', measured: 'uefi', required: 'uefi' });
+    expect((await check({ firmware: 'any' }, { sys: 'sys-laptop-battery' })).firmware).toMatchObject({ status: 'ok', measured: 'bios', required: null });
+    expect((await check({ firmware: 'uefi' }, { sys: 'sys-laptop-battery' })).firmware).toMatchObject({ status: 'failed', measured: 'bios' });
+  });
+});
+
+describe('power', () => {
+  it('ac, battery, no battery (a mouse battery does not count)', async () => {
+    expect(powerSource(join('sys-laptop-ac'))).toBe('ac');
+    expect(powerSource(join('sys-laptop-battery'))).toBe('battery');
+    expect(powerSource(join('sys-desktop-mouse'))).toBe('no-battery');
+    expect(powerSource(join('nowhere'))).toBe('no-battery');
+    expect((await check({}, { sys: 'sys-laptop-battery' })).power).toMatchObject({ status: 'failed', measured: 'battery' });
+    expect((await check({}, { sys: 'sys-desktop-mouse' })).power).toMatchObject({ status: 'ok', measured: 'no-battery' });
+  });
+});
+
+describe('network', () => {
+  it('skipped without an image, for local transports, and when the image is in storage', async () => {
+    expect((await check({})).network?.status).toBe('skipped');
+    expect((await check({ image: { ...registryImage, reference: '/srv/image', transport: 'oci' } })).network?.status).toBe('skipped');
+    const d = await check({ image: registryImage }, { tools: ['podman'], imageExists: true });
+    expect(d.network).toMatchObject({ status: 'skipped', message: expect.stringMatching(/local container storage/) });
+  });
+
+  it('asks podman, then needs a default route, then connects to the registry on 443', async () => {
+    const s = deps({ tools: ['podman'] });
+    const r = await checkRequirements({ minimumMemory: 0, firmware: 'any', image: registryImage }, s);
+    expect(r.checks.at(-1)).toMatchObject({ id: 'network', status: 'ok' });
+    expect(s.calls).toEqual([['podman', 'image', 'exists', 'quay.io/fedora/fedora-bootc:42']]);
+    expect(s.connects).toEqual(['quay.io:443']);
+  });
+
+  it('fails without a default route, without connecting', async () => {
+    const s = deps({ proc: 'proc-offline' });
+    const r = await checkRequirements({ minimumMemory: 0, firmware: 'any', image: registryImage }, s);
+    expect(r.checks.at(-1)).toMatchObject({ status: 'failed', measured: 'no-route' });
+    expect(s.connects).toEqual([]);
+  });
+
+  it('fails when the registry cannot be reached', async () => {
+    const net = await check({ image: { ...registryImage, reference: 'fedora:40' } }, { connect: async () => Promise.reject(new Error('connect ECONNREFUSED')) });
+    expect(net.network).toMatchObject({ status: 'failed', message: expect.stringContaining('registry-1.docker.io cannot be reached on port 443: connect ECONNREFUSED') });
+  });
+
+  it('a failing podman does not stop the check', async () => {
+    const s = deps({ tools: ['podman'] });
+    const exec: Exec = async (argv) => {
+      throw new CommandError(makeError('command-failed', `${argv[0]} broke`));
+    };
+    const r = await checkRequirements({ minimumMemory: 0, firmware: 'any', image: registryImage }, { ...s, exec });
+    expect(r.checks.at(-1)!.status).toBe('ok');
+  });
+
+  it('default routes from /proc/net/route and ipv6_route', () => {
+    const v4 = 'Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\nwlan0\t00000000\t0101A8C0\t0003\t0\t0\t600\t00000000\n';
+    expect(hasDefaultRoute(v4, '')).toBe(true);
+    expect(hasDefaultRoute(v4.replace('0003', '0002'), '')).toBe(false);
+    const v6 = '00000000000000000000000000000000 00 00000000000000000000000000000000 00 fe800000000000000000000000000001 00000400 00000001 00000000 00000003   wlan0\n';
+    expect(hasDefaultRoute('', v6)).toBe(true);
+    expect(hasDefaultRoute('', v6.replace('wlan0', 'lo'))).toBe(false);
+  });
+
+  it('registry host and port from a reference', () => {
+    expect(registryEndpoint('fedora')).toEqual({ host: 'registry-1.docker.io', port: 443 });
+    expect(registryEndpoint('library/fedora:40')).toEqual({ host: 'registry-1.docker.io', port: 443 });
+    expect(registryEndpoint('docker.io/library/fedora')).toEqual({ host: 'registry-1.docker.io', port: 443 });
+    expect(registryEndpoint('quay.io/fedora/fedora-bootc:42')).toEqual({ host: 'quay.io', port: 443 });
+    expect(registryEndpoint('localhost:5000/os:1')).toEqual({ host: 'localhost', port: 5000 });
+  });
+});
