@@ -1,0 +1,305 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Browser, Page } from 'playwright';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fakeEnv } from '../fakes/index';
+import { CHROMIUM, expectNoAxeViolations, launchChromium } from './browser';
+import { currentStep, skipNetworkCheck, stepIndexOf } from './fixtures';
+import { loopsBackedBy, startDemoServer, stopDemoServer, type DemoServer } from './serve';
+
+/**
+ * A whole install through the UI only, in Debian's Chromium against the real `serve --demo` engine
+ * with the bootc/podman contract fake first on PATH: Welcome → Keyboard → Time zone → Disk (the
+ * 20 GiB demo disk, erased) → Users → Summary → confirm → Progress → Done. English is driven with
+ * the keyboard alone (a control the keyboard cannot reach fails the test, naming it); Arabic (right
+ * to left) with the pointer. axe-core on every page, a screenshot of each.
+ */
+const REPO = resolve(import.meta.dirname, '../..');
+const SHOTS = join(REPO, 'test-results/e2e');
+const isRoot = process.getuid?.() === 0;
+const GiB = 1024 ** 3;
+const PRODUCT = (JSON.parse(readFileSync(join(REPO, 'resources/branding/particleos/branding.json'), 'utf8')) as { productName: string }).productName;
+
+const skipReason = !existsSync(CHROMIUM)
+  ? `${CHROMIUM} is missing (apt-get install chromium)`
+  : !existsSync(join(REPO, 'out/renderer/index.html'))
+    ? 'out/renderer is not built (run npx electron-vite build)'
+    : !isRoot
+      ? 'serve --demo needs root to attach its loop-backed virtual disks'
+      : null;
+if (skipReason) console.warn(`e2e full install skipped: ${skipReason}`);
+
+type Lang = 'en' | 'ar';
+const TEXT = {
+  en: { next: 'Next', install: 'Install', confirm: 'Erase and install', progress: `Installing ${PRODUCT}`, done: `${PRODUCT} is installed` },
+  ar: { next: 'التالي', install: 'تثبيت', confirm: null, progress: `جارٍ تثبيت ${PRODUCT}`, done: `تم تثبيت ${PRODUCT}` },
+} as const;
+
+function deviceSize(dev: string): number {
+  return Number(spawnSync('lsblk', ['--bytes', '--nodeps', '--noheadings', '--output', 'SIZE', dev], { encoding: 'utf8' }).stdout.trim());
+}
+
+interface Run {
+  tmp: string;
+  server: DemoServer;
+  target: string;
+}
+
+async function startRun(lang: Lang): Promise<Run> {
+  const tmp = mkdtempSync(join(tmpdir(), `particle-e2e-full-${lang}-`));
+  const env = fakeEnv({ storage: join(tmp, 'storage'), delayMs: 20, payloadMiB: 2, extra: { PARTICLE_FAKE_LAYER_DELAY_MS: '300' } });
+  const server = await startDemoServer(REPO, join(tmp, 'token'), join(tmp, 'cache'), 90_000, env);
+  const target = loopsBackedBy(tmp).find((d) => deviceSize(d) === 20 * GiB) ?? '';
+  return { tmp, server, target };
+}
+
+async function stopRun(run: Run | undefined): Promise<void> {
+  if (!run) return;
+  await stopDemoServer(run.server);
+  const left = loopsBackedBy(run.tmp);
+  rmSync(run.tmp, { recursive: true, force: true });
+  expect(left, 'loop devices left attached by serve --demo').toEqual([]);
+}
+
+const h1 = (page: Page) => page.locator('h1#page-heading');
+const activeId = (page: Page) => page.evaluate(() => document.activeElement?.id ?? '');
+
+async function expectHeading(page: Page, text: string, timeout = 120_000): Promise<void> {
+  await expect.poll(async () => ((await h1(page).count()) > 0 ? (await h1(page).textContent())?.trim() : null), { timeout, interval: 100 }).toBe(text);
+}
+
+async function shoot(page: Page, lang: Lang, name: string): Promise<void> {
+  const height = await page.evaluate(() => document.documentElement.scrollHeight);
+  await page.setViewportSize({ width: 1280, height: Math.max(900, height) });
+  await page.screenshot({ path: join(SHOTS, `full-${lang}-${name}.png`) });
+  await page.setViewportSize({ width: 1280, height: 900 });
+}
+
+async function checkPage(page: Page, lang: Lang, name: string): Promise<void> {
+  await shoot(page, lang, name);
+  await expectNoAxeViolations(page, `${name} (${lang})`);
+}
+
+/** What the focused element is, for failure messages. */
+function describeFocus(page: Page): Promise<string> {
+  return page.evaluate(() => {
+    const e = document.activeElement as HTMLElement | null;
+    if (!e) return '(nothing)';
+    return `<${e.tagName.toLowerCase()}${e.id ? ` id=${e.id}` : ''}${e.getAttribute('name') ? ` name=${e.getAttribute('name')}` : ''}> "${(e.textContent ?? '').trim().slice(0, 40)}"`;
+  });
+}
+
+/**
+ * Tabs forward until the focused element matches `selector` (and, when given, has exactly `text`);
+ * a control Tab never reaches is a keyboard-accessibility bug, so the failure names it.
+ */
+async function tabTo(page: Page, what: string, selector: string, text?: string): Promise<void> {
+  const seen: string[] = [];
+  for (let i = 0; i < 80; i++) {
+    await page.keyboard.press('Tab');
+    const hit = await page.evaluate(
+      ([sel, txt]) => {
+        const e = document.activeElement;
+        return !!e && e.matches(sel!) && (txt === undefined || txt === null || (e.textContent ?? '').trim() === txt);
+      },
+      [selector, text ?? null] as const,
+    );
+    if (hit) return;
+    seen.push(await describeFocus(page));
+  }
+  throw new Error(`keyboard: Tab never reached ${what} (${selector}${text ? ` "${text}"` : ''}); focus went through:\n${[...new Set(seen)].join('\n')}`);
+}
+
+/** Presses the footer's primary button with the keyboard and waits for the next step. */
+async function keyboardNext(page: Page, label: string): Promise<void> {
+  const before = await currentStep(page);
+  const next = page.locator('.nav-bar .button.primary').last();
+  await expect.poll(() => next.isEnabled(), { timeout: 60_000, message: `primary button on step ${before} stays disabled` }).toBe(true);
+  await tabTo(page, `the "${label}" button`, '.nav-bar .button.primary', label);
+  await page.keyboard.press('Enter');
+  await expect.poll(() => currentStep(page), { timeout: 30_000 }).toBeGreaterThan(before);
+  await expect.poll(() => activeId(page)).toBe('page-heading');
+}
+
+async function pointerNext(page: Page): Promise<void> {
+  const before = await currentStep(page);
+  const next = page.locator('.nav-bar .button.primary').last();
+  await expect.poll(() => next.isEnabled(), { timeout: 60_000, message: `primary button on step ${before} stays disabled` }).toBe(true);
+  await next.click();
+  await expect.poll(() => currentStep(page), { timeout: 30_000 }).toBeGreaterThan(before);
+}
+
+describe.skipIf(skipReason !== null)('Full install through the UI', () => {
+  let browser: Browser | undefined;
+  const runs: Run[] = [];
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    for (const r of runs) await stopRun(r);
+  });
+
+  async function open(run: Run): Promise<{ page: Page; errors: string[]; steps: Record<string, number> }> {
+    const context = await browser!.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US', reducedMotion: 'reduce' });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await skipNetworkCheck(page);
+    await page.goto(run.server.url);
+    await page.locator('nav ol li').first().waitFor();
+    await h1(page).waitFor();
+    const steps: Record<string, number> = {};
+    for (const s of ['Keyboard', 'Time zone', 'Disk', 'Users', 'Summary']) steps[s] = await stepIndexOf(page, s);
+    expect(Object.values(steps).every((i) => i > 0), JSON.stringify(steps)).toBe(true);
+    return { page, errors, steps };
+  }
+
+  it('installs in English with the keyboard alone', async () => {
+    const t0 = Date.now();
+    const run = await startRun('en');
+    runs.push(run);
+    expect(run.target).toMatch(/^\/dev\/loop\d+$/);
+    const { page, errors, steps } = await open(run);
+    const T = TEXT.en;
+
+    // Welcome: English is preselected; Install (the primary button) starts the wizard.
+    await expect.poll(() => page.locator('.nav-bar .button.primary').last().isEnabled(), { timeout: 60_000 }).toBe(true);
+    await checkPage(page, 'en', 'welcome');
+    await keyboardNext(page, T.install);
+
+    // Keyboard and time zone: keep what is preselected.
+    expect(await currentStep(page)).toBe(steps.Keyboard);
+    await checkPage(page, 'en', 'keyboard');
+    await keyboardNext(page, T.next);
+    expect(await currentStep(page)).toBe(steps['Time zone']);
+    await checkPage(page, 'en', 'timezone');
+    await keyboardNext(page, T.next);
+
+    // Disk: the 20 GiB demo disk, by Tab into the radio group then arrow keys.
+    expect(await currentStep(page)).toBe(steps.Disk);
+    await page.locator('.disk-card').first().waitFor();
+    await expect.poll(() => page.locator('[aria-busy="true"]').count(), { timeout: 30_000 }).toBe(0);
+    await tabTo(page, 'the disk radio group', 'input[name="disk"]');
+    for (let i = 0; i < 12; i++) {
+      if ((await page.evaluate(() => (document.activeElement as HTMLInputElement).value)) === run.target) break;
+      await page.keyboard.press('ArrowDown');
+    }
+    expect(await page.evaluate(() => (document.activeElement as HTMLInputElement).value), 'arrow keys reach the 20 GiB disk').toBe(run.target);
+    await page.keyboard.press('Space');
+    expect(await page.locator(`input[name="disk"][value="${run.target}"]`).isChecked()).toBe(true);
+    const erase = page.locator('input[name="storage-mode"][value="erase"]');
+    if ((await erase.count()) > 0 && !(await erase.isChecked())) {
+      await tabTo(page, 'the erase option', 'input[name="storage-mode"]');
+      while ((await page.evaluate(() => (document.activeElement as HTMLInputElement).value)) !== 'erase') await page.keyboard.press('ArrowDown');
+      await page.keyboard.press('Space');
+    }
+    if ((await erase.count()) > 0) expect(await erase.isChecked()).toBe(true);
+    await checkPage(page, 'en', 'disk');
+    await keyboardNext(page, T.next);
+
+    // Users: full name, password twice.
+    expect(await currentStep(page)).toBe(steps.Users);
+    await tabTo(page, 'the full name field', '#user-full-name');
+    await page.keyboard.type('Ada Lovelace');
+    await tabTo(page, 'the password field', '#user-password');
+    await page.keyboard.type('analytical engine 1843');
+    await tabTo(page, 'the confirm password field', '#user-confirm');
+    await page.keyboard.type('analytical engine 1843');
+    await checkPage(page, 'en', 'users');
+    await keyboardNext(page, T.next);
+
+    // Summary: the warning names the disk.
+    expect(await currentStep(page)).toBe(steps.Summary);
+    const headline = page.locator('.plan-headline');
+    await headline.waitFor({ timeout: 30_000 });
+    expect(await headline.textContent()).toContain(`20\u00a0GiB (${run.target.replace('/dev/', '')}): everything on it will be lost.`);
+    expect(await headline.textContent()).toMatch(/^!Erase /);
+    await expect.poll(() => page.locator('.signature, .banner-warn').count(), { timeout: 30_000 }).toBeGreaterThan(0);
+    await checkPage(page, 'en', 'summary');
+
+    // Install → the confirmation (Cancel focused) → Tab to "Erase and install" → Enter.
+    await tabTo(page, 'the Install button', 'button', T.install);
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog');
+    await dialog.waitFor();
+    expect(await dialog.textContent()).toContain(run.target);
+    await checkPage(page, 'en', 'confirm');
+    await tabTo(page, 'the "Erase and install" button', 'button', T.confirm);
+    await page.keyboard.press('Enter');
+
+    await expectHeading(page, T.progress, 30_000);
+    await checkPage(page, 'en', 'progress');
+    await expectHeading(page, T.done);
+    await checkPage(page, 'en', 'done');
+    expect(errors).toEqual([]);
+    await page.context().close();
+    console.log(`full install (en, keyboard): ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  }, 300_000);
+
+  it('installs in Arabic, right to left', async () => {
+    const t0 = Date.now();
+    const run = await startRun('ar');
+    runs.push(run);
+    expect(run.target).toMatch(/^\/dev\/loop\d+$/);
+    const { page, errors, steps } = await open(run);
+    const T = TEXT.ar;
+
+    await page.locator('input[type="radio"][value="ar"]').check();
+    expect(await page.evaluate(() => document.documentElement.dir)).toBe('rtl');
+    await expect.poll(() => page.locator('.nav-bar .button.primary').last().isEnabled(), { timeout: 60_000 }).toBe(true);
+    await checkPage(page, 'ar', 'welcome');
+    await pointerNext(page);
+    expect(await currentStep(page)).toBe(steps.Keyboard);
+    await checkPage(page, 'ar', 'keyboard');
+    await pointerNext(page);
+    expect(await currentStep(page)).toBe(steps['Time zone']);
+    await checkPage(page, 'ar', 'timezone');
+    await pointerNext(page);
+
+    expect(await currentStep(page)).toBe(steps.Disk);
+    await page.locator('.disk-card').first().waitFor();
+    await expect.poll(() => page.locator('[aria-busy="true"]').count(), { timeout: 30_000 }).toBe(0);
+    await page.locator(`input[name="disk"][value="${run.target}"]`).check();
+    const erase = page.locator('input[name="storage-mode"][value="erase"]');
+    if ((await erase.count()) > 0) await erase.check();
+    await checkPage(page, 'ar', 'disk');
+    await pointerNext(page);
+
+    expect(await currentStep(page)).toBe(steps.Users);
+    await page.locator('#user-full-name').fill('ليلى حداد');
+    await page.locator('#user-password').fill('analytical engine 1843');
+    await page.locator('#user-confirm').fill('analytical engine 1843');
+    await checkPage(page, 'ar', 'users');
+    await pointerNext(page);
+
+    expect(await currentStep(page)).toBe(steps.Summary);
+    const headline = page.locator('.plan-headline');
+    await headline.waitFor({ timeout: 30_000 });
+    expect(await headline.textContent()).toContain(run.target.replace('/dev/', ''));
+    expect(await headline.textContent()).toContain('مسح');
+    await expect.poll(() => page.locator('.signature, .banner-warn').count(), { timeout: 30_000 }).toBeGreaterThan(0);
+    await checkPage(page, 'ar', 'summary');
+
+    await page.getByRole('button', { name: T.install, exact: true }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.waitFor();
+    expect(await dialog.textContent()).toContain(run.target);
+    await checkPage(page, 'ar', 'confirm');
+    await dialog.locator('button').last().click();
+
+    await expectHeading(page, T.progress, 30_000);
+    await checkPage(page, 'ar', 'progress');
+    await expectHeading(page, T.done);
+    expect(await page.evaluate(() => document.documentElement.dir)).toBe('rtl');
+    await checkPage(page, 'ar', 'done');
+    expect(errors).toEqual([]);
+    await page.context().close();
+    console.log(`full install (ar, pointer): ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  }, 300_000);
+});
