@@ -1,0 +1,89 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Browser, Page } from 'playwright';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, launchChromium } from './browser';
+import { advanceToStep, currentStep, skipNetworkCheck } from './fixtures';
+import { loopsBackedBy, startDemoServer, stopDemoServer, type DemoServer } from './serve';
+
+/**
+ * Screen sizes and text size: the first four pages at 800×600 in German with text at 200%, and at
+ * 4K in Arabic. Nothing may scroll sideways and the Back/Next bar must stay on screen.
+ */
+const REPO = resolve(import.meta.dirname, '../..');
+const SHOTS = join(REPO, 'test-results/e2e');
+const skipReason = !existsSync(CHROMIUM)
+  ? `${CHROMIUM} is missing (apt-get install chromium)`
+  : !existsSync(join(REPO, 'out/renderer/index.html'))
+    ? 'out/renderer is not built (run npx electron-vite build)'
+    : process.getuid?.() !== 0
+      ? 'serve --demo needs root to attach its loop-backed virtual disks'
+      : null;
+if (skipReason) console.warn(`e2e screens skipped: ${skipReason}`);
+
+describe.skipIf(skipReason !== null)('screen sizes and 200% text', () => {
+  let tmp: string;
+  let server: DemoServer | undefined;
+  let browser: Browser | undefined;
+
+  beforeAll(async () => {
+    tmp = mkdtempSync(join(tmpdir(), 'particle-e2e-screens-'));
+    mkdirSync(SHOTS, { recursive: true });
+    server = await startDemoServer(REPO, join(tmp, 'token'), join(tmp, 'cache'));
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await stopDemoServer(server);
+    if (tmp) {
+      const left = loopsBackedBy(tmp);
+      rmSync(tmp, { recursive: true, force: true });
+      expect(left, 'loop devices left attached by serve --demo').toEqual([]);
+    }
+  });
+
+  async function checkFits(page: Page, what: string): Promise<void> {
+    const m = await page.evaluate(() => {
+      const next = document.querySelector('.nav-bar .button.primary:last-of-type') ?? document.querySelector('.nav-bar .button.primary');
+      const r = next?.getBoundingClientRect();
+      return {
+        scroll: document.documentElement.scrollWidth,
+        width: window.innerWidth,
+        next: r ? { left: r.left, right: r.right, bottom: r.bottom } : null,
+        height: window.innerHeight,
+      };
+    });
+    expect(m.scroll, `${what}: page scrolls sideways`).toBeLessThanOrEqual(m.width + 1);
+    expect(m.next, `${what}: no primary button`).not.toBeNull();
+    expect(m.next!.left, `${what}: primary button off screen`).toBeGreaterThanOrEqual(0);
+    expect(m.next!.right, `${what}: primary button off screen`).toBeLessThanOrEqual(m.width + 1);
+    expect(m.next!.bottom, `${what}: Back/Next bar below the window`).toBeLessThanOrEqual(m.height + 1);
+  }
+
+  const cases = [
+    { name: 'de-800x600-200pct', locale: 'de', width: 800, height: 600, bigText: true },
+    { name: 'ar-3840x2160', locale: 'ar', width: 3840, height: 2160, bigText: false },
+  ] as const;
+
+  for (const c of cases) {
+    it(`${c.name}: Welcome, Keyboard, Time zone and Disk fit`, async () => {
+      const context = await browser!.newContext({ viewport: { width: c.width, height: c.height }, locale: 'en-US', reducedMotion: 'reduce' });
+      const page = await context.newPage();
+      await skipNetworkCheck(page);
+      await page.goto(server!.url);
+      await page.locator('input[name="locale"]').first().waitFor();
+      await page.locator(`input[name="locale"][value="${c.locale}"]`).check();
+      if (c.bigText) await page.addStyleTag({ content: ':root { font-size: 200% !important; }' });
+      for (let step = 0; step < 4; step++) {
+        if (step > 0) await advanceToStep(page, step);
+        expect(await currentStep(page)).toBe(step);
+        await page.waitForTimeout(300);
+        await checkFits(page, `${c.name} step ${step}`);
+        await page.screenshot({ path: join(SHOTS, `screens-${c.name}-step${step}.png`) });
+      }
+      await context.close();
+    });
+  }
+});
