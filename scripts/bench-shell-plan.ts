@@ -5,7 +5,7 @@ import { PLAN_PLACEHOLDERS, type InstallPlan, type PlanAction } from '../src/sha
 /** One shell word for s: single quotes, with ' written as '\''. */
 export const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
-const VARS: Record<(typeof PLAN_PLACEHOLDERS)[number], string> = { '{deployment}': '"$DEPLOYMENT"', '{stateroot-var}': '"$STATEROOT_VAR"' };
+const VARS: Record<(typeof PLAN_PLACEHOLDERS)[number], string> = { '{deployment}': '"$DEPLOYMENT"', '{stateroot-var}': '"$STATEROOT_VAR"', '{kernel-version}': '"$KERNEL_VERSION"' };
 const uses = (s: string): boolean => PLAN_PLACEHOLDERS.some((p) => s.includes(p));
 
 /** One shell word for s, with the placeholders left to shell variables set at run time. */
@@ -61,10 +61,12 @@ function actionLines(a: PlanAction): string[] {
       return [`mkdir -p -m ${a.mode} ${word(a.path)}`];
     case 'symlink':
       return [`ln -sfn ${word(a.target)} ${word(a.path)}`];
+    case 'unpack':
+      throw new Error('the shell form of a plan has no OCI unpacker; it is for bootc plans');
   }
 }
 
-const text = (a: PlanAction): string => (a.kind === 'run' ? a.argv.join(' ') : a.kind === 'write' ? a.path : a.kind === 'symlink' ? `${a.path} ${a.target}` : a.path);
+const text = (a: PlanAction): string => (a.kind === 'run' ? a.argv.join(' ') : a.kind === 'write' ? a.path : a.kind === 'symlink' ? `${a.path} ${a.target}` : a.kind === 'unpack' ? a.target : a.path);
 
 /**
  * The plan as a bash script. Placeholders are found the first time an action needs them, with a

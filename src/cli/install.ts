@@ -1,4 +1,5 @@
-import { DEFAULT_MINIMUM_DISK_SIZE, type InstallState, type ProgressEvent } from '../shared';
+import { DEFAULT_MINIMUM_DISK_SIZE, type AnswerFile, type InstallState, type ProgressEvent } from '../shared';
+import { targetImageOptions, withDiskImage } from './disk-image';
 import { CliError, parseCommandArgs, type CliIo } from './io';
 import { readAnswerFile } from './plan';
 
@@ -14,18 +15,37 @@ export async function installCommand(args: readonly string[], io: CliIo): Promis
     'test-mode': { type: 'boolean' },
     'min-size': { type: 'string' },
     'log-dir': { type: 'string' },
+    'target-image': { type: 'string' },
+    size: { type: 'string' },
+    format: { type: 'string' },
+    grow: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) return -1;
   if (typeof values.config !== 'string') throw new CliError('install: --config FILE is required', 2);
+  const image = targetImageOptions(values);
   if (process.getuid?.() !== 0) throw new CliError('install: must run as root (it partitions and formats the disk)', 2);
-  const request = await readAnswerFile(values.config);
+  let request = await readAnswerFile(values.config);
+  if (image) {
+    if (values.grow) {
+      if (request.layout.type !== 'erase') throw new CliError('install: --grow needs the erase layout', 2);
+      request = { ...request, layout: { ...request.layout, growOnFirstBoot: true } };
+    }
+    return withDiskImage(image, io, async (loop) => runInstall({ ...request, disk: { path: loop } }, values, io, [loop]));
+  }
+  return runInstall(request, values, io);
+}
+
+type InstallValues = { json?: boolean; 'test-mode'?: boolean; 'min-size'?: string; 'log-dir'?: string };
+
+async function runInstall(request: AnswerFile, values: InstallValues, io: CliIo, targetDisks?: string[]): Promise<number> {
   const { createEngine } = await import('../engine/engine');
   const minimumSize = typeof values['min-size'] === 'string' ? Number(values['min-size']) : DEFAULT_MINIMUM_DISK_SIZE;
   const engine = createEngine({
     mode: values['test-mode'] ? 'test' : 'normal',
     minimumSize,
     ...(typeof values['log-dir'] === 'string' ? { logDir: values['log-dir'] } : {}),
+    ...(targetDisks ? { targetDisks } : {}),
   });
   const installer = engine.installer!;
   const json = values.json === true;

@@ -59,7 +59,14 @@ export function formatPlan(plan: InstallPlan): string {
     const mark = i === plan.pointOfNoReturn ? '  <- point of no return: from here the disk is changed' : '';
     out.push(`${i + 1}. ${s.title} [${s.id}, weight ${s.weight}${s.destructive ? ', writes to the disk' : ''}]${mark}`);
     for (const a of s.actions) {
-      if (a.kind === 'run') out.push(`     $ ${a.argv.map(quote).join(' ')}${a.stdinSecret ? `  (stdin: ${a.stdinSecret})` : a.stdin ? '  (stdin: script below)' : ''}`);
+      if (a.kind === 'run') {
+        const only = a.when ? `  (only if ${a.when.map((c) => `${c.path} ${c.test === 'exists' ? 'exists' : c.test === 'missing' ? 'is missing' : c.test === 'writable' ? 'is writable' : 'is not writable'}`).join(' and ')})` : '';
+        out.push(`     $ ${a.argv.map(quote).join(' ')}${a.stdinSecret ? `  (stdin: ${a.stdinSecret})` : a.stdin ? '  (stdin: script below)' : ''}${only}`);
+      }
+      if (a.kind === 'unpack') {
+        const src = `${a.source.transport}:${a.source.path}${a.source.ref ? `:${a.source.ref}` : ''}`;
+        out.push(`     unpack ${src} onto ${a.target} (layers in order, whiteouts honoured, every digest verified)`);
+      }
       if (a.kind === 'run' && a.stdin) out.push(...a.stdin.trimEnd().split('\n').map((l) => `       | ${l}`));
       if (a.kind === 'write') out.push(`     write ${a.path} (${a.mode}, ${a.content.length} bytes)`);
       if (a.kind === 'symlink') out.push(`     link ${a.path} -> ${a.target}`);

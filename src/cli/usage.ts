@@ -38,6 +38,7 @@ Options:
   -h, --help         Show this help`,
 
   install: `Usage: particle-installer install --config FILE [--json] [--log-dir DIR]
+       particle-installer install --config FILE --target-image OUT --size 8G [--format qcow2] [--grow]
 
 Install from an answer file without questions: plan, check the disk again, partition, deploy,
 configure. Progress is a bar on a terminal, or one JSON event per line with --json. Ctrl-C cancels
@@ -47,6 +48,12 @@ Options:
   --config FILE   The answer file
   --json          Print the plan and every progress event as JSON lines
   --log-dir DIR   Where the install log is kept (default /var/log/particle-installer)
+  --target-image OUT  Install onto a new sparse disk image instead of a disk (the answer file's
+                  disk is ignored); OUT must not exist. Written as OUT.partial.raw, renamed or
+                  converted when the install finished, removed when it failed
+  --size SIZE     Size of the disk image, e.g. 8G or 4096M
+  --format F      raw (default) or qcow2 (converted with qemu-img)
+  --grow          The root partition and filesystem grow to fill a bigger disk on first boot
   --test-mode     Allow loop devices as targets (tests)
   --min-size N    Smallest acceptable disk in bytes (tests)
   -h, --help      Show this help`,

@@ -28,6 +28,8 @@ export interface EngineOptions {
   readonly exec?: Exec;
   /** Loop devices the demo made; in demo mode only these are offered. */
   readonly demoDisks?: readonly string[];
+  /** Installs only to these disks, loop devices included (`install --target-image` attaches its file as one). */
+  readonly targetDisks?: readonly string[];
   /** Shown to the user by front ends (e.g. why demo mode is read-only). */
   readonly notice?: string;
   /** Parent of each install's private run directory; default /run/particle-installer. */
@@ -70,8 +72,9 @@ export function createEngine(options: EngineOptions): Engine {
   const minimumSize = options.minimumSize ?? DEFAULT_MINIMUM_DISK_SIZE;
   const listeners = new Map<EventName, Set<(p: unknown) => void>>();
 
-  const classify: ClassifyOptions =
-    options.mode === 'test'
+  const classify: ClassifyOptions = options.targetDisks
+    ? { minimumSize, allowLoop: options.targetDisks, restrictTo: options.targetDisks }
+    : options.mode === 'test'
       ? { minimumSize, allowLoop: 'all' }
       : options.mode === 'demo'
         ? { minimumSize, allowLoop: options.demoDisks ?? [], restrictTo: options.demoDisks ?? [] }

@@ -13,7 +13,7 @@ import {
 import { hashRequestPasswords } from './crypt';
 import { BootcProgress, parsePodmanPullLine } from './deploy/progress';
 import { CommandError, type Exec } from './exec';
-import { findDeployment, InstallLog, realFs, realProbes, runPlan, type ExecStreaming, type RunOutcome } from './install';
+import { findDeployment, findKernel, InstallLog, realFs, realProbes, runPlan, type ExecStreaming, type RunOutcome } from './install';
 import { scrubSecrets } from './install/scrub';
 import { redact } from './exec';
 import { planInstall, planSecrets, type SystemFacts } from './plan';
@@ -166,6 +166,7 @@ export class Installer {
         now: Date.now,
         targetRoot: `${runDir}/target`,
         findDeployment,
+        findKernel,
         ...probes,
         progressFor: (step) => {
           if (step.id === 'deploy') {

@@ -19,8 +19,8 @@ const PRINTABLE = /^[^\p{Cc}]*$/u;
 const RESERVED_USERNAMES = new Set(['root', 'daemon', 'bin', 'sys', 'sync', 'nobody', 'systemd-network', 'messagebus']);
 
 export const ImageTransportSchema = z
-  .enum(['registry', 'oci', 'oci-archive', 'containers-storage'])
-  .describe('Where the reference points: a registry, an OCI layout directory, an OCI archive, or local container storage.');
+  .enum(['registry', 'oci', 'oci-archive', 'docker-archive', 'containers-storage'])
+  .describe('Where the reference points: a registry, an OCI layout directory, an OCI archive, a `docker save` archive, or local container storage.');
 export type ImageTransport = z.infer<typeof ImageTransportSchema>;
 
 export const ImageSchema = z
@@ -105,6 +105,10 @@ export const LayoutSchema = z.discriminatedUnion('type', [
       encryption: EncryptionSchema.default({ type: 'none' }),
       swap: SwapSchema.default('zram'),
       rootSize: z.string().regex(/^[1-9][0-9]*[MGT]$/, 'must be a size such as 40G').optional().describe('Root size such as "40G"; the rest of the disk stays free. Omit to fill the disk.'),
+      growOnFirstBoot: z
+        .boolean()
+        .default(false)
+        .describe('Grow the root partition and filesystem to fill the disk on the first boot (for disk images written to bigger disks). oci-rootfs only, not with encryption.'),
     })
     .strict(),
   z
@@ -182,6 +186,14 @@ export const AnswerFileSchema = z
       .refine((us) => us.filter((u) => u.autologin).length <= 1, 'at most one user may log in automatically'),
     rootSshKeys: z.array(z.string().regex(SSH_KEY, 'must be one OpenSSH public key line')).default([]).describe('SSH public keys allowed to log in as root.'),
     image: ImageSchema,
+    deployer: z
+      .enum(['bootc', 'oci-rootfs'])
+      .default('bootc')
+      .describe('How the image becomes the system: `bootc install` (a bootable container), or oci-rootfs (the layers unpacked onto the disk and a boot loader installed from inside it, for images without bootc).'),
+    bootloader: z
+      .enum(['auto', 'grub', 'systemd-boot'])
+      .default('auto')
+      .describe('oci-rootfs only: the boot loader to install from the image. auto picks GRUB when the image has grub-install, otherwise systemd-boot.'),
     kernelArgs: z
       .array(z.string().min(1).max(4096).regex(/^[^\s\p{Cc}]+$/u, 'must be one argument without spaces or control characters'))
       .default([]).describe('Extra kernel command-line arguments.'),

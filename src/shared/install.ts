@@ -20,6 +20,7 @@ export const STEP_IDS = [
   'pull',
   'deploy',
   'configure',
+  'bootloader',
   'finalize',
   'teardown',
 ] as const;
@@ -27,7 +28,21 @@ export const StepIdSchema = z.enum(STEP_IDS);
 export type StepId = z.infer<typeof StepIdSchema>;
 
 /** Placeholders the runner fills in at run time, because they exist only once earlier steps ran. */
-export const PLAN_PLACEHOLDERS = ['{deployment}', '{stateroot-var}'] as const;
+export const PLAN_PLACEHOLDERS = ['{deployment}', '{stateroot-var}', '{kernel-version}'] as const;
+
+/**
+ * A condition on the target, checked right before the action would run: a plan for an image whose
+ * contents are known only once it is unpacked (does it carry grub-install or bootctl, update-initramfs
+ * or dracut?) lists both branches, each with the condition that picks it. All conditions must hold.
+ */
+export const PlanConditionSchema = z
+  .object({
+    /** Absolute path, possibly with a placeholder. */
+    path: z.string(),
+    test: z.enum(['exists', 'missing', 'writable', 'not-writable']),
+  })
+  .strict();
+export type PlanCondition = z.infer<typeof PlanConditionSchema>;
 
 export const PlanActionSchema = z.discriminatedUnion('kind', [
   z.object({
@@ -49,6 +64,17 @@ export const PlanActionSchema = z.discriminatedUnion('kind', [
     timeoutSeconds: z.number().int().positive().optional(),
     /** Run it again (every 200 ms) while it fails, for up to this many seconds: a wait for something to appear. */
     retryForSeconds: z.number().positive().max(600).optional(),
+    /** Run only when every condition holds; otherwise the action is skipped (and logged as skipped). */
+    when: z.array(PlanConditionSchema).min(1).optional(),
+  }),
+  z.object({
+    kind: z.literal('unpack'),
+    /** A local image: an OCI layout directory (with an optional tag), an OCI archive or a `docker save` archive. */
+    source: z.object({ transport: z.enum(['oci', 'oci-archive', 'docker-archive']), path: z.string(), ref: z.string().optional() }).strict(),
+    /** The mounted root the layers are unpacked onto, in order, whiteouts honoured, each layer's digest verified. */
+    target: z.string(),
+    /** Paths under target that the image's whiteouts must not remove (the staging copy of a pulled image). */
+    protect: z.array(z.string()).default([]),
   }),
   z.object({
     kind: z.literal('write'),

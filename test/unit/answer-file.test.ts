@@ -28,8 +28,10 @@ describe('answer file v1', () => {
     if (!r.ok) return;
     expect(r.value.locale).toBe('en_US.UTF-8');
     expect(r.value.timezone).toBe('UTC');
-    expect(r.value.layout).toEqual({ type: 'erase', filesystem: 'xfs', encryption: { type: 'none' }, swap: 'zram' });
+    expect(r.value.layout).toEqual({ type: 'erase', filesystem: 'xfs', encryption: { type: 'none' }, swap: 'zram', growOnFirstBoot: false });
     expect(r.value.image.transport).toBe('registry');
+    expect(r.value.deployer).toBe('bootc');
+    expect(r.value.bootloader).toBe('auto');
   });
 
   it.each([

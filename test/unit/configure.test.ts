@@ -77,7 +77,7 @@ describe('configureActions', () => {
     const actions = configureActions(hashed(), {});
     for (const a of actions) {
       expect(PlanActionSchema.safeParse(a).success).toBe(true);
-      if (a.kind !== 'run') expect(PLAN_PLACEHOLDERS.some((p) => a.path.startsWith(`${p}/`)), a.path).toBe(true);
+      if (a.kind !== 'run' && 'path' in a) expect(PLAN_PLACEHOLDERS.some((p) => a.path.startsWith(`${p}/`)), a.path).toBe(true);
     }
     const runs = actions.filter((a) => a.kind === 'run');
     expect(runs[0]?.argv.slice(0, 2)).toEqual(['mount', '--bind']);
@@ -118,7 +118,7 @@ describe('configureActions', () => {
 
   it('leaves out what was not asked for', () => {
     const actions = configureActions(hashed({ ...FULL, hostname: undefined, keyboard: { layout: 'us' }, timezone: 'UTC', users: [] }), {});
-    const paths = actions.flatMap((a) => (a.kind === 'run' ? [] : [a.path]));
+    const paths = actions.flatMap((a) => ('path' in a ? [a.path] : []));
     expect(paths.some((p) => p.includes('hostname') || p.includes('gdm') || p.includes('sddm') || p.includes('.ssh'))).toBe(false);
     expect(actions.some((a) => a.kind === 'run' && (a.argv[0] === 'useradd' || a.argv[0] === 'groupadd'))).toBe(false);
     expect(actions).toContainEqual({ kind: 'symlink', path: '{deployment}/etc/localtime', target: '../usr/share/zoneinfo/UTC' });

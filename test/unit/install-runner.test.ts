@@ -155,6 +155,7 @@ class FakeMachine {
     symlink: async (target, path) => void this.links.set(path, target),
     mkdir: async (path, mode) => void this.dirs.set(path, mode),
     rm: async (path) => void this.files.delete(path),
+    test: async (path, test) => (test === 'exists' ? this.files.has(path) || this.dirs.has(path) : test === 'missing' ? !this.files.has(path) && !this.dirs.has(path) : test === 'writable'),
   };
 
   argvs(): string[] {

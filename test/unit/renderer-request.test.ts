@@ -96,14 +96,14 @@ describe('buildRequest', () => {
   it('builds a valid encrypted request with ext4 and no swap', async () => {
     const store = await wizard('/dev/loop7');
     store.getState().setStorage({ filesystem: 'ext4', encrypt: true, passphrase: 'long enough', confirm: 'long enough', swap: 'none' });
-    expect(parse(store).layout).toEqual({ type: 'erase', filesystem: 'ext4', encryption: { type: 'luks2', passphrase: 'long enough' }, swap: 'none' });
+    expect(parse(store).layout).toEqual({ type: 'erase', filesystem: 'ext4', encryption: { type: 'luks2', passphrase: 'long enough' }, swap: 'none', growOnFirstBoot: false });
   });
 
   it('builds a valid TPM2 request with the confirmed recovery key', async () => {
     const store = await wizard('/dev/loop7', true);
     store.getState().setStorage({ encrypt: true, passphrase: 'long enough', confirm: 'long enough' });
     await store.getState().setTpm2(true);
-    expect(parse(store).layout).toEqual({ type: 'erase', filesystem: 'xfs', swap: 'zram', encryption: { type: 'luks2-tpm2', passphrase: 'long enough', recoveryKey: KEY } });
+    expect(parse(store).layout).toEqual({ type: 'erase', filesystem: 'xfs', swap: 'zram', growOnFirstBoot: false, encryption: { type: 'luks2-tpm2', passphrase: 'long enough', recoveryKey: KEY } });
   });
 
   it('builds a valid existing-partitions request naming the disk by id', async () => {

@@ -17,19 +17,20 @@ export class StepFailure extends Error {
 }
 
 /**
- * `{deployment}` and `{stateroot-var}` exist only once bootc has deployed, so they are looked up
- * the first time an action needs them and remembered after that.
+ * `{deployment}` and `{stateroot-var}` exist only once bootc has deployed, and `{kernel-version}` once
+ * an image is on the target, so they are looked up the first time an action needs them and remembered.
  */
 export class Placeholders {
   private found: DeploymentPaths | null = null;
+  private kernel: string | null = null;
 
-  constructor(private readonly ctx: Pick<RunContext, 'findDeployment' | 'targetRoot'>) {}
+  constructor(private readonly ctx: Pick<RunContext, 'findDeployment' | 'findKernel' | 'targetRoot'>) {}
 
   static uses(text: string): boolean {
     return PLAN_PLACEHOLDERS.some((p) => text.includes(p));
   }
 
-  /** Null when the text needs a deployment that does not exist (teardown after an early failure). */
+  /** Null when the text needs something that does not exist (teardown after an early failure). */
   async tryResolve(text: string, step: PlanStep): Promise<string | null> {
     try {
       return await this.resolve(text, step);
@@ -41,17 +42,44 @@ export class Placeholders {
 
   async resolve(text: string, step: PlanStep): Promise<string> {
     if (!Placeholders.uses(text)) return text;
-    this.found ??= await this.ctx.findDeployment(this.ctx.targetRoot);
-    if (!this.found) {
-      throw new StepFailure(
-        makeError('internal', `Step ${step.id} needs the deployment's path, but no deployment was found under ${this.ctx.targetRoot}.`, {
-          step: step.id,
-          detail: `Unresolved placeholder in "${text}". It is known only after the deploy step has run.`,
-        }),
-      );
+    let out = text;
+    if (out.includes('{deployment}') || out.includes('{stateroot-var}')) {
+      this.found ??= await this.ctx.findDeployment(this.ctx.targetRoot);
+      if (!this.found) {
+        throw new StepFailure(
+          makeError('internal', `Step ${step.id} needs the deployment's path, but no deployment was found under ${this.ctx.targetRoot}.`, {
+            step: step.id,
+            detail: `Unresolved placeholder in "${text}". It is known only after the deploy step has run.`,
+          }),
+        );
+      }
+      out = out.split('{deployment}').join(this.found.deployment).split('{stateroot-var}').join(this.found.staterootVar);
     }
-    return text.split('{deployment}').join(this.found.deployment).split('{stateroot-var}').join(this.found.staterootVar);
+    if (out.includes('{kernel-version}')) {
+      this.kernel ??= (await this.ctx.findKernel?.(this.ctx.targetRoot)) ?? null;
+      if (!this.kernel) {
+        throw new StepFailure(
+          makeError('image-invalid', `Step ${step.id} needs the installed kernel's version, but the image has no kernel under ${this.ctx.targetRoot}/usr/lib/modules.`, {
+            step: step.id,
+            kind: 'user',
+            detail: 'An image installed with oci-rootfs must carry a kernel (for Debian: linux-image-amd64) to boot. Choose an image with a kernel.',
+          }),
+        );
+      }
+      out = out.split('{kernel-version}').join(this.kernel);
+    }
+    return out;
   }
+}
+
+/** Whether every condition of an action holds, with the first one that does not. */
+export async function conditionsHold(action: RunAction, step: PlanStep, hooks: Pick<ActionHooks, 'ctx' | 'placeholders'>): Promise<{ ok: true } | { ok: false; failed: string }> {
+  for (const c of action.when ?? []) {
+    const path = await hooks.placeholders.resolve(c.path, step);
+    const holds = await hooks.ctx.fs.test(path, c.test);
+    if (!holds) return { ok: false, failed: `${c.test} ${path}` };
+  }
+  return { ok: true };
 }
 
 export interface ActionHooks {
@@ -72,6 +100,13 @@ export async function runAction(step: PlanStep, action: PlanAction, hooks: Actio
   const resolve = (s: string): Promise<string> => placeholders.resolve(s, step);
   switch (action.kind) {
     case 'run': {
+      if (action.when) {
+        const c = await conditionsHold(action, step, hooks);
+        if (!c.ok) {
+          ctx.log.message('info', `skipped ${action.argv.join(' ')} (condition not met: ${c.failed})`, step.id);
+          return;
+        }
+      }
       const argv = await Promise.all(action.argv.map(resolve));
       if (action.retryForSeconds === undefined) return runCommand(step, action, hooks, argv);
       // A wait (for partition nodes to appear): the last failure is the one reported.
@@ -98,6 +133,8 @@ export async function runAction(step: PlanStep, action: PlanAction, hooks: Actio
       const path = await resolve(action.path);
       return fsStep(step, ['mkdir', path], () => ctx.fs.mkdir(path, parseMode(action.mode)), ctx);
     }
+    case 'unpack':
+      return unpackAction(step, action, hooks);
   }
 }
 
@@ -198,5 +235,38 @@ export class LineSplitter {
   end(): void {
     if (this.rest !== '') this.onLine(this.rest);
     this.rest = '';
+  }
+}
+
+type UnpackAction = Extract<PlanAction, { kind: 'unpack' }>;
+
+/** The oci-rootfs deploy: the image's layers onto the target, with progress in bytes. */
+async function unpackAction(step: PlanStep, action: UnpackAction, hooks: ActionHooks): Promise<void> {
+  const { ctx } = hooks;
+  if (!ctx.unpack) throw new StepFailure(makeError('internal', 'This engine cannot unpack OCI images (no unpacker was given).', { step: step.id }));
+  const started = ctx.now();
+  const what = `unpack ${action.source.transport}:${action.source.path}${action.source.ref ? `:${action.source.ref}` : ''} onto ${action.target}`;
+  try {
+    const r = await ctx.unpack({
+      source: action.source,
+      target: action.target,
+      protect: action.protect ?? [],
+      signal: hooks.signal,
+      onProgress: (p) => hooks.onFraction(p.bytesTotal > 0 ? p.bytesDone / p.bytesTotal : 0, `layer ${p.layer} of ${p.layers}`),
+    });
+    ctx.log.message('info', `${what}: ${r.layers} layers, ${r.compressedBytes} bytes read, ${r.uncompressedBytes} bytes unpacked, manifest ${r.manifestDigest}`, step.id);
+  } catch (e) {
+    if (e instanceof StepFailure) throw e;
+    const err = e as Error & { hint?: string; command?: string[]; stderrTail?: string };
+    ctx.log.message('error', `${what} failed after ${((ctx.now() - started) / 1000).toFixed(1)} s: ${err.message}`, step.id);
+    if (hooks.signal.aborted) throw new StepFailure(makeError('cancelled', 'The install was cancelled while the image was being unpacked.', { step: step.id, kind: 'user' }));
+    throw new StepFailure(
+      makeError(err.command ? 'command-failed' : 'image-invalid', `Unpacking the image failed: ${err.message}`, {
+        step: step.id,
+        ...(err.hint ? { detail: err.hint } : {}),
+        ...(err.command ? { command: err.command } : {}),
+        ...(err.stderrTail ? { stderrTail: err.stderrTail } : {}),
+      }),
+    );
   }
 }

@@ -2,7 +2,7 @@
 export { runPlan } from './runner';
 export { InstallLog, type LogEntry, type LogLevel, type InstallLogOptions } from './log';
 export { writeLogBundle, BUNDLE_FILES, type LogBundleParts } from './bundle';
-export { realFs, realProbes, findDeployment, type Probes } from './real';
+export { realFs, realProbes, findDeployment, findKernel, type Probes } from './real';
 export { retryAdvice, writesDisk, type RetryAdvice } from './advice';
 export { teardownCheck, type TeardownCheck } from './teardown';
 export { PROGRESS_INTERVAL_MS } from './progress';

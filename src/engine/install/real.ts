@@ -1,3 +1,4 @@
+import { constants } from 'node:fs';
 import { access, chmod, mkdir, readFile, readdir, realpath, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseMountinfo, parseSwaps } from '../disks';
@@ -25,7 +26,57 @@ export const realFs: FsOps = {
   async rm(path) {
     await rm(path, { recursive: true, force: true });
   },
+  async test(path, test) {
+    const can = (mode: number): Promise<boolean> => access(path, mode).then(() => true, () => false);
+    switch (test) {
+      case 'exists':
+        return can(constants.F_OK);
+      case 'missing':
+        return !(await can(constants.F_OK));
+      // access(2) answers EROFS for a read-only mount even to root, which is what matters for efivars.
+      case 'writable':
+        return can(constants.W_OK);
+      case 'not-writable':
+        return !(await can(constants.W_OK));
+    }
+  },
 };
+
+/** Compares kernel versions the way sort -V roughly does: numeric runs as numbers. */
+function versionCompare(a: string, b: string): number {
+  const pa = a.split(/(\d+)/);
+  const pb = b.split(/(\d+)/);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const x = pa[i] ?? '';
+    const y = pb[i] ?? '';
+    if (x === y) continue;
+    const nx = Number(x);
+    const ny = Number(y);
+    if (x !== '' && y !== '' && Number.isInteger(nx) && Number.isInteger(ny)) return nx - ny;
+    return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
+/**
+ * The kernel an unpacked image boots: the newest directory under usr/lib/modules (lib/modules on
+ * images without merged /usr) that has a kernel image, in the directory (Fedora) or in /boot (Debian).
+ */
+export async function findKernel(targetRoot: string): Promise<string | null> {
+  const found: string[] = [];
+  for (const dir of ['usr/lib/modules', 'lib/modules']) {
+    for (const v of await dirsIn(join(targetRoot, dir))) {
+      const image = [join(targetRoot, dir, v, 'vmlinuz'), join(targetRoot, 'boot', `vmlinuz-${v}`)];
+      for (const p of image) {
+        if (await stat(p).then((s) => s.isFile(), () => false)) {
+          found.push(v);
+          break;
+        }
+      }
+    }
+  }
+  return found.sort(versionCompare).pop() ?? null;
+}
 
 async function canonical(path: string): Promise<string> {
   try {

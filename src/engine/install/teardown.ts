@@ -101,5 +101,6 @@ async function resolveCheck(action: PlanAction, step: PlanStep, placeholders: Pl
 }
 
 function describe(action: PlanAction): string {
-  return action.kind === 'run' ? action.argv.join(' ') : `${action.kind} ${action.path}`;
+  if (action.kind === 'run') return action.argv.join(' ');
+  return action.kind === 'unpack' ? `unpack ${action.source.path} onto ${action.target}` : `${action.kind} ${action.path}`;
 }

@@ -1,5 +1,5 @@
 import type { InstallerError } from '../../shared/errors';
-import type { DiskState, PlanAction, PlanStep, ProgressEvent, StepId } from '../../shared/install';
+import type { DiskState, PlanAction, PlanCondition, PlanStep, ProgressEvent, StepId } from '../../shared/install';
 import type { Exec, ExecOptions, ExecResult } from '../exec';
 import type { InstallLog } from './log';
 
@@ -15,6 +15,23 @@ export interface FsOps {
   symlink(target: string, path: string): Promise<void>;
   mkdir(path: string, mode: number): Promise<void>;
   rm(path: string): Promise<void>;
+  /** A plan condition on a path: exists, missing, writable (a read-write mount), not-writable. */
+  test(path: string, test: PlanCondition['test']): Promise<boolean>;
+}
+
+/** What the oci-rootfs deploy asks of the unpacker (src/engine/deploy/oci). */
+export interface UnpackRequest {
+  readonly source: Extract<PlanAction, { kind: 'unpack' }>['source'];
+  readonly target: string;
+  readonly protect: readonly string[];
+  readonly signal: AbortSignal;
+  onProgress(p: { bytesDone: number; bytesTotal: number; layer: number; layers: number }): void;
+}
+export interface UnpackSummary {
+  readonly manifestDigest: string;
+  readonly layers: number;
+  readonly compressedBytes: number;
+  readonly uncompressedBytes: number;
 }
 
 export interface StreamingExecOptions extends ExecOptions {
@@ -64,6 +81,10 @@ export interface RunContext {
   /** Where the plan mounts the target root; placeholders are resolved below it. */
   readonly targetRoot: string;
   findDeployment(targetRoot: string): Promise<DeploymentPaths | null>;
+  /** The version of the kernel an unpacked image carries (for `{kernel-version}`), or null. */
+  findKernel?(targetRoot: string): Promise<string | null>;
+  /** Unpacks an OCI image onto the target (the oci-rootfs deploy step). */
+  unpack?(request: UnpackRequest): Promise<UnpackSummary>;
   isMounted(path: string): Promise<boolean>;
   mapperExists(name: string): Promise<boolean>;
   swapActive(device: string): Promise<boolean>;

@@ -15,10 +15,15 @@ import type { PlanAction } from '../../shared/install';
 export interface ConfigureOptions {
   /** Administrators' group: "wheel" on Fedora-like images, "sudo" on Debian-like ones. Default wheel. */
   readonly adminGroup?: 'wheel' | 'sudo';
+  /**
+   * The installed system's root and its /var, for a plain root filesystem (oci-rootfs), where both
+   * are known paths; default the bootc placeholders `{deployment}` and `{stateroot-var}`.
+   */
+  readonly root?: string;
 }
 
-const D = '{deployment}';
-const V = '{stateroot-var}';
+const DEPLOYMENT = '{deployment}';
+const STATEROOT_VAR = '{stateroot-var}';
 
 const run = (argv: string[]): PlanAction => ({ kind: 'run', argv });
 const mkdir = (path: string, mode = '0755'): PlanAction => ({ kind: 'mkdir', path, mode });
@@ -87,7 +92,7 @@ function xorgKeyboard(layout: string, variant?: string): string {
   ].join('\n');
 }
 
-function userActions(request: AnswerFile, adminGroup: string): PlanAction[] {
+function userActions(request: AnswerFile, adminGroup: string, D: string, homes: string): PlanAction[] {
   const out: PlanAction[] = [];
   // useradd -G fails when the group is missing from the image; -f makes groupadd a no-op if it exists.
   if (request.users.some((u) => u.admin)) out.push(run(['groupadd', '-R', D, '-f', adminGroup]));
@@ -109,7 +114,7 @@ function userActions(request: AnswerFile, adminGroup: string): PlanAction[] {
   }
   for (const u of request.users) {
     if (u.sshKeys.length === 0) continue;
-    const home = `${V}/home/${u.name}`;
+    const home = `${homes}/${u.name}`;
     out.push(mkdir(`${home}/.ssh`, '0700'));
     out.push(write(`${home}/.ssh/authorized_keys`, u.sshKeys.map((k) => `${clean('SSH key', k)}\n`).join(''), '0600'));
     // The user's uid exists only in the deployment's passwd, which the host cannot look names up in;
@@ -133,15 +138,23 @@ function userActions(request: AnswerFile, adminGroup: string): PlanAction[] {
  */
 export function configureActions(request: AnswerFile, o: ConfigureOptions = {}): PlanAction[] {
   const adminGroup = o.adminGroup ?? 'wheel';
+  const D = o.root ?? DEPLOYMENT;
+  // A plain root's /var is its own directory; a bootc deployment's is the stateroot's, bound in below.
+  const V = o.root === undefined ? STATEROOT_VAR : `${o.root}/var`;
+  const ostree = o.root === undefined;
   const out: PlanAction[] = [];
 
-  // useradd -R resolves /home inside the deployment, which on ostree systems leads into /var; binding
-  // the stateroot's var there puts the homes where the booted system will find them.
-  out.push(mkdir(`${D}/var`));
-  out.push(run(['mount', '--bind', V, `${D}/var`]));
-  // A fresh stateroot var is empty until systemd-tmpfiles runs at first boot; useradd -m needs the parent.
-  out.push(mkdir(`${V}/home`));
-  out.push(...userActions(request, adminGroup));
+  if (ostree) {
+    // useradd -R resolves /home inside the deployment, which on ostree systems leads into /var; binding
+    // the stateroot's var there puts the homes where the booted system will find them.
+    out.push(mkdir(`${D}/var`));
+    out.push(run(['mount', '--bind', V, `${D}/var`]));
+    // A fresh stateroot var is empty until systemd-tmpfiles runs at first boot; useradd -m needs the parent.
+    out.push(mkdir(`${V}/home`));
+  } else {
+    out.push(mkdir(`${D}/home`));
+  }
+  out.push(...userActions(request, adminGroup, D, ostree ? `${V}/home` : `${D}/home`));
 
   // A relative link, as systemd writes it, so it also resolves while the deployment is not "/".
   // rm first: the image ships a link already and symlink(2) will not replace it.
@@ -162,6 +175,6 @@ export function configureActions(request: AnswerFile, o: ConfigureOptions = {}):
   if (request.hostname !== undefined) out.push(write(`${D}/etc/hostname`, `${clean('host name', request.hostname)}\n`));
 
   // The runner's teardown unmounts it too if the step fails halfway.
-  out.push(run(['umount', `${D}/var`]));
+  if (ostree) out.push(run(['umount', `${D}/var`]));
   return out;
 }

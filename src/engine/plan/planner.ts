@@ -4,6 +4,7 @@ import { configureActions } from './configure';
 import { existingLayout } from './existing';
 import { eraseLayout, layoutBytes, partitionPath, sfdiskScript, vfatVolumeId } from './layout';
 import { selectDisk } from './select';
+import { bootloaderStep, debianKeyboard, rootfsConfigure, rootfsDeploySteps, type RootfsLayout } from './rootfs';
 import { deploySteps, extraConfig, imgref, kargFlags, mkfs, PlanError, refuse, run, step, summarize, wipePartition } from './steps';
 
 /**
@@ -48,7 +49,15 @@ function build(request: AnswerFile, disk: Disk, facts: SystemFacts, o: PlanOptio
   const layout = request.layout;
   const target = `${o.runDir}/target`;
   const mapper = `particle-${o.id.slice(0, 8)}`;
+  const rootfs = request.deployer === 'oci-rootfs';
   const deployer = o.deployer ?? (request.image.transport === 'oci' || request.image.transport === 'oci-archive' ? 'host' : 'podman');
+  if (rootfs && layout.type !== 'erase') refuse('layout.type', `the oci-rootfs deployer installs with the erase layout only; "${layout.type}" is for bootc`);
+  if (!rootfs) {
+    if (request.image.transport === 'docker-archive') refuse('image.transport', 'bootc cannot install from a docker-archive; use the oci-rootfs deployer, or an OCI archive');
+    if (request.bootloader !== 'auto') refuse('bootloader', 'bootc installs its own boot loader; the choice is for the oci-rootfs deployer');
+    if (layout.type === 'erase' && layout.growOnFirstBoot) refuse('layout.growOnFirstBoot', 'growing the root on first boot is done by the oci-rootfs deployer; bootc images bring their own');
+  }
+  let rootfsLayout: RootfsLayout | null = null;
   const sourceImgref = imgref(request.image);
   const steps: PlanStep[] = [];
   let partitions: PlannedPartition[] = [];
@@ -56,11 +65,14 @@ function build(request: AnswerFile, disk: Disk, facts: SystemFacts, o: PlanOptio
   const extra: PlanAction[] = [];
   const container = `particle-deploy-${o.id.slice(0, 8)}`;
   const teardown: PlanAction[] = [];
-  if (deployer === 'podman') teardown.push(run(['podman', 'rm', '--force', '--ignore', container], { timeoutSeconds: 120 }));
+  if (deployer === 'podman' && !rootfs) teardown.push(run(['podman', 'rm', '--force', '--ignore', container], { timeoutSeconds: 120 }));
   teardown.push(run(['umount', '--recursive', target], { timeoutSeconds: 120 }));
 
   if (layout.type === 'erase') {
     if (layout.encryption.type === 'luks2-tpm2' && !facts.tpm) refuse('layout.encryption', 'TPM2 unlocking needs a TPM, and this machine has none');
+    if (layout.growOnFirstBoot && layout.encryption.type !== 'none') refuse('layout.growOnFirstBoot', 'an encrypted root is not grown on first boot; turn encryption or growing off');
+    if (layout.growOnFirstBoot && layout.rootSize) refuse('layout.growOnFirstBoot', 'a root of a fixed size (rootSize) is not grown; leave one of them out');
+    if (layout.growOnFirstBoot && layout.swap === 'partition') refuse('layout.growOnFirstBoot', 'the root must be the last partition to grow; choose zram swap');
     if (layout.encryption.type !== 'none' && layout.swap === 'partition') refuse('layout.swap', 'a swap partition would hold memory unencrypted next to an encrypted root; choose zram');
     partitions = eraseLayout(layout, disk, facts, o.uuid);
     if (layoutBytes(partitions) > disk.size) {
@@ -130,11 +142,19 @@ function build(request: AnswerFile, disk: Disk, facts: SystemFacts, o: PlanOptio
     const mounts: PlanAction[] = [{ kind: 'mkdir', path: target, mode: '0700' }];
     mounts.push(run(['mount', ...(layout.filesystem === 'btrfs' ? ['-o', 'subvol=@,compress=zstd:1'] : []), rootDev, target]));
     if (boot) mounts.push({ kind: 'mkdir', path: `${target}/boot`, mode: '0755' }, run(['mount', boot.path, `${target}/boot`]));
+    // A plain root gets its homes in @home from the start, as the fstab it is given mounts them.
+    if (rootfs && layout.filesystem === 'btrfs') mounts.push({ kind: 'mkdir', path: `${target}/home`, mode: '0755' }, run(['mount', '-o', 'subvol=@home,compress=zstd:1', rootDev, `${target}/home`]));
     steps.push(step('mount', false, mounts));
 
-    const deployArgs = ['--skip-finalize', `--root-mount-spec=UUID=${rootFsUuid}`];
-    if (boot) deployArgs.push(`--boot-mount-spec=UUID=${boot.uuid}`);
+    if (rootfs) {
+      rootfsLayout = { target, disk: disk.path, arch: facts.arch, firmware: facts.firmware, layout, partitions, rootFsUuid, mapper: encrypted ? mapper : null, kernelArgs: kargs };
+      steps.push(...rootfsDeploySteps(request, target));
+    } else {
+
+      const deployArgs = ['--skip-finalize', `--root-mount-spec=UUID=${rootFsUuid}`];
+      if (boot) deployArgs.push(`--boot-mount-spec=UUID=${boot.uuid}`);
     steps.push(...deploySteps(container, request, deployer, sourceImgref, o.runDir, 'to-filesystem', [...deployArgs, ...kargFlags([...kargs, ...request.kernelArgs])], target, false));
+    }
   } else if (layout.type === 'existing') {
     const e = existingLayout(layout, disk, target, o.uuid);
     partitions = e.partitions;
@@ -160,7 +180,20 @@ function build(request: AnswerFile, disk: Disk, facts: SystemFacts, o: PlanOptio
     );
   }
 
-  steps.push(step('configure', false, [...configureActions(request, { adminGroup: o.adminGroup ?? 'wheel' }), ...extraConfig(request), ...extra]));
+  if (rootfsLayout) {
+    const T = rootfsLayout.target;
+    steps.push(
+      step('configure', false, [
+        ...rootfsConfigure(request, rootfsLayout),
+        ...configureActions(request, { adminGroup: o.adminGroup ?? 'wheel', root: T }),
+        debianKeyboard(request, T),
+        ...extraConfig(request, T),
+      ]),
+    );
+    steps.push(bootloaderStep(request, rootfsLayout));
+  } else {
+    steps.push(step('configure', false, [...configureActions(request, { adminGroup: o.adminGroup ?? 'wheel' }), ...extraConfig(request), ...extra]));
+  }
   steps.push(
     step('finalize', false, [
       run(['fstrim', '--verbose', target], { okExitCodes: [0, 1], timeoutSeconds: 1800 }),

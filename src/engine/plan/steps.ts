@@ -3,7 +3,7 @@ import { formatBytes } from '../disks';
 
 /** Building blocks of plans: steps with their titles and weights, and the commands they run. */
 
-export const WEIGHT = { wipe: 1, partition: 2, settle: 1, encrypt: 6, format: 4, mount: 1, pull: 30, deploy: 40, configure: 4, finalize: 3, teardown: 1 } as const;
+export const WEIGHT = { wipe: 1, partition: 2, settle: 1, encrypt: 6, format: 4, mount: 1, pull: 30, deploy: 40, configure: 4, bootloader: 12, finalize: 3, teardown: 1 } as const;
 export const TITLE: Record<PlanStep['id'], string> = {
   'verify-disk': 'Checking the disk',
   wipe: 'Erasing old signatures',
@@ -15,10 +15,11 @@ export const TITLE: Record<PlanStep['id'], string> = {
   pull: 'Downloading the system image',
   deploy: 'Installing the system image',
   configure: 'Applying your settings',
+  bootloader: 'Installing the boot loader',
   finalize: 'Finishing',
   teardown: 'Cleaning up',
 };
-export const RESUMABLE = new Set<PlanStep['id']>(['mount', 'pull', 'configure', 'finalize', 'teardown']);
+export const RESUMABLE = new Set<PlanStep['id']>(['mount', 'pull', 'configure', 'bootloader', 'finalize', 'teardown']);
 
 export const run = (argv: string[], extra: Omit<Extract<PlanAction, { kind: 'run' }>, 'kind' | 'argv'> = {}): PlanAction => ({ kind: 'run', argv, ...extra });
 
@@ -69,6 +70,8 @@ export function imgref(image: AnswerFile['image']): string {
       return `oci:${image.reference}`;
     case 'oci-archive':
       return `oci-archive:${image.reference}`;
+    case 'docker-archive':
+      return `docker-archive:${image.reference}`;
     case 'containers-storage':
       return `containers-storage:${image.reference}`;
   }
@@ -120,11 +123,11 @@ export function deploySteps(
 }
 
 /** Settings beyond users and locale that follow from the layout. */
-export function extraConfig(request: AnswerFile): PlanAction[] {
+export function extraConfig(request: AnswerFile, root = '{deployment}'): PlanAction[] {
   const out: PlanAction[] = [];
   if (request.layout.type === 'erase' && request.layout.swap === 'zram') {
-    out.push({ kind: 'mkdir', path: '{deployment}/etc/systemd', mode: '0755' });
-    out.push({ kind: 'write', path: '{deployment}/etc/systemd/zram-generator.conf', content: '[zram0]\nzram-size = min(ram / 2, 8192)\ncompression-algorithm = zstd\n', mode: '0644' });
+    out.push({ kind: 'mkdir', path: `${root}/etc/systemd`, mode: '0755' });
+    out.push({ kind: 'write', path: `${root}/etc/systemd/zram-generator.conf`, content: '[zram0]\nzram-size = min(ram / 2, 8192)\ncompression-algorithm = zstd\n', mode: '0644' });
   }
   return out;
 }
@@ -136,7 +139,13 @@ export function summarize(request: AnswerFile, disk: Disk, parts: readonly Plann
     const what = p.content === 'luks2' ? `encrypted with LUKS2 (${request.layout.type === 'erase' ? request.layout.filesystem : ''} inside)` : p.content;
     lines.push(`Partition ${p.number} ${p.label}: ${p.size === null ? 'the rest of the disk' : formatBytes(p.size)}, ${what}${p.mountpoint ? `, mounted on ${p.mountpoint}` : ''}.`);
   }
-  lines.push(`Install ${source}${request.image.targetImage ? `, updating from ${request.image.targetImage}` : ''}.`);
+  if (request.deployer === 'oci-rootfs') {
+    const loader = request.bootloader === 'auto' ? 'GRUB, or systemd-boot where the image has no GRUB' : request.bootloader === 'grub' ? 'GRUB' : 'systemd-boot';
+    lines.push(`Unpack the layers of ${source} onto the root filesystem, then install the boot loader from the image (${loader}).`);
+    if (request.layout.type === 'erase' && request.layout.growOnFirstBoot) lines.push('On its first boot the system grows its root partition and filesystem to fill the disk.');
+  } else {
+    lines.push(`Install ${source}${request.image.targetImage ? `, updating from ${request.image.targetImage}` : ''}.`);
+  }
   for (const u of request.users) lines.push(`User ${u.name}${u.fullName ? ` (${u.fullName})` : ''}${u.admin ? ', administrator' : ''}${u.autologin ? ', logs in automatically' : ''}.`);
   return lines;
 }

@@ -106,6 +106,8 @@ async function digestAndSize(image: ImageRef, deps: Pick<SystemDeps, 'exec' | 'w
       } catch (e) {
         return { digest: null, size: null, detail: `The ${image.transport === 'oci' ? 'OCI layout' : 'OCI archive'} could not be read: ${reason(e)}.` };
       }
+    case 'docker-archive':
+      return { digest: null, size: null, detail: 'A docker archive is read when it is installed.' };
     case 'containers-storage': {
       if (!deps.which('podman')) return { digest: null, size: null, detail: 'podman is not installed, so local container storage cannot be read.' };
       try {
@@ -171,6 +173,7 @@ const POLICY_TRANSPORT: Readonly<Record<ImageRef['transport'], string>> = {
   registry: 'docker',
   oci: 'oci',
   'oci-archive': 'oci-archive',
+  'docker-archive': 'docker-archive',
   'containers-storage': 'containers-storage',
 };
 

@@ -1,0 +1,188 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { hashRequestPasswords } from '../../src/engine/crypt';
+import { classifyDisks } from '../../src/engine/disks';
+import { planInstall, type SystemFacts } from '../../src/engine/plan';
+import { vfatUuid } from '../../src/engine/plan/layout';
+import { formatPlan } from '../../src/cli/plan';
+import { InstallPlanSchema, validateAnswerFile, type AnswerFileInput, type InstallPlan, type PlanAction } from '../../src/shared';
+
+// The oci-rootfs deployer's plans: unpack instead of bootc, then fstab/crypttab, the initramfs and a
+// boot loader from inside the target, each branch guarded by what the unpacked image carries.
+
+const laptop = classifyDisks(JSON.parse(readFileSync('test/fixtures/machines/laptop-nvme-windows-bitlocker/snapshot.json', 'utf8')), {
+  minimumSize: 16 * 1024 ** 3,
+  allowLoop: 'none',
+});
+const uefi: SystemFacts = { firmware: 'uefi', arch: 'x64', tpm: false, memoryBytes: 8 * 1024 ** 3 };
+const bios: SystemFacts = { ...uefi, firmware: 'bios' };
+const RUN = '/run/particle-installer/abcdef01';
+const T = `${RUN}/target`;
+
+let n = 0;
+const uuid = () => `00000000-0000-4000-8000-${(++n).toString(16).padStart(12, '0')}`;
+
+function tryPlan(input: Partial<AnswerFileInput>, f: SystemFacts = uefi) {
+  const v = validateAnswerFile({
+    version: 1,
+    disk: { path: '/dev/nvme0n1' },
+    layout: { type: 'erase' },
+    image: { reference: '/srv/images/debian', transport: 'oci' },
+    deployer: 'oci-rootfs',
+    hostname: 'box',
+    users: [{ name: 'anna', password: 'user pw 1234', admin: true }],
+    kernelArgs: ['console=ttyS0,115200'],
+    ...input,
+  });
+  if (!v.ok) throw new Error(JSON.stringify(v.errors));
+  n = 0;
+  return planInstall(hashRequestPasswords(v.value), laptop, f, { id: 'abcdef0123456789', createdAt: '2026-01-01T00:00:00Z', runDir: RUN, uuid });
+}
+function plan(input: Partial<AnswerFileInput>, f: SystemFacts = uefi): InstallPlan {
+  const r = tryPlan(input, f);
+  if (!r.ok) throw new Error(r.error.message);
+  return r.plan;
+}
+type Run = Extract<PlanAction, { kind: 'run' }>;
+const actions = (p: InstallPlan, id: string): PlanAction[] => p.steps.find((s) => s.id === id)?.actions ?? [];
+const runsOf = (p: InstallPlan, id: string): Run[] => actions(p, id).filter((a): a is Run => a.kind === 'run');
+const written = (p: InstallPlan, path: string): string | undefined => {
+  const a = p.steps.flatMap((s) => s.actions).find((x) => x.kind === 'write' && x.path === path);
+  return a?.kind === 'write' ? a.content : undefined;
+};
+
+describe('oci-rootfs plans', () => {
+  it('unpacks a local OCI layout instead of running bootc, then installs the boot loader before finishing', () => {
+    const p = plan({});
+    expect(InstallPlanSchema.parse(p)).toBeTruthy();
+    expect(p.steps.map((s) => s.id)).toEqual(['wipe', 'partition', 'settle', 'format', 'mount', 'deploy', 'configure', 'bootloader', 'finalize', 'teardown']);
+    expect(actions(p, 'deploy')).toEqual([{ kind: 'unpack', source: { transport: 'oci', path: '/srv/images/debian' }, target: T, protect: ['.particle-image'] }]);
+    const all = p.steps.flatMap((s) => s.actions).filter((a): a is Run => a.kind === 'run');
+    expect(all.some((a) => a.argv[0] === 'podman' || a.argv[0] === 'bootc')).toBe(false);
+    expect(p.summary.join('\n')).toMatch(/Unpack the layers of oci:\/srv\/images\/debian/);
+  });
+
+  it('takes a tag after the layout path, an archive path as it is, and copies registry images onto the target first', () => {
+    expect(actions(plan({ image: { reference: '/srv/img:v2', transport: 'oci' } }), 'deploy')[0]).toMatchObject({ source: { transport: 'oci', path: '/srv/img', ref: 'v2' } });
+    expect(actions(plan({ image: { reference: '/media/os.tar', transport: 'docker-archive' } }), 'deploy')[0]).toMatchObject({ source: { transport: 'docker-archive', path: '/media/os.tar' } });
+    const reg = plan({ image: { reference: 'registry.example/os:1', transport: 'registry' } });
+    expect(runsOf(reg, 'pull').map((a) => a.argv)).toEqual([['skopeo', 'copy', '--insecure-policy', 'docker://registry.example/os:1', `oci:${T}/.particle-image:image`]]);
+    expect(actions(reg, 'deploy')[0]).toMatchObject({ kind: 'unpack', source: { transport: 'oci', path: `${T}/.particle-image`, ref: 'image' } });
+    // The staging copy goes once unpacked, and whiteouts in the image may not remove it before.
+    expect(runsOf(reg, 'deploy').map((a) => a.argv)).toEqual([['rm', '-rf', '--one-file-system', `${T}/.particle-image`]]);
+    const signed = plan({ image: { reference: 'registry.example/os:1', enforceSignaturePolicy: true } });
+    expect(runsOf(signed, 'pull')[0]!.argv).not.toContain('--insecure-policy');
+  });
+
+  it('refuses what it cannot do, naming the field', () => {
+    const refused = (input: Partial<AnswerFileInput>, f: SystemFacts = uefi): string => {
+      const r = tryPlan(input, f);
+      return r.ok ? 'planned' : r.error.message;
+    };
+    expect(refused({ image: { reference: 'relative/dir', transport: 'oci' } })).toMatch(/^image\.reference: .*absolute path/);
+    expect(refused({ image: { reference: '/srv/../etc', transport: 'oci' } })).toMatch(/^image\.reference: .*\.\./);
+    expect(refused({ image: { reference: '/srv/img', transport: 'oci', targetImage: 'quay.io/x/y:1' } })).toMatch(/^image\.targetImage/);
+    expect(refused({ layout: { type: 'bootc' } })).toMatch(/^layout\.type: .*erase layout only/);
+    expect(refused({ bootloader: 'systemd-boot' }, bios)).toMatch(/^bootloader: systemd-boot needs UEFI/);
+    expect(refused({ layout: { type: 'erase', growOnFirstBoot: true, encryption: { type: 'luks2', passphrase: 'long enough pw' } } })).toMatch(/^layout\.growOnFirstBoot/);
+    // And the bootc deployer refuses what only oci-rootfs does.
+    expect(refused({ deployer: 'bootc', image: { reference: '/m/os.tar', transport: 'docker-archive' } })).toMatch(/^image\.transport: bootc cannot/);
+    expect(refused({ deployer: 'bootc', image: { reference: 'quay.io/x/y:1' }, bootloader: 'grub' })).toMatch(/^bootloader: /);
+    expect(refused({ deployer: 'bootc', image: { reference: 'quay.io/x/y:1' }, layout: { type: 'erase', growOnFirstBoot: true } })).toMatch(/^layout\.growOnFirstBoot/);
+  });
+
+  it('writes fstab and crypttab from the plan: the mapper name the initramfs finds the root in, the ESP by its FAT id', () => {
+    const p = plan({ layout: { type: 'erase', filesystem: 'btrfs', encryption: { type: 'luks2', passphrase: 'long enough pw' } } });
+    const [, esp, boot, root] = p.partitions;
+    const mapper = 'particle-abcdef01';
+    const fstab = written(p, `${T}/etc/fstab`)!;
+    const innerUuid = /^UUID=(\S+) \/ btrfs subvol=@,compress=zstd:1 0 0$/m.exec(fstab)?.[1];
+    expect(innerUuid, fstab).toBeDefined();
+    expect(innerUuid).not.toBe(root!.uuid);
+    expect(fstab).toContain(`UUID=${innerUuid} /home btrfs subvol=@home,compress=zstd:1 0 0`);
+    expect(fstab).toContain(`UUID=${boot!.uuid} /boot ext4 defaults 0 2`);
+    expect(fstab).toContain(`UUID=${vfatUuid(esp!.uuid)} /boot/efi vfat umask=0077,shortname=winnt 0 2`);
+    expect(written(p, `${T}/etc/crypttab`)).toContain(`${mapper} UUID=${root!.uuid} none luks,discard`);
+    // @home is mounted before unpacking, so homes land where the fstab mounts them.
+    expect(runsOf(p, 'mount').map((a) => a.argv)).toContainEqual(['mount', '-o', 'subvol=@home,compress=zstd:1', `/dev/mapper/${mapper}`, `${T}/home`]);
+    const cmdline = written(p, `${T}/etc/kernel/cmdline`)!;
+    expect(cmdline.trim().split(' ')).toEqual([`root=UUID=${innerUuid}`, 'rw', 'rootflags=subvol=@', `rd.luks.uuid=${root!.uuid}`, 'console=ttyS0,115200']);
+    expect(written(p, `${T}/etc/default/grub.d/50-particle-installer.cfg`)).toContain(`GRUB_CMDLINE_LINUX="rd.luks.uuid=${root!.uuid} console=ttyS0,115200"`);
+    const plain = plan({ layout: { type: 'erase', filesystem: 'ext4' } });
+    expect(written(plain, `${T}/etc/fstab`)).toMatch(/^UUID=\S+ \/ ext4 defaults 0 1$/m);
+    expect(written(plain, `${T}/etc/crypttab`)).toBeUndefined();
+  });
+
+  it('configures users, host name and locale straight into the target root, no ostree placeholders', () => {
+    const p = plan({ locale: 'de_DE.UTF-8', keyboard: { layout: 'de', variant: 'nodeadkeys' }, timezone: 'Europe/Berlin' });
+    const conf = actions(p, 'configure');
+    for (const a of conf) {
+      const text = a.kind === 'run' ? a.argv.join(' ') : 'path' in a ? a.path : '';
+      expect(text).not.toMatch(/\{deployment\}|\{stateroot-var\}/);
+    }
+    expect(runsOf(p, 'configure').map((a) => a.argv.slice(0, 3))).toContainEqual(['useradd', '-R', T]);
+    expect(runsOf(p, 'configure').some((a) => a.argv[0] === 'mount' || a.argv[0] === 'umount')).toBe(false);
+    expect(written(p, `${T}/etc/hostname`)).toBe('box\n');
+    expect(written(p, `${T}/etc/locale.conf`)).toBe('LANG=de_DE.UTF-8\n');
+    expect(written(p, `${T}/etc/default/keyboard`)).toContain('XKBLAYOUT="de"\nXKBVARIANT="nodeadkeys"');
+  });
+
+  it('boot loader step: ESP and chroot mounts, initramfs by the image\'s tool, GRUB for EFI (removable and NVRAM) and BIOS, systemd-boot otherwise', () => {
+    const p = plan({});
+    const esp = p.partitions.find((x) => x.content === 'vfat')!;
+    const rs = runsOf(p, 'bootloader');
+    const argvs = rs.map((a) => a.argv.join(' '));
+    expect(argvs.slice(0, 5)).toEqual([
+      `mount -o umask=0077 ${esp.path} ${T}/boot/efi`,
+      `mount --bind /dev ${T}/dev`,
+      `mount -t proc proc ${T}/proc`,
+      `mount -t sysfs sysfs ${T}/sys`,
+      `mount --bind /sys/firmware/efi/efivars ${T}/sys/firmware/efi/efivars`,
+    ]);
+    const find = (prefix: string): Run[] => rs.filter((a) => a.argv.join(' ').startsWith(prefix));
+    expect(find(`chroot ${T} update-initramfs -u -k all`)[0]!.when).toEqual([{ path: `${T}/usr/sbin/update-initramfs`, test: 'exists' }]);
+    expect(find(`chroot ${T} dracut`)[0]!.when).toEqual([
+      { path: `${T}/usr/bin/dracut`, test: 'exists' },
+      { path: `${T}/usr/sbin/update-initramfs`, test: 'missing' },
+    ]);
+    const grubEfi = find(`chroot ${T} grub-install --target=x86_64-efi`);
+    expect(grubEfi.map((a) => a.argv.includes('--removable'))).toEqual([true, false]);
+    expect(grubEfi[1]!.when).toContainEqual({ path: '/sys/firmware/efi/efivars', test: 'writable' });
+    expect(find(`chroot ${T} grub-install --target=i386-pc --boot-directory=/boot /dev/nvme0n1`)).toHaveLength(1);
+    expect(find(`chroot ${T} grub-mkconfig -o /boot/grub/grub.cfg`)).toHaveLength(1);
+    // GRUB when the image has grub-install, systemd-boot when it has not: exactly one branch runs.
+    for (const a of [...grubEfi, ...find(`chroot ${T} grub-mkconfig`)]) expect(a.when).toContainEqual({ path: `${T}/usr/sbin/grub-install`, test: 'exists' });
+    const sd = find(`chroot ${T} bootctl install`).concat(find(`chroot ${T} kernel-install add {kernel-version}`));
+    expect(sd).toHaveLength(4);
+    for (const a of sd) expect(a.when).toContainEqual({ path: `${T}/usr/sbin/grub-install`, test: 'missing' });
+    // Teardown unmounts everything under the target, binds included.
+    expect(runsOf(p, 'teardown').map((a) => a.argv)).toContainEqual(['umount', '--recursive', T]);
+    const text = formatPlan(p);
+    expect(text).toContain(`unpack oci:/srv/images/debian onto ${T}`);
+    expect(text).toMatch(/grub-install --target=i386-pc .* \(only if .*usr\/lib\/grub\/i386-pc exists\)/);
+  });
+
+  it('on BIOS machines GRUB is required (auto picks no systemd-boot), and an explicit choice drops the other branch', () => {
+    const b = runsOf(plan({}, bios), 'bootloader').map((a) => a.argv.join(' '));
+    expect(b.some((a) => a.includes('bootctl'))).toBe(false);
+    expect(b).toContain(`test -s ${T}/boot/grub/i386-pc/core.img`);
+    const grubMk = runsOf(plan({}, bios), 'bootloader').find((a) => a.argv.includes('grub-mkconfig'))!;
+    expect(grubMk.when).toBeUndefined();
+    const sd = runsOf(plan({ bootloader: 'systemd-boot' }), 'bootloader').map((a) => a.argv.join(' '));
+    expect(sd.some((a) => a.includes('grub'))).toBe(false);
+    expect(sd.filter((a) => a.includes('bootctl install'))).toHaveLength(2);
+  });
+
+  it('grow on first boot: a oneshot unit enabled in the target, with the script it runs', () => {
+    const p = plan({ layout: { type: 'erase', filesystem: 'btrfs', growOnFirstBoot: true } });
+    const unit = written(p, `${T}/etc/systemd/system/particle-grow-root.service`)!;
+    expect(unit).toContain('ExecStart=/usr/local/libexec/particle-grow-root');
+    expect(unit).toContain('ConditionPathExists=!/var/lib/particle-installer/root-grown');
+    const script = p.steps.flatMap((s) => s.actions).find((a) => a.kind === 'write' && a.path.endsWith('/particle-grow-root'));
+    expect(script).toMatchObject({ mode: '0755' });
+    expect(script?.kind === 'write' && script.content).toMatch(/btrfs filesystem resize max \//);
+    const link = p.steps.flatMap((s) => s.actions).find((a) => a.kind === 'symlink' && a.path.endsWith('multi-user.target.wants/particle-grow-root.service'));
+    expect(link).toBeDefined();
+    expect(written(plan({}), `${T}/etc/systemd/system/particle-grow-root.service`)).toBeUndefined();
+  });
+});
