@@ -31,7 +31,9 @@ export async function installCommand(args: readonly string[], io: CliIo): Promis
       if (request.layout.type !== 'erase') throw new CliError('install: --grow needs the erase layout', 2);
       request = { ...request, layout: { ...request.layout, growOnFirstBoot: true } };
     }
-    return withDiskImage(image, io, async (loop) => runInstall({ ...request, disk: { path: loop } }, values, io, [loop]));
+    // The size was chosen on the command line: the disk-size minimum meant for real disks does not apply.
+    const sized: InstallValues = { ...values, 'min-size': typeof values['min-size'] === 'string' ? values['min-size'] : String(Math.min(image.bytes, DEFAULT_MINIMUM_DISK_SIZE)) };
+    return withDiskImage(image, io, async (loop) => runInstall({ ...request, disk: { path: loop } }, sized, io, [loop]));
   }
   return runInstall(request, values, io);
 }

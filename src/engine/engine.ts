@@ -15,7 +15,7 @@ import {
 } from '../shared';
 import { probeDisks } from './disks';
 import { systemFacts } from './facts';
-import { Installer } from './installer';
+import { Installer, type InstallerDeps } from './installer';
 import type { ClassifyOptions } from './disks/types';
 import { createExec, type Exec } from './exec';
 import { systemHandlers, type SystemPaths } from './system';
@@ -34,6 +34,8 @@ export interface EngineOptions {
   readonly notice?: string;
   /** Parent of each install's private run directory; default /run/particle-installer. */
   readonly runRoot?: string;
+  /** Replaces the OCI unpacker (tests). */
+  readonly unpack?: InstallerDeps['unpack'];
   /** Where the last install's log is kept for bundle-logs; default /var/log/particle-installer. */
   readonly logDir?: string;
   /** The image the wizard should offer (e.g. one embedded in the live ISO), from `--image`. */
@@ -93,6 +95,7 @@ export function createEngine(options: EngineOptions): Engine {
     runRoot,
     logDir,
     emit: (ev) => emitEvent(ev),
+    ...(options.unpack ? { unpack: options.unpack } : {}),
   });
 
   const handlers: Handlers = {

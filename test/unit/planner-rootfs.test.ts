@@ -108,6 +108,9 @@ describe('oci-rootfs plans', () => {
     const cmdline = written(p, `${T}/etc/kernel/cmdline`)!;
     expect(cmdline.trim().split(' ')).toEqual([`root=UUID=${innerUuid}`, 'rw', 'rootflags=subvol=@', `rd.luks.uuid=${root!.uuid}`, 'console=ttyS0,115200']);
     expect(written(p, `${T}/etc/default/grub.d/50-particle-installer.cfg`)).toContain(`GRUB_CMDLINE_LINUX="rd.luks.uuid=${root!.uuid} console=ttyS0,115200"`);
+    // The kernel console is on the first serial port, so GRUB's menu goes there too.
+    expect(written(p, `${T}/etc/default/grub.d/50-particle-installer.cfg`)).toContain('GRUB_TERMINAL="console serial"\nGRUB_SERIAL_COMMAND="serial --unit=0 --speed=115200"');
+    expect(written(plan({ kernelArgs: ['quiet'] }), `${T}/etc/default/grub.d/50-particle-installer.cfg`)).not.toContain('GRUB_TERMINAL');
     const plain = plan({ layout: { type: 'erase', filesystem: 'ext4' } });
     expect(written(plain, `${T}/etc/fstab`)).toMatch(/^UUID=\S+ \/ ext4 defaults 0 1$/m);
     expect(written(plain, `${T}/etc/crypttab`)).toBeUndefined();

@@ -85,6 +85,8 @@ export interface RunInVmOptions {
   readonly project?: string;
   /** Where new blank disks are created; default a temp dir removed after the run. */
   readonly workDir?: string;
+  /** More host folders shared by 9p (read-only unless writable); the command mounts them: `mount -t 9p -o trans=virtio TAG DIR`. */
+  readonly shares?: readonly { readonly path: string; readonly tag: string; readonly writable?: boolean }[];
 }
 
 export interface RunInVmResult {
@@ -133,6 +135,7 @@ export async function runInVm(image: VmImage, command: string, o: RunInVmOptions
     '-virtfs', `local,path=${o.project ?? process.cwd()},mount_tag=project,security_model=none,readonly=on`,
     '-virtfs', `local,path=${job},mount_tag=job,security_model=none`,
     '-serial', `file:${consoleLog}`, '-serial', 'stdio',
+    ...(o.shares ?? []).flatMap((s) => ['-virtfs', `local,path=${s.path},mount_tag=${s.tag},security_model=none${s.writable ? '' : ',readonly=on'}`]),
   ];
   try {
     for (const [i, d] of (o.disks ?? []).entries()) {
@@ -221,6 +224,8 @@ export interface BootDiskOptions {
   readonly snapshot?: boolean;
   /** A kernel for the KVM probe (the test image's), when no VM has run in this process yet. */
   readonly probeKernel?: string;
+  /** The disk image's format; default raw. */
+  readonly format?: 'raw' | 'qcow2';
 }
 
 /** A booted guest on its serial console. */
@@ -250,7 +255,7 @@ export async function bootDisk(diskImage: string, o: BootDiskOptions): Promise<B
     copyFileSync(OVMF_VARS, vars);
     args.push('-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${OVMF_CODE}`, '-drive', `if=pflash,format=raw,unit=1,file=${vars}`);
   }
-  args.push('-drive', `file=${diskImage},if=virtio,format=raw,cache=unsafe${o.snapshot === false ? '' : ',snapshot=on'}`);
+  args.push('-drive', `file=${diskImage},if=virtio,format=${o.format ?? 'raw'},cache=unsafe${o.snapshot === false ? '' : ',snapshot=on'}`);
   const started = performance.now();
   const child = spawn('qemu-system-x86_64', args, { stdio: ['pipe', 'pipe', 'pipe'] });
   live.add(child);

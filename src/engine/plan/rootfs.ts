@@ -161,7 +161,7 @@ export function rootfsConfigure(request: AnswerFile, l: RootfsLayout): PlanActio
   out.push(
     write(
       `${T}/etc/default/grub.d/50-particle-installer.cfg`,
-      ['# Written by the installer.', `GRUB_CMDLINE_LINUX="${grubArgs.join(' ')}"`, 'GRUB_TIMEOUT=1', 'GRUB_DISABLE_OS_PROBER=true', ''].join('\n'),
+      ['# Written by the installer.', `GRUB_CMDLINE_LINUX="${grubArgs.join(' ')}"`, 'GRUB_TIMEOUT=1', 'GRUB_DISABLE_OS_PROBER=true', ...grubSerial(cmdline), ''].join('\n'),
     ),
   );
   // kernel-install (systemd-boot) takes the command line from here.
@@ -173,6 +173,13 @@ export function rootfsConfigure(request: AnswerFile, l: RootfsLayout): PlanActio
     out.push({ kind: 'symlink', path: `${T}/etc/systemd/system/multi-user.target.wants/particle-grow-root.service`, target: '/etc/systemd/system/particle-grow-root.service' });
   }
   return out;
+}
+
+/** A kernel console on a serial port (console=ttyS0,115200) puts GRUB's menu and messages there too. */
+export function grubSerial(cmdline: readonly string[]): string[] {
+  const m = cmdline.map((a) => /^console=ttyS([0-9]+)(?:,([0-9]+))?/.exec(a)).find((x) => x !== null);
+  if (!m) return [];
+  return ['GRUB_TERMINAL="console serial"', `GRUB_SERIAL_COMMAND="serial --unit=${m[1]} --speed=${m[2] ?? '115200'}"`];
 }
 
 const chroot = (T: string, ...argv: string[]): string[] => ['chroot', T, ...argv];
