@@ -65,8 +65,10 @@ export async function withDiskImage(o: DiskImageOptions, io: CliIo, install: (lo
   let loop: string | null = null;
   let code = 1;
   try {
-    loop = (await run(['losetup', '--find', '--show', '--partscan', raw])).stdout.trim();
-    if (!/^\/dev\/loop[0-9]+$/.test(loop)) throw new CliError(`install: losetup attached ${raw} as "${loop}", which is not a loop device`, 1);
+    const attached = (await run(['losetup', '--find', '--show', '--partscan', raw])).stdout.trim();
+    // Never hand anything but a loop device to the install, or to partx and losetup below.
+    if (!/^\/dev\/loop[0-9]+$/.test(attached)) throw new CliError(`install: losetup attached ${raw} as "${attached}", which is not a loop device`, 1);
+    loop = attached;
     say(`Disk image: ${raw} (${o.bytes / 1024 ** 3} GiB, sparse) attached as ${loop}.`);
     code = await install(loop);
   } finally {

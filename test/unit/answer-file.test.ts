@@ -34,6 +34,19 @@ describe('answer file v1', () => {
     expect(r.value.bootloader).toBe('auto');
   });
 
+  it('accepts the shipped oci-rootfs example (deployer, boot loader, growing, an OCI archive)', () => {
+    const doc = JSON.parse(readFileSync(new URL('../../docs/examples/oci-rootfs-image.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+    const r = validateAnswerFile(doc);
+    expect(r.ok, JSON.stringify(r)).toBe(true);
+    if (!r.ok) return;
+    expect(r.value.deployer).toBe('oci-rootfs');
+    expect(r.value.bootloader).toBe('grub');
+    expect(r.value.image.transport).toBe('oci-archive');
+    expect(r.value.layout.type === 'erase' && r.value.layout.growOnFirstBoot).toBe(true);
+    expect(validateAnswerFile({ ...doc, deployer: 'rpm-ostree' }).ok).toBe(false);
+    expect(validateAnswerFile({ ...doc, bootloader: 'lilo' }).ok).toBe(false);
+  });
+
   it.each([
     [{ ...minimal, version: 2 }, 'version'],
     [{ ...minimal, hostname: 'bad_host!' }, 'hostname'],
