@@ -2,10 +2,14 @@
 //  - listDisks through the engine service (stdio, warm) against plain lsblk with the same columns
 //  - the renderer's initial JavaScript and CSS gzipped, and the time to an interactive Welcome page (bench-ui.ts)
 //  - install figures (root; see bench-install.ts): engine against a plain script, progress events, peak RSS
+//  - OCI unpacking against tar -xzf of the same layers (bench-unpack.ts)
+//  - oci-rootfs in QEMU: power-on to login prompt of what was installed, UEFI and BIOS (bench-vm-boot.ts)
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { LSBLK_COLUMNS } from '../src/engine/disks';
 import { installFigures } from './bench-install';
+import { unpackFigures } from './bench-unpack';
+import { vmBootFigures } from './bench-vm-boot';
 import { uiFigures } from './bench-ui';
 
 const RUNS = 20;
@@ -72,3 +76,5 @@ console.log(`plain lsblk --json --bytes (median of ${RUNS}):          ${plain.to
 console.log(`ratio: ${ratio.toFixed(2)} (target <= 1.5) ${ratio <= 1.5 ? 'OK' : 'OVER TARGET'}`);
 await uiFigures();
 await installFigures();
+for (const line of await unpackFigures()) console.log(line);
+await vmBootFigures();

@@ -11,6 +11,8 @@ fi
 packages=(
   # disks: probing, partitioning, filesystems, loop devices
   util-linux fdisk e2fsprogs xfsprogs btrfs-progs dosfstools cryptsetup-bin
+  # the oci-rootfs deployer: GNU tar extracts the layers, zstd decompresses zstd layers
+  tar zstd
   # the VM test level: QEMU with OVMF (UEFI) and SeaBIOS, the guest image built with mmdebstrap
   qemu-system-x86 qemu-utils ovmf mmdebstrap debian-archive-keyring
   # the wizard's lists: keyboard layouts (XKB rules) and time zones (zone.tab, iso3166.tab);

@@ -43,9 +43,18 @@ export function targetImageOptions(values: { 'target-image'?: string; size?: str
 type Run = (argv: string[]) => Promise<{ stdout: string }>;
 
 async function defaultRun(argv: string[]): Promise<{ stdout: string }> {
-  const { createExec } = await import('../engine/exec');
-  const r = await createExec()(argv, { timeoutMs: 3600_000 });
-  return { stdout: r.stdout };
+  const { createExec, CommandError } = await import('../engine/exec');
+  try {
+    const r = await createExec()(argv, { timeoutMs: 3600_000 });
+    return { stdout: r.stdout };
+  } catch (e) {
+    // The tool's own words (e.g. losetup: cannot find an unused loop device) say what to do.
+    if (e instanceof CommandError) {
+      const why = e.error.stderrTail?.trim() || (e.error.exitCode === undefined ? e.error.message : `exit ${e.error.exitCode}`);
+      throw new CliError(`install: ${argv.join(' ')} failed: ${why}`, 1);
+    }
+    throw e;
+  }
 }
 
 /**

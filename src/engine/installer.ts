@@ -13,7 +13,7 @@ import {
 import { hashRequestPasswords } from './crypt';
 import { BootcProgress, parsePodmanPullLine } from './deploy/progress';
 import { CommandError, type Exec } from './exec';
-import { findDeployment, findKernel, InstallLog, realFs, realProbes, runPlan, type ExecStreaming, type RunOutcome } from './install';
+import { findDeployment, findKernel, InstallLog, realFs, realProbes, runPlan, type ExecStreaming, type RunContext, type RunOutcome } from './install';
 import { scrubSecrets } from './install/scrub';
 import { redact } from './exec';
 import { planInstall, planSecrets, type SystemFacts } from './plan';
@@ -35,6 +35,8 @@ export interface InstallerDeps {
   readonly emit: (ev: ProgressEvent) => void;
   /** Where the last install's log, plan and redacted request are kept for `bundle-logs`; none when absent. */
   readonly logDir?: string;
+  /** The OCI unpacker for oci-rootfs installs; default the one in deploy/oci. */
+  readonly unpack?: NonNullable<RunContext['unpack']>;
 }
 
 interface Planned {
@@ -167,6 +169,7 @@ export class Installer {
         targetRoot: `${runDir}/target`,
         findDeployment,
         findKernel,
+        unpack: this.deps.unpack ?? (async (req) => (await import('./deploy/oci')).unpackImage({ ...req, protect: [...req.protect] })),
         ...probes,
         progressFor: (step) => {
           if (step.id === 'deploy') {

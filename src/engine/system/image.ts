@@ -107,7 +107,13 @@ async function digestAndSize(image: ImageRef, deps: Pick<SystemDeps, 'exec' | 'w
         return { digest: null, size: null, detail: `The ${image.transport === 'oci' ? 'OCI layout' : 'OCI archive'} could not be read: ${reason(e)}.` };
       }
     case 'docker-archive':
-      return { digest: null, size: null, detail: 'A docker archive is read when it is installed.' };
+      try {
+        const { readImage } = await import('../deploy/oci');
+        const r = await readImage({ transport: 'docker-archive', path: image.reference });
+        return { digest: r.manifestDigest, size: r.totalBytes, detail: 'Read from the docker archive.' };
+      } catch (e) {
+        return { digest: null, size: null, detail: `The docker archive could not be read: ${reason(e)}.` };
+      }
     case 'containers-storage': {
       if (!deps.which('podman')) return { digest: null, size: null, detail: 'podman is not installed, so local container storage cannot be read.' };
       try {

@@ -1,0 +1,150 @@
+import { copyFileSync, existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ociImageUnavailable } from '../support/oci-test-image';
+import { killAllVms, vmUnavailable, type Firmware } from './index';
+import { bootAndLogin, HOSTNAME, IMAGE_HOSTNAME, installOciInVm, LUKS_PASSPHRASE, luksVariantSkipped, USER, type OciVmRun } from './oci-rootfs';
+
+// The oci-rootfs deployer proven end to end: inside the VM the real engine unpacks the test image
+// (Debian built with mmdebstrap) onto a blank virtio disk with a vfat ESP, rebuilds the initramfs
+// and installs GRUB from a chroot; the CLI builds a qcow2 disk image the same way. Then QEMU boots
+// both with OVMF and with SeaBIOS, and the created user logs in over the serial console.
+const why = vmUnavailable() ?? ociImageUnavailable();
+if (why) console.warn(`[vm] oci-rootfs boot tests skipped: ${why}`);
+if (!why && luksVariantSkipped()) console.warn(`[vm] oci-rootfs encrypted boot skipped: ${luksVariantSkipped()}`);
+
+const GiB = 1024 ** 3;
+const LOGIN_LIMIT_MS = 120_000;
+
+describe.skipIf(why !== null)('oci-rootfs installs that boot (VM)', () => {
+  let run: OciVmRun;
+  const figures: string[] = [];
+
+  beforeAll(async () => {
+    run = await installOciInVm();
+    figures.push(`test image: ${run.image.cached ? 'cached' : `built in ${run.image.buildSeconds.toFixed(0)} s`}; ${(run.image.compressedBytes / 1024 ** 2).toFixed(0)} MiB compressed, ${(run.image.uncompressedBytes / 1024 ** 2).toFixed(0)} MiB unpacked, ${run.image.layerDigests.length} layers`);
+    figures.push(`VM (${run.vm.accel}): boot-to-command ${run.vm.bootSeconds.toFixed(1)} s, whole run ${run.vm.totalSeconds.toFixed(1)} s`);
+    if (run.engine?.seconds) figures.push(`engine install in the guest: ${run.engine.seconds.toFixed(1)} s (${Object.entries(run.engine.stepSeconds).map(([k, v]) => `${k} ${v}`).join(', ')})`);
+    if (run.cli?.seconds) figures.push(`CLI --target-image qcow2 in the guest: ${run.cli.seconds.toFixed(1)} s`);
+  }, 50 * 60_000);
+
+  afterAll(() => {
+    killAllVms();
+    run?.cleanup();
+    console.log(`[vm] oci-rootfs figures:\n  ${figures.join('\n  ')}`);
+  });
+
+  const engine = () => {
+    const e = run.engine;
+    if (!e || e.exception) throw new Error(`no engine result${e?.exception ? ` (exception: ${e.exception})` : ''}; guest output:\n${run.vm.output.slice(-6000)}`);
+    return e;
+  };
+
+  it('the engine unpacked the image, wrote the settings and installed GRUB for EFI and BIOS', () => {
+    const e = engine();
+    expect(e.outcome?.kind, JSON.stringify({ outcome: e.outcome, log: e.log?.slice(-40) }, null, 1)).toBe('finished');
+    const f = e.facts!;
+    const plan = e.plan!;
+    const root = plan.partitions.find((p) => p.mountpoint === '/')!;
+    expect(f.blkidRoot.TYPE).toBe('ext4');
+    expect(f.blkidRoot.UUID).toBe(root.uuid);
+    expect(f.blkidEsp.TYPE).toBe('vfat');
+    expect(f.hostname).toBe(`${HOSTNAME}\n`);
+    expect(f.fstab).toMatch(new RegExp(`^UUID=${root.uuid} / ext4 defaults 0 1$`, 'm'));
+    expect(f.fstab).toMatch(new RegExp(`^UUID=${f.blkidEsp.UUID} /boot/efi vfat `, 'm'));
+    expect(f.locale).toBe('LANG=de_DE.UTF-8\n');
+    expect(f.keyboard).toContain('XKBLAYOUT="de"');
+    expect(f.localtime).toBe('../usr/share/zoneinfo/Europe/Berlin');
+    expect(f.passwdLine).toMatch(new RegExp(`^${USER}:x:(\\d+):\\d+:Anna Example:/home/${USER}:/bin/bash$`));
+    expect(f.hashPrefix).toBe('$6$');
+    expect(f.hashVerifies).toBe(true);
+    expect(f.adminGroupLine).toMatch(new RegExp(`[:,]${USER}$`));
+    const uid = /^[^:]+:x:(\d+):(\d+)/.exec(f.passwdLine ?? '');
+    // The home belongs to the user (uid:gid as the installed passwd has them), not to root.
+    expect(f.homeOwner).toMatch(new RegExp(`^${uid?.[1]}:${uid?.[2]} 7[0-7]{2}$`));
+    // GRUB: removable EFI loader on the ESP, core.img for BIOS, a menu that boots the root by UUID.
+    expect(f.espFiles).toContain('/EFI/BOOT/BOOTX64.EFI');
+    expect(f.biosCore).toBe(true);
+    expect(f.grubLinuxLines[0], f.grubLinuxLines.join('\n')).toMatch(new RegExp(`root=UUID=${root.uuid} .*console=ttyS0,115200`));
+    // update-initramfs ran after fstab was written, inside the target.
+    expect(f.initrds).toBeGreaterThanOrEqual(1);
+    // Layer 2's whiteouts and opaque directory were honoured, its own files kept, the staging area gone.
+    expect(run.expectAbsent.length, 'the test image has whiteouts to check').toBeGreaterThan(0);
+    expect(Object.entries(f.absent).filter(([, there]) => there)).toEqual([]);
+    expect(Object.entries(f.present).filter(([, there]) => !there)).toEqual([]);
+    expect(f.staging).toBe(false);
+    // Progress in bytes while unpacking, and nothing left mounted.
+    expect(e.deployProgressEvents).toBeGreaterThan(1);
+    expect(e.mountsLeft).toEqual([]);
+  });
+
+  it.each<Firmware>(['uefi', 'bios'])('the installed disk boots with %s to a login prompt within 120 s, and the user logs in', async (firmware) => {
+    expect(engine().outcome?.kind).toBe('finished');
+    const r = await bootAndLogin(run.disk, firmware, { timeoutMs: LOGIN_LIMIT_MS });
+    figures.push(`installed disk, ${firmware} (${r.accel}): login prompt after ${r.loginPromptSeconds.toFixed(1)} s`);
+    expect(r.loginPromptSeconds).toBeLessThan(LOGIN_LIMIT_MS / 1000);
+    expect(r.hostname).toBe(HOSTNAME);
+    expect(r.whoami).toBe(USER);
+    expect(r.firmwareSeen).toBe(firmware);
+  }, 300_000);
+
+  it.skipIf(luksVariantSkipped() !== null)('an encrypted root (LUKS2, xfs inside, from the docker archive) boots with UEFI: the rebuilt initramfs asks for the passphrase and unlocks it by crypttab', async () => {
+    const e = run.engineLuks;
+    if (!e || e.exception) throw new Error(`no LUKS result${e?.exception ? ` (exception: ${e.exception})` : ''}; guest output:\n${run.vm.output.slice(-6000)}`);
+    expect(e.outcome?.kind, JSON.stringify({ outcome: e.outcome, log: e.log?.slice(-40) }, null, 1)).toBe('finished');
+    expect(e.passphraseInLog).toBe(false);
+    expect(e.plan!.partitions.find((p) => p.mountpoint === '/')?.content).toBe('luks2');
+    const r = await bootAndLogin(run.luksDisk, 'uefi', { timeoutMs: LOGIN_LIMIT_MS + 60_000, unlock: LUKS_PASSPHRASE });
+    figures.push(`encrypted installed disk, uefi (${r.accel}): login prompt after ${r.loginPromptSeconds.toFixed(1)} s, passphrase included`);
+    expect(r.hostname).toBe(HOSTNAME);
+    expect(r.whoami).toBe(USER);
+  }, 360_000);
+
+  const cli = () => {
+    const c = run.cli;
+    if (!c || c.exception) throw new Error(`no CLI result${c?.exception ? ` (exception: ${c.exception})` : ''}; guest output:\n${run.vm.output.slice(-6000)}`);
+    return c;
+  };
+
+  it('install --target-image made a qcow2 disk image from local container storage (staged with skopeo) and detached its loop device', () => {
+    const c = cli();
+    expect(c.exitCode, c.stderr).toBe(0);
+    expect(c.outcome?.kind).toBe('finished');
+    // The image was copied from container storage onto the target first, then unpacked.
+    expect(c.steps).toEqual(expect.arrayContaining(['pull', 'deploy', 'configure', 'bootloader']));
+    expect(c.info?.format).toBe('qcow2');
+    expect(c.info?.['virtual-size']).toBe(4 * GiB);
+    expect(c.loopsLeft).toEqual([]);
+    expect(c.mountsLeft).toEqual([]);
+    // Only the finished image is left: no partial raw file next to it.
+    expect(c.listing).not.toMatch(/partial/);
+    expect(existsSync(run.qcow2)).toBe(true);
+  });
+
+  it.each<Firmware>(['uefi', 'bios'])('the qcow2 image boots with %s, and on a bigger disk its btrfs root grows on first boot', async (firmware) => {
+    expect(cli().exitCode).toBe(0);
+    // Each firmware boots its own copy, made bigger than the image was built for.
+    const copy = `${run.qcow2}.${firmware}.qcow2`;
+    copyFileSync(run.qcow2, copy);
+    execFileSync('qemu-img', ['resize', '-q', copy, '7G']);
+    let grown = '';
+    const r = await bootAndLogin(copy, firmware, {
+      format: 'qcow2',
+      timeoutMs: LOGIN_LIMIT_MS,
+      more: async (vm) => {
+        const wait = await vm.run('for i in $(seq 60); do test -e /var/lib/particle-installer/root-grown && break; sleep 1; done; findmnt -no FSTYPE,OPTIONS /; df -B1 --output=size / | tail -n 1', 90_000);
+        grown = wait.output;
+      },
+    });
+    figures.push(`qcow2 image, ${firmware} (${r.accel}): login prompt after ${r.loginPromptSeconds.toFixed(1)} s`);
+    expect(r.loginPromptSeconds).toBeLessThan(LOGIN_LIMIT_MS / 1000);
+    expect(r.hostname).toBe(IMAGE_HOSTNAME);
+    expect(r.whoami).toBe(USER);
+    expect(r.firmwareSeen).toBe(firmware);
+    const lines = grown.trim().split('\n');
+    expect(lines[0]).toMatch(/^btrfs\s+\S*compress=zstd:1/);
+    const size = Number(lines[lines.length - 1]);
+    figures.push(`btrfs root after first boot on a 7 GiB disk: ${(size / GiB).toFixed(2)} GiB (image built at 4 GiB)`);
+    expect(size).toBeGreaterThan(5.5 * GiB);
+  }, 300_000);
+});
