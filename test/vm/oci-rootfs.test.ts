@@ -23,7 +23,7 @@ describe.skipIf(why !== null)('oci-rootfs installs that boot (VM)', () => {
   beforeAll(async () => {
     run = await installOciInVm();
     figures.push(`test image: ${run.image.cached ? 'cached' : `built in ${run.image.buildSeconds.toFixed(0)} s`}; ${(run.image.compressedBytes / 1024 ** 2).toFixed(0)} MiB compressed, ${(run.image.uncompressedBytes / 1024 ** 2).toFixed(0)} MiB unpacked, ${run.image.layerDigests.length} layers`);
-    figures.push(`VM (${run.vm.accel}): boot-to-command ${run.vm.bootSeconds.toFixed(1)} s, whole run ${run.vm.totalSeconds.toFixed(1)} s`);
+    figures.push(`VM (${run.vm.accel}): boot-to-command ${run.vm.bootSeconds.toFixed(1)} s, whole run ${run.vm.totalSeconds.toFixed(1)} s, guest exit code ${run.vm.exitCode}`);
     if (run.engine?.seconds) figures.push(`engine install in the guest: ${run.engine.seconds.toFixed(1)} s (${Object.entries(run.engine.stepSeconds).map(([k, v]) => `${k} ${v}`).join(', ')})`);
     if (run.cli?.seconds) figures.push(`CLI --target-image qcow2 in the guest: ${run.cli.seconds.toFixed(1)} s`);
   }, 50 * 60_000);
@@ -34,9 +34,15 @@ describe.skipIf(why !== null)('oci-rootfs installs that boot (VM)', () => {
     console.log(`[vm] oci-rootfs figures:\n  ${figures.join('\n  ')}`);
   });
 
+  /** The guest's exit code, its output without the result lines, and the end of its kernel console (an OOM kill shows there). */
+  const guestTail = (): string => {
+    const out = run.vm.output.replace(/\r/g, '').split('\n').filter((l) => !l.startsWith('PARTICLE_RESULT')).join('\n');
+    return `guest exit code ${run.vm.exitCode}; guest output:\n${out.slice(-4000)}\n--- guest console ---\n${run.vm.console.replace(/\r/g, '').slice(-3000)}`;
+  };
+
   const engine = () => {
     const e = run.engine;
-    if (!e || e.exception) throw new Error(`no engine result${e?.exception ? ` (exception: ${e.exception})` : ''}; guest output:\n${run.vm.output.slice(-6000)}`);
+    if (!e || e.exception) throw new Error(`no engine result${e?.exception ? ` (exception: ${e.exception})` : ''}; ${guestTail()}`);
     return e;
   };
 
@@ -90,7 +96,7 @@ describe.skipIf(why !== null)('oci-rootfs installs that boot (VM)', () => {
 
   it.skipIf(luksVariantSkipped() !== null)('an encrypted root (LUKS2, xfs inside, from the docker archive) boots with UEFI: the rebuilt initramfs asks for the passphrase and unlocks it by crypttab', async () => {
     const e = run.engineLuks;
-    if (!e || e.exception) throw new Error(`no LUKS result${e?.exception ? ` (exception: ${e.exception})` : ''}; guest output:\n${run.vm.output.slice(-6000)}`);
+    if (!e || e.exception) throw new Error(`no LUKS result${e?.exception ? ` (exception: ${e.exception})` : ''}; ${guestTail()}`);
     expect(e.outcome?.kind, JSON.stringify({ outcome: e.outcome, log: e.log?.slice(-40) }, null, 1)).toBe('finished');
     expect(e.passphraseInLog).toBe(false);
     expect(e.plan!.partitions.find((p) => p.mountpoint === '/')?.content).toBe('luks2');
@@ -102,7 +108,7 @@ describe.skipIf(why !== null)('oci-rootfs installs that boot (VM)', () => {
 
   const cli = () => {
     const c = run.cli;
-    if (!c || c.exception) throw new Error(`no CLI result${c?.exception ? ` (exception: ${c.exception})` : ''}; guest output:\n${run.vm.output.slice(-6000)}`);
+    if (!c || c.exception) throw new Error(`no CLI result${c?.exception ? ` (exception: ${c.exception})` : ''}; ${guestTail()}`);
     return c;
   };
 

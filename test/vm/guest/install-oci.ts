@@ -162,7 +162,9 @@ async function engineInstall(variant: 'engine' | 'engine-luks'): Promise<void> {
   await engine.installer!.settled();
   const state: InstallState = InstallStateSchema.parse(await engine.handlers.getInstallState({}));
   const seconds = (performance.now() - t) / 1000;
-  const base = { variant, dev, seconds, stepSeconds: steps, deployProgressEvents: fractions, outcome: state.outcome, plan: state.plan, mountsLeft: mountsUnder(RUN_ROOT) };
+  // The plan without its actions: the host needs the partitions, and a 100 KB line helps nobody.
+  const slim = state.plan ? { ...state.plan, steps: state.plan.steps.map((st) => ({ ...st, actions: [] })) } : null;
+  const base = { variant, dev, seconds, stepSeconds: steps, deployProgressEvents: fractions, outcome: state.outcome, plan: slim, mountsLeft: mountsUnder(RUN_ROOT) };
   if (state.outcome?.kind !== 'finished' || luks) return report({ ...base, log: state.log, passphraseInLog: JSON.stringify(state).includes(LUKS_PASSPHRASE) });
   report({ ...base, facts: inspect(dev, state.plan!) });
 }
@@ -174,6 +176,7 @@ async function engineInstall(variant: 'engine' | 'engine-luks'): Promise<void> {
  */
 function cliImage(): void {
   // This guest's init is no systemd: nothing made /dev/loop-control from the kmod static nodes.
+  console.log(`[guest ${since()}] cli: loop module, scratch disk, image into container storage`);
   execFileSync('modprobe', ['loop']);
   const stored = 'localhost/particle-test:latest';
   execFileSync('skopeo', ['copy', '--quiet', '--insecure-policy', `oci:${input.layout}:latest`, `containers-storage:${stored}`], { stdio: 'inherit' });
