@@ -1,5 +1,6 @@
 import type { AnswerFile } from '../../shared/answer-file';
 import type { PlanAction } from '../../shared/install';
+import { mkdir, run, write } from './steps';
 
 /**
  * What the configure step does to the deployment bootc just wrote: users, autologin, host name,
@@ -25,9 +26,6 @@ export interface ConfigureOptions {
 const DEPLOYMENT = '{deployment}';
 const STATEROOT_VAR = '{stateroot-var}';
 
-const run = (argv: string[]): PlanAction => ({ kind: 'run', argv });
-const mkdir = (path: string, mode = '0755'): PlanAction => ({ kind: 'mkdir', path, mode });
-const write = (path: string, content: string, mode = '0644'): PlanAction => ({ kind: 'write', path, content, mode });
 
 /**
  * Values come from the validated request, but a NUL or line break that got this far would split a

@@ -1,6 +1,6 @@
 import type { AnswerFile, PlanAction, PlanCondition, PlannedPartition, PlanStep } from '../../shared';
 import { vfatUuid } from './layout';
-import { PlanError, refuse, run, step } from './steps';
+import { mkdir, PlanError, refuse, run, step, write } from './steps';
 import { makeError } from '../../shared';
 
 /**
@@ -33,8 +33,6 @@ export interface RootfsLayout {
 }
 
 const when = (path: string, test: PlanCondition['test']): PlanCondition => ({ path, test });
-const write = (path: string, content: string, mode = '0644'): PlanAction => ({ kind: 'write', path, content, mode });
-const mkdir = (path: string, mode = '0755'): PlanAction => ({ kind: 'mkdir', path, mode });
 
 /** pull (for images that are not local files) and deploy (unpack, then drop the staging copy). */
 export function rootfsDeploySteps(request: AnswerFile, target: string): PlanStep[] {

@@ -22,6 +22,8 @@ export const TITLE: Record<PlanStep['id'], string> = {
 export const RESUMABLE = new Set<PlanStep['id']>(['mount', 'pull', 'configure', 'bootloader', 'finalize', 'teardown']);
 
 export const run = (argv: string[], extra: Omit<Extract<PlanAction, { kind: 'run' }>, 'kind' | 'argv'> = {}): PlanAction => ({ kind: 'run', argv, ...extra });
+export const mkdir = (path: string, mode = '0755'): PlanAction => ({ kind: 'mkdir', path, mode });
+export const write = (path: string, content: string, mode = '0644'): PlanAction => ({ kind: 'write', path, content, mode });
 
 export function step(id: PlanStep['id'], destructive: boolean, actions: PlanAction[], weight: number = WEIGHT[id as keyof typeof WEIGHT] ?? 1): PlanStep {
   return { id, title: TITLE[id], weight, destructive, resumable: RESUMABLE.has(id), actions };
