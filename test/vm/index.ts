@@ -48,3 +48,15 @@ export async function bootDisk(file: string, options: q.BootDiskOptions): Promis
 
 export type { VmImage };
 export const unavailable = vmUnavailable;
+
+/** A guest script's `PARTICLE_RESULT {json}` lines (see test/vm/guest), by their `variant` field. */
+export function guestResults<T extends { variant: string }>(output: string): Map<string, T> {
+  const results = new Map<string, T>();
+  for (const line of output.replace(/\r/g, '').split('\n')) {
+    const m = /^PARTICLE_RESULT (\{.*\})\s*$/.exec(line);
+    if (!m) continue;
+    const r = JSON.parse(m[1]!) as T;
+    results.set(String(r.variant), r);
+  }
+  return results;
+}

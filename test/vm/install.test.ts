@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InstallPlan, ProgressEvent } from '../../src/shared';
 import type { DiskFacts } from './guest/install-checks';
-import { killAllVms, runInVm, vmImage, vmUnavailable, type RunInVmResult } from './index';
+import { guestResults, killAllVms, runInVm, vmImage, vmUnavailable, type RunInVmResult } from './index';
 
 // LUKS2 installs need device-mapper and the ESP needs vfat, which the host kernel lacks: the real
 // engine runs them inside one VM (test/vm/guest/install-luks.ts), with the bootc/podman contract
@@ -39,17 +39,7 @@ interface GuestResult {
   log?: string[];
 }
 
-/** The guest's `PARTICLE_RESULT {json}` lines, by variant. */
-function parseResults(output: string): Map<string, GuestResult> {
-  const results = new Map<string, GuestResult>();
-  for (const line of output.replace(/\r/g, '').split('\n')) {
-    const m = /^PARTICLE_RESULT (\{.*\})\s*$/.exec(line);
-    if (!m) continue;
-    const r = JSON.parse(m[1]!) as GuestResult;
-    results.set(r.variant, r);
-  }
-  return results;
-}
+const parseResults = (output: string): Map<string, GuestResult> => guestResults<GuestResult>(output);
 
 describe.skipIf(why !== null)('LUKS2 erase-disk installs in the VM (real engine, bootc fake)', () => {
   let r: RunInVmResult;

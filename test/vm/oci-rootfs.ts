@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import type { InstallPlan, ProgressEvent } from '../../src/shared';
 import { ensureDockerArchive, ensureOciTestImage, type OciTestImage } from '../support/oci-test-image';
-import { bootDisk, runInVm, type BootedVm, type Firmware, type RunInVmResult } from './index';
+import { bootDisk, guestResults, runInVm, type BootedVm, type Firmware, type RunInVmResult } from './index';
 
 /**
  * The oci-rootfs proof, shared by test/vm/oci-rootfs.test.ts and the bench: the real engine installs
@@ -119,18 +119,6 @@ export function layerExpectations(img: OciTestImage): { present: string[]; absen
   return { present, absent };
 }
 
-function results(output: string): Map<string, Record<string, unknown>> {
-  const out = new Map<string, Record<string, unknown>>();
-  for (const line of output.replace(/\r/g, '').split('\n')) {
-    const m = /^PARTICLE_RESULT (\{.*\})\s*$/.exec(line);
-    if (m) {
-      const r = JSON.parse(m[1]!) as Record<string, unknown>;
-      out.set(String(r.variant), r);
-    }
-  }
-  return out;
-}
-
 /**
  * The encrypted install is opt-in: under TCG every byte written through dm-crypt is encrypted by an
  * emulated CPU, which makes that install take about 4 minutes more, and its boot 1.5 (measured).
@@ -184,7 +172,7 @@ export async function installOciInVm(
       for (const l of lines) if (l.startsWith('[guest')) log(l.trim());
     },
   });
-  const r = results(vm.output);
+  const r = guestResults<{ variant: string }>(vm.output);
   return {
     image,
     vm,
