@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, renameSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EngineModeSchema, ImageTransportSchema, OfferedImageSchema, type EngineMode, type OfferedImage } from '../shared';
+import { DeployerSchema, EngineModeSchema, ImageTransportSchema, OfferedImageSchema, type EngineMode, type OfferedImage } from '../shared';
 import type { Engine } from '../engine/engine';
 import { createLogger, createRpcServer, serveHttp, serveSocket, serveStdio, type HttpService, type Logger, type Transport } from '../service';
 import { CliError, UsageError, parseCommandArgs, println, type CliIo } from './io';
@@ -29,6 +29,23 @@ export function parseImageOption(value: string, command: string): OfferedImage {
   const r = OfferedImageSchema.safeParse({ reference, transport: transport.data });
   if (!r.success) throw new UsageError(`--image: the reference ${r.error.issues[0]?.message ?? 'is not valid'} (not "${value}")`, command);
   return r.data;
+}
+
+/**
+ * `--image` with its optional `--deployer`, as both `service` and `serve` take them: the offered
+ * image, or undefined without `--image`.
+ */
+function offeredImageOption(values: Readonly<Record<string, string | boolean | undefined>>, command: string): OfferedImage | undefined {
+  let deployer: OfferedImage['deployer'];
+  if (values.deployer !== undefined) {
+    const d = DeployerSchema.safeParse(values.deployer);
+    if (!d.success) throw new UsageError(`--deployer must be ${DeployerSchema.options.join(' or ')} (not "${String(values.deployer)}")`, command);
+    if (typeof values.image !== 'string') throw new UsageError('--deployer needs --image: it says how the offered image is installed', command);
+    deployer = d.data;
+  }
+  if (typeof values.image !== 'string') return undefined;
+  const image = parseImageOption(values.image, command);
+  return deployer === undefined ? image : { ...image, deployer };
 }
 
 async function startEngine(mode: EngineMode, log: Logger, offeredImage?: OfferedImage): Promise<RunningEngine> {
@@ -93,10 +110,11 @@ export async function serviceCommand(args: readonly string[], io: CliIo): Promis
     'socket-owner': { type: 'string' },
     mode: { type: 'string' },
     image: { type: 'string' },
+    deployer: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) return -1;
-  const offeredImage = typeof values.image === 'string' ? parseImageOption(values.image, 'service') : undefined;
+  const offeredImage = offeredImageOption(values, 'service');
   if (values.stdio && values.socket !== undefined) throw new UsageError('give --stdio or --socket, not both', 'service');
   const mode = EngineModeSchema.safeParse(values.mode ?? 'normal');
   if (!mode.success) throw new UsageError(`--mode must be normal, demo or test (not "${String(values.mode)}")`, 'service');
@@ -145,11 +163,33 @@ export function defaultUiDir(moduleUrl: string = import.meta.url): string {
   return candidates.find((d) => existsSync(join(d, 'index.html')) && existsSync(join(d, 'assets'))) ?? candidates[candidates.length - 1]!;
 }
 
-/** Writes the URL to a 0600 file via a rename, so a reader never sees it half written or world-readable. */
-function writeTokenFile(path: string, url: string): void {
+/** Who gets the token file: a user id, and a group id when given. */
+interface TokenOwner {
+  readonly uid: number;
+  readonly gid?: number;
+}
+
+/** `--token-owner UID[:GID]`, numeric like `--socket-owner`. */
+function parseTokenOwner(value: string): TokenOwner {
+  const m = /^(\d+)(?::(\d+))?$/.exec(value);
+  if (!m) throw new UsageError(`--token-owner must be a numeric UID or UID:GID (not "${value}")`, 'serve');
+  return { uid: Number(m[1]), ...(m[2] === undefined ? {} : { gid: Number(m[2]) }) };
+}
+
+/**
+ * Writes the URL to a 0600 file via a rename, so a reader never sees it half written, world-readable
+ * or (with an owner) still root's: a root engine hands the URL to the kiosk user and no one else.
+ */
+function writeTokenFile(path: string, url: string, owner?: TokenOwner): void {
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, `${url}\n`, { mode: 0o600 });
-  renameSync(tmp, path);
+  try {
+    if (owner) chownSync(tmp, owner.uid, owner.gid ?? -1);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
 }
 
 /** `serve`: UI over HTTP plus the engine over a WebSocket, on loopback with a token. */
@@ -160,12 +200,17 @@ export async function serveCommand(args: readonly string[], io: CliIo): Promise<
     demo: { type: 'boolean' },
     'test-mode': { type: 'boolean' },
     'token-file': { type: 'string' },
+    'token-owner': { type: 'string' },
     'ui-dir': { type: 'string' },
     image: { type: 'string' },
+    deployer: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) return -1;
-  const offeredImage = typeof values.image === 'string' ? parseImageOption(values.image, 'serve') : undefined;
+  const offeredImage = offeredImageOption(values, 'serve');
+  const tokenFile = typeof values['token-file'] === 'string' ? values['token-file'] : undefined;
+  const tokenOwner = typeof values['token-owner'] === 'string' ? parseTokenOwner(values['token-owner']) : undefined;
+  if (tokenOwner && tokenFile === undefined) throw new UsageError('--token-owner needs --token-file: it says who may read that file', 'serve');
   const port = Number(values.port ?? '0');
   if (!/^\d+$/.test(String(values.port ?? '0')) || port > 65535) throw new UsageError(`--port must be 0 to 65535 (not "${String(values.port)}")`, 'serve');
   if (values.demo && values['test-mode']) throw new UsageError('give --demo or --test-mode, not both', 'serve');
@@ -184,7 +229,7 @@ export async function serveCommand(args: readonly string[], io: CliIo): Promise<
       { host: typeof values.listen === 'string' ? values.listen : '127.0.0.1', port, uiDir },
       log,
     );
-    if (typeof values['token-file'] === 'string') writeTokenFile(values['token-file'], service.url);
+    if (tokenFile !== undefined) writeTokenFile(tokenFile, service.url, tokenOwner);
   } catch (e) {
     stop.dispose();
     await service?.close();

@@ -72,7 +72,7 @@ Options:
   -h, --help  Show this help`,
 
   service: `Usage: particle-installer service [--stdio | --socket PATH] [--mode normal|demo|test]
-                                [--image TRANSPORT:REFERENCE]
+                                [--image TRANSPORT:REFERENCE [--deployer bootc|oci-rootfs]]
 
 Run the engine service: JSON-RPC 2.0, one JSON object per line. Logs go to stderr.
 
@@ -84,10 +84,13 @@ Options:
   --mode MODE           normal (real disks), demo (virtual loop disks), test (loop devices allowed)
   --image TRANSPORT:REF The image the wizard offers, e.g. oci:/srv/image (an image embedded in
                         the live ISO); TRANSPORT is registry, oci, oci-archive or containers-storage
+  --deployer D          How the offered image is installed: bootc (the default) or oci-rootfs
+                        (a plain OCI image without bootc); only with --image
   -h, --help            Show this help`,
 
   serve: `Usage: particle-installer serve [--port N] [--listen ADDR] [--demo] [--test-mode]
-                              [--token-file FILE] [--ui-dir DIR] [--image TRANSPORT:REF]
+                              [--token-file FILE [--token-owner UID[:GID]]] [--ui-dir DIR]
+                              [--image TRANSPORT:REF [--deployer bootc|oci-rootfs]]
 
 Serve the installer UI over HTTP and the engine over a WebSocket at /rpc, guarded by a random
 token. Prints the URL to open, and one JSON line {"event":"listening","url":…,"port":…} on stdout.
@@ -98,8 +101,12 @@ Options:
   --demo             Demo mode: virtual loop disks, real disks shown read-only
   --test-mode        Test mode: loop devices may be chosen
   --token-file FILE  Also write the URL (with its token) to FILE, mode 0600
+  --token-owner UID[:GID]  Give the token file to this user id (and group id), e.g. the kiosk
+                     user's when the engine runs as root; only with --token-file
   --ui-dir DIR       Directory of the built UI; default out/renderer
   --image TRANSPORT:REF  The image the wizard offers, e.g. oci:/srv/image; TRANSPORT is
                      registry, oci, oci-archive or containers-storage
+  --deployer D       How the offered image is installed: bootc (the default) or oci-rootfs
+                     (a plain OCI image without bootc); only with --image
   -h, --help         Show this help`,
 };

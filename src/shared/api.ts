@@ -17,7 +17,7 @@ import {
   SaveTargetsSchema,
   TimeZonesSchema,
 } from './system';
-import { ImageSchema, ImageTransportSchema } from './answer-file';
+import { AnswerFileSchema, ImageSchema, ImageTransportSchema } from './answer-file';
 
 /**
  * The InstallerApi: one typed map of every method and event, used by the Electron IPC relay,
@@ -27,11 +27,17 @@ import { ImageSchema, ImageTransportSchema } from './answer-file';
 export const EngineModeSchema = z.enum(['normal', 'demo', 'test']);
 export type EngineMode = z.infer<typeof EngineModeSchema>;
 
+/** The answer file's deployer (bootc or oci-rootfs) without its default, so an offer may leave it out. */
+export const DeployerSchema = AnswerFileSchema.shape.deployer.unwrap();
+export type Deployer = z.infer<typeof DeployerSchema>;
+
 /** An image as the engine offers it: what to install and where the reference points. */
 export const OfferedImageSchema = z.object({
   /** A registry reference, or a path for oci/oci-archive. */
   reference: ImageSchema.shape.reference,
   transport: ImageTransportSchema,
+  /** How the image must be installed, when the offer knows (the request's `deployer`); else the answer file's default. */
+  deployer: DeployerSchema.optional(),
 });
 export type OfferedImage = z.infer<typeof OfferedImageSchema>;
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AnswerFileSchema, validateAnswerFile } from '../../src/shared/answer-file';
-import type { EngineInfo, InstallerApi } from '../../src/shared/api';
+import { AnswerFileSchema, ImageSchema, validateAnswerFile } from '../../src/shared/answer-file';
+import type { EngineInfo, InstallerApi, OfferedImage } from '../../src/shared/api';
 import type { Disk, DiskList, Partition } from '../../src/shared/disk';
 import { branding } from '../../src/renderer/src/branding';
 import { LOCALES } from '../../src/renderer/src/i18n/locales';
@@ -30,18 +30,18 @@ const STICK_A = makeDisk({ path: '/dev/sdb', serial: '0123456789', removable: tr
 const STICK_B = makeDisk({ path: '/dev/sdc', serial: '0123456789', removable: true });
 const all: Disk[] = [NVME, LOOP, STICK_A, STICK_B];
 
-function api(tpm2 = false): InstallerApi {
+function api(tpm2 = false, offeredImage?: OfferedImage): InstallerApi {
   const list: DiskList = { disks: all, minimumSize: 16 * GiB, allowLoop: true, probedAt: '2026-01-01T00:00:00Z' };
   return {
-    getInfo: async () => ({ ok: true, value: INFO(tpm2) }),
+    getInfo: async () => ({ ok: true, value: { ...INFO(tpm2), ...(offeredImage ? { offeredImage } : {}) } }),
     listDisks: async () => ({ ok: true, value: list }),
     generateRecoveryKey: async () => ({ ok: true, value: { key: KEY } }),
     on: () => () => {},
   } as unknown as InstallerApi;
 }
 
-async function wizard(disk: string, tpm2 = false): Promise<AppStore> {
-  const store = createAppStore({ api: api(tpm2), stepCount: 6, locale: 'de' });
+async function wizard(disk: string, tpm2 = false, offeredImage?: OfferedImage): Promise<AppStore> {
+  const store = createAppStore({ api: api(tpm2, offeredImage), stepCount: 6, locale: 'de' });
   await store.getState().loadEngineInfo();
   await store.getState().loadDisks();
   store.getState().selectDisk(disk);
@@ -125,6 +125,23 @@ describe('buildRequest', () => {
     });
   });
 
+  it('installs the offered image with the deployer the engine names', async () => {
+    const store = await wizard('/dev/loop7', false, { reference: '/run/live/image', transport: 'oci', deployer: 'oci-rootfs' });
+    const req = buildRequest(store.getState());
+    expect(req.image).toEqual({ reference: '/run/live/image', transport: 'oci' });
+    expect(req.deployer).toBe('oci-rootfs');
+    expect(parse(store)).toMatchObject({ image: { reference: '/run/live/image', transport: 'oci' }, deployer: 'oci-rootfs' });
+  });
+
+  it('leaves the deployer to the answer file’s default when the engine names none', async () => {
+    const plain = buildRequest((await wizard('/dev/loop7')).getState());
+    expect(plain).not.toHaveProperty('deployer');
+    const offered = buildRequest((await wizard('/dev/loop7', false, { reference: '/run/live/image', transport: 'oci' })).getState());
+    expect(offered.image).toEqual({ reference: '/run/live/image', transport: 'oci' });
+    expect(offered).not.toHaveProperty('deployer');
+    expect(AnswerFileSchema.parse(offered).deployer).toBe('bootc');
+  });
+
   it('leaves an unusable user for the engine to name instead of throwing', async () => {
     const store = await wizard('/dev/loop7');
     store.getState().setUserField('username', 'Root!');
@@ -149,6 +166,12 @@ describe('imageFor', () => {
   it('prefers the image the engine offers', () => {
     expect(imageFor(null)).toEqual({ reference: branding.defaultImage.reference, transport: branding.defaultImage.transport });
     const offered = { reference: '/run/live/image', transport: 'oci' as const };
-    expect(imageFor({ ...INFO(), offeredImage: offered } as EngineInfo)).toEqual(offered);
+    expect(imageFor({ ...INFO(), offeredImage: offered })).toEqual(offered);
+  });
+
+  it('keeps the offer’s deployer out of the image, whose fields are strict', () => {
+    const image = imageFor({ ...INFO(), offeredImage: { reference: '/run/live/image', transport: 'oci', deployer: 'oci-rootfs' } });
+    expect(image).toEqual({ reference: '/run/live/image', transport: 'oci' });
+    expect(ImageSchema.safeParse(image).success).toBe(true);
   });
 });

@@ -65,7 +65,9 @@ describe('requirement gate', () => {
       image: branding.defaultImage,
     });
     const offered = { reference: 'oci:/run/live/image', transport: 'oci' as const };
-    expect(requirementParams(branding, { ...info, offeredImage: offered } as EngineInfo).image).toEqual(offered);
+    expect(requirementParams(branding, { ...info, offeredImage: offered }).image).toEqual(offered);
+    // The image to check has strict fields: the offer's deployer stays out of it.
+    expect(requirementParams(branding, { ...info, offeredImage: { ...offered, deployer: 'oci-rootfs' } }).image).toEqual(offered);
   });
 });
 

@@ -41,8 +41,15 @@ export function diskSelector(disk: Disk, all: readonly Disk[]): AnswerFileInput[
 
 /** The image to install: what the engine offers (an image embedded in the ISO), else the branding's. */
 export function imageFor(info: EngineInfo | null): AnswerFileInput['image'] {
-  const offered = (info as (EngineInfo & { offeredImage?: AnswerFileInput['image'] | null }) | null)?.offeredImage;
-  return offered ?? { reference: branding.defaultImage.reference, transport: branding.defaultImage.transport };
+  // Only the image's own fields: the offer's deployer is the request's, at the top level.
+  const { reference, transport } = info?.offeredImage ?? branding.defaultImage;
+  return { reference, transport };
+}
+
+/** How the image is installed, when the engine's offer says (an oci-rootfs image); else the answer file's default. */
+export function deployerFor(info: EngineInfo | null): Pick<AnswerFileInput, 'deployer'> {
+  const deployer = info?.offeredImage?.deployer;
+  return deployer === undefined ? {} : { deployer };
 }
 
 function user(state: AppState): NonNullable<AnswerFileInput['users']>[number] {
@@ -72,5 +79,6 @@ export function buildRequest(state: AppState): AnswerFileInput {
     layout: toLayout(state.storage.fields, disk, tpm2, state.storage.recovery),
     users: f.username === '' && f.password === '' ? [] : [user(state)],
     image: imageFor(state.engine.info),
+    ...deployerFor(state.engine.info),
   };
 }

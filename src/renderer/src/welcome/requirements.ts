@@ -5,12 +5,12 @@ import type { Branding, RequirementPolicy } from '../branding';
 
 /** What the engine is asked to check, from the branding and what the engine offers to install. */
 export function requirementParams(b: Pick<Branding, 'requirements' | 'defaultImage'>, info: EngineInfo | null) {
-  // Fallback until EngineInfo carries offeredImage: the branding's image (the engine engineer adds it).
-  const offered = (info as (EngineInfo & { offeredImage?: Branding['defaultImage'] }) | null)?.offeredImage;
+  // Only the image's own fields: the check's image is strict, and the offer's deployer is not one of them.
+  const { reference, transport } = info?.offeredImage ?? b.defaultImage;
   return {
     minimumMemory: b.requirements.memory.minimum ?? 0,
     firmware: b.requirements.firmware.require ?? 'any',
-    image: offered ?? b.defaultImage,
+    image: { reference, transport },
   } as const;
 }
 
