@@ -15,6 +15,8 @@ packages=(
   tar zstd
   # the VM test level: QEMU with OVMF (UEFI) and SeaBIOS, the guest image built with mmdebstrap
   qemu-system-x86 qemu-utils ovmf mmdebstrap debian-archive-keyring
+  # the live ISO build: squashfs, a hybrid BIOS/UEFI ISO made by grub-mkrescue (xorriso, mtools)
+  squashfs-tools xorriso mtools grub-common grub-pc-bin grub-efi-amd64-bin
   # the wizard's lists: keyboard layouts (XKB rules) and time zones (zone.tab, iso3166.tab);
   # skopeo reads a registry image's digest and size without pulling it (inspectImage)
   xkb-data tzdata skopeo

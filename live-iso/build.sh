@@ -1,0 +1,318 @@
+#!/usr/bin/env bash
+# Builds the Particle Installer live ISO: a Debian system made with mmdebstrap, squashed, booted by
+# live-boot from a hybrid (BIOS and UEFI, optical and USB) ISO whose kiosk session opens the installer.
+#
+#   live-iso/build.sh [--suite SUITE] [--mirror URL] [--shell browser|electron]
+#                     [--image TRANSPORT:PATH [--deployer bootc|oci-rootfs]] [--hooks DIR]...
+#                     [--out DIR] [--cache DIR] [--name NAME] [--no-cache]
+#
+# Run as root (mmdebstrap in root mode, chroot, mounts). See live-iso/README.md for the stages, the
+# hooks and the kernel arguments the live system understands.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/.." && pwd)
+
+# Bump when something outside the package lists and hook files changes what the rootfs stage makes.
+ROOTFS_RECIPE=3
+
+suite=trixie
+mirror=""
+shell=browser
+image=""
+deployer=""
+out="$HERE/out"
+cache="${PARTICLE_LIVE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/particle-installer/live}"
+name=particle-live
+use_cache=1
+hooks=()
+electron_app="${PARTICLE_ELECTRON_APP:-$REPO/dist/linux-unpacked}"
+
+usage() {
+  sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+  exit "${1:-0}"
+}
+die() {
+  echo "build.sh: $*" >&2
+  exit 1
+}
+say() { echo "[live-iso] $*" >&2; }
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --suite) suite=${2:?--suite needs a value}; shift 2 ;;
+    --mirror) mirror=${2:?--mirror needs a value}; shift 2 ;;
+    --shell) shell=${2:?--shell needs a value}; shift 2 ;;
+    --image) image=${2:?--image needs a value}; shift 2 ;;
+    --deployer) deployer=${2:?--deployer needs a value}; shift 2 ;;
+    --hooks) hooks+=("$(cd "${2:?--hooks needs a directory}" && pwd)"); shift 2 ;;
+    --out) out=${2:?--out needs a directory}; shift 2 ;;
+    --cache) cache=${2:?--cache needs a directory}; shift 2 ;;
+    --name) name=${2:?--name needs a value}; shift 2 ;;
+    --no-cache) use_cache=0; shift ;;
+    -h|--help) usage 0 ;;
+    *) echo "build.sh: unknown option $1" >&2; usage 2 ;;
+  esac
+done
+
+case "$shell" in browser|electron) ;; *) die "--shell must be browser or electron (not \"$shell\")" ;; esac
+case "$deployer" in ""|bootc|oci-rootfs) ;; *) die "--deployer must be bootc or oci-rootfs (not \"$deployer\")" ;; esac
+[ -z "$deployer" ] || [ -n "$image" ] || die "--deployer only means something with --image"
+[[ "$name" =~ ^[A-Za-z0-9._-]+$ ]] || die "--name may hold letters, digits, '.', '_' and '-' only"
+[ "$(id -u)" -eq 0 ] || die "run as root (mmdebstrap, chroot and mounts need it), e.g. sudo $0 $*"
+for tool in mmdebstrap mksquashfs grub-mkrescue xorriso mformat sha256sum; do
+  command -v "$tool" >/dev/null || die "$tool is missing (scripts/setup-debian.sh installs the build's tools)"
+done
+[ -d /usr/lib/grub/i386-pc ] || die "GRUB's BIOS modules are missing (apt-get install grub-pc-bin)"
+[ -d /usr/lib/grub/x86_64-efi ] || die "GRUB's UEFI modules are missing (apt-get install grub-efi-amd64-bin)"
+
+# The embedded image: TRANSPORT:PATH on the build machine; it is copied to /particle/image on the
+# medium, where the live system finds it as /run/live/medium/particle/image.
+image_transport=""
+image_source=""
+if [ -n "$image" ]; then
+  image_transport=${image%%:*}
+  image_source=${image#*:}
+  case "$image_transport" in
+    oci) [ -f "$image_source/index.json" ] || die "--image oci:$image_source is not an OCI layout (no index.json)" ;;
+    oci-archive|docker-archive) [ -f "$image_source" ] || die "--image $image_transport:$image_source: no such file" ;;
+    *) die "--image must be oci:DIR, oci-archive:FILE or docker-archive:FILE (an image for offline installs), not \"$image\"" ;;
+  esac
+  [ -n "$deployer" ] || deployer=bootc
+fi
+
+# The installer: the engine bundle and the renderer (npm run build), and for --shell electron the
+# packaged app.
+if [ ! -f "$REPO/out/engine/cli.mjs" ] || [ ! -f "$REPO/out/renderer/index.html" ]; then
+  die "the installer is not built: run npm run build in $REPO first"
+fi
+if [ "$shell" = electron ] && [ ! -x "$electron_app/particle-installer" ]; then
+  die "--shell electron needs a packaged Electron app in $electron_app (or PARTICLE_ELECTRON_APP=DIR); build with --shell browser otherwise"
+fi
+
+# Reproducible: every timestamp is clamped to SOURCE_DATE_EPOCH, by default the last commit's time.
+# The rootfs stage gets the time of the last commit that changed its own recipe instead (unless
+# SOURCE_DATE_EPOCH is given), so a commit to the installer does not invalidate the rootfs cache.
+commit_time() { git -C "$REPO" log -1 --format=%ct "$@" 2>/dev/null || true; }
+if [ -n "${SOURCE_DATE_EPOCH:-}" ]; then
+  rootfs_epoch=$SOURCE_DATE_EPOCH
+else
+  SOURCE_DATE_EPOCH=$(commit_time)
+  rootfs_epoch=$(commit_time -- live-iso/packages.list live-iso/stage-rootfs.sh)
+  [ -n "$SOURCE_DATE_EPOCH" ] || SOURCE_DATE_EPOCH=$(date +%s)
+  [ -n "$rootfs_epoch" ] || rootfs_epoch=$SOURCE_DATE_EPOCH
+fi
+export SOURCE_DATE_EPOCH
+say "SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH ($(date -u -d "@$SOURCE_DATE_EPOCH" +%FT%TZ))"
+
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+t_start=$(now)
+
+packages() {
+  # Package names from a list file: comments and blank lines dropped.
+  sed -e 's/#.*//' -e 's/[[:space:]]//g' "$1" | grep -v '^$' || true
+}
+pkgs=$(packages "$HERE/packages.list")
+for h in "${hooks[@]}"; do
+  [ -f "$h/packages" ] && pkgs+=$'\n'$(packages "$h/packages")
+done
+pkgs=$(echo "$pkgs" | sort -u | paste -sd, -)
+
+# --- rootfs stage (cached) -------------------------------------------------------------------------
+# Keyed by everything that decides its content: suite, mirror, packages, this stage's hook files and
+# SOURCE_DATE_EPOCH. A change to the installer or the kiosk files does not invalidate it.
+rootfs_inputs() {
+  echo "recipe $ROOTFS_RECIPE suite $suite mirror $mirror epoch $rootfs_epoch"
+  echo "packages $pkgs"
+  sha256sum "$HERE/stage-rootfs.sh"
+  for h in "${hooks[@]}"; do
+    [ -d "$h/pre-install" ] && (cd "$h" && find pre-install -type f -print0 | sort -z | xargs -0r sha256sum)
+    [ -f "$h/packages" ] && sha256sum < "$h/packages"
+  done
+  true
+}
+rootfs_key=$(rootfs_inputs | sha256sum | cut -c1-16)
+rootfs_dir="$cache/rootfs-$rootfs_key"
+rootfs_cache=hit
+t_rootfs=$(now)
+if [ "$use_cache" -eq 0 ] || [ ! -f "$rootfs_dir/.complete" ]; then
+  rootfs_cache=miss
+  mkdir -p "$cache"
+  # Older rootfs builds are dropped: one cached tree per machine is plenty (each is about 2 GB).
+  find "$cache" -maxdepth 1 -name 'rootfs-*' ! -name "rootfs-$rootfs_key" -exec rm -rf {} +
+  rm -rf "$rootfs_dir" "$rootfs_dir.tmp"
+  say "rootfs: mmdebstrap $suite with $(echo "$pkgs" | tr ',' '\n' | wc -l) packages (cache miss, key $rootfs_key)"
+  argv=(mmdebstrap --mode=root --format=directory --variant=minbase
+    --include="$pkgs"
+    --aptopt='APT::Install-Recommends "false"'
+    --dpkgopt='path-exclude=/usr/share/man/*'
+    --dpkgopt='path-exclude=/usr/share/doc/*'
+    --dpkgopt='path-include=/usr/share/doc/*/copyright'
+    --dpkgopt='path-exclude=/usr/share/info/*'
+    # Noto: Sans, Sans Arabic, Naskh Arabic and Sans Mono only (the UI's fonts); the other scripts'
+    # families are 150 MB that no UI language needs. CJK: the Sans collection only.
+    --dpkgopt='path-exclude=/usr/share/fonts/truetype/noto/*'
+    --dpkgopt='path-include=/usr/share/fonts/truetype/noto/NotoSans-*'
+    --dpkgopt='path-include=/usr/share/fonts/truetype/noto/NotoSansArabic-*'
+    --dpkgopt='path-include=/usr/share/fonts/truetype/noto/NotoNaskhArabic-*'
+    --dpkgopt='path-include=/usr/share/fonts/truetype/noto/NotoSansMono-*'
+    --dpkgopt='path-exclude=/usr/share/fonts/opentype/noto/NotoSerifCJK*'
+    --dpkgopt='path-exclude=/usr/share/fonts/opentype/noto/NotoSansCJK-[!RB]*'
+    # Chromium's UI translations beyond the installer's languages.
+    --dpkgopt='path-exclude=/usr/lib/chromium/locales/*'
+    --dpkgopt='path-include=/usr/lib/chromium/locales/en-US.pak'
+    --dpkgopt='path-include=/usr/lib/chromium/locales/de.pak'
+    --dpkgopt='path-include=/usr/lib/chromium/locales/fr.pak'
+    --dpkgopt='path-include=/usr/lib/chromium/locales/es.pak'
+    --dpkgopt='path-include=/usr/lib/chromium/locales/pt-BR.pak'
+    --dpkgopt='path-include=/usr/lib/chromium/locales/ar.pak'
+    --dpkgopt='path-include=/usr/lib/chromium/locales/zh-CN.pak'
+    --dpkgopt='path-include=/usr/lib/chromium/locales/ja.pak'
+  )
+  for h in "${hooks[@]}"; do
+    [ -d "$h/pre-install" ] && argv+=(--setup-hook="sync-in '$h/pre-install' /")
+  done
+  argv+=(--customize-hook="'$HERE/stage-rootfs.sh' \"\$1\"")
+  argv+=("$suite" "$rootfs_dir.tmp")
+  [ -n "$mirror" ] && argv+=("$mirror")
+  SOURCE_DATE_EPOCH=$rootfs_epoch "${argv[@]}"
+  touch "$rootfs_dir.tmp/.complete"
+  mv "$rootfs_dir.tmp" "$rootfs_dir"
+else
+  say "rootfs: cached ($rootfs_key)"
+fi
+rootfs_seconds=$(since "$t_rootfs")
+
+# --- installer stage: an overlay on the cached rootfs, so the cache stays pristine ---------------
+work=$(mktemp -d "${TMPDIR:-/tmp}/particle-live.XXXXXX")
+merged="$work/merged"
+mounted=()
+cleanup() {
+  local rc=$?
+  for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do umount -l "${mounted[i]}" 2>/dev/null || true; done
+  rm -rf "$work"
+  [ "$rc" -eq 0 ] || echo "build.sh: failed (exit $rc); nothing is left mounted, the work folder is removed" >&2
+}
+trap cleanup EXIT
+mkdir -p "$work/upper" "$work/overlay-work" "$merged"
+if mount -t overlay overlay -o "lowerdir=$rootfs_dir,upperdir=$work/upper,workdir=$work/overlay-work" "$merged" 2>/dev/null; then
+  mounted+=("$merged")
+else
+  say "overlayfs is not available: copying the rootfs instead"
+  cp -a "$rootfs_dir/." "$merged/"
+fi
+rm -f "$merged/.complete"
+
+t_installer=$(now)
+inst="$merged/usr/lib/particle-installer"
+mkdir -p "$inst/out/engine" "$inst/out/renderer"
+cp -a "$REPO/out/engine/cli.mjs" "$inst/out/engine/"
+cp -a "$REPO/out/renderer/." "$inst/out/renderer/"
+cp -a "$REPO/resources/branding" "$inst/"
+install -D -m 0755 "$REPO/resources/particle-installer-engine" "$merged/usr/libexec/particle-installer/engine"
+install -D -m 0644 "$REPO/resources/polkit/org.particleinstaller.engine.policy" "$merged/usr/share/polkit-1/actions/org.particleinstaller.engine.policy"
+printf '#!/bin/sh\nexec /usr/bin/node /usr/lib/particle-installer/out/engine/cli.mjs "$@"\n' > "$merged/usr/bin/particle-installer"
+chmod 0755 "$merged/usr/bin/particle-installer"
+if [ "$shell" = electron ]; then
+  mkdir -p "$merged/opt/particle-installer"
+  cp -a "$electron_app/." "$merged/opt/particle-installer/"
+fi
+# The kiosk session, the engine service and the unattended service.
+cp -a "$HERE/rootfs/." "$merged/"
+{
+  echo "# Written by live-iso/build.sh; read by the live session's scripts."
+  echo "PARTICLE_SHELL=$shell"
+  if [ -n "$image" ]; then
+    case "$image_transport" in
+      oci) echo "PARTICLE_IMAGE=oci:/run/live/medium/particle/image" ;;
+      *) echo "PARTICLE_IMAGE=$image_transport:/run/live/medium/particle/image.tar" ;;
+    esac
+    echo "PARTICLE_DEPLOYER=$deployer"
+  fi
+} > "$merged/etc/particle-installer/live.conf"
+# Distribution hooks: files copied in after the install, then scripts run inside the image.
+for h in "${hooks[@]}"; do
+  [ -d "$h/post-install" ] && cp -a "$h/post-install/." "$merged/"
+done
+for h in "${hooks[@]}"; do
+  if [ -d "$h/customize.d" ]; then
+    for s in "$h"/customize.d/*; do
+      [ -f "$s" ] || continue
+      say "hook: $(basename "$s") (inside the image)"
+      install -m 0755 "$s" "$merged/run/particle-hook"
+      mount -t proc proc "$merged/proc" && mounted+=("$merged/proc")
+      chroot "$merged" /run/particle-hook
+      umount "$merged/proc" && unset 'mounted[${#mounted[@]}-1]'
+      rm -f "$merged/run/particle-hook"
+    done
+  fi
+done
+installer_seconds=$(since "$t_installer")
+
+# --- medium: kernel, initramfs, squashfs, the image, GRUB ----------------------------------------
+iso_tree="$work/iso"
+mkdir -p "$iso_tree/live" "$iso_tree/boot/grub"
+kernel=$(find "$merged/boot" -maxdepth 1 -name 'vmlinuz-*' | sort -V | tail -n1)
+initrd=$(find "$merged/boot" -maxdepth 1 -name 'initrd.img-*' | sort -V | tail -n1)
+[ -n "$kernel" ] && [ -n "$initrd" ] || die "no kernel or initramfs in the rootfs's /boot"
+cp "$kernel" "$iso_tree/live/vmlinuz"
+cp "$initrd" "$iso_tree/live/initrd.img"
+
+# The package manifest, next to the ISO.
+mkdir -p "$out"
+chroot "$merged" dpkg-query -W -f='${Package}\t${Version}\t${Architecture}\n' | sort > "$out/$name.packages"
+
+t_squash=$(now)
+# Clamp every mtime (the installer's files carry the checkout's times) for a reproducible squashfs.
+find "$merged" -xdev -newermt "@$SOURCE_DATE_EPOCH" -print0 | xargs -0r touch -h -d "@$SOURCE_DATE_EPOCH"
+mksquashfs "$merged" "$iso_tree/live/filesystem.squashfs" -noappend -comp zstd -Xcompression-level 15 -b 1M \
+  -no-progress -quiet \
+  -wildcards -e 'boot/*' 'proc/*' 'sys/*' 'dev/*' 'run/*' 'tmp/*' 'var/cache/apt/*' 'var/lib/apt/lists/*'
+squash_seconds=$(since "$t_squash")
+
+if [ -n "$image" ]; then
+  mkdir -p "$iso_tree/particle"
+  case "$image_transport" in
+    oci) cp -a "$image_source" "$iso_tree/particle/image" ;;
+    *) cp "$image_source" "$iso_tree/particle/image.tar" ;;
+  esac
+fi
+
+product=$(sed -n 's/.*"productName": *"\([^"]*\)".*/\1/p' "$REPO/resources/branding/particleos/branding.json" | head -n1)
+[ -n "$product" ] || product=Particle
+sed -e "s/@PRODUCT@/$product/g" "$HERE/grub.cfg" > "$iso_tree/boot/grub/grub.cfg"
+find "$iso_tree" -print0 | xargs -0r touch -h -d "@$SOURCE_DATE_EPOCH"
+
+t_iso=$(now)
+iso="$out/$name.iso"
+rm -f "$iso.tmp"
+# grub-mkrescue makes the hybrid: El Torito for BIOS (i386-pc) and UEFI (an ESP image with
+# x86_64-efi), plus an MBR/GPT so the same file boots when written to a USB stick.
+grub-mkrescue --output="$iso.tmp" --compress=xz "$iso_tree" -- -volid PARTICLE_LIVE >"$work/xorriso.log" 2>&1 ||
+  { cat "$work/xorriso.log" >&2; die "grub-mkrescue failed (its log is above)"; }
+mv "$iso.tmp" "$iso"
+iso_seconds=$(since "$t_iso")
+
+iso_bytes=$(stat -c %s "$iso")
+squash_bytes=$(stat -c %s "$iso_tree/live/filesystem.squashfs")
+total=$(since "$t_start")
+cat > "$out/$name.build.json" <<JSON
+{
+  "iso": "$name.iso",
+  "isoBytes": $iso_bytes,
+  "squashfsBytes": $squash_bytes,
+  "suite": "$suite",
+  "shell": "$shell",
+  "image": "${image:+$image_transport}",
+  "deployer": "$deployer",
+  "sourceDateEpoch": $SOURCE_DATE_EPOCH,
+  "rootfsCache": "$rootfs_cache",
+  "rootfsKey": "$rootfs_key",
+  "packages": $(wc -l < "$out/$name.packages"),
+  "seconds": { "rootfs": $rootfs_seconds, "installer": $installer_seconds, "squashfs": $squash_seconds, "iso": $iso_seconds, "total": $total }
+}
+JSON
+(cd "$out" && sha256sum "$name.iso" > "$name.iso.sha256")
+say "ISO: $iso ($((iso_bytes / 1048576)) MiB; squashfs $((squash_bytes / 1048576)) MiB; $(wc -l < "$out/$name.packages") packages)"
+say "time: rootfs ${rootfs_seconds}s ($rootfs_cache), installer ${installer_seconds}s, squashfs ${squash_seconds}s, iso ${iso_seconds}s, total ${total}s"

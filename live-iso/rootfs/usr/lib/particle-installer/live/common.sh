@@ -1,0 +1,40 @@
+# Shared by the live session's scripts (sourced, not run).
+
+PARTICLE_RUN=/run/particle-installer
+PARTICLE_CLI=/usr/lib/particle-installer/out/engine/cli.mjs
+PARTICLE_LIVE_UID=1000
+PARTICLE_REMOTE_PORT=8470
+
+# The live.conf the build wrote: PARTICLE_SHELL, and PARTICLE_IMAGE/PARTICLE_DEPLOYER for an
+# embedded image.
+PARTICLE_SHELL=browser
+PARTICLE_IMAGE=
+PARTICLE_DEPLOYER=
+[ -r /etc/particle-installer/live.conf ] && . /etc/particle-installer/live.conf
+
+# karg NAME: prints the value of NAME=VALUE on the kernel command line (empty for a bare NAME) and
+# succeeds; fails when NAME is absent.
+karg() {
+  local word
+  for word in $(cat "${PARTICLE_CMDLINE:-/proc/cmdline}"); do
+    case "$word" in
+      "$1") return 0 ;;
+      "$1="*) printf '%s\n' "${word#*=}"; return 0 ;;
+    esac
+  done
+  return 1
+}
+
+# say MESSAGE: one line on the system console (the serial console under QA) and in the journal.
+say() {
+  printf 'particle-live: %s\n' "$*" >/dev/console 2>/dev/null || true
+  logger -t particle-live -- "$*" 2>/dev/null || true
+}
+
+# The embedded image, when the medium carries one: its TRANSPORT:PATH, else nothing.
+embedded_image() {
+  [ -n "$PARTICLE_IMAGE" ] || return 1
+  local path=${PARTICLE_IMAGE#*:}
+  [ -e "$path" ] || return 1
+  printf '%s\n' "$PARTICLE_IMAGE"
+}

@@ -1,0 +1,105 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+// The live ISO's own scripts, run for real with bash: the kernel-argument parser the session uses,
+// the pairing page, the boot menu (checked by GRUB's own parser) and build.sh's refusals, which all
+// come before anything is downloaded or mounted. The whole ISO boots in test/vm/live-iso.test.ts.
+
+const LIVE = resolve(import.meta.dirname, '../../live-iso');
+const SCRIPTS = join(LIVE, 'rootfs/usr/lib/particle-installer/live');
+const tmp = mkdtempSync(join(tmpdir(), 'particle-live-scripts-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function karg(cmdline: string, name: string): { ok: boolean; value: string } {
+  const file = join(tmp, 'cmdline');
+  writeFileSync(file, `${cmdline}\n`);
+  const r = spawnSync('bash', ['-c', `. "${SCRIPTS}/common.sh"; karg "$1"`, 'karg', name], {
+    encoding: 'utf8',
+    env: { ...process.env, PARTICLE_CMDLINE: file },
+  });
+  return { ok: r.status === 0, value: r.stdout.replace(/\n$/, '') };
+}
+
+describe('karg: the kernel arguments the live session reads', () => {
+  const base = 'BOOT_IMAGE=/live/vmlinuz boot=live components console=tty0 console=ttyS0,115200';
+  it('finds a bare flag, with an empty value', () => {
+    expect(karg(`${base} installer.remote quiet`, 'installer.remote')).toEqual({ ok: true, value: '' });
+  });
+  it('finds a value, whole, even with = and : inside', () => {
+    expect(karg(`${base} installer.remote=9000`, 'installer.remote')).toEqual({ ok: true, value: '9000' });
+    expect(karg(`${base} installer.config=http://10.0.2.2:8080/a.json?x=1`, 'installer.config')).toEqual({ ok: true, value: 'http://10.0.2.2:8080/a.json?x=1' });
+  });
+  it('fails when absent, and does not match a longer name or a prefix', () => {
+    expect(karg(base, 'installer.config').ok).toBe(false);
+    expect(karg(`${base} installer.configx=/a`, 'installer.config').ok).toBe(false);
+    expect(karg(`${base} xinstaller.shell`, 'installer.shell').ok).toBe(false);
+    expect(karg(`${base} installer.shell`, 'installer.shel').ok).toBe(false);
+  });
+});
+
+describe('pairing page', () => {
+  const token = 'a3f9'.repeat(16);
+  const html = spawnSync(join(SCRIPTS, 'pairing-page'), [token, '<li><code>http://10.0.2.15:8470/?token=x</code></li>', `http://127.0.0.1:8470/?token=${token}`], { encoding: 'utf8' }).stdout;
+
+  it('shows the token and the addresses, and links to the local wizard', () => {
+    expect(html).toContain(token);
+    expect(html).toContain('http://10.0.2.15:8470/');
+    expect(html).toContain(`href="http://127.0.0.1:8470/?token=${token}"`);
+  });
+  it('says it in every UI language, Arabic right to left', () => {
+    const langs = [...html.matchAll(/<section lang="([^"]+)" dir="(ltr|rtl)">/g)].map((m) => `${m[1]}:${m[2]}`);
+    expect(langs).toEqual(['en:ltr', 'de:ltr', 'fr:ltr', 'es:ltr', 'pt-BR:ltr', 'ar:rtl', 'zh-CN:ltr', 'ja:ltr']);
+    const locales = readFileSync(resolve(import.meta.dirname, '../../src/renderer/src/i18n/locales.ts'), 'utf8');
+    for (const l of langs.map((x) => x.split(':')[0]!)) expect(locales).toContain(`'${l}'`);
+  });
+  it('runs no script (a CSP that allows none)', () => {
+    expect(html).toMatch(/Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'"/);
+    expect(html).not.toMatch(/<script/i);
+  });
+});
+
+describe('boot menu', () => {
+  const cfg = readFileSync(join(LIVE, 'grub.cfg'), 'utf8');
+  const entries = [...cfg.matchAll(/menuentry "([^"]+)"[^{]*\{([^}]*)\}/g)].map((m) => ({ title: m[1]!, body: m[2]! }));
+
+  it.skipIf(!existsSync('/usr/bin/grub-script-check'))('is valid GRUB script (grub-script-check)', () => {
+    const r = spawnSync('grub-script-check', [join(LIVE, 'grub.cfg')], { encoding: 'utf8' });
+    expect(r.status, r.stderr + r.stdout).toBe(0);
+  });
+  it('offers install, safe graphics, remote access and a shell, in that order', () => {
+    expect(entries.map((e) => e.title.replace('@PRODUCT@', 'P'))).toEqual(['Install P', 'Install P (safe graphics)', 'Install P with remote access', 'Boot to a shell']);
+  });
+  it('boots the live system from /live with the serial console on every entry', () => {
+    expect(cfg).toMatch(/set live="boot=live [^"]*console=ttyS0,115200"/);
+    for (const e of entries) {
+      expect(e.body, e.title).toMatch(/linux \/live\/vmlinuz \$live/);
+      expect(e.body, e.title).toMatch(/initrd \/live\/initrd\.img/);
+    }
+    expect(entries[1]!.body).toMatch(/nomodeset/);
+    expect(entries[2]!.body).toMatch(/installer\.remote/);
+    expect(entries[3]!.body).toMatch(/installer\.shell/);
+  });
+});
+
+describe('build.sh refuses bad input before touching anything', () => {
+  const build = (...args: string[]) => spawnSync('bash', [join(LIVE, 'build.sh'), '--out', join(tmp, 'out'), '--cache', join(tmp, 'cache'), ...args], { encoding: 'utf8' });
+  it.each([
+    [['--shell', 'gtk'], /--shell must be browser or electron \(not "gtk"\)/],
+    [['--deployer', 'rpm'], /--deployer must be bootc or oci-rootfs/],
+    [['--deployer', 'oci-rootfs'], /--deployer only means something with --image/],
+    [['--image', 'registry:quay.io/x/y'], /--image must be oci:DIR, oci-archive:FILE or docker-archive:FILE/],
+    [['--image', `oci:${tmp}/none`], /is not an OCI layout \(no index\.json\)/],
+    [['--name', 'a b/c'], /--name may hold letters, digits/],
+    [['--frobnicate'], /unknown option --frobnicate/],
+  ])('%j', (args, message) => {
+    const r = build(...args);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(message);
+    // Refused before the rootfs stage: no cache, no output folder.
+    expect(existsSync(join(tmp, 'cache'))).toBe(false);
+    expect(existsSync(join(tmp, 'out'))).toBe(false);
+  });
+});
