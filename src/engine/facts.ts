@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { arch, totalmem } from 'node:os';
 import type { SystemFacts } from './plan';
 
@@ -10,5 +10,16 @@ export function systemFacts(root = ''): SystemFacts {
   } catch {
     tpm = false;
   }
-  return { firmware: existsSync(`${root}/sys/firmware/efi`) ? 'uefi' : 'bios', arch: arch(), tpm, memoryBytes: totalmem() };
+  return { firmware: existsSync(`${root}/sys/firmware/efi`) ? 'uefi' : 'bios', arch: arch(), tpm, memoryBytes: totalmem(), consoleArgs: consoleArgs(root) };
+}
+
+/** The `console=` arguments this system was booted with, in their order (the last is /dev/console). */
+export function consoleArgs(root = ''): string[] {
+  let cmdline = '';
+  try {
+    cmdline = readFileSync(`${root}/proc/cmdline`, 'utf8');
+  } catch {
+    return [];
+  }
+  return cmdline.split(/\s+/).filter((a) => /^console=[A-Za-z0-9,._-]+$/.test(a));
 }

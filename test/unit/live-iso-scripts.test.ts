@@ -73,7 +73,8 @@ describe('boot menu', () => {
     expect(entries.map((e) => e.title.replace('@PRODUCT@', 'P'))).toEqual(['Install P', 'Install P (safe graphics)', 'Install P with remote access', 'Boot to a shell']);
   });
   it('boots the live system from /live with the serial console on every entry', () => {
-    expect(cfg).toMatch(/set live="boot=live [^"]*console=ttyS0,115200"/);
+    // The serial port gets the messages and a login; the screen stays the main console (last).
+    expect(cfg).toMatch(/set live="boot=live [^"]*console=ttyS0,115200 console=tty0"/);
     for (const e of entries) {
       expect(e.body, e.title).toMatch(/linux \/live\/vmlinuz \$live/);
       expect(e.body, e.title).toMatch(/initrd \/live\/initrd\.img/);

@@ -189,3 +189,30 @@ describe('oci-rootfs plans', () => {
     expect(written(plan({}), `${T}/etc/systemd/system/particle-grow-root.service`)).toBeUndefined();
   });
 });
+
+describe('consoles inherited from the live system', () => {
+  const serialLive: SystemFacts = { ...uefi, consoleArgs: ['console=ttyS0,115200', 'console=tty0'] };
+  const cmdlineOf = (p: InstallPlan): string => {
+    const write = p.steps.flatMap((s) => s.actions).find((a) => a.kind === 'write' && a.path.endsWith('/etc/kernel/cmdline'));
+    return write && write.kind === 'write' ? write.content : '';
+  };
+
+  it('a request without console= gets the live system’s, in their order', () => {
+    const r = tryPlan({ kernelArgs: ['quiet'] }, serialLive);
+    if (!r.ok) throw new Error(r.error.message);
+    expect(r.plan.kernelArgs.slice(-3)).toEqual(['quiet', 'console=ttyS0,115200', 'console=tty0']);
+    expect(cmdlineOf(r.plan)).toMatch(/quiet console=ttyS0,115200 console=tty0/);
+    // GRUB on the serial line too, as the installed kernel will be.
+    expect(JSON.stringify(r.plan)).toContain('GRUB_TERMINAL=\\"console serial\\"');
+  });
+  it('a request that names its own console keeps exactly that', () => {
+    const r = tryPlan({ kernelArgs: ['console=ttyS1,9600'] }, serialLive);
+    if (!r.ok) throw new Error(r.error.message);
+    expect(r.plan.kernelArgs.filter((a) => a.startsWith('console='))).toEqual(['console=ttyS1,9600']);
+  });
+  it('nothing is added when the live system has no console= (the usual desktop boot)', () => {
+    const r = tryPlan({ kernelArgs: [] }, { ...uefi, consoleArgs: [] });
+    if (!r.ok) throw new Error(r.error.message);
+    expect(r.plan.kernelArgs.some((a) => a.startsWith('console='))).toBe(false);
+  });
+});

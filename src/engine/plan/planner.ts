@@ -19,6 +19,19 @@ export interface SystemFacts {
   readonly arch: string;
   readonly tpm: boolean;
   readonly memoryBytes: number;
+  /**
+   * The running system's `console=` kernel arguments (a live ISO booted with a serial console). An
+   * install whose request names no console of its own gets the same ones, as a person installing
+   * over a serial line expects to log in there afterwards.
+   */
+  readonly consoleArgs?: readonly string[];
+}
+
+/** The request, with the running system's consoles added when it names none itself. */
+export function withInheritedConsoles(request: AnswerFile, facts: SystemFacts): AnswerFile {
+  const inherited = facts.consoleArgs ?? [];
+  if (inherited.length === 0 || request.kernelArgs.some((a) => a.startsWith('console='))) return request;
+  return { ...request, kernelArgs: [...request.kernelArgs, ...inherited] };
 }
 
 export interface PlanOptions {
@@ -34,7 +47,8 @@ export interface PlanOptions {
 
 export type PlanResult = { ok: true; plan: InstallPlan } | { ok: false; error: InstallerError };
 
-export function planInstall(request: AnswerFile, disks: readonly Disk[], facts: SystemFacts, o: PlanOptions): PlanResult {
+export function planInstall(asked: AnswerFile, disks: readonly Disk[], facts: SystemFacts, o: PlanOptions): PlanResult {
+  const request = withInheritedConsoles(asked, facts);
   const chosen = selectDisk(request.disk, disks);
   if ('error' in chosen) return { ok: false, error: chosen.error };
   const disk = chosen.disk;

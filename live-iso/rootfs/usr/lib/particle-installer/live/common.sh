@@ -25,9 +25,14 @@ karg() {
   return 1
 }
 
-# say MESSAGE: one line on the system console (the serial console under QA) and in the journal.
+# say MESSAGE: one line on every console the kernel was given (the screen and a serial port; QA reads
+# the serial one) and in the journal.
 say() {
-  printf 'particle-live: %s\n' "$*" >/dev/console 2>/dev/null || true
+  local c consoles
+  consoles=$(cat /sys/class/tty/console/active 2>/dev/null || echo console)
+  for c in $consoles; do
+    printf 'particle-live: %s\n' "$*" >"/dev/$c" 2>/dev/null || true
+  done
   logger -t particle-live -- "$*" 2>/dev/null || true
 }
 
