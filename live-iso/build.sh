@@ -289,8 +289,20 @@ iso="$out/$name.iso"
 rm -f "$iso.tmp"
 # grub-mkrescue makes the hybrid: El Torito for BIOS (i386-pc) and UEFI (an ESP image with
 # x86_64-efi), plus an MBR/GPT so the same file boots when written to a USB stick.
-grub-mkrescue --output="$iso.tmp" --compress=xz "$iso_tree" -- -volid PARTICLE_LIVE >"$work/xorriso.log" 2>&1 ||
+# Reproducible: every date on the ISO, its UUID and the GPT's disk GUID come from SOURCE_DATE_EPOCH.
+stamp=$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y%m%d%H%M%S00)
+grub-mkrescue --output="$iso.tmp" --compress=xz "$iso_tree" -- -volid PARTICLE_LIVE \
+  -volume_date all_file_dates "=$SOURCE_DATE_EPOCH" -volume_date uuid "$stamp" \
+  -volume_date c "=$SOURCE_DATE_EPOCH" -volume_date m "=$SOURCE_DATE_EPOCH" \
+  -boot_image any gpt_disk_guid=volume_date_uuid >"$work/xorriso.log" 2>&1 ||
   { cat "$work/xorriso.log" >&2; die "grub-mkrescue failed (its log is above)"; }
+# The one random thing left: the FAT volume serial of the UEFI boot image grub-mkrescue formats.
+# Set it from SOURCE_DATE_EPOCH, where the boot sector has one (extended boot signature 0x29).
+efi_lba=$(xorriso -indev "$iso.tmp" -report_el_torito plain 2>/dev/null | awk '$1 == "El" && $3 == "boot" && $7 == "UEFI" { print $NF }')
+if [ -n "$efi_lba" ] && [ "$(od -An -tx1 -j $((efi_lba * 2048 + 0x26)) -N1 "$iso.tmp" | tr -d ' ')" = 29 ]; then
+  printf "$(printf '%08x' "$((SOURCE_DATE_EPOCH & 0xffffffff))" | sed 's/\(..\)\(..\)\(..\)\(..\)/\\x\4\\x\3\\x\2\\x\1/')" |
+    dd of="$iso.tmp" bs=1 seek=$((efi_lba * 2048 + 0x27)) conv=notrunc status=none
+fi
 mv "$iso.tmp" "$iso"
 iso_seconds=$(since "$t_iso")
 
