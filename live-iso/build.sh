@@ -231,6 +231,11 @@ cp -a "$HERE/rootfs/." "$merged/"
     echo "PARTICLE_DEPLOYER=$deployer"
   fi
 } > "$merged/etc/particle-installer/live.conf"
+# /etc and /var are up to date with /usr (systemd's ConditionNeedsUpdate): no ldconfig, hwdb or
+# journal catalog rebuild at every boot of the live system.
+for d in etc var; do
+  printf 'TIMESTAMP_NSEC=%s000000000\n' "$SOURCE_DATE_EPOCH" > "$merged/$d/.updated"
+done
 # Distribution hooks: files copied in after the install, then scripts run inside the image.
 for h in "${hooks[@]}"; do
   [ -d "$h/post-install" ] && cp -a "$h/post-install/." "$merged/"
