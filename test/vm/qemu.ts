@@ -58,11 +58,31 @@ export function accelerator(kernel?: string): Promise<'kvm' | 'tcg'> {
   return accelMemo;
 }
 
-function machineArgs(accel: 'kvm' | 'tcg', memoryMiB: number, cpus: number): string[] {
+export interface MachineOptions {
+  /** A display adapter (the guest draws on it; `screendump` reads it); default none. */
+  readonly vga?: 'virtio' | 'std';
+  /** The monitor's character device, e.g. `unix:/tmp/m.sock,server=on,wait=off`; default none. */
+  readonly monitor?: string;
+}
+
+/** The common QEMU arguments: q35, no default devices, no display window, no reboot (a reboot ends QEMU). */
+export function machineArgs(accel: 'kvm' | 'tcg', memoryMiB: number, cpus: number, o: MachineOptions = {}): string[] {
   return [
     '-accel', accel, '-machine', 'q35', '-cpu', accel === 'kvm' ? 'host' : 'max', '-m', String(memoryMiB), '-smp', String(cpus),
-    '-nodefaults', '-display', 'none', '-monitor', 'none', '-no-reboot', '-device', 'virtio-rng-pci',
+    '-nodefaults', '-display', 'none', '-monitor', o.monitor ?? 'none', '-no-reboot', '-device', 'virtio-rng-pci',
+    ...(o.vga === 'virtio' ? ['-device', 'virtio-vga'] : o.vga === 'std' ? ['-device', 'VGA'] : []),
   ];
+}
+
+/**
+ * Starts qemu-system-x86_64 with `args`, tracked like every QEMU here: killed when this process
+ * exits or killAllVms() runs. The caller kills it by its pid when done.
+ */
+export function spawnQemu(args: readonly string[]): ChildProcess {
+  const child = spawn('qemu-system-x86_64', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  live.add(child);
+  child.on('exit', () => live.delete(child));
+  return child;
 }
 
 export interface VmDisk {

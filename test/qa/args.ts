@@ -1,0 +1,66 @@
+import { machineArgs, OVMF_CODE, type Firmware } from '../vm/qemu';
+
+/**
+ * The QEMU command line for a live-ISO run, as a pure function of what the run needs: the medium (CD
+ * or USB stick) booted first, a blank virtio target with a known serial, a display adapter for the
+ * kiosk, user networking with the engine's port forwarded, and a monitor socket for screen dumps.
+ */
+
+export type Medium = 'cd' | 'usb';
+export type Mode = 'interactive' | 'unattended';
+
+export interface Variant {
+  readonly mode: Mode;
+  readonly firmware: Firmware;
+  readonly medium: Medium;
+}
+
+/** "interactive-uefi", "unattended-bios-usb": mode, firmware and (default cd) medium. */
+export function parseVariant(name: string): Variant {
+  const m = /^(interactive|unattended)-(uefi|bios)(?:-(cd|usb))?$/.exec(name.trim());
+  if (!m) throw new Error(`not a QA variant: "${name}" (use MODE-FIRMWARE[-MEDIUM]: interactive|unattended, uefi|bios, cd|usb)`);
+  return { mode: m[1] as Mode, firmware: m[2] as Firmware, medium: (m[3] ?? 'cd') as Medium };
+}
+
+export function variantName(v: Variant): string {
+  return `${v.mode}-${v.firmware}${v.medium === 'cd' ? '' : `-${v.medium}`}`;
+}
+
+export interface LiveVmSpec {
+  readonly accel: 'kvm' | 'tcg';
+  readonly firmware: Firmware;
+  /** For UEFI: a writable copy of OVMF's variable store. */
+  readonly ovmfVars?: string;
+  readonly iso: string;
+  readonly medium: Medium;
+  /** The blank target disk image (raw) and the serial the guest sees it by. */
+  readonly target: string;
+  readonly targetSerial: string;
+  readonly memoryMiB: number;
+  readonly cpus: number;
+  readonly monitorSocket: string;
+  /** Host loopback port → guest port. */
+  readonly forward?: { readonly hostPort: number; readonly guestPort: number };
+  /**
+   * Keep the guest from reaching anything but its forwarded ports (user networking's restrict=on).
+   * Off when the guest must fetch from the host (an answer file at 10.0.2.2).
+   */
+  readonly isolated: boolean;
+  readonly vga: 'virtio' | 'std';
+}
+
+export function liveVmArgs(s: LiveVmSpec): string[] {
+  const args = [...machineArgs(s.accel, s.memoryMiB, s.cpus, { vga: s.vga, monitor: `unix:${s.monitorSocket},server=on,wait=off` }), '-serial', 'stdio'];
+  if (s.firmware === 'uefi') {
+    if (!s.ovmfVars) throw new Error('UEFI needs a copy of the OVMF variable store');
+    args.push('-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${OVMF_CODE}`, '-drive', `if=pflash,format=raw,unit=1,file=${s.ovmfVars}`);
+  }
+  // The medium boots first; the blank target has nothing to boot anyway.
+  args.push('-drive', `file=${s.iso},if=none,id=medium,format=raw,media=${s.medium === 'cd' ? 'cdrom' : 'disk'},readonly=on`);
+  if (s.medium === 'cd') args.push('-device', 'ide-cd,drive=medium,bootindex=0');
+  else args.push('-device', 'qemu-xhci,id=xhci', '-device', 'usb-storage,bus=xhci.0,drive=medium,removable=on,bootindex=0');
+  args.push('-drive', `file=${s.target},if=none,id=target,format=raw,cache=unsafe`, '-device', `virtio-blk-pci,drive=target,serial=${s.targetSerial},bootindex=1`);
+  const fwd = s.forward ? `,hostfwd=tcp:127.0.0.1:${s.forward.hostPort}-:${s.forward.guestPort}` : '';
+  args.push('-netdev', `user,id=n0${s.isolated ? ',restrict=on' : ''}${fwd}`, '-device', 'virtio-net-pci,netdev=n0');
+  return args;
+}

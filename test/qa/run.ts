@@ -1,0 +1,305 @@
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join, relative } from 'node:path';
+import type { Browser, Page } from 'playwright';
+import { launchChromium } from '../e2e/browser';
+import { bootAndLogin, PASSWORD, USER } from '../vm/oci-rootfs';
+import { accelerator } from '../vm/qemu';
+import { qaAnswerFile, serveAnswer, type AnswerServer } from './answer';
+import { variantName, type Variant } from './args';
+import {
+  GRUB_PROMPT, hostUrl, KIOSK_STARTED, LIVE_PASSWORD, LIVE_USER, MENU_DRAWN, menuKeys, parseMeminfo, parseRemoteAccess, parseUnattendedExit, REMOTE_PORT, unattendedGrubCommands,
+} from './contract';
+import { extractKernel, type IsoUnderTest } from './iso';
+import { assertPortFree, startLiveVm, type LiveVm } from './live-vm';
+import type { VariantReport } from './report';
+import { cleanChunk, sleep } from './serial';
+import { driveWizard, TEXT, until, welcomeShown } from './wizard';
+
+/**
+ * One QA variant end to end: boot the ISO, install (through the wizard over the forwarded port, or
+ * from an answer file), power off, boot the installed disk and log in. Every failure is caught into
+ * the report (with the serial console's tail), so the summary always prints and QEMU is always killed.
+ */
+
+export const TARGET_SERIAL = 'qa-target';
+// The branding's minimum is 16 GiB (the Welcome page refuses a smaller disk); sparse, so 20 GiB costs what is written.
+export const TARGET_SIZE = '20G';
+export const FULL_NAME = 'Anna Example';
+export const HOSTNAMES = { interactive: 'particle-qa', unattended: 'particle-unattended' } as const;
+
+export interface RunOptions {
+  readonly iso: IsoUnderTest;
+  /** Artifacts go to OUT/<variant>/ (default test-results/qa). */
+  readonly outRoot: string;
+  readonly log?: (line: string) => void;
+  /** Keep the installed target disk image (12 GiB sparse) in the artifacts folder. */
+  readonly keepTarget?: boolean;
+}
+
+let probeKernel: Promise<string | null> | null = null;
+
+/** KVM when it works, TCG otherwise; probed once with the ISO's own kernel (when there is a /dev/kvm to probe). */
+async function accel(iso: string, dir: string): Promise<'kvm' | 'tcg'> {
+  if (existsSync('/dev/kvm') && !process.env.PARTICLE_VM_ACCEL) probeKernel ??= extractKernel(iso, join(dir, '..', '.probe-vmlinuz'));
+  return accelerator((await probeKernel) ?? undefined);
+}
+
+/** GET /?token= (303 and a cookie), then / with that cookie: true when it answers 200. */
+export function wizardAnswers(token: string, port = REMOTE_PORT): Promise<boolean> {
+  const get = (path: string, cookie?: string): Promise<{ status: number; cookie?: string }> =>
+    new Promise((resolve) => {
+      const req = request({ host: '127.0.0.1', port, path, headers: cookie ? { cookie } : {}, timeout: 5000 }, (res) => {
+        res.resume();
+        const set = res.headers['set-cookie']?.[0]?.split(';')[0];
+        resolve({ status: res.statusCode ?? 0, ...(set ? { cookie: set } : {}) });
+      });
+      req.on('timeout', () => req.destroy());
+      req.on('error', () => resolve({ status: 0 }));
+      req.end();
+    });
+  return (async () => {
+    const first = await get(`/?token=${token}`);
+    if (first.status === 200) return true;
+    if (first.status !== 303 || !first.cookie) return false;
+    return (await get('/', first.cookie)).status === 200;
+  })();
+}
+
+export async function runVariant(v: Variant, o: RunOptions): Promise<VariantReport> {
+  const name = variantName(v);
+  const dir = join(o.outRoot, name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const log = (line: string): void => (o.log ?? ((l: string) => console.log(`[qa] ${l}`)))(`${name}: ${line}`);
+  const report: VariantReport = {
+    variant: name,
+    mode: v.mode,
+    firmware: v.firmware,
+    medium: v.medium,
+    accel: null,
+    passed: false,
+    error: null,
+    seconds: {},
+    expectedHostname: HOSTNAMES[v.mode],
+    images: [],
+    artifacts: dir,
+  };
+  const target = join(dir, 'target.img');
+  let vm: LiveVm | null = null;
+  let browser: Browser | null = null;
+  let server: AnswerServer | null = null;
+  try {
+    report.accel = await accel(o.iso.path, dir);
+    log(`booting ${o.iso.path} (${v.firmware}, ${v.medium}, ${report.accel})`);
+    const dump = async (what: string): Promise<void> => {
+      try {
+        report.images.push(relative(dir, await vm!.monitor.screendump(join(dir, `screen-${what}`))));
+      } catch (e) {
+        log(`screen dump ${what} failed: ${(e as Error).message}`);
+      }
+    };
+    if (v.mode === 'interactive') {
+      await assertPortFree(REMOTE_PORT);
+      vm = await startLiveVm({ ...common(v, o.iso.path, target, dir, report.accel), forward: { hostPort: REMOTE_PORT, guestPort: REMOTE_PORT }, isolated: true });
+      browser = await launchChromium();
+      await interactive(vm, browser, report, dir, log, dump);
+    } else {
+      const answer = qaAnswerFile({ hostname: report.expectedHostname, serial: TARGET_SERIAL, user: USER, fullName: FULL_NAME, password: PASSWORD });
+      writeFileSync(join(dir, 'answer.json'), `${JSON.stringify(answer, null, 2)}\n`);
+      server = await serveAnswer(answer);
+      vm = await startLiveVm({ ...common(v, o.iso.path, target, dir, report.accel), isolated: false });
+      await unattended(vm, server, report, log, dump);
+    }
+    await browser?.close();
+    browser = null;
+    await vm.stop();
+    vm = null;
+    log(`booting the installed disk (${v.firmware})`);
+    const r = await bootAndLogin(target, v.firmware, { timeoutMs: 180_000 });
+    report.target = { accel: r.accel, loginPromptSeconds: r.loginPromptSeconds, hostname: r.hostname, whoami: r.whoami, firmwareSeen: r.firmwareSeen };
+    log(`installed disk: login prompt after ${r.loginPromptSeconds.toFixed(1)} s, hostname "${r.hostname}", user "${r.whoami}", ${r.firmwareSeen}`);
+    const wrong: string[] = [];
+    if (r.hostname !== report.expectedHostname) wrong.push(`hostname "${r.hostname}", expected "${report.expectedHostname}"`);
+    if (r.whoami !== USER) wrong.push(`logged in as "${r.whoami}", expected "${USER}"`);
+    if (r.firmwareSeen !== v.firmware) wrong.push(`booted with ${r.firmwareSeen}, expected ${v.firmware}`);
+    if (wrong.length > 0) throw new Error(`the installed system: ${wrong.join('; ')}`);
+    report.passed = true;
+  } catch (e) {
+    // bootDisk's messages carry the raw console (GRUB's colours and cursor moves): plain text here.
+    report.error = cleanChunk((e as Error).message).clean;
+    const tail = vm?.console.tail(40);
+    if (tail && !report.error.includes(tail)) report.error += `\n--- serial console (last lines) ---\n${tail}`;
+    log(`FAILED: ${report.error.split('\n')[0]}`);
+  } finally {
+    await browser?.close().catch(() => undefined);
+    await vm?.stop();
+    await server?.close();
+    if (!o.keepTarget) rmSync(target, { force: true });
+    writeFileSync(join(dir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+  }
+  return report;
+}
+
+function common(v: Variant, iso: string, target: string, dir: string, accel: 'kvm' | 'tcg') {
+  return { accel, firmware: v.firmware, medium: v.medium, iso, target, targetSize: TARGET_SIZE, targetSerial: TARGET_SERIAL, serialLog: join(dir, 'serial.log') };
+}
+
+type Log = (line: string) => void;
+type Dump = (what: string) => Promise<void>;
+
+async function interactive(vm: LiveVm, browser: Browser, report: VariantReport, dir: string, log: Log, dump: Dump): Promise<void> {
+  const c = vm.console;
+  c.watch('kiosk', KIOSK_STARTED);
+  await c.waitFor(MENU_DRAWN, 180_000, 'the GRUB menu');
+  report.seconds.grubMenu = vm.now();
+  for (const key of menuKeys('Install Particle with remote access')) {
+    c.send(key);
+    await sleep(200);
+  }
+  log(`GRUB menu after ${vm.now().toFixed(1)} s; chose "Install Particle with remote access"`);
+  await c.waitFor(/particle-live: remote access http:\/\/\S+\n/, 10 * 60_000, 'the "particle-live: remote access" line');
+  report.seconds.remoteAccessLine = vm.now();
+  const remote = parseRemoteAccess(c.transcript());
+  if (!remote) throw new Error('the remote access line does not read "particle-live: remote access http://IP:PORT/?token=HEX"');
+  report.remoteUrl = remote.url;
+  if (remote.port !== REMOTE_PORT) throw new Error(`the engine listens on port ${remote.port}, not ${REMOTE_PORT} (${remote.url})`);
+  log(`remote access line after ${vm.now().toFixed(1)} s: ${remote.url}`);
+  await until(() => wizardAnswers(remote.token), 5 * 60_000, `the wizard never answered 200 on 127.0.0.1:${REMOTE_PORT}`, 500);
+  report.seconds.httpReady = vm.now();
+
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US', reducedMotion: 'reduce' });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(hostUrl(remote.token), { timeout: 120_000 });
+  await welcomeShown(page, 120_000);
+  report.seconds.interactive = vm.now();
+  log(`boot-to-interactive: ${vm.now().toFixed(1)} s (HTTP 200 at ${report.seconds.httpReady.toFixed(1)} s)`);
+  const shot = async (what: string): Promise<void> => {
+    // The whole page in one picture, its sticky footer at the bottom (as test/e2e does it).
+    const height = await page.evaluate(() => document.documentElement.scrollHeight);
+    await page.setViewportSize({ width: 1280, height: Math.max(900, height) });
+    await page.screenshot({ path: join(dir, `${what}.png`) });
+    await page.setViewportSize({ width: 1280, height: 900 });
+    report.images.push(`${what}.png`);
+  };
+  try {
+    await wizardSteps(vm, page, report, dir, log, dump, shot);
+  } catch (e) {
+    await shot('failure').catch(() => undefined);
+    throw e;
+  }
+  if (errors.length > 0) throw new Error(`the page threw: ${errors.join('; ')}`);
+  await powerOff(vm, report, log, page);
+}
+
+async function wizardSteps(vm: LiveVm, page: Page, report: VariantReport, dir: string, log: Log, dump: Dump, shot: (what: string) => Promise<void>): Promise<void> {
+  const c = vm.console;
+  await shot('00-interactive');
+  await dump('interactive');
+
+  // Idle: the kiosk's browser up (when the ISO says so) and a little quiet, then read memory over the serial console.
+  await until(async () => c.seenAt('kiosk') !== null, 120_000, 'no kiosk line', 1000).catch(() => log('no "particle-live: kiosk started" line within 120 s of the wizard answering'));
+  report.seconds.kioskStarted = c.seenAt('kiosk') ?? undefined;
+  await sleep(20_000);
+  await dump('idle');
+  await c.login(LIVE_USER, LIVE_PASSWORD);
+  const mem = await c.run('cat /proc/meminfo');
+  const use = parseMeminfo(mem.output);
+  if (!use) throw new Error(`/proc/meminfo could not be read over the serial console: ${mem.output.slice(0, 500)}`);
+  report.idleMemory = { ...use, afterSeconds: vm.now() };
+  writeFileSync(join(dir, 'idle-memory.txt'), `${(await c.run('free -m')).output}\n${(await c.run('ps -eo rss,comm --sort=-rss | head -n 15')).output}`);
+  log(`idle memory: ${use.usedMiB} MiB used of ${use.totalMiB} MiB`);
+  const dev = await c.run(`readlink -f /dev/disk/by-id/virtio-${TARGET_SERIAL}`);
+  const targetPath = dev.output.trim().split('\n').pop()?.trim() ?? '';
+  if (dev.exitCode !== 0 || !/^\/dev\/\S+$/.test(targetPath)) throw new Error(`the target (virtio serial ${TARGET_SERIAL}) is not in /dev/disk/by-id: ${dev.output}`);
+  c.send('exit\n');
+
+  log(`driving the wizard: ${targetPath}, hostname ${report.expectedHostname}`);
+  const r = await driveWizard(page, {
+    targetPath,
+    fullName: FULL_NAME,
+    user: USER,
+    password: PASSWORD,
+    hostname: report.expectedHostname,
+    shot,
+    log,
+  });
+  report.installSeconds = r.installSeconds;
+  log(`installed in ${r.installSeconds.toFixed(0)} s`);
+  await dump('done');
+}
+
+async function unattended(vm: LiveVm, server: AnswerServer, report: VariantReport, log: Log, dump: Dump): Promise<void> {
+  const c = vm.console;
+  await c.waitFor(MENU_DRAWN, 180_000, 'the GRUB menu');
+  report.seconds.grubMenu = vm.now();
+  c.send('c');
+  await c.waitFor(GRUB_PROMPT, 30_000, "GRUB's command line (after c)");
+  for (const line of unattendedGrubCommands(server.guestUrl)) {
+    await c.type(line);
+    c.skip();
+    const from = c.transcript().length;
+    c.send('\r');
+    if (line === 'boot') break;
+    // Loading the kernel and initrd from the medium takes a while under TCG.
+    await c.waitFor(GRUB_PROMPT, 5 * 60_000, `GRUB's prompt after "${line}"`);
+    // GRUB wraps long lines at 80 columns on the serial terminal: look at its answer, not for the echo.
+    const answer = c.transcript().slice(from);
+    const error = /error: [^\n]*/.exec(answer);
+    if (error) throw new Error(`GRUB refused "${line}": ${error[0]}`);
+  }
+  log(`GRUB menu after ${report.seconds.grubMenu.toFixed(1)} s; booting with installer.config=${server.guestUrl}`);
+  const finished = c.waitFor(/particle-live: unattended install finished \(exit -?\d+\)/, 40 * 60_000, 'the "unattended install finished" line');
+  // A look at the screen a minute after the answer file was fetched, while the install runs.
+  let over = false;
+  void (async () => {
+    while (!over && !server.requests.some((r) => r.status === 200)) await sleep(500);
+    const at = performance.now();
+    while (!over && performance.now() - at < 60_000) await sleep(500);
+    if (!over) await dump('installing');
+  })();
+  try {
+    await finished;
+  } finally {
+    over = true;
+  }
+  report.seconds.installFinished = vm.now();
+  const fetched = server.requests.find((r) => r.status === 200);
+  if (fetched) report.seconds.answerFetched = (fetched.at - c.startedAt) / 1000;
+  report.unattendedExit = parseUnattendedExit(c.transcript()) ?? undefined;
+  if (report.seconds.answerFetched !== undefined) report.installSeconds = report.seconds.installFinished - report.seconds.answerFetched;
+  log(`answer file fetched at ${report.seconds.answerFetched?.toFixed(1) ?? '(never)'} s; unattended install finished (exit ${report.unattendedExit}) at ${vm.now().toFixed(1)} s`);
+  if (report.unattendedExit !== 0) throw new Error(`the unattended install exited ${report.unattendedExit}`);
+  if (report.seconds.answerFetched === undefined) throw new Error(`the answer file was never fetched (requests: ${JSON.stringify(server.requests)})`);
+  await powerOff(vm, report, log, null);
+}
+
+/** Shuts the live system down: the Done page's button (interactive) or by itself (unattended), else ACPI; killing it fails the run. */
+async function powerOff(vm: LiveVm, report: VariantReport, log: Log, page: Page | null): Promise<void> {
+  if (page) {
+    await page.getByRole('button', { name: TEXT.shutDown, exact: true }).click();
+    if (await vm.waitExit(120_000)) {
+      report.powerOff = 'wizard';
+      report.seconds.poweredOff = vm.exitedAt() ?? vm.now();
+      return;
+    }
+    log('the Shut down button did not power the VM off within 120 s; pressing the ACPI power button');
+  } else if (await vm.waitExit(180_000)) {
+    report.powerOff = 'by-itself';
+    report.seconds.poweredOff = vm.exitedAt() ?? vm.now();
+    return;
+  } else {
+    log('the live system did not power off by itself within 180 s; pressing the ACPI power button');
+  }
+  await vm.monitor.command('system_powerdown').catch(() => '');
+  if (await vm.waitExit(120_000)) {
+    report.powerOff = 'acpi';
+    report.seconds.poweredOff = vm.exitedAt() ?? vm.now();
+    if (!page) throw new Error('the live system did not power off by itself after the unattended install (it went down on the ACPI power button)');
+    return;
+  }
+  report.powerOff = 'killed';
+  throw new Error('the live system did not power off (neither by itself nor on the ACPI power button)');
+}

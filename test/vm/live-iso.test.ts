@@ -1,0 +1,54 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_VARIANTS, formatSummary, obtainIso, parseVariant, qaUnavailable, runVariant, QA_OUT, type VariantReport } from '../qa/index';
+import type { IsoUnderTest } from '../qa/iso';
+import { killAllVms } from './qemu';
+
+// The live ISO as a person would try it (the harness behind `npm run qa`, test/qa): boot it in QEMU,
+// choose "with remote access" in GRUB over the serial console and install through the wizard in
+// Chromium over the forwarded port (UEFI); boot it with installer.config= and let it install alone
+// (BIOS); each time power off, boot the installed disk and log in. About 25 min under TCG.
+// PARTICLE_QA_ISO=FILE tests a given ISO; otherwise live-iso/build.sh builds one (cached stages).
+const VARIANTS = DEFAULT_VARIANTS.map(parseVariant);
+const why = process.env.PARTICLE_QA_SKIP === '1' ? 'PARTICLE_QA_SKIP=1' : qaUnavailable(VARIANTS, !process.env.PARTICLE_QA_ISO);
+if (why) console.warn(`[vm] live ISO QA skipped: ${why}`);
+
+const MIN = 60_000;
+
+describe.skipIf(why !== null)('the live ISO installs and what it installed boots (QEMU)', () => {
+  let iso: IsoUnderTest;
+  const reports: VariantReport[] = [];
+
+  beforeAll(async () => {
+    iso = await obtainIso({ log: (l) => console.log(`[qa] ${l}`) });
+  }, 100 * MIN);
+
+  afterAll(() => {
+    killAllVms();
+    console.log(formatSummary({ iso: iso ?? null, variants: reports }));
+  });
+
+  /** Fails with the variant's own error (it carries the serial console's tail). */
+  const passed = (r: VariantReport): void => {
+    expect(r.error, `${r.variant}: artifacts in ${r.artifacts}`).toBeNull();
+    expect(r.passed).toBe(true);
+  };
+
+  it('interactive, UEFI: GRUB over serial, the wizard through the forwarded port, the installed disk logs in with the chosen hostname', async () => {
+    const r = await runVariant(VARIANTS[0]!, { iso, outRoot: QA_OUT });
+    reports.push(r);
+    passed(r);
+    expect(r.seconds.interactive).toBeGreaterThan(0);
+    expect(r.idleMemory?.usedMiB).toBeGreaterThan(0);
+    expect(r.target?.hostname).toBe('particle-qa');
+    expect(r.images.length).toBeGreaterThan(5);
+  }, 45 * MIN);
+
+  it('unattended, BIOS: installer.config= from GRUB\'s command line installs, powers off, and the disk logs in', async () => {
+    const r = await runVariant(VARIANTS[1]!, { iso, outRoot: QA_OUT });
+    reports.push(r);
+    passed(r);
+    expect(r.unattendedExit).toBe(0);
+    expect(r.powerOff).toBe('by-itself');
+    expect(r.target?.hostname).toBe('particle-unattended');
+  }, 45 * MIN);
+});
