@@ -18,7 +18,7 @@ Options:
                     (default ${DEFAULT_VARIANTS.join(',')})
   --medium cd|usb   Medium for variants that do not name one (default cd)
   --out DIR         Artifacts folder (default test-results/qa)
-  --keep-target     Keep each installed target disk image (12 GiB sparse) with the artifacts
+  --keep-target     Keep each installed target disk image (20 GiB sparse) with the artifacts
   -h, --help        Show this help
 
 PARTICLE_VM_ACCEL=tcg|kvm skips the KVM probe.`;

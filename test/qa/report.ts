@@ -31,6 +31,8 @@ export interface VariantReport {
   };
   /** Memory in use in the live session at idle, the installer open. */
   idleMemory?: MemoryUse & { readonly afterSeconds: number };
+  /** Seconds from killing the kiosk's browser to a new one running (the kiosk restarts its UI). */
+  kioskRestartSeconds?: number;
   /** Seconds from confirming (or from fetching the answer file) to the install's end. */
   installSeconds?: number;
   unattendedExit?: number;
@@ -93,6 +95,7 @@ export function formatSummary(r: QaReport): string {
       const over = t.interactive !== undefined && v.accel === 'tcg' && t.interactive > INTERACTIVE_TARGET_SECONDS ? ` (over the ${INTERACTIVE_TARGET_SECONDS} s target)` : '';
       lines.push(`   boot-to-interactive (${v.accel ?? '?'}): ${s(t.interactive)}${over}; GRUB menu ${s(t.grubMenu)}, remote-access line ${s(t.remoteAccessLine)}, HTTP 200 ${s(t.httpReady)}, kiosk started ${s(t.kioskStarted)}`);
       lines.push(`   idle memory (installer open): ${v.idleMemory ? `${v.idleMemory.usedMiB} MiB used of ${v.idleMemory.totalMiB} MiB (at ${s(v.idleMemory.afterSeconds)})` : '—'}`);
+      lines.push(`   kiosk UI back after its browser was killed: ${v.kioskRestartSeconds !== undefined ? s(v.kioskRestartSeconds) : '—'}`);
     } else {
       lines.push(`   GRUB menu ${s(t.grubMenu)}, answer file fetched ${s(t.answerFetched)}, install finished ${s(t.installFinished)} (exit ${v.unattendedExit ?? '—'})`);
     }

@@ -33,7 +33,7 @@ export interface RunOptions {
   /** Artifacts go to OUT/<variant>/ (default test-results/qa). */
   readonly outRoot: string;
   readonly log?: (line: string) => void;
-  /** Keep the installed target disk image (12 GiB sparse) in the artifacts folder. */
+  /** Keep the installed target disk image (20 GiB sparse) in the artifacts folder. */
   readonly keepTarget?: boolean;
 }
 
@@ -210,7 +210,25 @@ async function wizardSteps(vm: LiveVm, page: Page, report: VariantReport, dir: s
   if (!use) throw new Error(`/proc/meminfo could not be read over the serial console: ${mem.output.slice(0, 500)}`);
   report.idleMemory = { ...use, afterSeconds: vm.now() };
   writeFileSync(join(dir, 'idle-memory.txt'), `${(await c.run('free -m')).output}\n${(await c.run('ps -eo rss,comm --sort=-rss | head -n 15')).output}`);
+  // Where the boot's time went (kernel and initramfs, then each unit), for the boot-to-interactive figure.
+  writeFileSync(join(dir, 'boot-time.txt'), `${(await c.run('systemd-analyze; systemd-analyze critical-chain particle-engine.service; systemd-analyze blame | head -n 25')).output}\n`);
   log(`idle memory: ${use.usedMiB} MiB used of ${use.totalMiB} MiB`);
+  // The kiosk brings its UI back when it dies: kill the browser outright, wait for a new one.
+  const browserPid = async (): Promise<string | null> => {
+    const r = await c.run('pgrep -o -x chromium');
+    const pid = r.output.trim().split('\n').pop()?.trim() ?? '';
+    return r.exitCode === 0 && /^\d+$/.test(pid) ? pid : null;
+  };
+  const before = await browserPid();
+  if (before === null) throw new Error('no kiosk browser (chromium) is running in the live session');
+  const killedAt = vm.now();
+  await c.run(`sudo kill -KILL ${before}`);
+  await until(async () => {
+    const now = await browserPid();
+    return now !== null && now !== before;
+  }, 120_000, 'the kiosk did not start its browser again within 120 s of it being killed', 2000);
+  report.kioskRestartSeconds = vm.now() - killedAt;
+  log(`kiosk: browser ${before} killed, a new one running after ${report.kioskRestartSeconds.toFixed(1)} s`);
   const dev = await c.run(`readlink -f /dev/disk/by-id/virtio-${TARGET_SERIAL}`);
   const targetPath = dev.output.trim().split('\n').pop()?.trim() ?? '';
   if (dev.exitCode !== 0 || !/^\/dev\/\S+$/.test(targetPath)) throw new Error(`the target (virtio serial ${TARGET_SERIAL}) is not in /dev/disk/by-id: ${dev.output}`);

@@ -39,6 +39,7 @@ describe.skipIf(why !== null)('the live ISO installs and what it installed boots
     passed(r);
     expect(r.seconds.interactive).toBeGreaterThan(0);
     expect(r.idleMemory?.usedMiB).toBeGreaterThan(0);
+    expect(r.kioskRestartSeconds).toBeGreaterThan(0);
     expect(r.target?.hostname).toBe('particle-qa');
     expect(r.images.length).toBeGreaterThan(5);
   }, 45 * MIN);
