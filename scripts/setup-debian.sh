@@ -11,6 +11,8 @@ fi
 packages=(
   # disks: probing, partitioning, filesystems, loop devices
   util-linux fdisk e2fsprogs xfsprogs btrfs-progs dosfstools cryptsetup-bin
+  # udevadm: the engine waits for new partitions with `udevadm settle` (a missing udev daemon is fine)
+  udev
   # the oci-rootfs deployer: GNU tar extracts the layers, zstd decompresses zstd layers
   tar zstd
   # the VM test level: QEMU with OVMF (UEFI) and SeaBIOS, the guest image built with mmdebstrap
