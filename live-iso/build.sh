@@ -125,7 +125,7 @@ pkgs=$(echo "$pkgs" | sort -u | paste -sd, -)
 rootfs_inputs() {
   echo "recipe $ROOTFS_RECIPE suite $suite mirror $mirror epoch $rootfs_epoch"
   echo "packages $pkgs"
-  sha256sum "$HERE/stage-rootfs.sh"
+  sha256sum < "$HERE/stage-rootfs.sh"  # content only: the same recipe in another checkout shares the cache
   for h in "${hooks[@]}"; do
     [ -d "$h/pre-install" ] && (cd "$h" && find pre-install -type f -print0 | sort -z | xargs -0r sha256sum)
     [ -f "$h/packages" ] && sha256sum < "$h/packages"
