@@ -220,6 +220,7 @@ if [ "$shell" = electron ]; then
 fi
 # The kiosk session, the engine service and the unattended service.
 cp -a "$HERE/rootfs/." "$merged/"
+mkdir -p "$merged/etc/particle-installer"
 {
   echo "# Written by live-iso/build.sh; read by the live session's scripts."
   echo "PARTICLE_SHELL=$shell"
