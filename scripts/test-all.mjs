@@ -25,7 +25,12 @@ try {
 } catch {
   console.error('no vitest report was written');
 }
-const failed = summary.numFailedTests + (okSoFar ? 0 : 1);
-console.log(`\ntests: ${summary.numPassedTests} passed, ${summary.numFailedTests} failed, ${summary.numPendingTests + summary.numTodoTests} skipped`);
+// A file that failed outside any test (a beforeAll hook, an import) leaves its tests skipped: each
+// such file counts as one failure, so the summary line never reads "0 failed" for a failed run.
+const outsideTests = (summary.testResults ?? []).filter((f) => f.status === 'failed' && !(f.assertionResults ?? []).some((a) => a.status === 'failed'));
+const failedCount = summary.numFailedTests + outsideTests.length;
+const failed = failedCount + (okSoFar ? 0 : 1);
+console.log(`\ntests: ${summary.numPassedTests} passed, ${failedCount} failed, ${summary.numPendingTests + summary.numTodoTests} skipped`);
+if (outsideTests.length > 0) console.log(`(${outsideTests.length} test file(s) failed outside a test, in a hook or an import: ${outsideTests.map((f) => f.name).join(', ')})`);
 if (!okSoFar) console.log('(a static check or the build failed: see above)');
 process.exit(tests && failed === 0 ? 0 : 1);
