@@ -65,7 +65,9 @@ describe('boot menu', () => {
   const cfg = readFileSync(join(LIVE, 'grub.cfg'), 'utf8');
   const entries = [...cfg.matchAll(/menuentry "([^"]+)"[^{]*\{([^}]*)\}/g)].map((m) => ({ title: m[1]!, body: m[2]! }));
 
-  it.skipIf(!existsSync('/usr/bin/grub-script-check'))('is valid GRUB script (grub-script-check)', () => {
+  const noChecker = !existsSync('/usr/bin/grub-script-check');
+  if (noChecker) console.warn('[unit] grub.cfg syntax check skipped: grub-script-check is missing (apt-get install grub-common)');
+  it.skipIf(noChecker)('is valid GRUB script (grub-script-check)', () => {
     const r = spawnSync('grub-script-check', [join(LIVE, 'grub.cfg')], { encoding: 'utf8' });
     expect(r.status, r.stderr + r.stdout).toBe(0);
   });
