@@ -12,9 +12,21 @@ const XKB_NAME = /^[a-z0-9][a-z0-9_()-]{0,63}$/;
 const USERNAME = /^[a-z_][a-z0-9_-]{0,31}$/;
 const HOSTNAME_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const CRYPT_HASH = /^\$(y|gy|7|2[abxy]|5|6)\$[./A-Za-z0-9$=,]+$/;
-const SSH_KEY = /^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) [A-Za-z0-9+/=]+( [^\n\r\0]*)?$/;
+// The comment may hold any printable text, but no control character or line separator: a vertical
+// tab, form feed, NEL or U+2028/U+2029 splits the line for tools that read authorized_keys with
+// Python's splitlines(), an escape sequence would reach the terminal of whoever lists the keys, and a
+// lone surrogate cannot be written as UTF-8.
+const SSH_KEY = /^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) [A-Za-z0-9+/=]+( [^\p{Cc}\p{Zl}\p{Zp}\p{Cs}]*)?$/u;
 // A printable string: no control characters (newlines, NUL, escape sequences).
 const PRINTABLE = /^[^\p{Cc}]*$/u;
+/**
+ * One kernel argument. Besides the kernel's command line it is written into GRUB_CMDLINE_LINUX="…",
+ * which grub-mkconfig sources as shell, and from there into grub.cfg, which GRUB parses with its own
+ * shell-like language; the kernel itself treats '"' as quoting and "--" as the start of init's
+ * arguments. So only characters that mean nothing to any of them: no quotes, "$", "`", "\\", ";",
+ * "&", "|", "<", ">", "#", braces or glob characters, and no leading "-".
+ */
+const KERNEL_ARG = /^[A-Za-z0-9_][A-Za-z0-9_.,:/=+@%!~-]*$/;
 
 const RESERVED_USERNAMES = new Set(['root', 'daemon', 'bin', 'sys', 'sync', 'nobody', 'systemd-network', 'messagebus']);
 
@@ -23,23 +35,34 @@ export const ImageTransportSchema = z
   .describe('Where the reference points: a registry, an OCI layout directory, an OCI archive, a `docker save` archive, or local container storage.');
 export type ImageTransport = z.infer<typeof ImageTransportSchema>;
 
+// Registry references are ASCII by the distribution spec; anything else in one (a right-to-left
+// override, a homoglyph) only serves to make the summary show another image than the one installed.
+const REGISTRY_REF = /^[\x21-\x7e]+$/;
+
 export const ImageSchema = z
   .object({
     reference: z
       .string()
       .min(1)
       .max(512)
-      .regex(/^[^\s\p{Cc}]+$/u, 'must not contain spaces or control characters')
+      .regex(/^[^\s\p{Cc}\p{Cs}]+$/u, 'must not contain spaces, control characters or unpaired surrogates')
       .refine((s) => !s.startsWith('-'), 'must not start with "-"').describe('What to install: `quay.io/fedora/fedora-bootc:42` for a registry, a path for oci/oci-archive.'),
     transport: ImageTransportSchema.default('registry').describe('Where the reference points.'),
     targetImage: z
       .string()
       .max(512)
-      .regex(/^[^\s\p{Cc}]+$/u, 'must not contain spaces or control characters')
+      .regex(REGISTRY_REF, 'must be printable ASCII without spaces, as registry references are')
+      // It follows --target-imgref as its own argument: one starting with "-" would be read as an option.
+      .refine((s) => !s.startsWith('-'), 'must not start with "-"')
       .optional().describe('The image the installed system updates from, when it differs from the source (offline installs).'),
     enforceSignaturePolicy: z.boolean().default(false).describe('Refuse images whose signature does not satisfy the container signature policy.'),
   })
-  .strict();
+  .strict()
+  .superRefine((img, ctx) => {
+    if (img.transport === 'registry' && !REGISTRY_REF.test(img.reference)) {
+      ctx.addIssue({ code: 'custom', path: ['reference'], message: 'must be printable ASCII without spaces, as registry references are' });
+    }
+  });
 
 export const DiskSelectorSchema = z
   .object({
@@ -56,7 +79,13 @@ export const DiskSelectorSchema = z
 
 export const FilesystemSchema = z.enum(['xfs', 'ext4', 'btrfs']).describe('Root filesystem; btrfs gets @ and @home subvolumes and zstd compression.');
 
-const PASSPHRASE = z.string().min(8, 'must be at least 8 characters').max(512);
+// No control characters: a line break, tab or NUL cannot be typed at the unlock prompt on boot, so a
+// passphrase holding one would lock the owner out of the disk.
+const PASSPHRASE = z
+  .string()
+  .min(8, 'must be at least 8 characters')
+  .max(512)
+  .regex(PRINTABLE, 'must not contain control characters (line breaks, tabs, NUL): they cannot be typed when the disk is unlocked');
 const PASSPHRASE_FILE = z
   .string()
   .max(4096)
@@ -147,7 +176,14 @@ export const UserSchema = z
       .string()
       .regex(USERNAME, 'must start with a lowercase letter or "_" and hold only a-z, 0-9, "_" and "-" (at most 32)')
       .refine((n) => !RESERVED_USERNAMES.has(n), 'is reserved for the system').describe('Login name: lower case letters, digits, "_" and "-", starting with a letter or "_", at most 32.'),
-    fullName: z.string().max(256).regex(/^[^:\p{Cc}]*$/u, 'must not contain ":" or control characters').optional().describe('Full name shown at login (GECOS); no ":" or control characters.'),
+    // \p{Zl}/\p{Zp} (U+2028, U+2029) are line breaks to many readers of /etc/passwd; a lone surrogate
+    // (\p{Cs}) cannot be written as UTF-8 at all and would land in the file as U+FFFD.
+    fullName: z
+      .string()
+      .max(256)
+      .regex(/^[^:\p{Cc}\p{Zl}\p{Zp}\p{Cs}]*$/u, 'must not contain ":", control characters, line separators or unpaired surrogates')
+      .optional()
+      .describe('Full name shown at login (GECOS); no ":" or control characters.'),
     password: z.string().min(1).max(1024).optional().describe('Plain password; hashed as soon as the engine receives it.'),
     passwordHash: z.string().regex(CRYPT_HASH, 'must be a crypt(3) hash such as $y$… or $6$…').optional().describe('A crypt(3) hash (yescrypt $y$ or sha512-crypt $6$) instead of a plain password.'),
     admin: z.boolean().default(false).describe('Member of the administrators\' group (wheel or sudo).'),
@@ -195,8 +231,15 @@ export const AnswerFileSchema = z
       .default('auto')
       .describe('oci-rootfs only: the boot loader to install from the image. auto picks GRUB when the image has grub-install, otherwise systemd-boot.'),
     kernelArgs: z
-      .array(z.string().min(1).max(4096).regex(/^[^\s\p{Cc}]+$/u, 'must be one argument without spaces or control characters'))
-      .default([]).describe('Extra kernel command-line arguments.'),
+      .array(
+        z
+          .string()
+          .min(1)
+          .max(4096)
+          .regex(/^[^\s\p{Cc}]+$/u, 'must be one argument without spaces or control characters')
+          .regex(KERNEL_ARG, 'must be one kernel argument of letters, digits and _ . , : / = + @ % ! ~ - only, not starting with "-" (no quotes, "$", "\\" or other shell or GRUB syntax)'),
+      )
+      .default([]).describe('Extra kernel command-line arguments, each of letters, digits and _ . , : / = + @ % ! ~ - (no quotes or shell syntax).'),
     reboot: z.boolean().default(false).describe('Reboot when the install has finished.'),
   })
   .strict();
