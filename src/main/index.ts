@@ -31,6 +31,7 @@ const log = (line: string): void => {
 // Everything the renderer may reach is local; no remote content, ever.
 app.on('web-contents-created', (_e, contents) => {
   contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+  contents.on('will-attach-webview', (event) => event.preventDefault());
 });
 
 app.whenReady().then(() => {

@@ -27,7 +27,8 @@ export function isAppUrl(url: string, appUrl: string): boolean {
   try {
     const u = new URL(url);
     const app = new URL(appUrl);
-    if (app.protocol === 'file:') return u.protocol === 'file:' && u.pathname === app.pathname;
+    // file://host/… names another machine's file: the host must match too (empty for a local page).
+    if (app.protocol === 'file:') return u.protocol === 'file:' && u.host === app.host && u.pathname === app.pathname;
     return u.origin === app.origin;
   } catch {
     return false;

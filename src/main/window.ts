@@ -13,6 +13,8 @@ export function createInstallerWindow(o: WindowOptions): BrowserWindow {
   // The installer needs no camera, notifications, geolocation…: refuse every permission.
   ses.setPermissionRequestHandler((_wc, _perm, callback) => callback(false));
   ses.setPermissionCheckHandler(() => false);
+  // Nor any USB, HID or serial device, even one a page picked before (WebUSB/WebHID/Web Serial).
+  ses.setDevicePermissionHandler(() => false);
   ses.webRequest.onHeadersReceived((details, callback) => {
     callback({
       responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] },
@@ -45,6 +47,10 @@ export function lockDown(win: BrowserWindow, appUrl: string): void {
   });
   wc.on('will-redirect', (event, url) => {
     if (!isAppUrl(url, appUrl)) event.preventDefault();
+  });
+  // will-navigate covers the main frame only; a sub-frame (an injected iframe) must not leave either.
+  wc.on('will-frame-navigate', (event) => {
+    if (!isAppUrl(event.url, appUrl)) event.preventDefault();
   });
   wc.setWindowOpenHandler(() => ({ action: 'deny' }));
   wc.on('will-attach-webview', (event) => event.preventDefault());
