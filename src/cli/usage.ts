@@ -80,12 +80,17 @@ Options:
   --stdio               Requests on stdin, responses and events on stdout (the default)
   --socket PATH         Listen on a Unix socket instead (mode 0660)
   --socket-group GROUP  Give the socket to this group (name or gid)
-  --socket-owner UID    Give the socket to this user id
+  --socket-owner UID    Give the socket to this user id; then only this user and root may
+                        connect (the peer of each connection is checked, not just the file mode)
+  --socket-allow-uid UID  Also let this user id connect (repeatable; needs --socket)
   --mode MODE           normal (real disks), demo (virtual loop disks), test (loop devices allowed)
   --image TRANSPORT:REF The image the wizard offers, e.g. oci:/srv/image (an image embedded in
                         the live ISO); TRANSPORT is registry, oci, oci-archive or containers-storage
   --deployer D          How the offered image is installed: bootc (the default) or oci-rootfs
                         (a plain OCI image without bootc); only with --image
+  --run-root DIR        Where install run directories and the engine's state file live
+                        (default /run/particle-installer); leftovers of a killed engine found
+                        there are released before any install
   -h, --help            Show this help`,
 
   serve: `Usage: particle-installer serve [--port N] [--listen ADDR] [--demo] [--test-mode]

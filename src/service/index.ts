@@ -7,3 +7,4 @@ export * from './socket';
 export * from './http';
 export * from './auth';
 export * from './static';
+export * from './peercred';

@@ -1,7 +1,9 @@
 import { chmodSync, chownSync, lstatSync, readFileSync, unlinkSync } from 'node:fs';
 import { createConnection, createServer, type Socket } from 'node:net';
+import { RPC_APP_ERROR, makeError, rpcError } from '../shared';
 import type { Logger } from './log';
 import { serveLines } from './lines';
+import { peerCredentials, type PeerCredentials, type PeerCredentialsOptions } from './peercred';
 import type { RpcServer } from './rpc-core';
 import type { Transport } from './stdio';
 
@@ -14,6 +16,39 @@ export interface SocketOptions {
   readonly group?: string;
   /** Numeric uid given the socket (the live user). */
   readonly owner?: number;
+  /**
+   * When set, the peer of every connection is identified (see peercred.ts) and only processes whose
+   * real and effective uids are all in this list, or root (uid 0, always allowed), are served. A
+   * connection whose peer cannot be identified is refused too. Unset: the file mode alone decides.
+   */
+  readonly allowedUids?: readonly number[];
+  /** How peers are identified (tests). */
+  readonly peerCredentials?: PeerCredentialsOptions;
+}
+
+/** Whether the peer check lets a connection in: the uids it found, or why not. */
+type PeerVerdict = { readonly ok: true; readonly uids: readonly number[] } | { readonly ok: false; readonly message: string; readonly log: string };
+
+async function checkPeer(socket: Socket, options: SocketOptions, allowed: ReadonlySet<number>): Promise<PeerVerdict> {
+  let processes: PeerCredentials['processes'];
+  try {
+    processes = (await peerCredentials(socket, options.path, options.peerCredentials)).processes;
+  } catch (e) {
+    return {
+      ok: false,
+      message: 'The engine could not tell which user is connecting, so it refused the connection.',
+      log: `refused a connection on ${options.path}: cannot identify the peer: ${e instanceof Error ? e.message : String(e)}`,
+    };
+  }
+  const uids = [...new Set(processes.flatMap((p) => [p.uid, p.euid]))].sort((a, b) => a - b);
+  const denied = uids.filter((u) => u !== 0 && !allowed.has(u));
+  if (denied.length === 0) return { ok: true, uids };
+  const who = processes.map((p) => `pid ${p.pid} uid ${p.uid} euid ${p.euid}`).join(', ');
+  return {
+    ok: false,
+    message: `Connections from uid ${denied.join(', ')} are not allowed on this socket: only the users the engine was started for, and root, may use it.`,
+    log: `refused a connection on ${options.path} from ${who}: uid ${denied.join(', ')} not allowed`,
+  };
 }
 
 /** Resolves a group name to its gid from /etc/group; numeric strings pass through. */
@@ -58,8 +93,11 @@ export async function serveSocket(server: RpcServer, options: SocketOptions, log
   const gid = options.group === undefined ? undefined : resolveGroup(options.group);
   await removeStaleSocket(options.path);
 
+  const allowed = options.allowedUids === undefined ? undefined : new Set(options.allowedUids);
+  // Every open connection (closed on close()); only those past the peer check get events.
+  const connections = new Set<Socket>();
   const clients = new Set<Socket>();
-  const net = createServer((socket) => {
+  const serve = (socket: Socket): void => {
     clients.add(socket);
     const write = (line: string): void => {
       if (socket.writable) socket.write(`${line}\n`);
@@ -68,7 +106,23 @@ export async function serveSocket(server: RpcServer, options: SocketOptions, log
       clients.delete(socket);
       socket.end();
     });
+  };
+  const net = createServer((socket) => {
+    connections.add(socket);
+    socket.on('close', () => {
+      connections.delete(socket);
+      clients.delete(socket);
+    });
     socket.on('error', () => clients.delete(socket));
+    if (allowed === undefined) return serve(socket);
+    // Nothing is read until the peer is known: the stream stays paused and buffers what arrives.
+    void checkPeer(socket, options, allowed).then((verdict) => {
+      if (socket.destroyed) return;
+      if (verdict.ok) return serve(socket);
+      log.warn(verdict.log);
+      const error = makeError('unauthorized', verdict.message);
+      socket.end(`${rpcError(null, RPC_APP_ERROR, error.message, error)}\n`, () => socket.destroy());
+    });
   });
   const unsubscribe = server.subscribe((line) => {
     for (const c of clients) if (c.writable) c.write(`${line}\n`);
@@ -95,7 +149,8 @@ export async function serveSocket(server: RpcServer, options: SocketOptions, log
     await new Promise<void>((r) => net.close(() => r()));
     throw new Error(`cannot give ${options.path} its owner and mode: ${(e as Error).message}`);
   }
-  log.info(`listening on ${options.path} (mode ${mode.toString(8)})`);
+  const who = allowed === undefined ? '' : `, uids ${['0', ...[...allowed].filter((u) => u !== 0).map(String)].join(', ')} only`;
+  log.info(`listening on ${options.path} (mode ${mode.toString(8)}${who})`);
 
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));
@@ -103,7 +158,7 @@ export async function serveSocket(server: RpcServer, options: SocketOptions, log
   const close = (): Promise<void> =>
     (closing ??= new Promise<void>((resolve) => {
       unsubscribe();
-      for (const c of clients) c.destroy();
+      for (const c of connections) c.destroy();
       // libuv unlinks the socket file on close; check anyway so no stale file is left behind.
       net.close(() => {
         try {
