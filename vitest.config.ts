@@ -42,6 +42,17 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          // Adversarial tests: protocol fuzzing, authentication, injection, disk safety, recovery.
+          name: 'security',
+          include: ['test/security/**/*.test.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        extends: true,
+        test: {
           name: 'electron',
           include: ['test/electron/**/*.test.ts'],
           testTimeout: 60_000,

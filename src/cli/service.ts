@@ -7,6 +7,9 @@ import type { Engine } from '../engine/engine';
 import { createLogger, createRpcServer, serveHttp, serveSocket, serveStdio, type HttpService, type Logger, type Transport } from '../service';
 import { CliError, UsageError, parseCommandArgs, println, type CliIo } from './io';
 
+/** Parent of each install's run directory and of the engines' state files (see engine/install/leftovers.ts). */
+const DEFAULT_RUN_ROOT = '/run/particle-installer';
+
 /** An engine plus what must be undone when the service stops (demo loop devices). */
 interface RunningEngine {
   readonly engine: Engine;
@@ -48,18 +51,25 @@ function offeredImageOption(values: Readonly<Record<string, string | boolean | u
   return deployer === undefined ? image : { ...image, deployer };
 }
 
-async function startEngine(mode: EngineMode, log: Logger, offeredImage?: OfferedImage): Promise<RunningEngine> {
+async function startEngine(mode: EngineMode, log: Logger, offeredImage?: OfferedImage, runRoot = DEFAULT_RUN_ROOT): Promise<RunningEngine> {
   // Loaded lazily so the light commands (validate, --help) never load the probing code.
   const { createEngine } = await import('../engine/engine');
   const { createExec } = await import('../engine/exec');
+  const { EngineState, recoverLeftovers } = await import('../engine/install');
   const exec = createExec();
   const offered = offeredImage ? { offeredImage } : {};
-  if (mode !== 'demo') return { engine: createEngine({ mode, exec, ...offered }), teardown: async () => {} };
+  // What a killed predecessor left (its install's mounts, its demo loop devices) is released first,
+  // before demo disks are attached again, so nothing of ours is mistaken for a leftover.
+  const recovered = Promise.resolve(await recoverLeftovers(runRoot, { exec, log: (line) => log.warn(line) }));
+  const state = new EngineState(runRoot);
+  const common = { exec, runRoot, state, recovered, ...offered };
+  if (mode !== 'demo') return { engine: createEngine({ mode, ...common }), teardown: async () => {} };
 
   const { setUpDemoDisks } = await import('../engine/demo');
   const demo = await setUpDemoDisks({ exec });
   if (demo.notice) log.warn(demo.notice);
   if (demo.disks.length > 0) log.info(`demo disks: ${demo.disks.join(', ')}`);
+  for (const dev of demo.attached) state.addLoop(dev);
   let pending = [...demo.attached];
   // Last resort if the process exits without the orderly teardown: `exit` handlers cannot await.
   const onExit = (): void => {
@@ -67,9 +77,10 @@ async function startEngine(mode: EngineMode, log: Logger, offeredImage?: Offered
   };
   process.once('exit', onExit);
   return {
-    engine: createEngine({ mode: 'demo', exec, demoDisks: demo.disks, ...offered, ...(demo.notice ? { notice: demo.notice } : {}) }),
+    engine: createEngine({ mode: 'demo', ...common, demoDisks: demo.disks, ...(demo.notice ? { notice: demo.notice } : {}) }),
     teardown: async () => {
       await demo.teardown();
+      for (const dev of demo.attached) state.removeLoop(dev);
       pending = [];
       process.off('exit', onExit);
     },
@@ -108,13 +119,16 @@ export async function serviceCommand(args: readonly string[], io: CliIo): Promis
     socket: { type: 'string' },
     'socket-group': { type: 'string' },
     'socket-owner': { type: 'string' },
+    'socket-allow-uid': { type: 'string', multiple: true },
     mode: { type: 'string' },
     image: { type: 'string' },
     deployer: { type: 'string' },
+    'run-root': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) return -1;
   const offeredImage = offeredImageOption(values, 'service');
+  const runRoot = typeof values['run-root'] === 'string' ? resolve(values['run-root']) : DEFAULT_RUN_ROOT;
   if (values.stdio && values.socket !== undefined) throw new UsageError('give --stdio or --socket, not both', 'service');
   const mode = EngineModeSchema.safeParse(values.mode ?? 'normal');
   if (!mode.success) throw new UsageError(`--mode must be normal, demo or test (not "${String(values.mode)}")`, 'service');
@@ -123,13 +137,19 @@ export async function serviceCommand(args: readonly string[], io: CliIo): Promis
   if (values.socket === undefined && (owner !== undefined || values['socket-group'] !== undefined)) {
     throw new UsageError('--socket-owner and --socket-group need --socket', 'service');
   }
+  // Repeatable, so parseArgs gives a list here despite the record's declared value type.
+  const allowUids = (values['socket-allow-uid'] as unknown as string[] | undefined) ?? [];
+  if (allowUids.some((u) => !/^\d+$/.test(u))) throw new UsageError('--socket-allow-uid must be a numeric uid', 'service');
+  if (values.socket === undefined && allowUids.length > 0) throw new UsageError('--socket-allow-uid needs --socket', 'service');
+  // With an owner (or extra uids), the peer of every connection is checked too: only those uids and root.
+  const allowedUids = [...(owner === undefined ? [] : [Number(owner)]), ...allowUids.map(Number)];
 
   const log = createLogger(io.stderr);
   const stop = trapStopSignals();
   let running: RunningEngine | undefined;
   let transport: Transport;
   try {
-    running = await startEngine(mode.data, log, offeredImage);
+    running = await startEngine(mode.data, log, offeredImage, runRoot);
     const rpc = createRpcServer(running.engine, log);
     transport =
       typeof values.socket === 'string'
@@ -138,6 +158,7 @@ export async function serviceCommand(args: readonly string[], io: CliIo): Promis
             {
               path: values.socket,
               ...(owner === undefined ? {} : { owner: Number(owner) }),
+              ...(allowedUids.length > 0 ? { allowedUids } : {}),
               ...(typeof values['socket-group'] === 'string' ? { group: values['socket-group'] } : {}),
             },
             log,

@@ -16,6 +16,7 @@ import {
 import { probeDisks } from './disks';
 import { systemFacts } from './facts';
 import { Installer, type InstallerDeps } from './installer';
+import { EngineState, recoverLeftovers, type RecoveryReport } from './install';
 import type { ClassifyOptions } from './disks/types';
 import { createExec, type Exec } from './exec';
 import { systemHandlers, type SystemPaths } from './system';
@@ -38,6 +39,12 @@ export interface EngineOptions {
   readonly unpack?: InstallerDeps['unpack'];
   /** Where the last install's log is kept for bundle-logs; default /var/log/particle-installer. */
   readonly logDir?: string;
+  /** This engine's state file; one under runRoot by default. The CLI records demo loop devices in it. */
+  readonly state?: EngineState;
+  /** The release of what killed engines left, when the caller already ran it (before attaching demo disks). */
+  readonly recovered?: Promise<readonly RecoveryReport[]>;
+  /** Receives what was released after an earlier engine was killed; default: a line on stderr. */
+  readonly onRecovery?: (line: string) => void;
   /** The image the wizard should offer (e.g. one embedded in the live ISO), from `--image`. */
   readonly offeredImage?: OfferedImage;
   /** System files the wizard's lists are read from (xkb-data, tzdata, /proc, /sys…); tests point them at fixtures. */
@@ -56,6 +63,10 @@ export interface Engine {
   readonly handlers: Handlers;
   /** The install orchestrator (the CLI's install command drives it directly). */
   readonly installer?: Installer;
+  /** This engine's state file (loop devices it attached, the install in progress). */
+  readonly state?: EngineState;
+  /** Settles once what killed engines left under the run root has been released (see leftovers.ts). */
+  readonly recovered?: Promise<readonly RecoveryReport[]>;
   on<E extends EventName>(event: E, listener: Listener<E>): () => void;
   emit<E extends EventName>(event: E, payload: EventPayload<E>): void;
 }
@@ -87,7 +98,19 @@ export function createEngine(options: EngineOptions): Engine {
   let emitEvent: (ev: EventPayload<'progress'>) => void = () => {};
   const runRoot = options.runRoot ?? '/run/particle-installer';
   const logDir = options.logDir ?? DEFAULT_LOG_DIR;
+  const state = options.state ?? new EngineState(runRoot);
+  const onRecovery = options.onRecovery ?? ((line: string) => process.stderr.write(`particle-installer: ${line}\n`));
+  // Starts at once; planning and installing wait for it. Reading the state files needs root's
+  // run directory, so an unprivileged engine (UI development) simply finds none.
+  const recovered = (options.recovered ?? recoverLeftovers(runRoot, { exec, log: onRecovery })).catch((e: unknown) => {
+    onRecovery(`recovery failed: ${String(e)}`);
+    return [{ pid: 0, step: null, disk: null, released: [], problems: [`the state files under ${runRoot} could not be processed (${String(e)})`] }];
+  });
+  const killAfterStep = options.mode === 'test' ? process.env.PARTICLE_TEST_KILL_AFTER_STEP : undefined;
   const installer = new Installer({
+    state,
+    recovered,
+    ...(killAfterStep ? { killAfterStep } : {}),
     exec,
     execStreaming: exec,
     probe,
@@ -142,6 +165,8 @@ export function createEngine(options: EngineOptions): Engine {
   const engine: Engine = {
     handlers,
     installer,
+    state,
+    recovered,
     on(event, listener) {
       let set = listeners.get(event);
       if (!set) listeners.set(event, (set = new Set()));

@@ -13,7 +13,7 @@ import {
 import { hashRequestPasswords } from './crypt';
 import { BootcProgress, parsePodmanPullLine } from './deploy/progress';
 import { CommandError, type Exec } from './exec';
-import { findDeployment, findKernel, InstallLog, realFs, realProbes, runPlan, type ExecStreaming, type RunContext, type RunOutcome } from './install';
+import { findDeployment, findKernel, InstallLog, realFs, realProbes, runPlan, type EngineState, type ExecStreaming, type RecoveryReport, type RunContext, type RunOutcome } from './install';
 import { scrubSecrets } from './install/scrub';
 import { redact } from './exec';
 import { planInstall, planSecrets, type SystemFacts } from './plan';
@@ -37,6 +37,15 @@ export interface InstallerDeps {
   readonly logDir?: string;
   /** The OCI unpacker for oci-rootfs installs; default the one in deploy/oci. */
   readonly unpack?: NonNullable<RunContext['unpack']>;
+  /** This engine's state file, so a successor can release what a killed install left. */
+  readonly state?: EngineState;
+  /** Settles once what dead engines left has been released; no install is planned or started before. */
+  readonly recovered?: Promise<readonly RecoveryReport[]>;
+  /**
+   * Fault injection for the recovery tests (test mode only): the engine kills itself with SIGKILL
+   * right after this step finishes, the sharpest interruption at a step boundary there is.
+   */
+  readonly killAfterStep?: string;
 }
 
 interface Planned {
@@ -58,6 +67,7 @@ export class Installer {
 
   /** Validates, hashes passwords at once, probes, plans. Secrets stay here; the plan has none. */
   async plan(document: unknown): Promise<InstallPlan> {
+    await this.ensureRecovered();
     const v = validateAnswerFile(document);
     if (!v.ok) {
       throw new CommandError(
@@ -130,7 +140,8 @@ export class Installer {
     const starting = { cancelled: false };
     this.starting = starting;
     try {
-      await this.verifyDisk(planned.plan);
+      await this.ensureRecovered();
+      await this.verifyDisk(planned.plan, resumeFrom !== undefined);
     } finally {
       this.starting = null;
     }
@@ -150,9 +161,16 @@ export class Installer {
       outcome: null,
       log: [],
     };
+    this.deps.state?.beginInstall({ planId: plan.id, disk: plan.disk.path, runDir, teardown: plan.steps.find((s) => s.id === 'teardown')?.actions ?? [] });
+    let stepId: string | null = null;
     const emit = (ev: ProgressEvent): void => {
+      if (ev.kind === 'step-started') {
+        stepId = plan.steps[ev.index]?.id ?? null;
+        if (stepId !== null) this.deps.state?.stepStarted(stepId);
+      }
       this.track(ev);
       this.deps.emit(ev);
+      if (ev.kind === 'step-finished' && stepId !== null && stepId === this.deps.killAfterStep) process.kill(process.pid, 'SIGKILL');
     };
     const probes = realProbes();
     const done = runPlan(
@@ -215,6 +233,8 @@ export class Installer {
     );
     this.current = { planned, abort, log, done };
     void done.then((outcome) => {
+      // The run's own teardown has run: nothing of it is left for a successor to release.
+      this.deps.state?.endInstall();
       const phase = outcome.ok ? 'finished' : outcome.cancelled ? 'cancelled' : 'failed';
       this.state = { ...this.state, phase };
       if (this.deps.logDir) saveLastInstall(this.deps.logDir, log, plan, planned.request, [...planned.secrets.values()]);
@@ -222,18 +242,45 @@ export class Installer {
     return this.getState();
   }
 
-  /** The disk must still be the one planned for: same identity, not refused now, nothing mounted. */
-  private async verifyDisk(plan: InstallPlan): Promise<void> {
+  /** Waits for the release of what a killed engine left; refuses while something is still held. */
+  private async ensureRecovered(): Promise<void> {
+    const reports = (await this.deps.recovered) ?? [];
+    const held = reports.flatMap((r) => r.problems);
+    if (held.length > 0) {
+      throw new CommandError(
+        makeError('disk-refused', `An earlier install was interrupted and left things that could not be released: ${held.join('; ')}. Release them (or restart the computer) and try again.`, { kind: 'system' }),
+      );
+    }
+  }
+
+  /**
+   * The disk must still be the one planned for: same identity, not refused now, nothing mounted.
+   * Identity is size, serial, WWN and by-id name, plus the kernel's disk sequence number (a loop
+   * device re-attached to another file, or a stick swapped at the same path, gets a new one). A
+   * fresh install also wants the same partition table; a retry does not, since its own partition
+   * step changed it.
+   */
+  private async verifyDisk(plan: InstallPlan, resuming: boolean): Promise<void> {
     const disks = await this.deps.probe();
     const now = disks.find((d) => d.path === plan.disk.path);
     const id = plan.disk;
-    if (!now || now.size !== id.size || now.serial !== id.serial || now.wwn !== id.wwn || now.byIdPath !== id.byIdPath) {
+    const changed: string[] = [];
+    if (!now) changed.push('it is gone');
+    else {
+      if (now.size !== id.size) changed.push(`its size (${id.size} → ${now.size} bytes)`);
+      if (now.serial !== id.serial) changed.push('its serial number');
+      if (now.wwn !== id.wwn) changed.push('its WWN');
+      if (now.byIdPath !== id.byIdPath) changed.push('its /dev/disk/by-id name');
+      if (id.diskSeq !== null && now.diskSeq !== id.diskSeq) changed.push(`its kernel disk sequence number (${id.diskSeq} → ${now.diskSeq ?? 'none'}: the device was detached and attached again, or its medium changed)`);
+      if (!resuming && now.ptUuid !== id.ptUuid) changed.push('its partition table');
+    }
+    if (changed.length > 0) {
       throw new CommandError(
-        makeError('disk-changed', `${id.path} is no longer the disk that was planned for (its size, serial or WWN changed, or it is gone). Nothing was written; plan again.`),
+        makeError('disk-changed', `${id.path} is no longer the disk that was planned for: ${changed.join(', ')}. Nothing was written; plan again.`),
       );
     }
-    if (now.verdict === 'refused') {
-      throw new CommandError(makeError('disk-refused', `${id.path} cannot be installed to any more: ${now.reasons.map((r) => r.message).join(' ')} Nothing was written.`));
+    if (now!.verdict === 'refused') {
+      throw new CommandError(makeError('disk-refused', `${id.path} cannot be installed to any more: ${now!.reasons.map((r) => r.message).join(' ')} Nothing was written.`));
     }
   }
 

@@ -74,6 +74,12 @@ export const DiskSchema = z.object({
   vendor: z.string().nullable(),
   serial: z.string().nullable(),
   wwn: z.string().nullable(),
+  /**
+   * The kernel's disk sequence number (Linux 5.15+): a new value every time a device is attached or
+   * its medium changes, so a loop device re-attached to another file, or a stick swapped at the
+   * same /dev path, no longer matches. Null on older kernels.
+   */
+  diskSeq: z.number().int().nonnegative().nullable(),
   /** Size in bytes. */
   size: z.number().int().nonnegative(),
   logicalSectorSize: z.number().int().positive(),
@@ -103,7 +109,7 @@ export const DiskSchema = z.object({
 export type Disk = z.infer<typeof DiskSchema>;
 
 /** What is checked again right before a disk is written: the path alone is not enough. */
-export const DiskIdentitySchema = DiskSchema.pick({ path: true, serial: true, wwn: true, size: true, byIdPath: true });
+export const DiskIdentitySchema = DiskSchema.pick({ path: true, serial: true, wwn: true, size: true, byIdPath: true, diskSeq: true, ptUuid: true });
 export type DiskIdentity = z.infer<typeof DiskIdentitySchema>;
 
 export const DiskListSchema = z.object({

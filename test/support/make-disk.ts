@@ -11,6 +11,7 @@ export function makeDisk(overrides: Partial<Disk> = {}): Disk {
     vendor: null,
     serial: null,
     wwn: null,
+    diskSeq: null,
     size: 64 * 1024 ** 3,
     logicalSectorSize: 512,
     physicalSectorSize: 512,

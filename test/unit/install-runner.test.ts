@@ -32,7 +32,7 @@ function testPlan(): InstallPlan {
   return InstallPlanSchema.parse({
     id: 'plan-1',
     createdAt: new Date(T0).toISOString(),
-    disk: { path: '/dev/vdb', serial: 'S1', wwn: null, size: 64 * 1024 ** 3, byIdPath: null },
+    disk: { path: '/dev/vdb', serial: 'S1', wwn: null, size: 64 * 1024 ** 3, byIdPath: null, diskSeq: null, ptUuid: null },
     firmware: 'uefi',
     arch: 'x86_64',
     layout: 'erase',

@@ -10,7 +10,7 @@ const STEP_IDS = ['wipe', 'partition', 'format', 'mount', 'deploy', 'teardown'] 
 const PLAN: InstallPlan = {
   id: 'plan-1',
   createdAt: '2026-01-01T00:00:00Z',
-  disk: { path: '/dev/loop0', serial: null, wwn: null, size: 64 * 1024 ** 3, byIdPath: null },
+  disk: { path: '/dev/loop0', serial: null, wwn: null, size: 64 * 1024 ** 3, byIdPath: null, diskSeq: null, ptUuid: null },
   firmware: 'uefi',
   arch: 'x64',
   layout: 'erase',

@@ -21,7 +21,7 @@ function plan(layout: InstallPlan['layout'], partitions: PlannedPartition[]): In
   return {
     id: 'plan-1',
     createdAt: '2026-01-01T00:00:00Z',
-    disk: { path: '/dev/nvme0n1', serial: 'S5', wwn: null, size: TB, byIdPath: null },
+    disk: { path: '/dev/nvme0n1', serial: 'S5', wwn: null, size: TB, byIdPath: null, diskSeq: null, ptUuid: null },
     firmware: 'uefi',
     arch: 'x64',
     layout,

@@ -89,6 +89,7 @@ function classifyOne(dev: LsblkDevice, snapshot: ProbeSnapshot, usage: Usage, op
     vendor: dev.vendor,
     serial: dev.serial,
     wwn: dev.wwn,
+    diskSeq: snapshot.diskSeq?.[dev.kname] ?? null,
     size: dev.size,
     logicalSectorSize: positive(dev.logicalSectorSize),
     physicalSectorSize: positive(dev.physicalSectorSize ?? dev.logicalSectorSize),

@@ -27,6 +27,11 @@ export async function takeSnapshot(deps: ProbeDeps): Promise<ProbeSnapshot> {
       if (file !== null && file.trim() !== '') loopBacking[name] = file.trim();
     }
   }
+  const diskSeq: Record<string, number> = {};
+  for (const name of list(`${root}/sys/block`)) {
+    const seq = read(`${root}/sys/block/${name}/diskseq`)?.trim();
+    if (seq !== undefined && /^\d+$/.test(seq)) diskSeq[name] = Number(seq);
+  }
   const swaps = parseSwaps(read(`${root}/proc/swaps`) ?? '');
   const mounts = resolveMounts(parseMountinfo(read(`${root}/proc/self/mountinfo`) ?? ''), root);
   const byId = pickByIdLinks(readLinks(`${root}/dev/disk/by-id`));
@@ -34,7 +39,7 @@ export async function takeSnapshot(deps: ProbeDeps): Promise<ProbeSnapshot> {
   const lsblk = await pending;
   await fillFromBlkid(lsblk, deps);
   const os = detectOs(mounts, parseLsblk(lsblk), root);
-  return { lsblk, holders, swaps, mounts, byId, loopBacking, os };
+  return { lsblk, holders, swaps, mounts, byId, loopBacking, diskSeq, os };
 }
 
 /**

@@ -14,6 +14,8 @@ export interface ProbeSnapshot {
   readonly byId: Readonly<Record<string, string>>;
   /** Backing files of loop devices, by kernel name (/sys/block/loopN/loop/backing_file). */
   readonly loopBacking: Readonly<Record<string, string>>;
+  /** Disk sequence numbers (/sys/block/NAME/diskseq, Linux 5.15+), by kernel name; absent from older snapshots. */
+  readonly diskSeq?: Readonly<Record<string, number>>;
   /** Operating systems found on partitions, by partition kernel name (os-release PRETTY_NAME, "Windows"). */
   readonly os: Readonly<Record<string, string>>;
 }

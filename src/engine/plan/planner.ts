@@ -220,7 +220,7 @@ function build(request: AnswerFile, disk: Disk, facts: SystemFacts, o: PlanOptio
   return {
     id: o.id,
     createdAt: o.createdAt,
-    disk: { path: disk.path, serial: disk.serial, wwn: disk.wwn, size: disk.size, byIdPath: disk.byIdPath },
+    disk: { path: disk.path, serial: disk.serial, wwn: disk.wwn, size: disk.size, byIdPath: disk.byIdPath, diskSeq: disk.diskSeq, ptUuid: disk.ptUuid },
     firmware: facts.firmware,
     arch: facts.arch,
     layout: layout.type,
