@@ -31,6 +31,13 @@ export interface HttpService {
 /** Path of the WebSocket endpoint speaking the engine protocol, one message per frame. */
 export const RPC_PATH = '/rpc';
 
+/**
+ * Largest WebSocket frame read at all. A message over MAX_MESSAGE_BYTES but under this cap gets the
+ * same in-band error as on the line transports and the connection stays usable; only a frame over
+ * the cap makes ws close the connection (1009) without buffering it.
+ */
+export const WS_MAX_FRAME_BYTES = 4 * MAX_MESSAGE_BYTES;
+
 function refuseUpgrade(socket: Duplex, status: 401 | 403 | 404, text: string): void {
   const reason = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found' }[status];
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\nContent-Length: ${text.length + 1}\r\n\r\n${text}\n`);
@@ -52,7 +59,7 @@ export async function serveHttp(server: RpcServer, options: HttpOptions, log: Lo
   let allowed = new Set<string>();
   let port = 0;
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: WS_MAX_FRAME_BYTES });
   const clients = new Set<WebSocket>();
   const unsubscribe = server.subscribe((line) => {
     for (const ws of clients) if (ws.readyState === ws.OPEN) ws.send(line);
@@ -95,6 +102,12 @@ export async function serveHttp(server: RpcServer, options: HttpOptions, log: Lo
     wss.handleUpgrade(req, socket, head, (ws) => {
       clients.add(ws);
       ws.on('message', (data, isBinary) => {
+        // Too large (but under the cap): refuse it in-band without decoding it, like the line transports.
+        const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data.byteLength;
+        if (size > MAX_MESSAGE_BYTES) {
+          if (ws.readyState === ws.OPEN) ws.send(server.overflowResponse());
+          return;
+        }
         const line = isBinary ? Buffer.from(data as Buffer).toString('utf8') : data.toString();
         void server.handleLine(line).then((response) => {
           if (response !== null && ws.readyState === ws.OPEN) ws.send(response);

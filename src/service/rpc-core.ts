@@ -94,13 +94,17 @@ export function createRpcServer(engine: Engine, log: Logger): RpcServer {
     } catch {
       return rpcError(null, RPC_PARSE_ERROR, 'Parse error: the message is not valid JSON');
     }
-    if (jsonDepthExceeds(msg)) return rpcError(null, RPC_INVALID_REQUEST, 'Invalid request: JSON nested too deeply');
+    // The id sits at the top level, so it is still safe to read: the client can match the refusal to its call.
+    if (jsonDepthExceeds(msg)) return rpcError(salvageId(msg), RPC_INVALID_REQUEST, 'Invalid request: JSON nested too deeply');
     if (Array.isArray(msg)) return rpcError(null, RPC_INVALID_REQUEST, 'Invalid request: batches are not supported');
     if (msg === null || typeof msg !== 'object') return rpcError(null, RPC_INVALID_REQUEST, 'Invalid request: expected a JSON object');
 
     const req = RpcRequestSchema.safeParse(msg);
     if (!req.success) return rpcError(salvageId(msg), RPC_INVALID_REQUEST, `Invalid request: ${issuesText(req.error.issues)}`);
-    const { id, method, params } = req.data;
+    const { id, method } = req.data;
+    // Check the params exactly as they arrived, not the envelope schema's copy of them: that copy
+    // silently drops an own "__proto__" key, which would let it past the method's strict schema.
+    const params = (msg as Record<string, unknown>).params;
     // JSON-RPC: a request without an id is a notification and is never answered, not even with an error.
     const notification = id === undefined;
     const replyId: Id = id ?? null;

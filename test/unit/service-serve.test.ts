@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_MESSAGE_BYTES } from '../../src/shared';
 import { cookieName, createRpcServer, serveHttp, silentLogger, tokenMatches, type HttpService } from '../../src/service';
+import { WS_MAX_FRAME_BYTES } from '../../src/service/http';
 import { get, openWs, wsCall } from '../support/http';
 import { stubEngine } from '../support/stub-engine';
 
@@ -136,12 +137,22 @@ describe('serve: HTTP + WebSocket with a token', () => {
     r.ws.close();
   });
 
-  it('closes a WebSocket that sends an oversized frame, and keeps serving others', async () => {
+  it('answers a message over the limit with an error and keeps the connection', async () => {
+    const r = await openWs(svc.port, { cookie, origin: `http://${host}` });
+    if (!('ws' in r)) throw new Error(`refused with ${r.status}`);
+    const reply = new Promise<string>((resolve) => r.ws.once('message', (d) => resolve(d.toString())));
+    r.ws.send('x'.repeat(MAX_MESSAGE_BYTES + 1));
+    expect(JSON.parse(await reply).error.data.code).toBe('message-too-large');
+    expect((await wsCall(r.ws, 7, 'getInfo')).result.protocol).toBe(1);
+    r.ws.close();
+  });
+
+  it('closes a WebSocket that sends a frame beyond the hard cap, and keeps serving others', async () => {
     const r = await openWs(svc.port, { cookie, origin: `http://${host}` });
     if (!('ws' in r)) throw new Error(`refused with ${r.status}`);
     const closed = new Promise<number>((resolve) => r.ws.once('close', (code) => resolve(code)));
     r.ws.on('error', () => {});
-    r.ws.send('x'.repeat(MAX_MESSAGE_BYTES + 1));
+    r.ws.send('x'.repeat(WS_MAX_FRAME_BYTES + 1));
     expect(await closed).toBe(1009);
     const again = await openWs(svc.port, { cookie, origin: `http://${host}` });
     if (!('ws' in again)) throw new Error('refused');
