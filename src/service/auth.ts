@@ -28,14 +28,24 @@ export function cookieName(port: number): string {
   return `particle_installer_${port}`;
 }
 
-/** Reads one cookie from a Cookie header. */
-export function readCookie(header: string | undefined, name: string): string | undefined {
-  if (header === undefined) return undefined;
+/**
+ * Every value of one cookie in a Cookie header. Cookies ignore ports, so another local server can
+ * set a cookie of the same name (with a longer Path, sent first): each value is tried, or such a
+ * planted cookie would lock the real one out.
+ */
+export function readCookies(header: string | undefined, name: string): string[] {
+  if (header === undefined) return [];
+  const values: string[] = [];
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');
-    if (eq !== -1 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+    if (eq !== -1 && part.slice(0, eq).trim() === name) values.push(part.slice(eq + 1).trim());
   }
-  return undefined;
+  return values;
+}
+
+/** The first value of one cookie, if any. */
+export function readCookie(header: string | undefined, name: string): string | undefined {
+  return readCookies(header, name)[0];
 }
 
 /** The token from `Authorization: Bearer T`, if any. */
@@ -47,7 +57,7 @@ export function bearerToken(headers: IncomingHttpHeaders): string | undefined {
 /** How a request proved itself, if it did. */
 export function authenticate(headers: IncomingHttpHeaders, token: string, port: number): 'cookie' | 'bearer' | null {
   if (tokenMatches(token, bearerToken(headers))) return 'bearer';
-  if (tokenMatches(token, readCookie(headers.cookie, cookieName(port)))) return 'cookie';
+  if (readCookies(headers.cookie, cookieName(port)).some((v) => tokenMatches(token, v))) return 'cookie';
   return null;
 }
 

@@ -71,6 +71,8 @@ export async function serveHttp(server: RpcServer, options: HttpOptions, log: Lo
     const offered = query.get('token');
     if (offered !== null) {
       if (!tokenMatches(token, offered)) return sendText(res, 401, 'Unauthorized');
+      // Only the link itself (a GET of the page) trades the token; nothing else takes it from the query.
+      if (req.method !== 'GET' && req.method !== 'HEAD') return sendText(res, 405, 'Method not allowed', { Allow: 'GET, HEAD' });
       // Trade the token in the link for a cookie, and drop it from the address bar and history; other
       // parameters (?pseudo=1) stay.
       const rest = new URLSearchParams(query);

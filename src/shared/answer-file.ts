@@ -20,6 +20,14 @@ const SSH_KEY = /^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-e
 // A printable string: no control characters (newlines, NUL, escape sequences).
 const PRINTABLE = /^[^\p{Cc}]*$/u;
 /**
+ * A secret a person types at a prompt: the disk's unlock prompt on boot, the login prompt. A control
+ * character (line break, tab, NUL, escape; C0 or C1) cannot be typed there, and an unpaired surrogate
+ * cannot even be written as UTF-8 (it would land as U+FFFD), so a secret holding one locks its owner out.
+ */
+const TYPABLE = /^[^\p{Cc}\p{Cs}]*$/u;
+const untypable = (where: string): string =>
+  `must not contain control characters (line breaks, tabs, NUL) or unpaired surrogates: they cannot be typed ${where}`;
+/**
  * One kernel argument. Besides the kernel's command line it is written into GRUB_CMDLINE_LINUX="…",
  * which grub-mkconfig sources as shell, and from there into grub.cfg, which GRUB parses with its own
  * shell-like language; the kernel itself treats '"' as quoting and "--" as the start of init's
@@ -79,13 +87,16 @@ export const DiskSelectorSchema = z
 
 export const FilesystemSchema = z.enum(['xfs', 'ext4', 'btrfs']).describe('Root filesystem; btrfs gets @ and @home subvolumes and zstd compression.');
 
-// No control characters: a line break, tab or NUL cannot be typed at the unlock prompt on boot, so a
-// passphrase holding one would lock the owner out of the disk.
-const PASSPHRASE = z
+/**
+ * A LUKS passphrase. Its length is counted in Unicode code points, as zod counts string lengths (since
+ * colinhacks/zod#6441): 512 emoji fit, 4 are too short. The wizard checks with this very schema, so
+ * the wizard and the engine cannot count differently.
+ */
+export const PassphraseSchema = z
   .string()
   .min(8, 'must be at least 8 characters')
   .max(512)
-  .regex(PRINTABLE, 'must not contain control characters (line breaks, tabs, NUL): they cannot be typed when the disk is unlocked');
+  .regex(TYPABLE, untypable('when the disk is unlocked'));
 const PASSPHRASE_FILE = z
   .string()
   .max(4096)
@@ -104,7 +115,7 @@ export const EncryptionSchema = z.discriminatedUnion('type', [
   z
     .object({
       type: z.literal('luks2'),
-      passphrase: PASSPHRASE.optional().describe('Passphrase for the LUKS2 volume; passed on stdin, never logged. Give this or passphraseFile.'),
+      passphrase: PassphraseSchema.optional().describe('Passphrase for the LUKS2 volume; passed on stdin, never logged. Give this or passphraseFile.'),
       passphraseFile: PASSPHRASE_FILE.optional(),
     })
     .strict()
@@ -112,7 +123,7 @@ export const EncryptionSchema = z.discriminatedUnion('type', [
   z
     .object({
       type: z.literal('luks2-tpm2'),
-      passphrase: PASSPHRASE.optional().describe('Passphrase kept as a fallback next to the TPM2 key slot. Give this or passphraseFile.'),
+      passphrase: PassphraseSchema.optional().describe('Passphrase kept as a fallback next to the TPM2 key slot. Give this or passphraseFile.'),
       passphraseFile: PASSPHRASE_FILE.optional(),
       recoveryKey: z
         .string()
@@ -184,7 +195,13 @@ export const UserSchema = z
       .regex(/^[^:\p{Cc}\p{Zl}\p{Zp}\p{Cs}]*$/u, 'must not contain ":", control characters, line separators or unpaired surrogates')
       .optional()
       .describe('Full name shown at login (GECOS); no ":" or control characters.'),
-    password: z.string().min(1).max(1024).optional().describe('Plain password; hashed as soon as the engine receives it.'),
+    password: z
+      .string()
+      .min(1)
+      .max(1024)
+      .regex(TYPABLE, untypable('at a login prompt'))
+      .optional()
+      .describe('Plain password; hashed as soon as the engine receives it. No control characters or unpaired surrogates.'),
     passwordHash: z.string().regex(CRYPT_HASH, 'must be a crypt(3) hash such as $y$… or $6$…').optional().describe('A crypt(3) hash (yescrypt $y$ or sha512-crypt $6$) instead of a plain password.'),
     admin: z.boolean().default(false).describe('Member of the administrators\' group (wheel or sudo).'),
     autologin: z.boolean().default(false).describe('Log in without a password on the first graphical session.'),

@@ -553,7 +553,7 @@ describe.skipIf(why !== null)('hostile accepted values through a real install (r
   const FULL_1 = `O'Brien "Q" $(touch /tmp/pwned) \`id\` ; rm -rf / | & > < \\ \u202eevil\u202c 𝔘𝔫𝔦 👩‍💻 e\u0301 ａｂ\u00a0c,room 1,+1 555,other`;
   const FULL_2 = '--shell=/bin/evil -o -u 0 %s%n =x= #not a comment';
   const PW_1 = `--p=1 '"$(reboot) \`id\`; |& >< \\ ü 🔑 \u202e %n ${token}a`;
-  const PW_2 = `x:0:0::/root:/bin/sh\nroot::0:0 пароль 密码 🔐\t${token}b`;
+  const PW_2 = `x:0:0::/root:/bin/sh;root::0:0 пароль 密码 🔐 '"${token}b`;
   const KARGS = ['foo=bar=baz', 'rd.x=a:b/c+d@e%f!g~h', 'console=ttyS0,115200n8', 'systemd.setenv=A=b,c'];
   const KEYS_1 = [`${KEY_BODY} "quoted" $(id) \`id\`; rm -rf / | & ü \u202e 👩‍💻`, `${KEY_BODY_2} second@host`];
   const ROOT_KEYS = [`${KEY_BODY} root's "key" $(id) ;|&`];

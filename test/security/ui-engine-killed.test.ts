@@ -253,6 +253,11 @@ describe.skipIf(skipReason !== null)('UI when the engine is killed mid-install',
       expect(await alert.count()).toBe(1);
       expect(await alert.locator('h1').textContent()).toBe('The installer engine cannot be reached');
       expect(await alert.getByRole('button', { name: 'Reconnect' }).isVisible()).toBe(true);
+      // The install was running: the alert must not claim nothing changed, but say the disk may be half written.
+      const said = (await alert.textContent()) ?? '';
+      expect(said).toContain('The installation was interrupted. The target disk may be partly written');
+      expect(said).toContain('run the installation again: it erases the disk and starts over');
+      expect(said).not.toContain('Nothing has been changed');
       await alert.locator('summary').click();
       expect(await alert.locator('.detail').textContent()).toMatch(/connection to the installer engine at .* was lost/);
       expect(await p.locator('.spinner, [aria-busy="true"]').count(), 'a spinner or busy region is still shown').toBe(0);

@@ -71,6 +71,35 @@ describe('answer file v1', () => {
     expect(errs.some((e) => e.startsWith(`${field}:`))).toBe(true);
   });
 
+  // What no one can type at a prompt: C0 and C1 controls (DEL, NEL, CSI too) and unpaired surrogates.
+  const UNTYPABLE = ['line\nbreak', 'tab\there', 'nul\0here', 'esc\x1b[31m', 'del\x7fhere', 'nel\u0085here', 'csi\u009bhere', 'lone\ud800high', 'lone\udc00low', '\udc00\ud800'];
+  const TYPABLE = ['correct horse battery', 'Ünïcødé pässwörd', 'пароль-пароль', '密码密码密码密码', 'emoji 🔐🔑 ok', 'a\u00a0nbsp\u2028'];
+
+  it('refuses user passwords holding control characters or unpaired surrogates, with a clear message', () => {
+    for (const password of UNTYPABLE) {
+      const errs = errorsOf({ ...minimal, users: [{ name: 'ada', password }] });
+      expect(errs, JSON.stringify(password)).toEqual([
+        'users[0].password: must not contain control characters (line breaks, tabs, NUL) or unpaired surrogates: they cannot be typed at a login prompt',
+      ]);
+    }
+    for (const password of TYPABLE) expect(errorsOf({ ...minimal, users: [{ name: 'ada', password }] }), password).toEqual([]);
+  });
+
+  it('refuses the same characters in a LUKS passphrase, and counts its length in code points', () => {
+    const luks = (passphrase: string) => ({ ...minimal, layout: { type: 'erase', encryption: { type: 'luks2', passphrase } } });
+    for (const p of UNTYPABLE) {
+      expect(errorsOf(luks(`${p} long enough`)), JSON.stringify(p)).toEqual([
+        'layout.encryption.passphrase: must not contain control characters (line breaks, tabs, NUL) or unpaired surrogates: they cannot be typed when the disk is unlocked',
+      ]);
+    }
+    for (const p of TYPABLE) expect(errorsOf(luks(`${p} long enough`)), p).toEqual([]);
+    // An emoji is two UTF-16 units but one code point: four are too few, 512 (1024 units) are not too many.
+    expect(errorsOf(luks('🔐🔐🔐🔐'))).toEqual(['layout.encryption.passphrase: must be at least 8 characters']);
+    expect(errorsOf(luks('🔐'.repeat(8)))).toEqual([]);
+    expect(errorsOf(luks('🔐'.repeat(512)))).toEqual([]);
+    expect(errorsOf(luks('🔐'.repeat(513))).map((e) => e.split(':')[0])).toEqual(['layout.encryption.passphrase']);
+  });
+
   it('refuses a missing disk, layout and image, naming each', () => {
     const fields = errorsOf({ version: 1 }).map((e) => e.split(':')[0]);
     expect(fields).toEqual(expect.arrayContaining(['disk', 'layout', 'image']));

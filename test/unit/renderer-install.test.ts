@@ -1,9 +1,17 @@
+import { createElement } from 'react';
+import { renderToStaticMarkup } from 'react-dom/server';
+import { I18nextProvider } from 'react-i18next';
 import { describe, expect, it } from 'vitest';
 import type { InstallerApi } from '../../src/shared/api';
 import { makeError, type Result } from '../../src/shared/errors';
 import type { InstallPlan, InstallState, ProgressEvent } from '../../src/shared/install';
+import { App } from '../../src/renderer/src/App';
+import { RESOURCES, createI18n } from '../../src/renderer/src/i18n';
+import { LOCALES } from '../../src/renderer/src/i18n/locales';
+import { engineLoss } from '../../src/renderer/src/install/model';
 import { createAppStore } from '../../src/renderer/src/store';
 import { LOG_CAP } from '../../src/renderer/src/store/install';
+import { StoreContext } from '../../src/renderer/src/store/react';
 
 const STEP_IDS = ['wipe', 'partition', 'format', 'mount', 'deploy', 'teardown'] as const;
 
@@ -209,5 +217,74 @@ describe('install slice', () => {
     const s = store(api);
     await s.getState().loadInstallState();
     expect(s.getState().install).toMatchObject({ state: null, error: { message: 'gone' } });
+  });
+});
+
+describe('engine lost', () => {
+  const LOST = makeError('internal', 'The connection to the installer engine was lost (code 1006).', { kind: 'system' });
+  const failed = (diskState: 'untouched' | 'partially-written', cancelled = false): InstallState =>
+    state({ phase: cancelled ? 'cancelled' : 'failed', outcome: { ...(failedAt('wipe', cancelled) as Extract<ProgressEvent, { kind: 'failed' }>), diskState } });
+
+  it('judges the disk from the last install state seen', () => {
+    expect(engineLoss(null)).toBe('untouched');
+    expect(engineLoss(IDLE)).toBe('untouched');
+    expect(engineLoss(state())).toBe('interrupted');
+    // Before the point of no return too: the step's start may have been the event that never came.
+    expect(engineLoss(state({ currentStep: null }))).toBe('interrupted');
+    expect(engineLoss(state({ phase: 'cancelling' }))).toBe('interrupted');
+    expect(engineLoss(failed('untouched', true))).toBe('untouched');
+    expect(engineLoss(failed('partially-written'))).toBe('ended');
+    expect(engineLoss(state({ phase: 'finished' }))).toBe('ended');
+  });
+
+  /** The App's markup once the engine is gone, after the engine reported `last`. */
+  async function lostScreen(last: InstallState | null, code: (typeof LOCALES)[number]['code'] = 'en'): Promise<string> {
+    const { api } = fakeApi({ getInstallState: last ? [{ ok: true, value: last }] : [] });
+    const s = store(api);
+    if (last) await s.getState().loadInstallState();
+    s.getState().engineLost(LOST);
+    const i18n = createI18n(code);
+    // Server rendering reads zustand's initial state; hand it the current one instead.
+    const now = { ...s, getInitialState: s.getState };
+    return renderToStaticMarkup(
+      createElement(StoreContext.Provider, { value: now }, createElement(I18nextProvider, { i18n }, createElement(App, { browser: false }))),
+    );
+  }
+  const text = (html: string) => html.replace(/<[^>]+>/g, ' ').replace(/&#x27;/g, "'").replace(/&quot;/g, '"').replace(/&amp;/g, '&');
+
+  it('says nothing was changed only when no install wrote the disk', async () => {
+    const en = RESOURCES.en.engine;
+    for (const last of [null, IDLE, failed('untouched', true)]) {
+      const html = text(await lostScreen(last));
+      expect(html).toContain(en.errorTitle);
+      expect(html).toContain(en.unchanged);
+      expect(html).not.toContain(en.interrupted);
+    }
+    for (const last of [failed('partially-written'), state({ phase: 'finished' })]) {
+      const html = text(await lostScreen(last));
+      expect(html).toContain(en.errorBody);
+      expect(html).not.toContain(en.unchanged);
+      expect(html).not.toContain(en.interrupted);
+    }
+  });
+
+  it('tells an interrupted install how things stand, in every language, in the same alert', async () => {
+    for (const { code } of LOCALES) {
+      const t = RESOURCES[code].engine;
+      const html = await lostScreen(state({ currentStep: 3, steps: ['done', 'done', 'done', 'running', 'pending', 'pending'] }), code);
+      expect(html, code).toMatch(/<section[^>]*role="alert"[^>]*aria-labelledby="engine-error-title"/);
+      const plain = text(html);
+      expect(plain, code).toContain(t.errorTitle);
+      expect(plain, code).toContain(t.interrupted);
+      expect(plain, code).toContain(t.interruptedNext.replace('{{retry}}', t.retry));
+      expect(plain, code).not.toContain(t.unchanged);
+      expect(plain, code).toContain(LOST.message);
+    }
+  });
+
+  it('has the interrupted-install text translated, not copied from English', () => {
+    for (const { code } of LOCALES.filter((l) => l.code !== 'en')) {
+      for (const key of ['unchanged', 'interrupted', 'interruptedNext'] as const) expect(RESOURCES[code].engine[key], `${code} ${key}`).not.toBe(RESOURCES.en.engine[key]);
+    }
   });
 });

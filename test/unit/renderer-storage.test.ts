@@ -3,7 +3,10 @@ import type { EngineInfo, InstallerApi } from '../../src/shared/api';
 import type { Disk, DiskList, Partition } from '../../src/shared/disk';
 import { makeError, type Result } from '../../src/shared/errors';
 import { createAppStore, storageErrors, storageValid } from '../../src/renderer/src/store';
-import { DEFAULT_FIELDS, missingItems, recoveryConfirmed, toLayout, validateStorage, type StorageFields } from '../../src/renderer/src/storage/model';
+import { PassphraseSchema } from '../../src/shared/answer-file';
+import { RESOURCES } from '../../src/renderer/src/i18n';
+import { LOCALES } from '../../src/renderer/src/i18n/locales';
+import { DEFAULT_FIELDS, MAX_PASSPHRASE, MIN_PASSPHRASE, missingItems, recoveryConfirmed, toLayout, validateStorage, type StorageFields } from '../../src/renderer/src/storage/model';
 import { makeDisk } from '../support/make-disk';
 
 const GiB = 1024 ** 3;
@@ -53,6 +56,35 @@ describe('storage rules: erase', () => {
     expect(validateStorage(fields({ encrypt: true, passphrase: emoji, confirm: emoji }), BLANK, false, RECOVERY).passphrase[0]?.key).toBe('passphraseShort');
     const long = 'x'.repeat(513);
     expect(validateStorage(fields({ encrypt: true, passphrase: long, confirm: long }), BLANK, false, RECOVERY).passphrase[0]?.key).toBe('passphraseLong');
+    expect([MIN_PASSPHRASE, MAX_PASSPHRASE]).toEqual([8, 512]);
+  });
+
+  it('agrees with the engine: a passphrase passes the wizard exactly when the shared schema accepts it', () => {
+    const keys = (p: string) => validateStorage(fields({ encrypt: true, passphrase: p, confirm: p }), BLANK, false, RECOVERY).passphrase.map((e) => e.key);
+    const cases: Array<[string, string[]]> = [
+      ['long enough', []],
+      ['🔐'.repeat(300), []], // 300 characters, 600 UTF-16 units: within 512 for both
+      ['🔐'.repeat(512), []],
+      ['🔐'.repeat(513), ['passphraseLong']],
+      ['🔐🔐🔐🔐', ['passphraseShort']], // 8 UTF-16 units, but 4 characters
+      ['x'.repeat(600), ['passphraseLong']],
+      ['tab\tin the middle', ['passphraseUntypable']],
+      ['line\nbreak here', ['passphraseUntypable']],
+      ['nul\0in the middle', ['passphraseUntypable']],
+      ['next line \u0085 (C1)', ['passphraseUntypable']],
+      ['lone \ud83d surrogate', ['passphraseUntypable']],
+      ['\t', ['passphraseShort', 'passphraseUntypable']],
+      [`${'x'.repeat(600)}\n`, ['passphraseLong', 'passphraseUntypable']],
+    ];
+    for (const [p, want] of cases) {
+      expect(keys(p), JSON.stringify(p.slice(0, 24))).toEqual(want);
+      expect(PassphraseSchema.safeParse(p).success, JSON.stringify(p.slice(0, 24))).toBe(want.length === 0);
+    }
+  });
+
+  it('translates the refusal of untypable characters in every language', () => {
+    for (const { code } of LOCALES) expect(RESOURCES[code].storage.errors.passphraseUntypable, code).toMatch(/\S/);
+    for (const { code } of LOCALES.filter((l) => l.code !== 'en')) expect(RESOURCES[code].storage.errors.passphraseUntypable, code).not.toBe(RESOURCES.en.storage.errors.passphraseUntypable);
   });
 
   it('refuses a swap partition next to an encrypted root, as the planner does', () => {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { InstallerApi } from '../../src/shared/api';
 import { UserSchema } from '../../src/shared/answer-file';
+import { RESOURCES } from '../../src/renderer/src/i18n';
+import { LOCALES } from '../../src/renderer/src/i18n/locales';
 import { createAppStore, usersValid } from '../../src/renderer/src/store';
 import { estimateStrength } from '../../src/renderer/src/users/strength';
 import { suggestHostname, suggestUsername, transliterate } from '../../src/renderer/src/users/suggest';
@@ -116,6 +118,29 @@ describe('form validation', () => {
     expect(errorKeys({ confirm: 'correct horse' })).toEqual({ confirm: ['passwordMismatch'] });
     expect(errorKeys({ password: 'x'.repeat(1025), confirm: 'x'.repeat(1025) })).toEqual({ password: ['passwordTooLong'] });
     expect(errorKeys({ fullName: 'Anna: admin' })).toEqual({ fullName: ['fullNameInvalid'] });
+  });
+
+  it('refuses passwords that cannot be typed at a login prompt, saying why rather than "too long"', () => {
+    const untypable = ['tab\there', 'line\nbreak', 'cr\rhere', 'nul\0here', 'esc\x1b[2J', 'del\x7f', 'nel\u0085', 'csi\u009b', 'lone\ud800', 'lone\udfff'];
+    for (const password of untypable) {
+      expect(errorKeys({ password, confirm: password }), JSON.stringify(password)).toEqual({ password: ['passwordUntypable'] });
+      expect(UserSchema.shape.password.safeParse(password).success).toBe(false);
+    }
+    const long = `${'x'.repeat(1025)}\t`;
+    expect(errorKeys({ password: long, confirm: long })).toEqual({ password: ['passwordTooLong', 'passwordUntypable'] });
+    for (const password of ['emoji 🔐🔑 fine', 'пароль с пробелами', '密码密码', 'no-break\u00a0space']) {
+      expect(errorKeys({ password, confirm: password }), password).toEqual({});
+      expect(UserSchema.shape.password.safeParse(password).success).toBe(true);
+    }
+  });
+
+  it('has the untypable-password message in every language, translated', () => {
+    for (const { code } of LOCALES) {
+      const errors = RESOURCES[code].users.errors;
+      expect(errors.passwordUntypable, code).toMatch(/\S/);
+      expect(errors.passwordUntypable, code).not.toBe(errors.passwordTooLong);
+      if (code !== 'en') expect(errors.passwordUntypable, code).not.toBe(RESOURCES.en.users.errors.passwordUntypable);
+    }
   });
 
   it('allows weak passwords and an empty full name', () => {

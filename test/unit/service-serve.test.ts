@@ -164,3 +164,13 @@ describe('serve: HTTP + WebSocket with a token', () => {
     expect(await openWs(svc.port, { cookie, origin: `http://${host}` }, '/other')).toEqual({ status: 404 });
   });
 });
+
+describe('cookies planted by another local server', () => {
+  it('a same-named cookie sent first does not lock out the real one', async () => {
+    const { authenticate, cookieName: name } = await import('../../src/service/auth');
+    const token = 'a'.repeat(32);
+    const header = `${name(8470)}=planted-by-someone-else; other=1; ${name(8470)}=${token}`;
+    expect(authenticate({ cookie: header }, token, 8470)).toBe('cookie');
+    expect(authenticate({ cookie: `${name(8470)}=planted; ${name(8470)}=also-wrong` }, token, 8470)).toBeNull();
+  });
+});

@@ -3,7 +3,7 @@ import { useTranslation } from 'react-i18next';
 import { EngineError } from './components/EngineError';
 import { Header } from './components/Header';
 import { InstallView } from './install/InstallView';
-import { installView } from './install/model';
+import { engineLoss, installView } from './install/model';
 import { useApp } from './store/react';
 import { WizardShell } from './wizard/WizardShell';
 
@@ -25,7 +25,7 @@ export function App({ browser }: { browser: boolean }) {
     shown.current = view;
   }, [view]);
 
-  if (status === 'lost') return <EngineError error={error} browser={browser} />;
+  if (status === 'lost') return <EngineError error={error} browser={browser} loss={engineLoss(install.state)} />;
   if (status === 'connecting' || installUnknown) {
     return (
       <div className="app">

@@ -1,14 +1,21 @@
 import { useTranslation } from 'react-i18next';
 import type { InstallerError } from '../../../shared/errors';
+import type { EngineLoss } from '../install/model';
 import { Header } from './Header';
 
 interface Props {
   readonly error: InstallerError | null;
   readonly browser: boolean;
+  /** What the loss means for the target disk (see engineLoss); untouched when not given. */
+  readonly loss?: EngineLoss;
 }
 
-/** Shown instead of the wizard when the engine cannot be reached: nothing else can work without it. */
-export function EngineError({ error, browser }: Props) {
+/**
+ * Shown instead of the wizard when the engine cannot be reached: nothing else can work without it.
+ * "Nothing has been changed" is only said when no install has written the disk; an install cut off
+ * while running gets the truth instead: the disk may be half written, and installing again fixes it.
+ */
+export function EngineError({ error, browser, loss = 'untouched' }: Props) {
   const { t } = useTranslation();
   return (
     <div className="app">
@@ -17,6 +24,13 @@ export function EngineError({ error, browser }: Props) {
         <section className="card error-card" role="alert" aria-labelledby="engine-error-title">
           <h1 id="engine-error-title">{t('engine.errorTitle')}</h1>
           <p>{t('engine.errorBody')}</p>
+          {loss === 'untouched' && <p>{t('engine.unchanged')}</p>}
+          {loss === 'interrupted' && (
+            <>
+              <p>{t('engine.interrupted')}</p>
+              <p>{t('engine.interruptedNext', { retry: t('engine.retry') })}</p>
+            </>
+          )}
           {browser && <p>{t('engine.browserHint')}</p>}
           {error && (
             <details className="details">

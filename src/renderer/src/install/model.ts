@@ -52,6 +52,31 @@ export function beforePointOfNoReturn(state: InstallState): boolean {
   return state.currentStep === pnr && (state.steps[pnr] ?? 'pending') === 'pending';
 }
 
+/**
+ * What the engine's loss means for the target disk, judged from the last install state this UI saw:
+ * untouched when no install ran (or one ended leaving the disk as it was); interrupted when an
+ * install was running or being cancelled, since the engine may have written the disk before its last
+ * event arrived (even before the point of no return); ended when an install had ended with the disk
+ * written, which its own page already explained.
+ */
+export type EngineLoss = 'untouched' | 'interrupted' | 'ended';
+
+export function engineLoss(state: InstallState | null): EngineLoss {
+  if (!state) return 'untouched';
+  switch (state.phase) {
+    case 'idle':
+      return 'untouched';
+    case 'running':
+    case 'cancelling':
+      return 'interrupted';
+    case 'finished':
+      return 'ended';
+    case 'failed':
+    case 'cancelled':
+      return failedOutcome(state)?.diskState === 'untouched' ? 'untouched' : 'ended';
+  }
+}
+
 /** Progress is announced in tenths: 0.37 → 30. */
 export function announcedPercent(fraction: number): number {
   return Math.min(100, Math.max(0, Math.floor(fraction * 10) * 10));

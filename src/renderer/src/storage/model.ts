@@ -1,4 +1,4 @@
-import type { AnswerFileInput } from '../../../shared/answer-file';
+import { PassphraseSchema, type AnswerFileInput } from '../../../shared/answer-file';
 import { RECOVERY_KEY } from '../../../shared/system';
 import type { Disk, Partition } from '../../../shared/disk';
 
@@ -47,8 +47,9 @@ export interface RecoveryKeyState {
   readonly typed: string;
 }
 
-export const MIN_PASSPHRASE = 8;
-export const MAX_PASSPHRASE = 512;
+/** The shared schema's bounds, in Unicode code points: zod's measure, so the engine's too. */
+export const MIN_PASSPHRASE = PassphraseSchema.minLength ?? 0;
+export const MAX_PASSPHRASE = PassphraseSchema.maxLength ?? Number.MAX_SAFE_INTEGER;
 const ESP_TYPE = 'c12a7328-f81f-11d2-ba4b-00a0c93ec93b';
 /** Filesystems the engine can install into without formatting. */
 const KEEPABLE = new Set(['xfs', 'ext4', 'btrfs', 'vfat']);
@@ -79,6 +80,22 @@ export interface StorageErrors {
   readonly confirm: readonly StorageError[];
   readonly swap: readonly StorageError[];
   readonly recovery: readonly StorageError[];
+}
+
+/**
+ * The shared schema's verdict on a non-empty passphrase, as translation keys: the wizard asks the
+ * schema the engine checks with, so the two cannot disagree (on length or on characters).
+ */
+function passphraseErrors(value: string): StorageError[] {
+  const r = PassphraseSchema.safeParse(value);
+  if (r.success) return [];
+  const codes = new Set(r.error.issues.map((i) => i.code));
+  const out: StorageError[] = [];
+  if (codes.has('too_small')) out.push({ key: 'passphraseShort', params: { min: MIN_PASSPHRASE } });
+  if (codes.has('too_big')) out.push({ key: 'passphraseLong', params: { max: MAX_PASSPHRASE } });
+  // The schema's only other rule: no control characters or unpaired surrogates.
+  if ([...codes].some((c) => c !== 'too_small' && c !== 'too_big')) out.push({ key: 'passphraseUntypable' });
+  return out;
 }
 
 export function isEsp(p: Pick<Partition, 'typeGuid' | 'typeName'>): boolean {
@@ -146,10 +163,8 @@ export function validateStorage(fields: StorageFields, disk: Disk | null, tpm2Av
       if (errs.length > 0) partitions[p.path] = errs;
     }
   } else if (fields.encrypt) {
-    const length = [...fields.passphrase].length;
     if (fields.passphrase === '') passphrase.push({ key: 'passphraseRequired' });
-    else if (length < MIN_PASSPHRASE) passphrase.push({ key: 'passphraseShort', params: { min: MIN_PASSPHRASE } });
-    else if (length > MAX_PASSPHRASE) passphrase.push({ key: 'passphraseLong', params: { max: MAX_PASSPHRASE } });
+    else passphrase.push(...passphraseErrors(fields.passphrase));
     if (fields.confirm === '') {
       if (fields.passphrase !== '') confirm.push({ key: 'confirmRequired' });
     } else if (fields.confirm !== fields.passphrase) confirm.push({ key: 'passphraseMismatch' });

@@ -61,6 +61,18 @@ export function sshKeyLines(text: string): Array<{ line: number; key: string }> 
 
 const ok = (schema: { safeParse(v: unknown): { success: boolean } }, value: unknown): boolean => schema.safeParse(value).success;
 
+/** The shared schema's verdict on a non-empty password, as translation keys. */
+function passwordErrors(password: string): FieldError[] {
+  const r = UserSchema.shape.password.safeParse(password);
+  if (r.success) return [];
+  const codes = new Set(r.error.issues.map((i) => i.code));
+  const out: FieldError[] = [];
+  if (codes.has('too_big')) out.push({ key: 'passwordTooLong' });
+  // The schema's only other rule for a non-empty password: no control characters or unpaired surrogates.
+  if ([...codes].some((c) => c !== 'too_big')) out.push({ key: 'passwordUntypable' });
+  return out;
+}
+
 export function validateUserFields(f: UserFields): FormErrors {
   const errors: Record<TextField, FieldError[]> = { fullName: [], username: [], hostname: [], password: [], confirm: [], sshKeys: [] };
   if (!ok(UserSchema.shape.fullName, f.fullName)) errors.fullName.push({ key: 'fullNameInvalid' });
@@ -72,7 +84,7 @@ export function validateUserFields(f: UserFields): FormErrors {
   else if (!ok(AnswerFileSchema.shape.hostname, f.hostname)) errors.hostname.push({ key: 'hostnameInvalid' });
 
   if (f.password === '') errors.password.push({ key: 'passwordRequired' });
-  else if (!ok(UserSchema.shape.password, f.password)) errors.password.push({ key: 'passwordTooLong' });
+  else errors.password.push(...passwordErrors(f.password));
 
   if (f.confirm === '') {
     if (f.password !== '') errors.confirm.push({ key: 'confirmRequired' });
