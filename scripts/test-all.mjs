@@ -2,6 +2,7 @@
 // Ends with one plain summary line: "tests: N passed, N failed, N skipped".
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
+import { printSecurityCounts, resetSecurityCounts } from './security-counts.mjs';
 
 const step = (title, argv) => {
   const t = performance.now();
@@ -17,6 +18,7 @@ okSoFar = step('lint', ['npx', 'eslint', '--max-warnings', '0', '.']) && okSoFar
 okSoFar = step('build', ['npm', 'run', '--silent', 'build']) && okSoFar;
 
 mkdirSync('test-results', { recursive: true });
+resetSecurityCounts();
 const tests = step('tests', ['npx', 'vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile.json=test-results/vitest.json']);
 
 let summary = { numPassedTests: 0, numFailedTests: 0, numPendingTests: 0, numTodoTests: 0 };
@@ -30,6 +32,7 @@ try {
 const outsideTests = (summary.testResults ?? []).filter((f) => f.status === 'failed' && !(f.assertionResults ?? []).some((a) => a.status === 'failed'));
 const failedCount = summary.numFailedTests + outsideTests.length;
 const failed = failedCount + (okSoFar ? 0 : 1);
+printSecurityCounts();
 console.log(`\ntests: ${summary.numPassedTests} passed, ${failedCount} failed, ${summary.numPendingTests + summary.numTodoTests} skipped`);
 if (outsideTests.length > 0) console.log(`(${outsideTests.length} test file(s) failed outside a test, in a hook or an import: ${outsideTests.map((f) => f.name).join(', ')})`);
 if (!okSoFar) console.log('(a static check or the build failed: see above)');
