@@ -13,6 +13,8 @@ packages=(
   util-linux fdisk e2fsprogs xfsprogs btrfs-progs dosfstools cryptsetup-bin
   # udevadm: the engine waits for new partitions with `udevadm settle` (a missing udev daemon is fine)
   udev
+  # ss: the engine's Unix socket learns its peer's uid from the kernel's socket table
+  iproute2
   # the oci-rootfs deployer: GNU tar extracts the layers, zstd decompresses zstd layers
   tar zstd
   # the VM test level: QEMU with OVMF (UEFI) and SeaBIOS, the guest image built with mmdebstrap
