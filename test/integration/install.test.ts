@@ -98,6 +98,8 @@ describe.skipIf(why !== null)('install pipeline on loop devices (root)', () => {
     expect(fractions.at(-1)).toBe(1);
 
     const plan = state.plan!;
+    // A finished install leaves no run directory behind (the target was unmounted first).
+    expect(readdirSync(join(dir, 'run'))).not.toContain(plan.id.slice(0, 8));
     const table = JSON.parse(run(['sfdisk', '--json', disk])).partitiontable;
     expect(table.label).toBe('gpt');
     expect(table.partitions.map((p: { type: string }) => p.type.toLowerCase())).toEqual(plan.partitions.map((p) => p.typeGuid));
