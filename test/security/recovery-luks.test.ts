@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InstallPlan } from '../../src/shared';
 import { guestResults, killAllVms, runInVm, vmImage, vmUnavailable, type RunInVmResult } from '../vm/index';
 import { recordCount } from './counts';
+import { documentedStates } from '../support/service-child';
 
 // The LUKS half of test/security/recovery.test.ts: the host kernel has no device-mapper, so the
 // kill -9 at the boundaries around encryption runs in the VM (test/vm/guest/recovery-luks.ts). There
@@ -18,12 +18,7 @@ const REPO = resolve(import.meta.dirname, '../..');
 const STEPS = ['encrypt', 'mount', 'deploy'] as const;
 const HOSTNAME = 'recovered-luks';
 
-/** The table in docs/recovery.md: step → disk state. */
-function documentedStates(): Map<string, string> {
-  const text = readFileSync(join(REPO, 'docs/recovery.md'), 'utf8');
-  return new Map([...text.matchAll(/^\| `([a-z-]+)` \| ([a-z]+) \|/gm)].map((m) => [m[1]!, m[2]!] as const));
-}
-const DOCUMENTED = documentedStates();
+const DOCUMENTED = documentedStates(REPO);
 
 interface Inside {
   openExit: number;

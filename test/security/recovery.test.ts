@@ -1,10 +1,11 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { fakeEnv } from '../fakes';
-import { LineClient, type Reply } from '../support/line-client';
+import type { LineClient, Reply } from '../support/line-client';
+import { documentedStates, startServiceChild, type ServiceChild } from '../support/service-child';
 import { attachLoop, ensurePartitionNode, loopUnavailableReason, run, sparseFile, tryRun } from '../support/loop';
 import { recordCount } from './counts';
 
@@ -20,20 +21,9 @@ const REPO = resolve(import.meta.dirname, '../..');
 const GiB = 1024 ** 3;
 const HOSTNAME = 'recovered-box';
 
-/** The table in docs/recovery.md: step → disk state. */
-function documentedStates(): Map<string, string> {
-  const text = readFileSync(join(REPO, 'docs/recovery.md'), 'utf8');
-  const rows = [...text.matchAll(/^\| `([a-z-]+)` \| ([a-z]+) \|/gm)].map((m) => [m[1]!, m[2]!] as const);
-  return new Map(rows);
-}
-const DOCUMENTED = documentedStates();
+const DOCUMENTED = documentedStates(REPO);
 
-interface Service {
-  readonly child: ChildProcess;
-  readonly client: LineClient;
-  readonly stderr: () => string;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
+type Service = ServiceChild;
 
 function mountsUnder(dir: string): string[] {
   return readFileSync('/proc/self/mountinfo', 'utf8')
@@ -82,16 +72,9 @@ describe.skipIf(why !== null)('recovery after the engine is killed (root, loop d
   });
 
   function startService(extra: Record<string, string> = {}): Service {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'service', '--stdio', '--mode', 'test', '--run-root', runRoot], {
-      cwd: REPO,
-      env: fakeEnv({ storage, payloadMiB: 2, extra }),
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    children.push(child);
-    let err = '';
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
-    return { child, client: new LineClient(child.stdout!, child.stdin!), stderr: () => err, exited };
+    const svc = startServiceChild(['--import', 'tsx', 'src/cli/main.ts'], runRoot, REPO, fakeEnv({ storage, payloadMiB: 2, extra }));
+    children.push(svc.child);
+    return svc;
   }
 
   async function stop(svc: Service): Promise<void> {

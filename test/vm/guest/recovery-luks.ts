@@ -1,9 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, rmdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { AnswerFileInput, InstallPlan } from '../../../src/shared';
 import { fakeEnv } from '../../fakes';
-import { LineClient, type Reply } from '../../support/line-client';
+import type { Reply } from '../../support/line-client';
+import { startServiceChild, type ServiceChild } from '../../support/service-child';
 import { blkid, mappers, mountsUnder, plannedRootFsUuid, sh } from './install-checks';
 
 /**
@@ -36,12 +37,7 @@ const since = (): string => `${((performance.now() - started) / 1000).toFixed(1)
 const say = (line: string): void => console.log(`[guest ${since()}] ${line}`);
 say('node and tsx ready');
 
-interface Service {
-  readonly child: ChildProcess;
-  readonly client: LineClient;
-  readonly stderr: () => string;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
+type Service = ServiceChild;
 
 const children: ChildProcess[] = [];
 
@@ -49,16 +45,9 @@ const children: ChildProcess[] = [];
 function startService(extra: Record<string, string> = {}): Service {
   const env = fakeEnv({ storage: STORAGE, payloadMiB: 4, extra });
   if (!('PARTICLE_TEST_KILL_AFTER_STEP' in extra)) delete env.PARTICLE_TEST_KILL_AFTER_STEP;
-  const child = spawn(process.execPath, [...ENGINE, 'service', '--stdio', '--mode', 'test', '--run-root', RUN_ROOT], {
-    cwd: REPO,
-    env,
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let err = '';
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
-  return { child, client: new LineClient(child.stdout!, child.stdin!), stderr: () => err, exited };
+  const svc = startServiceChild(ENGINE, RUN_ROOT, REPO, env);
+  children.push(svc.child);
+  return svc;
 }
 
 function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
