@@ -65,10 +65,17 @@ export interface MachineOptions {
   readonly monitor?: string;
 }
 
+/**
+ * The CPU model under TCG. Not `max`: QEMU 7.2's TCG advertises AVX/AVX2 there, new in that
+ * release, and guests using them crashed now and then (node died with SIGILL; a kernel oops in the
+ * scheduler). Nehalem (x86-64-v2, no AVX) is what Debian's amd64 userland and kernel need.
+ */
+export const TCG_CPU_MODEL = 'Nehalem';
+
 /** The common QEMU arguments: q35, no default devices, no display window, no reboot (a reboot ends QEMU). */
 export function machineArgs(accel: 'kvm' | 'tcg', memoryMiB: number, cpus: number, o: MachineOptions = {}): string[] {
   return [
-    '-accel', accel, '-machine', 'q35', '-cpu', accel === 'kvm' ? 'host' : 'max', '-m', String(memoryMiB), '-smp', String(cpus),
+    '-accel', accel, '-machine', 'q35', '-cpu', accel === 'kvm' ? 'host' : TCG_CPU_MODEL, '-m', String(memoryMiB), '-smp', String(cpus),
     '-nodefaults', '-display', 'none', '-monitor', o.monitor ?? 'none', '-no-reboot', '-device', 'virtio-rng-pci',
     ...(o.vga === 'virtio' ? ['-device', 'virtio-vga'] : o.vga === 'std' ? ['-device', 'VGA'] : []),
   ];
@@ -143,7 +150,10 @@ export async function runInVm(image: VmImage, command: string, o: RunInVmOptions
   const job = mkdtempSync(join(tmpdir(), 'particle-vm-job-'));
   const work = o.workDir ?? mkdtempSync(join(tmpdir(), 'particle-vm-disks-'));
   const consoleLog = join(job, 'console.log');
-  writeFileSync(join(job, 'cmd.sh'), `set -e\n${command}\n`);
+  // The output goes to the host twice: live over the second serial port, and into /job/output.log on
+  // the shared folder. The file is what counts when the run ends: once (under TCG) everything a guest
+  // script printed after some point never reached the serial port, while the script went on to exit 0.
+  writeFileSync(join(job, 'cmd.sh'), `(\nset -e\n${command}\n) 2>&1 | tee /job/output.log\nexit "\${PIPESTATUS[0]}"\n`);
   const diskFiles: string[] = [];
   const args = [
     ...machineArgs(accel, o.memoryMiB ?? 2048, o.cpus ?? 2),
@@ -202,6 +212,11 @@ export async function runInVm(image: VmImage, command: string, o: RunInVmOptions
         reject(new VmError(`QEMU stopped before the command finished (${signal ?? `exit ${code}`}, ${accel}): ${stderr.trim()}\nlast console lines:\n${lastLines(consoleLog)}`, bootSeconds === 0));
       });
     });
+    const saved = readText(join(job, 'output.log'));
+    if (saved.length > output.length) {
+      console.warn(`[vm] the serial port carried ${output.length} of the ${saved.length} bytes the command printed; using the copy on the shared folder`);
+      output = saved;
+    }
     return {
       exitCode: exitCode ?? -1,
       output,
