@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import {
@@ -12,9 +12,8 @@ import {
 } from '../shared';
 import { hashRequestPasswords } from './crypt';
 import { BootcProgress, parsePodmanPullLine } from './deploy/progress';
-import { decodeOctal } from './disks';
 import { CommandError, type Exec } from './exec';
-import { findDeployment, findKernel, InstallLog, realFs, realProbes, runPlan, type EngineState, type ExecStreaming, type RecoveryReport, type RunContext, type RunOutcome } from './install';
+import { findDeployment, findKernel, InstallLog, realFs, realProbes, removeRunDir, runPlan, type EngineState, type ExecStreaming, type RecoveryReport, type RunContext, type RunOutcome } from './install';
 import { scrubSecrets } from './install/scrub';
 import { redact } from './exec';
 import { planInstall, planSecrets, type SystemFacts } from './plan';
@@ -239,9 +238,8 @@ export class Installer {
       const phase = outcome.ok ? 'finished' : outcome.cancelled ? 'cancelled' : 'failed';
       this.state = { ...this.state, phase };
       if (this.deps.logDir) saveLastInstall(this.deps.logDir, log, plan, planned.request, [...planned.secrets.values()]);
-      // A finished install needs its run directory no more (a failed one keeps it for a retry). Never
-      // delete through a mount point: only when nothing is mounted below it.
-      if (outcome.ok && !mountedBelow(runDir)) rmSync(runDir, { recursive: true, force: true });
+      // A finished install needs its run directory no more (a failed one keeps it for a retry).
+      if (outcome.ok) removeRunDir(runDir);
     });
     return this.getState();
   }
@@ -315,19 +313,6 @@ export class Installer {
       case 'log':
         break;
     }
-  }
-}
-
-function mountedBelow(dir: string): boolean {
-  try {
-    return readFileSync('/proc/self/mountinfo', 'utf8')
-      .split('\n')
-      .some((line) => {
-        const target = decodeOctal(line.split(' ')[4] ?? '');
-        return target === dir || target.startsWith(`${dir}/`);
-      });
-  } catch {
-    return true;
   }
 }
 

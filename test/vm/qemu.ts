@@ -77,9 +77,9 @@ export const TCG_CPU_MODEL = 'Nehalem';
  * Under TCG the guest gets one CPU whatever `cpus` asks. With two, multi-threaded TCG runs each on
  * its own host thread, and code one CPU rewrites can still run stale on the other: guests oopsed on
  * an int3 left by the kernel's own text patching (2.4 s into a boot) and in the scheduler, and node
- * died with SIGILL, which looks like the same race (its JIT writes code that other threads run). One CPU has no such
- * race; a live ISO boot measured 90 s to the engine with one, 69–80 s with two (and 104 s with two
- * on a single host thread).
+ * died with SIGILL, which looks like the same race (its JIT writes code that other threads run).
+ * One CPU has no such race; a live ISO boot measured 90 s to the engine with one, 69–80 s with two
+ * (and 104 s with two on a single host thread).
  */
 export function machineArgs(accel: 'kvm' | 'tcg', memoryMiB: number, cpus: number, o: MachineOptions = {}): string[] {
   return [

@@ -5,7 +5,7 @@ export { writeLogBundle, BUNDLE_FILES, type LogBundleParts } from './bundle';
 export { realFs, realProbes, findDeployment, findKernel, type Probes } from './real';
 export { retryAdvice, writesDisk, type RetryAdvice } from './advice';
 export { teardownCheck, type TeardownCheck } from './teardown';
-export { EngineState, recoverLeftovers, stateFilePath, type EngineStateRecord, type RecoveryReport } from './leftovers';
+export { EngineState, recoverLeftovers, removeRunDir, stateFilePath, type EngineStateRecord, type RecoveryReport } from './leftovers';
 export { PROGRESS_INTERVAL_MS } from './progress';
 export type {
   DeploymentPaths,

@@ -239,12 +239,24 @@ async function stopProcesses(pids: number[], graceMs: number, proc: string): Pro
   return done;
 }
 
-function mountsUnder(dir: string): string[] {
-  const text = safeRead('/proc/self/mountinfo') ?? '';
+/** Mountpoints at or below `dir`, deepest first; null when /proc/self/mountinfo cannot be read. */
+function mountsUnder(dir: string): string[] | null {
+  const text = safeRead('/proc/self/mountinfo');
+  if (text === null) return null;
   return parseMountinfo(text)
     .map((m) => m.target)
     .filter((t) => inside(t, dir))
     .sort((a, b) => b.length - a.length);
+}
+
+/**
+ * Deletes an install's run directory, never through a mount point: only when nothing is mounted at
+ * or below it (and the mount table could be read). Whether it was deleted.
+ */
+export function removeRunDir(dir: string): boolean {
+  if (mountsUnder(dir)?.length !== 0) return false;
+  rmSync(dir, { recursive: true, force: true });
+  return true;
 }
 
 async function recoverInstall(install: InstallRecord, deps: RecoveryDeps, released: string[], problems: string[]): Promise<void> {
@@ -272,7 +284,7 @@ async function recoverInstall(install: InstallRecord, deps: RecoveryDeps, releas
     }
   }
   // Anything else mounted under the run directory (a step that died between mount and record).
-  for (const m of mountsUnder(install.runDir)) {
+  for (const m of mountsUnder(install.runDir) ?? []) {
     try {
       await deps.exec(['umount', m], { timeoutMs: 120_000 });
       released.push(`umount ${m}`);
@@ -280,11 +292,7 @@ async function recoverInstall(install: InstallRecord, deps: RecoveryDeps, releas
       problems.push(`${m} is still mounted: ${(e as Error).message.split('\n')[0]}`);
     }
   }
-  if (mountsUnder(install.runDir).length === 0) {
-    // Never delete through a mount point: only once nothing is mounted below it.
-    rmSync(install.runDir, { recursive: true, force: true });
-    released.push(`removed ${install.runDir}`);
-  }
+  if (removeRunDir(install.runDir)) released.push(`removed ${install.runDir}`);
 }
 
 async function recoverLoops(loops: readonly LoopRecord[], deps: RecoveryDeps, released: string[], problems: string[]): Promise<void> {
