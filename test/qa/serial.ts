@@ -189,6 +189,28 @@ export class SerialConsole {
     const body = all.slice(all.indexOf('\n', echoed === -1 ? 0 : echoed) + 1, all.lastIndexOf(`${marker}${m[1]}`));
     return { output: body, exitCode: Number(m[1]) };
   }
+
+  /**
+   * Runs a diagnostic that must not decide a run: it is bounded in the guest by timeout(1), and when
+   * its end still does not come (a guest too busy to answer), Ctrl-C and a fresh marker put the shell
+   * back at its prompt. Returns what it printed, with a line saying how it was cut short, if it was.
+   * Only a console that closed, or a shell that does not come back, is an error.
+   */
+  async diagnose(command: string, limitSeconds = 90, graceSeconds = 30): Promise<string> {
+    const quoted = `'${command.replace(/'/g, `'\\''`)}'`;
+    const start = this.text.length;
+    try {
+      const r = await this.run(`timeout -k 5 ${limitSeconds} sh -c ${quoted}`, (limitSeconds + graceSeconds) * 1000);
+      if (r.exitCode === 124 || r.exitCode === 137) return `${r.output}(cut short: still running after ${limitSeconds} s)\n`;
+      return r.output;
+    } catch (e) {
+      if (e instanceof ConsoleClosed) throw e;
+      const got = this.text.slice(start);
+      this.send('\x03');
+      await this.run('true', 60_000);
+      return `${got}\n(no answer within ${limitSeconds + graceSeconds} s; interrupted)\n`;
+    }
+  }
 }
 
 export function sleep(ms: number): Promise<void> {

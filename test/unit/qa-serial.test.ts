@@ -77,6 +77,37 @@ describe('QA: the serial console', () => {
     expect(r.output).toBe('MemTotal: 3000000 kB\nMemAvailable: 2000000 kB\n');
   });
 
+  it('runs a diagnostic bounded by timeout(1), and gets the shell back when it never ends', async () => {
+    const { c, say, typed } = fakeConsole();
+    const answer = async (output: string, status: number): Promise<string> => {
+      await new Promise((r) => setTimeout(r, 10));
+      const line = typed().split('\n').filter(Boolean).pop()!;
+      const marker = /(__QA_\w+__)\$\?/.exec(line)![1]!;
+      say(`${line}\n${output}${marker}${status}\n$ `);
+      return line;
+    };
+    // Quoted for sh -c, single quotes included; the guest's timeout is the limit given.
+    const fine = c.diagnose("systemd-analyze blame | head -n 2 | sed 's/ms//'", 90);
+    const line = await answer('1.2s a.service\n', 0);
+    expect(line).toMatch(/^timeout -k 5 90 sh -c 'systemd-analyze blame \| head -n 2 \| sed '\\''s\/ms\/\/'\\''';/);
+    await expect(fine).resolves.toBe('1.2s a.service\n');
+    // timeout(1) stopped it: what it printed, and a line saying so.
+    const stopped = c.diagnose('systemd-analyze blame', 90);
+    await answer('4.5s b.service\n', 124);
+    await expect(stopped).resolves.toBe('4.5s b.service\n(cut short: still running after 90 s)\n');
+    // No end at all: Ctrl-C, then a command that must come back; the partial output is kept.
+    const hung = c.diagnose('systemd-analyze blame', 0.05, 0.05);
+    await new Promise((r) => setTimeout(r, 20));
+    say('9.9s c.service\n');
+    await new Promise((r) => setTimeout(r, 150));
+    expect(typed()).toContain('\x03');
+    await answer('', 0);
+    const text = await hung;
+    expect(text).toContain('9.9s c.service');
+    expect(text).toMatch(/no answer within 0\.1 s; interrupted/);
+    expect(typed().split('\n').filter(Boolean).pop()).toMatch(/^\x03?true; echo __QA_/);
+  });
+
   it('types a line in small pieces', async () => {
     const { c, typed } = fakeConsole();
     await c.type('initrd /live/initrd.img', { chunk: 5, delayMs: 1 });
