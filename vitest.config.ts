@@ -1,5 +1,9 @@
 import { resolve } from 'node:path';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+// `npm test` runs some VM files in a second vitest process (scripts/test-all.mjs) and names them here
+// so that this process leaves them out.
+const vmElsewhere = (process.env.PARTICLE_VM_EXCLUDE ?? '').split(',').filter(Boolean);
 
 // Three levels, each its own project: unit (pure, fast), integration (root, loop devices),
 // e2e (Debian's Chromium driving the served UI). Levels that cannot run here skip with a reason.
@@ -34,6 +38,7 @@ export default defineConfig({
         test: {
           name: 'vm',
           include: ['test/vm/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, ...vmElsewhere],
           testTimeout: 600_000,
           hookTimeout: 45 * 60_000,
           fileParallelism: false,

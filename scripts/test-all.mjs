@@ -1,7 +1,8 @@
-// The whole test suite: static checks, the build, then every vitest level in one run.
+// The whole test suite: static checks, the build, then every vitest level (in two lanes, see below).
 // Ends with one plain summary line: "tests: N passed, N failed, N skipped".
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { createWriteStream, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { printSecurityCounts, resetSecurityCounts } from './security-counts.mjs';
 
 const step = (title, argv) => {
@@ -19,18 +20,76 @@ okSoFar = step('build', ['npm', 'run', '--silent', 'build']) && okSoFar;
 
 mkdirSync('test-results', { recursive: true });
 resetSecurityCounts();
-const tests = step('tests', ['npx', 'vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile.json=test-results/vitest.json']);
 
-let summary = { numPassedTests: 0, numFailedTests: 0, numPendingTests: 0, numTodoTests: 0 };
-try {
-  summary = JSON.parse(readFileSync('test-results/vitest.json', 'utf8'));
-} catch {
-  console.error('no vitest report was written');
+// The VM boots that neither build nor read out/ run in a second vitest process beside the rest: each
+// TCG guest has one CPU (test/vm/qemu.ts), so on two or more cores the two lanes overlap instead of
+// queueing, and the whole run takes about half as long. PARTICLE_TEST_LANES=1 runs one process.
+const VM_LANE = ['test/vm/oci-rootfs.test.ts', 'test/vm/install.test.ts', 'test/vm/vm.test.ts'];
+const lanes = Number(process.env.PARTICLE_TEST_LANES ?? (availableParallelism() >= 2 ? 2 : 1));
+const vitest = (json, more) => ['npx', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${json}`, ...more];
+
+/** The VM lane: its output into a log file (printed whole when it ends, not interleaved), its status. */
+function vmLane() {
+  const argv = vitest('test-results/vitest-vm-lane.json', ['--project', 'vm', ...VM_LANE]);
+  const log = 'test-results/vm-lane.log';
+  console.log(`\n== VM lane, beside the tests below: ${argv.join(' ')} (output in ${log}, printed when it ends)`);
+  const t = performance.now();
+  const out = createWriteStream(log);
+  const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.pipe(out, { end: false });
+  child.stderr.pipe(out, { end: false });
+  return new Promise((resolve) => {
+    child.on('close', (code, signal) => {
+      out.end(() => {
+        console.log(`\n== VM lane output (${log}):`);
+        process.stdout.write(readFileSync(log, 'utf8'));
+        console.log(`== VM lane: ${code === 0 ? 'ok' : `FAILED (exit ${code ?? signal})`} in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+        resolve(code === 0);
+      });
+    });
+  });
+}
+
+/** The main lane in this process's terminal; with two lanes, without the VM lane's files. */
+function mainLane(json, env) {
+  const argv = vitest(json, []);
+  const t = performance.now();
+  console.log(`\n== tests: ${argv.join(' ')}`);
+  return new Promise((resolve) => {
+    const child = spawn(argv[0], argv.slice(1), { stdio: 'inherit', env: { ...process.env, ...env } });
+    child.on('close', (code, signal) => {
+      console.log(`== tests: ${code === 0 ? 'ok' : `FAILED (exit ${code ?? signal})`} in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+      resolve(code === 0);
+    });
+  });
+}
+
+const testsStarted = performance.now();
+const reports = lanes >= 2 ? ['test-results/vitest.json', 'test-results/vitest-vm-lane.json'] : ['test-results/vitest.json'];
+for (const file of ['test-results/vitest.json', 'test-results/vitest-vm-lane.json']) rmSync(file, { force: true });
+const results = await Promise.all(
+  lanes >= 2 ? [mainLane(reports[0], { PARTICLE_VM_EXCLUDE: VM_LANE.join(',') }), vmLane()] : [mainLane(reports[0], {})],
+);
+const tests = results.every(Boolean);
+console.log(`== all tests (${lanes >= 2 ? 'two lanes' : 'one lane'}): ${((performance.now() - testsStarted) / 1000).toFixed(1)} s`);
+
+// Both lanes' reports, summed: a missing report is a failed lane, counted below.
+const summary = { numPassedTests: 0, numFailedTests: 0, numPendingTests: 0, numTodoTests: 0, testResults: [] };
+let missing = 0;
+for (const file of reports) {
+  try {
+    const r = JSON.parse(readFileSync(file, 'utf8'));
+    for (const k of ['numPassedTests', 'numFailedTests', 'numPendingTests', 'numTodoTests']) summary[k] += r[k] ?? 0;
+    summary.testResults.push(...(r.testResults ?? []));
+  } catch {
+    console.error(`no vitest report was written to ${file}`);
+    missing += 1;
+  }
 }
 // A file that failed outside any test (a beforeAll hook, an import) leaves its tests skipped: each
 // such file counts as one failure, so the summary line never reads "0 failed" for a failed run.
 const outsideTests = (summary.testResults ?? []).filter((f) => f.status === 'failed' && !(f.assertionResults ?? []).some((a) => a.status === 'failed'));
-const failedCount = summary.numFailedTests + outsideTests.length;
+const failedCount = summary.numFailedTests + outsideTests.length + missing;
 const failed = failedCount + (okSoFar ? 0 : 1);
 printSecurityCounts();
 console.log(`\ntests: ${summary.numPassedTests} passed, ${failedCount} failed, ${summary.numPendingTests + summary.numTodoTests} skipped`);
