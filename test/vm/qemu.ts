@@ -288,6 +288,16 @@ export interface BootedVm {
   stop(): Promise<void>;
 }
 
+/**
+ * A boot whose time to a login prompt is asserted runs QEMU at nice -5 (nice(1) execs it, so every
+ * QEMU thread inherits it, and the pid stays QEMU's): when `npm test` runs its two lanes, the other
+ * lane's installs and builds yield the CPU to it instead of stretching the figure. Without the right
+ * to raise priority, nice(1) warns and runs QEMU at the usual priority.
+ */
+export function timedBootArgv(qemuArgs: readonly string[]): string[] {
+  return ['nice', '-n', '-5', 'qemu-system-x86_64', ...qemuArgs];
+}
+
 /** Boots a disk image with OVMF or SeaBIOS and waits for `pattern` (a login prompt) on the serial console. */
 export async function bootDisk(diskImage: string, o: BootDiskOptions): Promise<BootedVm> {
   const accel = await accelerator(o.probeKernel);
@@ -300,7 +310,8 @@ export async function bootDisk(diskImage: string, o: BootDiskOptions): Promise<B
   }
   args.push('-drive', `file=${diskImage},if=virtio,format=${o.format ?? 'raw'},cache=unsafe${o.snapshot === false ? '' : ',snapshot=on'}`);
   const started = performance.now();
-  const child = spawn('qemu-system-x86_64', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const [command, ...argv] = timedBootArgv(args);
+  const child = spawn(command!, argv, { stdio: ['pipe', 'pipe', 'pipe'] });
   live.add(child);
   let text = '';
   let stderr = '';
