@@ -28,47 +28,45 @@ const VM_LANE = ['test/vm/oci-rootfs.test.ts', 'test/vm/install.test.ts', 'test/
 const lanes = Number(process.env.PARTICLE_TEST_LANES ?? (availableParallelism() >= 2 ? 2 : 1));
 const vitest = (json, more) => ['npx', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${json}`, ...more];
 
-/** The VM lane: its output into a log file (printed whole when it ends, not interleaved), its status. */
-function vmLane() {
-  const argv = vitest('test-results/vitest-vm-lane.json', ['--project', 'vm', ...VM_LANE]);
-  const log = 'test-results/vm-lane.log';
-  console.log(`\n== VM lane, beside the tests below: ${argv.join(' ')} (output in ${log}, printed when it ends)`);
+/**
+ * Runs one vitest process. With `logFile` its output goes there and is printed whole when it ends (so
+ * two lanes never interleave); otherwise it goes straight to this terminal. Resolves to whether it passed.
+ */
+function lane(title, argv, { env = {}, logFile } = {}) {
+  console.log(`\n== ${title}: ${argv.join(' ')}${logFile ? ` (output in ${logFile}, printed when it ends)` : ''}`);
   const t = performance.now();
-  const out = createWriteStream(log);
-  const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout.pipe(out, { end: false });
-  child.stderr.pipe(out, { end: false });
+  const out = logFile ? createWriteStream(logFile) : null;
+  const child = spawn(argv[0], argv.slice(1), { stdio: out ? ['ignore', 'pipe', 'pipe'] : 'inherit', env: { ...process.env, ...env } });
+  child.stdout?.pipe(out, { end: false });
+  child.stderr?.pipe(out, { end: false });
   return new Promise((resolve) => {
     child.on('close', (code, signal) => {
-      out.end(() => {
-        console.log(`\n== VM lane output (${log}):`);
-        process.stdout.write(readFileSync(log, 'utf8'));
-        console.log(`== VM lane: ${code === 0 ? 'ok' : `FAILED (exit ${code ?? signal})`} in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+      const report = () => {
+        console.log(`== ${title}: ${code === 0 ? 'ok' : `FAILED (exit ${code ?? signal})`} in ${((performance.now() - t) / 1000).toFixed(1)} s`);
         resolve(code === 0);
+      };
+      if (!out) return report();
+      out.end(() => {
+        console.log(`\n== ${title} output (${logFile}):`);
+        process.stdout.write(readFileSync(logFile, 'utf8'));
+        report();
       });
     });
   });
 }
 
-/** The main lane in this process's terminal; with two lanes, without the VM lane's files. */
-function mainLane(json, env) {
-  const argv = vitest(json, []);
-  const t = performance.now();
-  console.log(`\n== tests: ${argv.join(' ')}`);
-  return new Promise((resolve) => {
-    const child = spawn(argv[0], argv.slice(1), { stdio: 'inherit', env: { ...process.env, ...env } });
-    child.on('close', (code, signal) => {
-      console.log(`== tests: ${code === 0 ? 'ok' : `FAILED (exit ${code ?? signal})`} in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-      resolve(code === 0);
-    });
-  });
-}
-
+const MAIN_REPORT = 'test-results/vitest.json';
+const VM_REPORT = 'test-results/vitest-vm-lane.json';
+for (const file of [MAIN_REPORT, VM_REPORT]) rmSync(file, { force: true });
+const reports = lanes >= 2 ? [MAIN_REPORT, VM_REPORT] : [MAIN_REPORT];
 const testsStarted = performance.now();
-const reports = lanes >= 2 ? ['test-results/vitest.json', 'test-results/vitest-vm-lane.json'] : ['test-results/vitest.json'];
-for (const file of ['test-results/vitest.json', 'test-results/vitest-vm-lane.json']) rmSync(file, { force: true });
 const results = await Promise.all(
-  lanes >= 2 ? [mainLane(reports[0], { PARTICLE_VM_EXCLUDE: VM_LANE.join(',') }), vmLane()] : [mainLane(reports[0], {})],
+  lanes >= 2
+    ? [
+        lane('tests', vitest(MAIN_REPORT, []), { env: { PARTICLE_VM_EXCLUDE: VM_LANE.join(',') } }),
+        lane('VM lane', vitest(VM_REPORT, ['--project', 'vm', ...VM_LANE]), { logFile: 'test-results/vm-lane.log' }),
+      ]
+    : [lane('tests', vitest(MAIN_REPORT, []))],
 );
 const tests = results.every(Boolean);
 console.log(`== all tests (${lanes >= 2 ? 'two lanes' : 'one lane'}): ${((performance.now() - testsStarted) / 1000).toFixed(1)} s`);
