@@ -47,6 +47,8 @@ export interface LiveVmSpec {
    */
   readonly isolated: boolean;
   readonly vga: 'virtio' | 'std';
+  /** QMP on a Unix socket: the guest's own keyboard (key codes) and its USB tablet (absolute pointer). */
+  readonly qmpSocket?: string;
 }
 
 export function liveVmArgs(s: LiveVmSpec): string[] {
@@ -57,8 +59,11 @@ export function liveVmArgs(s: LiveVmSpec): string[] {
   }
   // The medium boots first; the blank target has nothing to boot anyway.
   args.push('-drive', `file=${s.iso},if=none,id=medium,format=raw,media=${s.medium === 'cd' ? 'cdrom' : 'disk'},readonly=on`);
+  // One USB controller: the tablet a person's pointer is played by, and the stick when the medium is one.
+  args.push('-device', 'qemu-xhci,id=xhci', '-device', 'usb-tablet,bus=xhci.0');
   if (s.medium === 'cd') args.push('-device', 'ide-cd,drive=medium,bootindex=0');
-  else args.push('-device', 'qemu-xhci,id=xhci', '-device', 'usb-storage,bus=xhci.0,drive=medium,removable=on,bootindex=0');
+  else args.push('-device', 'usb-storage,bus=xhci.0,drive=medium,removable=on,bootindex=0');
+  if (s.qmpSocket) args.push('-qmp', `unix:${s.qmpSocket},server=on,wait=off`);
   args.push('-drive', `file=${s.target},if=none,id=target,format=raw,cache=unsafe`, '-device', `virtio-blk-pci,drive=target,serial=${s.targetSerial},bootindex=1`);
   const fwd = s.forward ? `,hostfwd=tcp:127.0.0.1:${s.forward.hostPort}-:${s.forward.guestPort}` : '';
   args.push('-netdev', `user,id=n0${s.isolated ? ',restrict=on' : ''}${fwd}`, '-device', 'virtio-net-pci,netdev=n0');

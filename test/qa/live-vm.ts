@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { OVMF_VARS, spawnQemu, type Firmware } from '../vm/qemu';
 import { run } from '../vm/proc';
 import { liveVmArgs, type Medium } from './args';
+import { Qmp } from './qmp';
 import { Monitor } from './screen';
 import { SerialConsole, sleep } from './serial';
 
@@ -29,11 +30,15 @@ export interface LiveVmOptions {
   readonly isolated: boolean;
   readonly memoryMiB?: number;
   readonly cpus?: number;
+  /** The display adapter: virtio-gpu (default) or the standard VGA. */
+  readonly vga?: 'virtio' | 'std';
 }
 
 export interface LiveVm {
   readonly console: SerialConsole;
   readonly monitor: Monitor;
+  /** The guest's own keyboard and pointer. */
+  readonly input: Qmp;
   readonly pid: number;
   readonly args: readonly string[];
   /** Seconds since QEMU started. */
@@ -68,6 +73,7 @@ export async function startLiveVm(o: LiveVmOptions): Promise<LiveVm> {
   rmSync(o.target, { force: true });
   await run(['truncate', '-s', o.targetSize, o.target]);
   const monitorSocket = join(tmp, 'monitor.sock');
+  const qmpSocket = join(tmp, 'qmp.sock');
   const args = liveVmArgs({
     accel: o.accel,
     firmware: o.firmware,
@@ -79,9 +85,10 @@ export async function startLiveVm(o: LiveVmOptions): Promise<LiveVm> {
     memoryMiB: o.memoryMiB ?? 3072,
     cpus: o.cpus ?? 2,
     monitorSocket,
+    qmpSocket,
     forward: o.forward,
     isolated: o.isolated,
-    vga: 'virtio',
+    vga: o.vga ?? 'virtio',
   });
   const log: WriteStream = createWriteStream(o.serialLog);
   const startedAt = performance.now();
@@ -101,22 +108,27 @@ export async function startLiveVm(o: LiveVmOptions): Promise<LiveVm> {
   const serial = new SerialConsole({ input: child.stdout!, output: child.stdin!, startedAt, name: `the live system (${o.firmware})`, onText: (t) => log.write(t) });
   const stop = async (): Promise<void> => {
     monitor?.close();
+    qmp?.close();
     if (!exitedFlag && child.pid) process.kill(child.pid, 'SIGKILL');
     await gone;
     await new Promise<void>((resolve) => log.end(() => resolve()));
     rmSync(tmp, { recursive: true, force: true });
   };
   let monitor: Monitor | undefined;
+  let qmp: Qmp | undefined;
   try {
     monitor = await Monitor.connect(monitorSocket, 30_000, () => !exitedFlag);
+    qmp = await Qmp.connect(qmpSocket, 30_000, () => !exitedFlag);
   } catch (e) {
     await stop();
     throw new Error(`${(e as Error).message}; QEMU said: ${stderr.trim() || '(nothing)'}\nargv: qemu-system-x86_64 ${args.join(' ')}`);
   }
   const m = monitor;
+  const input = qmp;
   return {
     console: serial,
     monitor: m,
+    input,
     pid: child.pid!,
     args,
     now: () => (performance.now() - startedAt) / 1000,

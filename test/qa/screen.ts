@@ -33,8 +33,15 @@ function chunk(type: string, data: Buffer): Buffer {
   return Buffer.concat([head, data, crc]);
 }
 
-/** A binary PPM (P6, 8 bits per sample) as a PNG (RGB, 8 bits). */
-export function ppmToPng(ppm: Buffer): Buffer {
+/** A binary PPM (P6, 8 bits per sample): its size and where its pixels start. */
+export interface Ppm {
+  readonly width: number;
+  readonly height: number;
+  /** RGB bytes, row by row. */
+  readonly pixels: Buffer;
+}
+
+export function readPpm(ppm: Buffer): Ppm {
   // Header: P6, width, height, maxval, separated by whitespace, with # comments; then one whitespace byte.
   const fields: string[] = [];
   let i = 0;
@@ -54,16 +61,66 @@ export function ppmToPng(ppm: Buffer): Buffer {
   const width = Number(w);
   const height = Number(h);
   if (magic !== 'P6' || Number(max) !== 255 || !(width > 0) || !(height > 0)) throw new Error(`not an 8-bit P6 PPM (${fields.join(' ')})`);
+  if (ppm.length - i < width * 3 * height) throw new Error(`the PPM is cut short: ${ppm.length - i} of ${width * 3 * height} bytes of pixels`);
+  return { width, height, pixels: ppm.subarray(i, i + width * 3 * height) };
+}
+
+/** A binary PPM (P6, 8 bits per sample) as a PNG (RGB, 8 bits). */
+export function ppmToPng(ppm: Buffer): Buffer {
+  const { width, height, pixels } = readPpm(ppm);
   const row = width * 3;
-  if (ppm.length - i < row * height) throw new Error(`the PPM is cut short: ${ppm.length - i} of ${row * height} bytes of pixels`);
   const raw = Buffer.alloc((row + 1) * height);
-  for (let y = 0; y < height; y++) ppm.copy(raw, y * (row + 1) + 1, i + y * row, i + (y + 1) * row);
+  for (let y = 0; y < height; y++) pixels.copy(raw, y * (row + 1) + 1, y * row, (y + 1) * row);
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
   ihdr.set([8, 2, 0, 0, 0], 8);
   const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
   return Buffer.concat([signature, chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+}
+
+/** What a screen shows at a glance: its size and how much of it is one colour. */
+export interface ScreenStats {
+  readonly width: number;
+  readonly height: number;
+  /** The most common colour, as #rrggbb. */
+  readonly dominant: string;
+  /** The share of pixels (0..1) within a few levels of the most common colour. */
+  readonly dominantShare: number;
+}
+
+/**
+ * The screen's dominant colour and its share, from every 4th pixel of every 4th row (a 1024x768
+ * screen is ~49,000 samples). A page with a heading and a few lines of text has well under 99 % of
+ * one colour; a white, black or single-colour screen has more.
+ */
+export function screenStats(p: Ppm): ScreenStats {
+  const counts = new Map<number, number>();
+  let samples = 0;
+  for (let y = 0; y < p.height; y += 4) {
+    for (let x = 0; x < p.width; x += 4) {
+      const o = (y * p.width + x) * 3;
+      // 5 bits per channel: anti-aliasing and dithering noise fall into the same bucket.
+      const key = ((p.pixels[o]! >> 3) << 10) | ((p.pixels[o + 1]! >> 3) << 5) | (p.pixels[o + 2]! >> 3);
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+      samples++;
+    }
+  }
+  let best = 0;
+  let bestCount = 0;
+  for (const [k, c] of counts) if (c > bestCount) [best, bestCount] = [k, c];
+  const channel = (v: number): string => ((v << 3) | 4).toString(16).padStart(2, '0');
+  return {
+    width: p.width,
+    height: p.height,
+    dominant: `#${channel((best >> 10) & 31)}${channel((best >> 5) & 31)}${channel(best & 31)}`,
+    dominantShare: samples === 0 ? 1 : bestCount / samples,
+  };
+}
+
+/** A screen a person would call blank: 99.5 % or more of one colour (white, black, or the compositor's background). */
+export function isBlank(s: ScreenStats): boolean {
+  return s.dominantShare >= 0.995;
 }
 
 /** One HMP session: a command, then everything up to the next `(qemu) ` prompt is its answer. */
@@ -124,15 +181,22 @@ export class Monitor {
 
   /** Writes the screen as `base`.png (or keeps the PPM when it cannot be converted); the file written. */
   async screendump(base: string): Promise<string> {
+    return (await this.capture(base)).file;
+  }
+
+  /** Writes the screen as `base`.png and says what it shows at a glance (null when the PPM could not be read). */
+  async capture(base: string): Promise<{ file: string; stats: ScreenStats | null }> {
     const ppm = `${base}.ppm`;
     const answer = await this.command(`screendump ${ppm}`);
     if (!existsSync(ppm)) throw new Error(`screendump wrote nothing: ${answer || '(no answer)'}`);
     try {
-      writeFileSync(`${base}.png`, ppmToPng(readFileSync(ppm)));
+      const data = readFileSync(ppm);
+      const stats = screenStats(readPpm(data));
+      writeFileSync(`${base}.png`, ppmToPng(data));
       rmSync(ppm);
-      return `${base}.png`;
+      return { file: `${base}.png`, stats };
     } catch {
-      return ppm;
+      return { file: ppm, stats: null };
     }
   }
 

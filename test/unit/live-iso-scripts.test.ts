@@ -76,7 +76,7 @@ describe('boot menu', () => {
   });
   it('boots the live system from /live with the serial console on every entry', () => {
     // The serial port gets the messages and a login; the screen stays the main console (last).
-    expect(cfg).toMatch(/set live="boot=live [^"]*console=ttyS0,115200 console=tty0"/);
+    expect(cfg).toMatch(/set live="boot=live [^"]*console=ttyS0,115200 console=tty0[ "]/);
     for (const e of entries) {
       expect(e.body, e.title).toMatch(/linux \/live\/vmlinuz \$live/);
       expect(e.body, e.title).toMatch(/initrd \/live\/initrd\.img/);
@@ -84,6 +84,11 @@ describe('boot menu', () => {
     expect(entries[1]!.body).toMatch(/nomodeset/);
     expect(entries[2]!.body).toMatch(/installer\.remote/);
     expect(entries[3]!.body).toMatch(/installer\.shell/);
+  });
+  it('keeps the screen telling what the boot is doing: no entry is quiet, and systemd shows its status', () => {
+    // A quiet boot is a black screen for the minute or more the kernel and initramfs take on a slow machine.
+    for (const e of entries) expect(e.body, e.title).not.toMatch(/\bquiet\b/);
+    expect(cfg).toMatch(/set live="[^"]*systemd\.show_status=true[^"]*"/);
   });
 });
 

@@ -1,0 +1,119 @@
+import { join } from 'node:path';
+import type { LiveVm } from './live-vm';
+import { findPhrase, ocr, screenText, type Box, type Word } from './ocr';
+import { isBlank, type ScreenStats } from './screen';
+import { sleep } from './serial';
+
+/**
+ * The kiosk as the person at the machine meets it: the guest's screen read from its screendumps
+ * (OCR), its own keyboard and pointer driven through QEMU. Every look at the screen is one sample of
+ * a timeline, so the harness can say how long the screen stayed blank and when each page appeared.
+ */
+
+export interface Sample {
+  /** Seconds since QEMU started. */
+  readonly at: number;
+  readonly blank: boolean;
+  readonly dominant: string;
+  readonly dominantShare: number;
+}
+
+export interface Look {
+  readonly file: string;
+  readonly stats: ScreenStats;
+  readonly words: Word[];
+}
+
+/** The longest run of blank samples that began at or after `from` (seconds), as [start, end]; end is the first non-blank sample or the last one. */
+export function longestBlank(samples: readonly Sample[], from = 0): { start: number; end: number; seconds: number } | null {
+  let best: { start: number; end: number; seconds: number } | null = null;
+  let start: number | null = null;
+  const list = samples.filter((s) => s.at >= from);
+  for (let i = 0; i < list.length; i++) {
+    const s = list[i]!;
+    if (s.blank && start === null) start = s.at;
+    const ends = !s.blank || i === list.length - 1;
+    if (start !== null && ends) {
+      const end = s.at;
+      if (!best || end - start > best.seconds) best = { start, end, seconds: end - start };
+      if (!s.blank) start = null;
+    }
+  }
+  return best;
+}
+
+export class KioskScreen {
+  readonly samples: Sample[] = [];
+  private n = 0;
+  private last: Look | null = null;
+
+  constructor(
+    private readonly vm: LiveVm,
+    private readonly dir: string,
+    private readonly log: (line: string) => void = () => undefined,
+  ) {}
+
+  /** Takes a screendump (kept as NN-name.png when `name` is given, else overwritten as scratch) and reads it. */
+  async look(name?: string): Promise<Look> {
+    const base = name ? join(this.dir, `screen-${String(++this.n).padStart(2, '0')}-${name}`) : join(this.dir, 'screen-scratch');
+    const { file, stats } = await this.vm.monitor.capture(base);
+    if (!stats) throw new Error(`the screendump ${file} could not be read`);
+    this.samples.push({ at: this.vm.now(), blank: isBlank(stats), dominant: stats.dominant, dominantShare: stats.dominantShare });
+    const words = isBlank(stats) ? [] : await ocr(file);
+    this.last = { file, stats, words };
+    return this.last;
+  }
+
+  /** Keeps the current screen under `name` (a fresh screendump). */
+  async keep(name: string): Promise<string> {
+    return (await this.look(name)).file;
+  }
+
+  /**
+   * Looks every `everyMs` until `phrase` is on the screen; fails after `timeoutMs`, or as soon as the
+   * screen has been blank for `blankLimitS` seconds in a row (when given), with what it last read.
+   */
+  async waitFor(phrase: string, o: { timeoutMs: number; exact?: boolean; blankLimitS?: number; everyMs?: number; what?: string }): Promise<{ box: Box; look: Look }> {
+    const deadline = performance.now() + o.timeoutMs;
+    let blankSince: number | null = null;
+    for (;;) {
+      const look = await this.look();
+      const box = findPhrase(look.words, phrase, { exact: o.exact })[0];
+      if (box) return { box, look };
+      const now = this.vm.now();
+      if (isBlank(look.stats)) blankSince ??= now;
+      else blankSince = null;
+      const what = o.what ?? `"${phrase}" on the guest's screen`;
+      if (o.blankLimitS !== undefined && blankSince !== null && now - blankSince > o.blankLimitS) {
+        const file = await this.keep('blank');
+        throw new Error(`${what}: the screen has been blank (${look.stats.dominant}, ${(look.stats.dominantShare * 100).toFixed(1)} % one colour) for ${(now - blankSince).toFixed(0)} s (limit ${o.blankLimitS} s); see ${file}`);
+      }
+      if (performance.now() > deadline) {
+        const file = await this.keep('timeout');
+        throw new Error(`${what} never appeared within ${(o.timeoutMs / 1000).toFixed(0)} s; the screen (${file}) read:\n${screenText(look.words).slice(0, 1500)}`);
+      }
+      await sleep(o.everyMs ?? 2000);
+    }
+  }
+
+  /** Clicks the middle of the first place `phrase` is read (waiting up to `timeoutMs` for it). */
+  async click(phrase: string, o: { timeoutMs?: number; exact?: boolean; dx?: number; dy?: number } = {}): Promise<Box> {
+    const { box, look } = await this.waitFor(phrase, { timeoutMs: o.timeoutMs ?? 60_000, exact: o.exact, what: `"${phrase}" to click` });
+    const x = box.left + box.width / 2 + (o.dx ?? 0);
+    const y = box.top + box.height / 2 + (o.dy ?? 0);
+    this.log(`click "${phrase}" at ${Math.round(x)},${Math.round(y)}`);
+    await this.vm.input.click(x, y, look.stats.width, look.stats.height);
+    await sleep(500);
+    return box;
+  }
+
+  /** Types with the guest's keyboard, as the keys a person presses on a US keyboard. */
+  async type(text: string): Promise<void> {
+    await this.vm.input.typeUs(text);
+  }
+
+  async press(qcode: string, modifiers: readonly string[] = []): Promise<void> {
+    await this.vm.input.press(qcode, modifiers);
+    await sleep(150);
+  }
+}

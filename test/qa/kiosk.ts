@@ -1,0 +1,106 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { KIOSK_STARTED, MENU_DRAWN } from './contract';
+import { KioskScreen, longestBlank } from './kiosk-screen';
+import { startLiveVm, type LiveVm } from './live-vm';
+import type { Firmware } from '../vm/qemu';
+
+/**
+ * From power-on to the wizard on the live ISO's own screen: the default menu entry boots by itself
+ * (nobody touches a key), and the screen is looked at every few seconds until the Welcome page's
+ * heading can be read on it. What the screen showed on the way is the timeline the figures come from.
+ */
+
+export const ENGINE_READY = /particle-live: engine ready/;
+/** How long the screen may stay blank (one colour) at any point of the boot before the run fails. */
+export const BLANK_LIMIT_S = 60;
+
+export interface BootToWizardOptions {
+  readonly iso: string;
+  readonly firmware: Firmware;
+  readonly vga: 'std' | 'virtio';
+  readonly accel: 'kvm' | 'tcg';
+  readonly dir: string;
+  readonly product: string;
+  readonly log?: (line: string) => void;
+  /** The target disk (blank, sparse) and its serial; default a 20 GiB one named qa-target in `dir`. */
+  readonly target?: string;
+  readonly targetSerial?: string;
+  readonly timeoutMs?: number;
+}
+
+export interface BootToWizard {
+  readonly firmware: Firmware;
+  readonly vga: 'std' | 'virtio';
+  readonly accel: 'kvm' | 'tcg';
+  /** Seconds from power-on to each mark, null when it never came. */
+  readonly grubMenuSeconds: number | null;
+  readonly engineReadySeconds: number | null;
+  readonly kioskStartedSeconds: number | null;
+  readonly wizardSeconds: number | null;
+  /** The longest stretch of blank screen after the boot menu, and when it began. */
+  readonly longestBlankSeconds: number | null;
+  readonly longestBlankFrom: number | null;
+  readonly samples: number;
+  readonly error: string | null;
+}
+
+/** Boots to the wizard and returns the figures, with the VM still running when `keep` is set (else stopped). */
+export async function bootToWizard(o: BootToWizardOptions & { keep: true }): Promise<{ result: BootToWizard; vm: LiveVm; screen: KioskScreen }>;
+export async function bootToWizard(o: BootToWizardOptions & { keep?: false }): Promise<BootToWizard>;
+export async function bootToWizard(o: BootToWizardOptions & { keep?: boolean }): Promise<BootToWizard | { result: BootToWizard; vm: LiveVm; screen: KioskScreen }> {
+  const log = o.log ?? (() => undefined);
+  const target = o.target ?? join(o.dir, 'target.img');
+  const vm = await startLiveVm({
+    accel: o.accel,
+    firmware: o.firmware,
+    medium: 'cd',
+    iso: o.iso,
+    target,
+    targetSize: '20G',
+    targetSerial: o.targetSerial ?? 'qa-target',
+    serialLog: join(o.dir, 'serial.log'),
+    isolated: true,
+    vga: o.vga,
+  });
+  const c = vm.console;
+  c.watch('menu', MENU_DRAWN);
+  c.watch('engine', ENGINE_READY);
+  c.watch('kiosk', KIOSK_STARTED);
+  const screen = new KioskScreen(vm, o.dir, log);
+  let wizardSeconds: number | null = null;
+  let error: string | null = null;
+  try {
+    await c.waitFor(MENU_DRAWN, 180_000, 'the GRUB menu');
+    log(`boot menu after ${vm.now().toFixed(1)} s; the default entry boots by itself`);
+    await screen.keep('menu');
+    await screen.waitFor(`Welcome to ${o.product}`, { timeoutMs: o.timeoutMs ?? 10 * 60_000, blankLimitS: BLANK_LIMIT_S, everyMs: 2000, what: "the wizard's Welcome page" });
+    wizardSeconds = vm.now();
+    log(`the Welcome page is on the guest's screen after ${wizardSeconds.toFixed(1)} s`);
+    await screen.keep('welcome');
+  } catch (e) {
+    error = (e as Error).message;
+    log(`FAILED: ${error.split('\n')[0]}`);
+  }
+  const menu = c.seenAt('menu');
+  const blank = longestBlank(screen.samples, menu ?? 0);
+  const result: BootToWizard = {
+    firmware: o.firmware,
+    vga: o.vga,
+    accel: o.accel,
+    grubMenuSeconds: menu,
+    engineReadySeconds: c.seenAt('engine'),
+    kioskStartedSeconds: c.seenAt('kiosk'),
+    wizardSeconds,
+    longestBlankSeconds: blank?.seconds ?? null,
+    longestBlankFrom: blank?.start ?? null,
+    samples: screen.samples.length,
+    error,
+  };
+  rmSync(join(o.dir, 'screen-scratch.png'), { force: true });
+  if (o.keep && error === null) return { result, vm, screen };
+  await vm.stop();
+  if (!o.keep) rmSync(target, { force: true });
+  if (o.keep) throw new Error(error ?? 'unreachable');
+  return result;
+}

@@ -1,0 +1,114 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { longestBlank, type Sample } from '../qa/kiosk-screen';
+import { usKeysFor } from '../qa/kiosk-wizard';
+import { findPhrase, normalize, parseTsv, sameWord } from '../qa/ocr';
+import { ABS_MAX, toAbs, usKeyStrokes } from '../qa/qmp';
+import { isBlank, ppmToPng, readPpm, screenStats } from '../qa/screen';
+
+/** The pure parts of the kiosk-driven QA: key codes, pointer scaling, OCR matching, blank screens. */
+
+const FIXTURE = join(import.meta.dirname, '../fixtures/qa/welcome-1024x768.tsv');
+
+function ppm(width: number, height: number, paint: (x: number, y: number) => [number, number, number]): Buffer {
+  const head = Buffer.from(`P6\n# made by a test\n${width} ${height}\n255\n`, 'latin1');
+  const px = Buffer.alloc(width * height * 3);
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) px.set(paint(x, y), (y * width + x) * 3);
+  return Buffer.concat([head, px]);
+}
+
+describe('the guest keyboard: keys a person presses on a US keyboard', () => {
+  it('maps letters, capitals, digits and shifted symbols to key codes', () => {
+    expect(usKeyStrokes('aZ9 !_?')).toEqual([
+      { qcode: 'a', shift: false },
+      { qcode: 'z', shift: true },
+      { qcode: '9', shift: false },
+      { qcode: 'spc', shift: false },
+      { qcode: '1', shift: true },
+      { qcode: 'minus', shift: true },
+      { qcode: 'slash', shift: true },
+    ]);
+  });
+  it('refuses characters no US key types', () => {
+    expect(() => usKeyStrokes('ä')).toThrow(/no key on a US keyboard types "ä"/);
+  });
+  it('swaps Y and Z so that a German layout shows the text, and refuses what moves elsewhere', () => {
+    expect(usKeysFor('Anna Zylka 2026')).toBe('Anna Yzlka 2026');
+    expect(usKeysFor(usKeysFor('Zypresse yz'))).toBe('Zypresse yz');
+    expect(() => usKeysFor('a-b')).toThrow(/different keys/);
+  });
+});
+
+describe('the guest pointer: screen pixels to QEMU absolute axes', () => {
+  it('maps the first and last pixel to the ends of the axis and clamps outside', () => {
+    expect(toAbs(0, 1280)).toBe(0);
+    expect(toAbs(1279, 1280)).toBe(ABS_MAX);
+    expect(toAbs(640, 1281)).toBe(Math.round(ABS_MAX / 2));
+    expect(toAbs(-5, 800)).toBe(0);
+    expect(toAbs(5000, 800)).toBe(ABS_MAX);
+    expect(() => toAbs(1, 0)).toThrow();
+  });
+});
+
+describe('reading the screen (tesseract TSV of the Welcome page at 1024x768)', () => {
+  const words = parseTsv(readFileSync(FIXTURE, 'utf8'));
+  it('parses words with boxes and lines', () => {
+    expect(words.length).toBeGreaterThan(40);
+    const w = words.find((x) => x.text === 'Welcome')!;
+    expect(w.line).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(w.width).toBeGreaterThan(0);
+  });
+  it('finds the heading and the buttons where they are drawn', () => {
+    const [heading] = findPhrase(words, 'Welcome to ParticleOS');
+    expect(heading).toBeDefined();
+    expect(heading!.top).toBeGreaterThan(200);
+    expect(heading!.top).toBeLessThan(280);
+    const [install] = findPhrase(words, 'Install', { exact: true });
+    expect(install!.left).toBeGreaterThan(880);
+    expect(install!.top).toBeGreaterThan(700);
+    expect(findPhrase(words, 'Try the live system')).toHaveLength(1);
+  });
+  it('does not find what is not there, nor a word inside a longer line when exact', () => {
+    expect(findPhrase(words, 'Ready to install')).toEqual([]);
+    expect(findPhrase(words, 'Who will use this computer?')).toEqual([]);
+    // "rolled back at the next boot" holds Back, but it is no button.
+    expect(findPhrase(words, 'Back', { exact: true })).toHaveLength(1);
+    expect(findPhrase(words, 'Back').length).toBeGreaterThan(1);
+  });
+  it('forgives one wrong letter in long words only', () => {
+    expect(sameWord('Keyboad', 'Keyboard')).toBe(true);
+    expect(sameWord('Zylka', 'Yzlka')).toBe(false);
+    expect(sameWord('Bock', 'Back')).toBe(false);
+    expect(normalize('“Install”')).toBe('install');
+  });
+  it('refuses TSV that is not tesseract’s', () => {
+    expect(() => parseTsv('a\tb\n1\t2\n')).toThrow(/not tesseract TSV/);
+  });
+});
+
+describe('blank screens', () => {
+  it('reads a P6 PPM with a comment and converts it to PNG', () => {
+    const p = readPpm(ppm(8, 4, () => [1, 2, 3]));
+    expect([p.width, p.height, p.pixels.length]).toEqual([8, 4, 96]);
+    expect(ppmToPng(ppm(8, 4, () => [1, 2, 3])).subarray(1, 4).toString('latin1')).toBe('PNG');
+    expect(() => readPpm(Buffer.from('P6\n8 4\n255\n\x00'))).toThrow(/cut short/);
+  });
+  it('calls a white, a black and a one-colour screen with a pointer blank, and a page with text not', () => {
+    const white = screenStats(readPpm(ppm(400, 300, () => [255, 255, 255])));
+    expect(isBlank(white)).toBe(true);
+    expect(white.dominant).toBe('#fcfcfc');
+    const pointer = screenStats(readPpm(ppm(400, 300, (x, y) => (x > 100 && x < 112 && y > 100 && y < 118 ? [0, 0, 0] : [243, 245, 248]))));
+    expect(isBlank(pointer)).toBe(true);
+    // Three lines of dark text across a third of the width.
+    const text = screenStats(readPpm(ppm(400, 300, (x, y) => (x > 50 && x < 300 && [100, 140, 180].some((t) => y >= t && y < t + 10) && x % 3 === 0 ? [20, 20, 20] : [255, 255, 255]))));
+    expect(isBlank(text)).toBe(false);
+  });
+  it('finds the longest blank stretch after a point in time', () => {
+    const s = (at: number, blank: boolean): Sample => ({ at, blank, dominant: '#000000', dominantShare: blank ? 1 : 0.5 });
+    const samples = [s(0, true), s(10, true), s(20, false), s(30, true), s(45, true), s(70, true), s(75, false), s(80, true)];
+    expect(longestBlank(samples)).toEqual({ start: 30, end: 75, seconds: 45 });
+    expect(longestBlank(samples, 72)).toEqual({ start: 80, end: 80, seconds: 0 });
+    expect(longestBlank([s(0, false)])).toBeNull();
+  });
+});
