@@ -14,7 +14,9 @@ Options:
   --iso FILE        Test this ISO as it is (also PARTICLE_QA_ISO=FILE)
   --reuse           Reuse the ISO the last run built (test-results/qa/iso) instead of building
   --no-app-build    Build the ISO from the out/ that is there (skip npm run build)
-  --variants LIST   Comma-separated MODE-FIRMWARE[-MEDIUM]: interactive|unattended, uefi|bios, cd|usb
+  --variants LIST   Comma-separated MODE-FIRMWARE[-MEDIUM][-DISPLAY]: interactive (the kiosk, driven with the
+                    guest's own keyboard and pointer) | remote (a browser on the host through the
+                    forwarded port) | unattended, uefi|bios, cd|usb, virtio|std
                     (default ${DEFAULT_VARIANTS.join(',')})
   --medium cd|usb   Medium for variants that do not name one (default cd)
   --out DIR         Artifacts folder (default test-results/qa)

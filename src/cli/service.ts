@@ -213,6 +213,13 @@ function writeTokenFile(path: string, url: string, owner?: TokenOwner): void {
   }
 }
 
+/** PARTICLE_SERVE_TOKEN, when set: 32 to 128 hexadecimal digits (a random token is 32), else a usage error. */
+export function presetToken(value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!/^[0-9a-f]{32,128}$/.test(value)) throw new UsageError('PARTICLE_SERVE_TOKEN must be 32 to 128 lower-case hexadecimal digits', 'serve');
+  return value;
+}
+
 /** `serve`: UI over HTTP plus the engine over a WebSocket, on loopback with a token. */
 export async function serveCommand(args: readonly string[], io: CliIo): Promise<number> {
   const { values } = parseCommandArgs('serve', args, {
@@ -237,6 +244,7 @@ export async function serveCommand(args: readonly string[], io: CliIo): Promise<
   if (values.demo && values['test-mode']) throw new UsageError('give --demo or --test-mode, not both', 'serve');
   const mode: EngineMode = values.demo ? 'demo' : values['test-mode'] ? 'test' : 'normal';
   const uiDir = typeof values['ui-dir'] === 'string' ? resolve(values['ui-dir']) : defaultUiDir();
+  const token = presetToken(process.env.PARTICLE_SERVE_TOKEN);
 
   const log = createLogger(io.stderr);
   if (!existsSync(join(uiDir, 'index.html'))) log.warn(`no built UI in ${uiDir} (run the build, or give --ui-dir); only /rpc will be useful`);
@@ -247,7 +255,7 @@ export async function serveCommand(args: readonly string[], io: CliIo): Promise<
     running = await startEngine(mode, log, offeredImage);
     service = await serveHttp(
       createRpcServer(running.engine, log),
-      { host: typeof values.listen === 'string' ? values.listen : '127.0.0.1', port, uiDir },
+      { host: typeof values.listen === 'string' ? values.listen : '127.0.0.1', port, uiDir, ...(token ? { token } : {}) },
       log,
     );
     if (tokenFile !== undefined) writeTokenFile(tokenFile, service.url, tokenOwner);

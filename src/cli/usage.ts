@@ -113,5 +113,11 @@ Options:
                      registry, oci, oci-archive or containers-storage
   --deployer D       How the offered image is installed: bootc (the default) or oci-rootfs
                      (a plain OCI image without bootc); only with --image
-  -h, --help         Show this help`,
+  -h, --help         Show this help
+
+Environment:
+  PARTICLE_SERVE_TOKEN  Use this token (32 to 128 hexadecimal digits) instead of a random one, so
+                     whoever started the engine can hand the URL to a browser before the engine
+                     listens (the live kiosk does). An environment variable, not an argument: other
+                     users can read a process's arguments but not its environment.`,
 };

@@ -7,23 +7,31 @@ import { machineArgs, OVMF_CODE, type Firmware } from '../vm/qemu';
  */
 
 export type Medium = 'cd' | 'usb';
-export type Mode = 'interactive' | 'unattended';
+/**
+ * interactive: the kiosk on the guest's own screen, driven with its own keyboard and pointer;
+ * remote: the wizard in a browser on the host through the forwarded port (a remote install);
+ * unattended: an answer file typed on GRUB's command line.
+ */
+export type Mode = 'interactive' | 'remote' | 'unattended';
+export type Vga = 'virtio' | 'std';
 
 export interface Variant {
   readonly mode: Mode;
   readonly firmware: Firmware;
   readonly medium: Medium;
+  /** The display adapter: virtio-gpu (default) or QEMU's standard VGA. */
+  readonly vga: Vga;
 }
 
-/** "interactive-uefi", "unattended-bios-usb": mode, firmware and (default cd) medium. */
+/** "interactive-uefi", "unattended-bios-usb", "interactive-bios-std": mode, firmware, (default cd) medium and (default virtio) display. */
 export function parseVariant(name: string): Variant {
-  const m = /^(interactive|unattended)-(uefi|bios)(?:-(cd|usb))?$/.exec(name.trim());
-  if (!m) throw new Error(`not a QA variant: "${name}" (use MODE-FIRMWARE[-MEDIUM]: interactive|unattended, uefi|bios, cd|usb)`);
-  return { mode: m[1] as Mode, firmware: m[2] as Firmware, medium: (m[3] ?? 'cd') as Medium };
+  const m = /^(interactive|remote|unattended)-(uefi|bios)(?:-(cd|usb))?(?:-(virtio|std))?$/.exec(name.trim());
+  if (!m) throw new Error(`not a QA variant: "${name}" (use MODE-FIRMWARE[-MEDIUM][-DISPLAY]: interactive|remote|unattended, uefi|bios, cd|usb, virtio|std)`);
+  return { mode: m[1] as Mode, firmware: m[2] as Firmware, medium: (m[3] ?? 'cd') as Medium, vga: (m[4] ?? 'virtio') as Vga };
 }
 
 export function variantName(v: Variant): string {
-  return `${v.mode}-${v.firmware}${v.medium === 'cd' ? '' : `-${v.medium}`}`;
+  return `${v.mode}-${v.firmware}${v.medium === 'cd' ? '' : `-${v.medium}`}${v.vga === 'virtio' ? '' : `-${v.vga}`}`;
 }
 
 export interface LiveVmSpec {

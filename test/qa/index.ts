@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHROMIUM } from '../e2e/browser';
 import { ociImageUnavailable } from '../support/oci-test-image';
+import { ocrUnavailable } from './ocr';
 import { vmUnavailable } from '../vm/image';
 import { OVMF_CODE, OVMF_VARS } from '../vm/qemu';
 import { parseVariant, variantName, type Variant } from './args';
@@ -19,8 +20,8 @@ export { formatSummary, parseVariant, variantName, type QaReport, type Variant, 
 export { obtainIso } from './iso';
 export { runVariant } from './run';
 
-/** The issue's default: interactive with UEFI, unattended with BIOS. */
-export const DEFAULT_VARIANTS = ['interactive-uefi', 'unattended-bios'] as const;
+/** The kiosk on the standard VGA with BIOS, a remote install with UEFI on virtio-gpu, unattended with BIOS. */
+export const DEFAULT_VARIANTS = ['interactive-bios-std', 'remote-uefi', 'unattended-bios'] as const;
 export const QA_OUT = join(REPO, 'test-results/qa');
 
 /** Why the QA cannot run here, or null. `building`: the ISO is to be built (not given). */
@@ -32,7 +33,11 @@ export function qaUnavailable(variants: readonly Variant[], building: boolean): 
     const oci = ociImageUnavailable();
     if (oci) return oci;
   }
-  if (variants.some((v) => v.mode === 'interactive') && !existsSync(CHROMIUM)) return `${CHROMIUM} is missing (apt-get install chromium)`;
+  if (variants.some((v) => v.mode === 'interactive')) {
+    const ocr = ocrUnavailable();
+    if (ocr) return ocr;
+  }
+  if (variants.some((v) => v.mode === 'remote') && !existsSync(CHROMIUM)) return `${CHROMIUM} is missing (apt-get install chromium)`;
   if (variants.some((v) => v.firmware === 'uefi') && !(existsSync(OVMF_CODE) && existsSync(OVMF_VARS))) return `OVMF (${OVMF_CODE}) is missing (apt-get install ovmf)`;
   return null;
 }

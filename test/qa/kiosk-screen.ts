@@ -44,6 +44,8 @@ export function longestBlank(samples: readonly Sample[], from = 0): { start: num
 
 export class KioskScreen {
   readonly samples: Sample[] = [];
+  /** The screendumps kept (named), in order. */
+  readonly kept: string[] = [];
   private n = 0;
   private last: Look | null = null;
 
@@ -66,7 +68,9 @@ export class KioskScreen {
 
   /** Keeps the current screen under `name` (a fresh screendump). */
   async keep(name: string): Promise<string> {
-    return (await this.look(name)).file;
+    const file = (await this.look(name)).file;
+    this.kept.push(file);
+    return file;
   }
 
   /**

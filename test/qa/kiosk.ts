@@ -45,11 +45,45 @@ export interface BootToWizard {
   readonly error: string | null;
 }
 
-/** Boots to the wizard and returns the figures, with the VM still running when `keep` is set (else stopped). */
-export async function bootToWizard(o: BootToWizardOptions & { keep: true }): Promise<{ result: BootToWizard; vm: LiveVm; screen: KioskScreen }>;
-export async function bootToWizard(o: BootToWizardOptions & { keep?: false }): Promise<BootToWizard>;
-export async function bootToWizard(o: BootToWizardOptions & { keep?: boolean }): Promise<BootToWizard | { result: BootToWizard; vm: LiveVm; screen: KioskScreen }> {
+/** On a started live VM: waits for the boot menu, then for the Welcome page on the guest's screen; the figures. */
+export async function watchBootToWizard(vm: LiveVm, screen: KioskScreen, o: { product: string; firmware: Firmware; vga: 'std' | 'virtio'; accel: 'kvm' | 'tcg'; log?: (line: string) => void; timeoutMs?: number }): Promise<BootToWizard> {
   const log = o.log ?? (() => undefined);
+  const c = vm.console;
+  c.watch('menu', MENU_DRAWN);
+  c.watch('engine', ENGINE_READY);
+  c.watch('kiosk', KIOSK_STARTED);
+  let wizardSeconds: number | null = null;
+  let error: string | null = null;
+  try {
+    await c.waitFor(MENU_DRAWN, 180_000, 'the GRUB menu');
+    log(`boot menu after ${vm.now().toFixed(1)} s; the default entry boots by itself`);
+    await screen.keep('menu');
+    await screen.waitFor(`Welcome to ${o.product}`, { timeoutMs: o.timeoutMs ?? 10 * 60_000, blankLimitS: BLANK_LIMIT_S, everyMs: 2000, what: "the wizard's Welcome page" });
+    wizardSeconds = vm.now();
+    log(`the Welcome page is on the guest's screen after ${wizardSeconds.toFixed(1)} s`);
+  } catch (e) {
+    error = (e as Error).message;
+    log(`FAILED: ${error.split('\n')[0]}`);
+  }
+  const menu = c.seenAt('menu');
+  const blank = longestBlank(screen.samples, menu ?? 0);
+  return {
+    firmware: o.firmware,
+    vga: o.vga,
+    accel: o.accel,
+    grubMenuSeconds: menu,
+    engineReadySeconds: c.seenAt('engine'),
+    kioskStartedSeconds: c.seenAt('kiosk'),
+    wizardSeconds,
+    longestBlankSeconds: blank?.seconds ?? null,
+    longestBlankFrom: blank?.start ?? null,
+    samples: screen.samples.length,
+    error,
+  };
+}
+
+/** Boots the ISO to the wizard, measures, and stops the VM. */
+export async function bootToWizard(o: BootToWizardOptions): Promise<BootToWizard> {
   const target = o.target ?? join(o.dir, 'target.img');
   const vm = await startLiveVm({
     accel: o.accel,
@@ -63,44 +97,14 @@ export async function bootToWizard(o: BootToWizardOptions & { keep?: boolean }):
     isolated: true,
     vga: o.vga,
   });
-  const c = vm.console;
-  c.watch('menu', MENU_DRAWN);
-  c.watch('engine', ENGINE_READY);
-  c.watch('kiosk', KIOSK_STARTED);
-  const screen = new KioskScreen(vm, o.dir, log);
-  let wizardSeconds: number | null = null;
-  let error: string | null = null;
   try {
-    await c.waitFor(MENU_DRAWN, 180_000, 'the GRUB menu');
-    log(`boot menu after ${vm.now().toFixed(1)} s; the default entry boots by itself`);
-    await screen.keep('menu');
-    await screen.waitFor(`Welcome to ${o.product}`, { timeoutMs: o.timeoutMs ?? 10 * 60_000, blankLimitS: BLANK_LIMIT_S, everyMs: 2000, what: "the wizard's Welcome page" });
-    wizardSeconds = vm.now();
-    log(`the Welcome page is on the guest's screen after ${wizardSeconds.toFixed(1)} s`);
-    await screen.keep('welcome');
-  } catch (e) {
-    error = (e as Error).message;
-    log(`FAILED: ${error.split('\n')[0]}`);
+    const screen = new KioskScreen(vm, o.dir, o.log);
+    const result = await watchBootToWizard(vm, screen, o);
+    if (result.wizardSeconds !== null) await screen.keep('welcome');
+    return result;
+  } finally {
+    await vm.stop();
+    rmSync(join(o.dir, 'screen-scratch.png'), { force: true });
+    rmSync(target, { force: true });
   }
-  const menu = c.seenAt('menu');
-  const blank = longestBlank(screen.samples, menu ?? 0);
-  const result: BootToWizard = {
-    firmware: o.firmware,
-    vga: o.vga,
-    accel: o.accel,
-    grubMenuSeconds: menu,
-    engineReadySeconds: c.seenAt('engine'),
-    kioskStartedSeconds: c.seenAt('kiosk'),
-    wizardSeconds,
-    longestBlankSeconds: blank?.seconds ?? null,
-    longestBlankFrom: blank?.start ?? null,
-    samples: screen.samples.length,
-    error,
-  };
-  rmSync(join(o.dir, 'screen-scratch.png'), { force: true });
-  if (o.keep && error === null) return { result, vm, screen };
-  await vm.stop();
-  if (!o.keep) rmSync(target, { force: true });
-  if (o.keep) throw new Error(error ?? 'unreachable');
-  return result;
 }

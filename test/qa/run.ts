@@ -14,7 +14,10 @@ import { extractKernel, type IsoUnderTest } from './iso';
 import { assertPortFree, startLiveVm, type LiveVm } from './live-vm';
 import type { VariantReport } from './report';
 import { cleanChunk, sleep } from './serial';
-import { driveWizard, TEXT, until, welcomeShown } from './wizard';
+import { driveWizard, PRODUCT, TEXT, until, welcomeShown } from './wizard';
+import { watchBootToWizard } from './kiosk';
+import { KioskScreen } from './kiosk-screen';
+import { driveKioskWizard, shutDownFromKiosk } from './kiosk-wizard';
 
 /**
  * One QA variant end to end: boot the ISO, install (through the wizard over the forwarded port, or
@@ -26,7 +29,15 @@ export const TARGET_SERIAL = 'qa-target';
 // The branding's minimum is 16 GiB (the Welcome page refuses a smaller disk); sparse, so 20 GiB costs what is written.
 export const TARGET_SIZE = '20G';
 export const FULL_NAME = 'Anna Example';
-export const HOSTNAMES = { interactive: 'particle-qa', unattended: 'particle-unattended' } as const;
+export const HOSTNAMES = { interactive: 'particle-kiosk', remote: 'particle-qa', unattended: 'particle-unattended' } as const;
+/**
+ * The kiosk variant's account, as a German keyboard types it: the harness presses the keys of a US
+ * keyboard (Y and Z swapped), so the installed system knows this password only if the kiosk typed with
+ * the layout chosen on the Keyboard page. Letters, digits and spaces only (they sit on the same keys
+ * in both layouts, but for Y and Z).
+ */
+export const KIOSK_FULL_NAME = 'Anna Zylka';
+export const KIOSK_PASSWORD = 'Zypresse 2026 yz';
 
 export interface RunOptions {
   readonly iso: IsoUnderTest;
@@ -99,11 +110,16 @@ export async function runVariant(v: Variant, o: RunOptions): Promise<VariantRepo
         log(`screen dump ${what} failed: ${(e as Error).message}`);
       }
     };
+    let password = PASSWORD;
     if (v.mode === 'interactive') {
+      vm = await startLiveVm({ ...common(v, o.iso.path, target, dir, report.accel), isolated: true });
+      await kiosk(vm, v, report, dir, log);
+      password = KIOSK_PASSWORD;
+    } else if (v.mode === 'remote') {
       await assertPortFree(REMOTE_PORT);
       vm = await startLiveVm({ ...common(v, o.iso.path, target, dir, report.accel), forward: { hostPort: REMOTE_PORT, guestPort: REMOTE_PORT }, isolated: true });
       browser = await launchChromium();
-      await interactive(vm, browser, report, dir, log, dump);
+      await remote(vm, browser, report, dir, log, dump);
     } else {
       const answer = qaAnswerFile({ hostname: report.expectedHostname, serial: TARGET_SERIAL, user: USER, fullName: FULL_NAME, password: PASSWORD });
       writeFileSync(join(dir, 'answer.json'), `${JSON.stringify(answer, null, 2)}\n`);
@@ -116,7 +132,7 @@ export async function runVariant(v: Variant, o: RunOptions): Promise<VariantRepo
     await vm.stop();
     vm = null;
     log(`booting the installed disk (${v.firmware})`);
-    const r = await bootAndLogin(target, v.firmware, { timeoutMs: 180_000 });
+    const r = await bootAndLogin(target, v.firmware, { timeoutMs: 180_000, password });
     report.target = { accel: r.accel, loginPromptSeconds: r.loginPromptSeconds, hostname: r.hostname, whoami: r.whoami, firmwareSeen: r.firmwareSeen };
     log(`installed disk: login prompt after ${r.loginPromptSeconds.toFixed(1)} s, hostname "${r.hostname}", user "${r.whoami}", ${r.firmwareSeen}`);
     const wrong: string[] = [];
@@ -142,13 +158,54 @@ export async function runVariant(v: Variant, o: RunOptions): Promise<VariantRepo
 }
 
 function common(v: Variant, iso: string, target: string, dir: string, accel: 'kvm' | 'tcg') {
-  return { accel, firmware: v.firmware, medium: v.medium, iso, target, targetSize: TARGET_SIZE, targetSerial: TARGET_SERIAL, serialLog: join(dir, 'serial.log') };
+  return { accel, firmware: v.firmware, medium: v.medium, vga: v.vga, iso, target, targetSize: TARGET_SIZE, targetSerial: TARGET_SERIAL, serialLog: join(dir, 'serial.log') };
 }
 
 type Log = (line: string) => void;
 type Dump = (what: string) => Promise<void>;
 
-async function interactive(vm: LiveVm, browser: Browser, report: VariantReport, dir: string, log: Log, dump: Dump): Promise<void> {
+/**
+ * The kiosk on the guest's own screen: the default menu entry boots by itself, the Welcome page must
+ * be read on the screen (never blank for long on the way), then the wizard is driven with the guest's
+ * keyboard and tablet only, German chosen on the Keyboard page, and the Done page's Shut down clicked.
+ */
+async function kiosk(vm: LiveVm, v: Variant, report: VariantReport, dir: string, log: Log): Promise<void> {
+  const screen = new KioskScreen(vm, dir, log);
+  try {
+    const boot = await watchBootToWizard(vm, screen, { product: PRODUCT, firmware: v.firmware, vga: v.vga, accel: report.accel ?? 'tcg', log });
+    report.seconds.grubMenu = boot.grubMenuSeconds ?? undefined;
+    report.seconds.engineReady = boot.engineReadySeconds ?? undefined;
+    report.seconds.kioskStarted = boot.kioskStartedSeconds ?? undefined;
+    report.seconds.interactive = boot.wizardSeconds ?? undefined;
+    report.kiosk = { longestBlankSeconds: boot.longestBlankSeconds, longestBlankFrom: boot.longestBlankFrom, screenSamples: boot.samples, pages: {} };
+    if (boot.error) throw new Error(boot.error);
+    const r = await driveKioskWizard(screen, () => vm.now(), {
+      product: PRODUCT,
+      diskLabel: TARGET_SERIAL,
+      fullName: KIOSK_FULL_NAME,
+      password: KIOSK_PASSWORD,
+      hostname: report.expectedHostname,
+      log,
+    });
+    report.kiosk = { ...report.kiosk, pages: r.pages, fullNameRead: r.fullNameRead };
+    report.installSeconds = r.installSeconds;
+    log(`installed in ${r.installSeconds.toFixed(0)} s through the kiosk`);
+    await shutDownFromKiosk(screen);
+    if (await vm.waitExit(120_000)) {
+      report.powerOff = 'wizard';
+      report.seconds.poweredOff = vm.exitedAt() ?? vm.now();
+      return;
+    }
+    await vm.monitor.command('system_powerdown').catch(() => '');
+    report.powerOff = (await vm.waitExit(120_000)) ? 'acpi' : 'killed';
+    throw new Error(`the Done page's Shut down did not power the VM off within 120 s (then: ${report.powerOff})`);
+  } finally {
+    report.images.push(...screen.kept.map((f) => relative(dir, f)));
+    rmSync(join(dir, 'screen-scratch.png'), { force: true });
+  }
+}
+
+async function remote(vm: LiveVm, browser: Browser, report: VariantReport, dir: string, log: Log, dump: Dump): Promise<void> {
   const c = vm.console;
   c.watch('kiosk', KIOSK_STARTED);
   await c.waitFor(MENU_DRAWN, 180_000, 'the GRUB menu');

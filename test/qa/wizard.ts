@@ -1,25 +1,39 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright';
-import { currentStep, stepIndexOf } from '../e2e/fixtures';
+import { currentStep, FORWARD, stepIndexOf, viewOf } from '../e2e/fixtures';
 import { REPO } from './iso';
 import { sleep } from './serial';
 
 /**
  * The wizard on the live system, driven through the forwarded port as a person would with a pointer:
  * Welcome → Keyboard → Time zone → Disk (the blank target, erased) → Users → Summary → confirm →
- * Progress → Done. The selectors and texts are those test/e2e/full-install.test.ts uses.
+ * Progress → Done. Controls are found by their data-testid, as in test/e2e (README: "Test ids"), so
+ * neither a translation nor a restyle moves them.
  */
 
 const branding = process.env.PARTICLE_BRANDING ?? 'particleos';
 export const PRODUCT = (JSON.parse(readFileSync(join(REPO, 'resources/branding', branding, 'branding.json'), 'utf8')) as { productName: string }).productName;
 
+/** English labels and headings, for callers that still look for words (the driver below does not). */
 export const TEXT = {
   install: 'Install',
   confirm: 'Erase and install',
   progress: `Installing ${PRODUCT}`,
   done: `${PRODUCT} is installed`,
   shutDown: 'Shut down',
+} as const;
+
+/** Test ids of the controls a QA run presses, and of the `main` element of each view it waits for. */
+export const TEST_IDS = {
+  install: 'summary-install',
+  confirm: 'summary-install-confirm',
+  shutDown: 'done-poweroff',
+  reboot: 'done-reboot',
+  progress: 'page-progress',
+  done: 'page-done',
+  failure: 'page-failure',
+  summary: 'page-summary',
 } as const;
 
 export interface WizardInput {
@@ -41,7 +55,7 @@ export interface WizardResult {
   readonly installSeconds: number;
 }
 
-const h1 = (page: Page) => page.locator('h1#page-heading');
+const h1 = (page: Page) => page.getByTestId('page-heading');
 const heading = async (page: Page): Promise<string | null> => ((await h1(page).count()) > 0 ? ((await h1(page).textContent()) ?? '').trim() : null);
 
 /** Polls `probe` until it returns true; fails with `what` after `timeoutMs`. */
@@ -63,11 +77,11 @@ export async function until(probe: () => Promise<boolean>, timeoutMs: number, wh
 /** Clicks the footer's primary button when it allows it, and waits for the next step. */
 async function next(page: Page): Promise<void> {
   const before = await currentStep(page);
-  const button = page.locator('.nav-bar .button.primary').last();
+  const button = page.getByTestId(FORWARD);
   await until(() => button.isEnabled(), 120_000, `the primary button on step ${before} stays disabled`).catch(async (e: Error) => {
     // Say why, as the page does: the footer's note and any requirement or field marked as failed.
     const why = await page
-      .locator('.nav-bar, [class*="failed"], [aria-invalid="true"], .field-error')
+      .locator('#welcome-install-hint, #next-blocked, [data-testid^="welcome-requirement-"][data-state="failed"], [aria-invalid="true"], [id$="-error"]')
       .evaluateAll((els) => els.map((e) => (e.textContent ?? '').replace(/\s+/g, ' ').trim()).filter(Boolean).slice(0, 8))
       .catch(() => [] as string[]);
     throw new Error(`${e.message}; the page says: ${why.join(' | ') || '(nothing found)'}`);
@@ -76,77 +90,88 @@ async function next(page: Page): Promise<void> {
   await until(async () => (await currentStep(page)) > before, 30_000, `the wizard did not leave step ${before}`);
 }
 
-async function expectStep(page: Page, title: string): Promise<void> {
-  const want = await stepIndexOf(page, title);
+/** Fails unless the wizard is on the step with this id (keyboard, timezone, disk, users, summary). */
+async function expectStep(page: Page, id: string): Promise<void> {
+  const want = await stepIndexOf(page, id);
   const at = await currentStep(page);
-  if (want < 0 || at !== want) throw new Error(`expected the "${title}" step (index ${want}), the wizard is on step ${at} ("${await heading(page)}")`);
+  if (want < 0 || at !== want) throw new Error(`expected the "${id}" step (index ${want}), the wizard is on step ${at} ("${await heading(page)}")`);
 }
 
 /** The Welcome page has rendered: the rail and a heading are there. */
 export async function welcomeShown(page: Page, timeoutMs: number): Promise<void> {
-  await page.locator('nav ol li').first().waitFor({ timeout: timeoutMs });
+  await page.getByTestId('step-rail').waitFor({ timeout: timeoutMs });
   await h1(page).waitFor({ timeout: timeoutMs });
 }
 
 export async function driveWizard(page: Page, w: WizardInput): Promise<WizardResult> {
   await w.shot('01-welcome');
   await next(page);
-  await expectStep(page, 'Keyboard');
+  await expectStep(page, 'keyboard');
   await w.shot('02-keyboard');
   await next(page);
-  await expectStep(page, 'Time zone');
+  await expectStep(page, 'timezone');
   await w.shot('03-timezone');
   await next(page);
 
-  await expectStep(page, 'Disk');
-  await page.locator('.disk-card').first().waitFor({ timeout: 60_000 });
+  await expectStep(page, 'disk');
+  await page.getByTestId(/^disk-card-/).first().waitFor({ timeout: 60_000 });
   await until(async () => (await page.locator('[aria-busy="true"]').count()) === 0, 60_000, 'the disk list stays busy');
-  const radio = page.locator(`input[name="disk"][value="${w.targetPath}"]`);
+  // A disk's test id carries its device name (the last part of its path).
+  const radio = page.getByTestId(`disk-option-${w.targetPath.replace(/^\/dev\//, '')}`);
   if ((await radio.count()) === 0) {
-    const offered = await page.locator('input[name="disk"]').evaluateAll((els) => els.map((e) => `${(e as HTMLInputElement).value}${(e as HTMLInputElement).disabled ? ' (refused)' : ''}`));
+    const offered = await page
+      .getByTestId(/^disk-option-/)
+      .evaluateAll((els) => els.map((e) => `${(e as HTMLInputElement).value}${(e as HTMLInputElement).disabled ? ' (refused)' : ''}`));
     throw new Error(`the Disk page offers no ${w.targetPath}; it offers: ${offered.join(', ') || 'nothing'}`);
   }
   await radio.check();
-  const erase = page.locator('input[name="storage-mode"][value="erase"]');
+  const erase = page.getByTestId('storage-mode-erase');
   if ((await erase.count()) > 0) await erase.check();
   await w.shot('04-disk');
   await next(page);
 
-  await expectStep(page, 'Users');
-  await page.locator('#user-full-name').fill(w.fullName);
-  await page.locator('#user-name').fill(w.user);
-  await page.locator('#user-password').fill(w.password);
-  await page.locator('#user-confirm').fill(w.password);
-  await page.locator('#user-hostname').fill(w.hostname);
+  await expectStep(page, 'users');
+  await page.getByTestId('users-full-name').fill(w.fullName);
+  await page.getByTestId('users-username').fill(w.user);
+  await page.getByTestId('users-password').fill(w.password);
+  await page.getByTestId('users-confirm').fill(w.password);
+  await page.getByTestId('users-hostname').fill(w.hostname);
   await w.shot('05-users');
   await next(page);
 
-  await expectStep(page, 'Summary');
-  const headline = page.locator('.plan-headline');
+  await expectStep(page, 'summary');
+  const headline = page.getByTestId('summary-headline');
   await headline.waitFor({ timeout: 60_000 });
   const text = (await headline.textContent()) ?? '';
   const dev = w.targetPath.replace('/dev/', '');
   if (!text.includes(dev)) throw new Error(`the summary's headline does not name ${dev}: "${text}"`);
   await w.shot('06-summary');
-  await page.getByRole('button', { name: TEXT.install, exact: true }).click();
-  const dialog = page.getByRole('dialog');
-  await dialog.waitFor({ timeout: 30_000 });
+  await page.getByTestId(TEST_IDS.install).click();
+  await page.getByTestId('summary-install-dialog').waitFor({ timeout: 30_000 });
   await w.shot('07-confirm');
-  await dialog.getByRole('button', { name: TEXT.confirm, exact: true }).click();
+  await page.getByTestId(TEST_IDS.confirm).click();
   const confirmed = performance.now();
 
-  await until(async () => (await heading(page)) !== null && (await heading(page)) !== 'Ready to install', 60_000, 'the install did not start after confirming');
+  const view = () => viewOf(page);
+  await until(
+    async () => {
+      const now = await view();
+      return now !== null && now !== TEST_IDS.summary;
+    },
+    60_000,
+    'the install did not start after confirming',
+  );
   await w.shot('08-progress');
   const limit = w.installTimeoutMs ?? 15 * 60_000;
   let shots = 0;
   let lastShot = performance.now();
   for (;;) {
-    const now = await heading(page);
-    if (now === TEXT.done) break;
-    if (now !== TEXT.progress) {
+    const now = await view();
+    if (now === TEST_IDS.done) break;
+    if (now !== TEST_IDS.progress) {
       await w.shot('09-failed');
       const body = ((await page.locator('main').textContent().catch(() => null)) ?? '').replace(/\s+/g, ' ').slice(0, 2000);
-      throw new Error(`the install ended on "${now}" instead of "${TEXT.done}": ${body}`);
+      throw new Error(`the install ended on ${now} ("${await heading(page)}") instead of ${TEST_IDS.done}: ${body}`);
     }
     if (performance.now() - confirmed > limit) {
       await w.shot('09-timeout');

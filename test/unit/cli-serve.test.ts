@@ -77,6 +77,27 @@ describe('particle-installer serve (as a process)', () => {
     expect(stderr).toContain(`open ${listening.url}`);
   });
 
+  it('uses the token PARTICLE_SERVE_TOKEN gives (so a kiosk can open the URL before the engine listens), and refuses a malformed one', { timeout: 90_000 }, async () => {
+    const token = 'ab'.repeat(24);
+    const preset = spawnCli(['serve', '--port', '0', '--ui-dir', dir], { env: { PARTICLE_SERVE_TOKEN: token } });
+    try {
+      const listening = JSON.parse(await firstLine(preset)) as { url: string; port: number };
+      expect(listening.url).toBe(`http://127.0.0.1:${listening.port}/?token=${token}`);
+      expect((await get(listening.port, `/?token=${token}`)).status).toBe(303);
+      expect((await get(listening.port, `/?token=${'cd'.repeat(24)}`)).status).toBe(401);
+    } finally {
+      if (preset.pid && preset.exitCode === null) process.kill(preset.pid, 'SIGKILL');
+    }
+    for (const bad of ['short', 'AB'.repeat(16), `${'a'.repeat(31)}g`]) {
+      const r = spawnCli(['serve', '--port', '0', '--ui-dir', dir], { env: { PARTICLE_SERVE_TOKEN: bad } });
+      let stderr = '';
+      r.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      const code = await new Promise<number | null>((res) => r.once('exit', res));
+      expect(code, bad).toBe(2);
+      expect(stderr).toMatch(/PARTICLE_SERVE_TOKEN must be 32 to 128 lower-case hexadecimal digits/);
+    }
+  });
+
   it('refuses --demo together with --test-mode', { timeout: 30_000 }, async () => {
     const r = await runCli(['serve', '--demo', '--test-mode']);
     expect(r.code).toBe(2);

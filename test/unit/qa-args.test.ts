@@ -64,8 +64,12 @@ describe('QA: the live VM command line', () => {
   });
 
   it('variant names: mode, firmware, and a medium other than the CD', () => {
-    expect(parseVariant('interactive-uefi')).toEqual({ mode: 'interactive', firmware: 'uefi', medium: 'cd' });
-    expect(parseVariant('unattended-bios-usb')).toEqual({ mode: 'unattended', firmware: 'bios', medium: 'usb' });
+    expect(parseVariant('interactive-uefi')).toEqual({ mode: 'interactive', firmware: 'uefi', medium: 'cd', vga: 'virtio' });
+    expect(parseVariant('unattended-bios-usb')).toEqual({ mode: 'unattended', firmware: 'bios', medium: 'usb', vga: 'virtio' });
+    expect(parseVariant('remote-uefi')).toEqual({ mode: 'remote', firmware: 'uefi', medium: 'cd', vga: 'virtio' });
+    expect(parseVariant('interactive-bios-std')).toEqual({ mode: 'interactive', firmware: 'bios', medium: 'cd', vga: 'std' });
+    expect(variantName(parseVariant('interactive-bios-cd-std'))).toBe('interactive-bios-std');
+    expect(variantName(parseVariant('remote-uefi-usb-virtio'))).toBe('remote-uefi-usb');
     expect(variantName(parseVariant('unattended-bios-usb'))).toBe('unattended-bios-usb');
     expect(variantName(parseVariant('interactive-uefi-cd'))).toBe('interactive-uefi');
     expect(() => parseVariant('interactive')).toThrow(/MODE-FIRMWARE/);

@@ -3,10 +3,12 @@ import { DEFAULT_VARIANTS, formatSummary, obtainIso, parseVariant, qaUnavailable
 import type { IsoUnderTest } from '../qa/iso';
 import { killAllVms } from './qemu';
 
-// The live ISO as a person would try it (the harness behind `npm run qa`, test/qa): boot it in QEMU,
-// choose "with remote access" in GRUB over the serial console and install through the wizard in
-// Chromium over the forwarded port (UEFI); boot it with installer.config= and let it install alone
-// (BIOS); each time power off, boot the installed disk and log in. About 25 min under TCG.
+// The live ISO as a person would try it (the harness behind `npm run qa`, test/qa): boot it in QEMU
+// and install through the kiosk on the guest's own screen with the guest's own keyboard and pointer
+// (BIOS, standard VGA); choose "with remote access" in GRUB over the serial console and install
+// through the wizard in Chromium over the forwarded port (UEFI, virtio-gpu); boot it with
+// installer.config= and let it install alone (BIOS); each time power off, boot the installed disk and
+// log in.
 // PARTICLE_QA_ISO=FILE tests a given ISO; otherwise live-iso/build.sh builds one (cached stages).
 const VARIANTS = DEFAULT_VARIANTS.map(parseVariant);
 const why = process.env.PARTICLE_QA_SKIP === '1' ? 'PARTICLE_QA_SKIP=1' : qaUnavailable(VARIANTS, !process.env.PARTICLE_QA_ISO);
@@ -33,8 +35,21 @@ describe.skipIf(why !== null)('the live ISO installs and what it installed boots
     expect(r.passed).toBe(true);
   };
 
-  it('interactive, UEFI: GRUB over serial, the wizard through the forwarded port, the installed disk logs in with the chosen hostname', async () => {
+  it('interactive, BIOS, standard VGA: the kiosk read on the guest\'s screen and driven by its keyboard and tablet, German typed, the installed disk logs in with the German password', async () => {
     const r = await runVariant(VARIANTS[0]!, { iso, outRoot: QA_OUT });
+    reports.push(r);
+    passed(r);
+    expect(r.seconds.interactive).toBeGreaterThan(0);
+    // Never blank for a minute at a stretch, from the boot menu to the end of the install.
+    expect(r.kiosk?.longestBlankSeconds ?? 0).toBeLessThanOrEqual(60);
+    expect(Object.keys(r.kiosk?.pages ?? {})).toEqual(['welcome', 'keyboard', 'timezone', 'disk', 'users', 'summary', 'progress', 'done']);
+    expect(r.kiosk?.fullNameRead).toBe('Zylka');
+    expect(r.powerOff).toBe('wizard');
+    expect(r.target?.hostname).toBe('particle-kiosk');
+  }, 50 * MIN);
+
+  it('remote, UEFI: GRUB over serial, the wizard through the forwarded port, the installed disk logs in with the chosen hostname', async () => {
+    const r = await runVariant(VARIANTS[1]!, { iso, outRoot: QA_OUT });
     reports.push(r);
     passed(r);
     expect(r.seconds.interactive).toBeGreaterThan(0);
@@ -45,7 +60,7 @@ describe.skipIf(why !== null)('the live ISO installs and what it installed boots
   }, 45 * MIN);
 
   it('unattended, BIOS: installer.config= from GRUB\'s command line installs, powers off, and the disk logs in', async () => {
-    const r = await runVariant(VARIANTS[1]!, { iso, outRoot: QA_OUT });
+    const r = await runVariant(VARIANTS[2]!, { iso, outRoot: QA_OUT });
     reports.push(r);
     passed(r);
     expect(r.unattendedExit).toBe(0);

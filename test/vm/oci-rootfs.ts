@@ -201,7 +201,7 @@ export interface LoginReport {
 export async function bootAndLogin(
   disk: string,
   firmware: Firmware,
-  o: { format?: 'raw' | 'qcow2'; timeoutMs?: number; unlock?: string; more?: (vm: BootedVm) => Promise<void> } = {},
+  o: { format?: 'raw' | 'qcow2'; timeoutMs?: number; unlock?: string; password?: string; more?: (vm: BootedVm) => Promise<void> } = {},
 ): Promise<LoginReport> {
   const limit = o.timeoutMs ?? 120_000;
   // An encrypted root: the initramfs asks for the passphrase on the console first.
@@ -225,7 +225,7 @@ export async function bootAndLogin(
       await vm.waitFor(/login: $/m, Math.max(1000, limit - vm.bootSeconds * 1000));
       loginAt = vm.bootSeconds + (performance.now() - asked) / 1000;
     }
-    await vm.login(USER, PASSWORD);
+    await vm.login(USER, o.password ?? PASSWORD);
     const hostname = (await vm.run('hostname')).output.trim();
     const whoami = (await vm.run('id -un')).output.trim();
     const firmwareSeen = (await vm.run('test -d /sys/firmware/efi && echo uefi || echo bios')).output.trim();
