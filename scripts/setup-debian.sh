@@ -26,6 +26,8 @@ packages=(
   xkb-data tzdata skopeo
   # end-to-end tests and the browser shell; fonts for every UI language (Arabic, CJK)
   chromium fonts-noto-core fonts-noto-cjk
+  # the kiosk QA reads the live ISO's own screen from its screendumps
+  tesseract-ocr tesseract-ocr-eng
 )
 
 need_node=1
