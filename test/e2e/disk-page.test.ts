@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright';
 import { CHROMIUM, expectNoAxeViolations, launchChromium } from './browser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { advanceToStep, FIXTURE_DISKS, FIXTURE_INFO, skipNetworkCheck, stepIndexOf } from './fixtures';
+import { activeTestId, advanceToStep, FIXTURE_DISKS, FIXTURE_INFO, skipNetworkCheck, stepIndexOf } from './fixtures';
 import { loopsBackedBy, startDemoServer, stopDemoServer, type DemoServer } from './serve';
 
 /**
@@ -61,17 +61,17 @@ describe.skipIf(skipReason !== null)('Welcome and Disk pages', () => {
     await page.goto(server!.url);
     await expect.poll(() => page.url()).toBe(`${server!.origin}/`);
     await page.getByRole('heading', { level: 1 }).waitFor();
-    await page.locator('nav ol li').first().waitFor();
+    await page.getByTestId('step-rail').waitFor();
     return { page, errors };
   }
 
-
-  const activeId = (page: Page) => page.evaluate(() => document.activeElement?.id ?? '');
-  const activeValue = (page: Page) => page.evaluate(() => (document.activeElement as HTMLInputElement | null)?.value ?? '');
-  const nextButton = (page: Page) => page.getByRole('button', { name: /^(Next|التالي)$/ });
+  const nextButton = (page: Page) => page.getByTestId('nav-next');
+  const radios = (page: Page) => page.getByTestId(/^disk-option-/);
+  const cards = (page: Page) => page.getByTestId(/^disk-card-/);
+  const deviceName = (path: string) => path.replace(/^\/dev\//, '');
 
   async function waitForDisks(page: Page): Promise<void> {
-    await page.locator('.disk-card').first().waitFor();
+    await cards(page).first().waitFor();
     await expect.poll(() => page.locator('[aria-busy="true"]').count()).toBe(0);
   }
 
@@ -81,10 +81,10 @@ describe.skipIf(skipReason !== null)('Welcome and Disk pages', () => {
 
   /** Welcome → … → Disk by the rail: steps may be added before Disk without breaking this. */
   async function reachDisk(page: Page): Promise<void> {
-    const disk = await stepIndexOf(page, 'Disk');
+    const disk = await stepIndexOf(page, 'disk');
     expect(disk).toBeGreaterThan(0);
     await advanceToStep(page, disk);
-    await expect.poll(() => activeId(page)).toBe('page-heading');
+    await expect.poll(() => activeTestId(page)).toBe('page-heading');
     await waitForDisks(page);
   }
 
@@ -92,14 +92,13 @@ describe.skipIf(skipReason !== null)('Welcome and Disk pages', () => {
     const { page, errors } = await openWizard();
     await reachDisk(page);
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Where should the system be installed?');
-    expect(await page.locator('nav ol li[aria-current="step"]').textContent()).toContain('Disk');
+    expect(await page.getByTestId('step-disk').getAttribute('aria-current')).toBe('step');
     expect(await nextButton(page).isDisabled()).toBe(true);
     expect(await page.locator('#next-blocked').textContent()).toBe('Select a disk that can be used.');
     await page.screenshot({ path: join(SHOTS, 'disk-en.png') });
     await expectNoAxeViolations(page, 'Disk (en)');
 
-    const radios = page.locator('input[type="radio"][name="disk"]');
-    const shown = await radios.evaluateAll((els) => els.map((e) => ({ path: (e as HTMLInputElement).value, disabled: (e as HTMLInputElement).disabled })));
+    const shown = await radios(page).evaluateAll((els) => els.map((e) => ({ path: (e as HTMLInputElement).value, disabled: (e as HTMLInputElement).disabled })));
     for (const loop of demoLoops) expect(shown, `${loop} offered`).toContainEqual({ path: loop, disabled: false });
     // Everything that is not one of our demo disks belongs to the host and must be refused.
     for (const d of shown.filter((s) => !demoLoops.includes(s.path))) expect(d, `${d.path} refused`).toMatchObject({ disabled: true });
@@ -108,31 +107,31 @@ describe.skipIf(skipReason !== null)('Welcome and Disk pages', () => {
 
     // Heading → Rescan → the first selectable disk in the radio group.
     await page.keyboard.press('Tab');
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Rescan');
+    expect(await activeTestId(page)).toBe('disk-rescan');
     await page.keyboard.press('Tab');
-    expect(await activeValue(page)).toBe(selectable[0]);
+    expect(await activeTestId(page)).toBe(`disk-option-${deviceName(selectable[0]!)}`);
     await page.keyboard.press('Space');
-    expect(await radios.and(page.locator(':checked')).evaluate((e) => (e as HTMLInputElement).value)).toBe(selectable[0]);
+    expect(await page.getByTestId(`disk-option-${deviceName(selectable[0]!)}`).isChecked()).toBe(true);
     // The defaults (erase, XFS, no encryption, zram) are a valid choice.
     expect(await nextButton(page).isEnabled()).toBe(true);
     if (selectable.length > 1) {
       // Arrow keys move within the group, skipping refused disks.
       await page.keyboard.press('ArrowDown');
-      expect(await activeValue(page)).toBe(selectable[1]);
-      expect(await page.locator('input[name="disk"]:checked').evaluate((e) => (e as HTMLInputElement).value)).toBe(selectable[1]);
+      expect(await activeTestId(page)).toBe(`disk-option-${deviceName(selectable[1]!)}`);
+      expect(await page.getByTestId(`disk-option-${deviceName(selectable[1]!)}`).isChecked()).toBe(true);
     }
-    expect(await page.locator('.nav-hint').count()).toBe(0);
+    expect(await page.locator('#next-blocked').count()).toBe(0);
     // Storage options for the chosen disk: XFS and zram preselected, encryption off.
-    expect(await page.locator('#storage-fs-xfs').isChecked()).toBe(true);
-    expect(await page.locator('#storage-swap-zram').isChecked()).toBe(true);
-    expect(await page.locator('#storage-encrypt').isChecked()).toBe(false);
+    expect(await page.getByTestId('storage-fs-xfs').isChecked()).toBe(true);
+    expect(await page.getByTestId('storage-swap-zram').isChecked()).toBe(true);
+    expect(await page.getByTestId('storage-encrypt').isChecked()).toBe(false);
     // The demo disks are blank, so existing partitions are not offered.
-    expect(await page.locator('input[name="storage-mode"]').count()).toBe(0);
-    await page.locator('.disk-card.selected').scrollIntoViewIfNeeded();
+    expect(await page.getByTestId(/^storage-mode-/).count()).toBe(0);
+    await cards(page).filter({ has: page.locator(':checked') }).scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(SHOTS, 'disk-selected-en.png') });
     await expectNoAxeViolations(page, 'Disk with storage options (en)');
     // The host's own disks, refused, at the end of the list.
-    await page.locator('.disk-card').last().scrollIntoViewIfNeeded();
+    await cards(page).last().scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(SHOTS, 'disk-refused-en.png') });
     expect(errors).toEqual([]);
     await page.close();
@@ -140,17 +139,17 @@ describe.skipIf(skipReason !== null)('Welcome and Disk pages', () => {
 
   it('shows the Disk page right to left in Arabic and stays accessible', async () => {
     const { page, errors } = await openWizard();
-    const disk = await stepIndexOf(page, 'Disk');
-    await page.locator('input[type="radio"][value="ar"]').check();
+    const disk = await stepIndexOf(page, 'disk');
+    await page.getByTestId('welcome-language-ar').check();
     expect(await page.evaluate(() => [document.documentElement.lang, document.documentElement.dir])).toEqual(['ar', 'rtl']);
     await advanceToStep(page, disk);
     await waitForDisks(page);
     expect(await page.getByText('لا يمكن استخدامه').count()).toBeGreaterThan(0);
     if (demoLoops.length > 0) {
       expect(await page.getByText('جاهز للاستخدام').count()).toBeGreaterThan(0);
-      await page.locator(`input[name="disk"][value="${demoLoops[0]}"]`).check();
-      await page.locator('#storage-encrypt').check();
-      await page.locator('#storage-passphrase').fill('كلمة مرور طويلة');
+      await page.getByTestId(`disk-option-${deviceName(demoLoops[0]!)}`).check();
+      await page.getByTestId('storage-encrypt').check();
+      await page.getByTestId('storage-passphrase').fill('كلمة مرور طويلة');
     }
     await page.screenshot({ path: join(SHOTS, 'disk-ar.png'), fullPage: true });
     await expectNoAxeViolations(page, 'Disk (ar)');
@@ -161,10 +160,10 @@ describe.skipIf(skipReason !== null)('Welcome and Disk pages', () => {
   it('does not let a pointer choose a refused disk', async () => {
     const { page } = await openWizard();
     await reachDisk(page);
-    const refused = page.locator('.disk-card.verdict-refused').first();
+    const refused = page.locator('[data-testid^="disk-card-"][data-state="refused"]').first();
     if ((await refused.count()) === 0) return;
     await refused.click();
-    expect(await page.locator('input[name="disk"]:checked').count()).toBe(0);
+    expect(await radios(page).and(page.locator(':checked')).count()).toBe(0);
     expect(await nextButton(page).isDisabled()).toBe(true);
     await page.close();
   });
@@ -176,7 +175,8 @@ describe.skipIf(skipReason !== null)('Welcome and Disk pages', () => {
     await page.goto(server!.url);
     const heading = page.getByRole('heading', { level: 1, name: 'The installer engine cannot be reached' });
     await heading.waitFor();
-    expect(await page.getByRole('button', { name: 'Reconnect' }).isVisible()).toBe(true);
+    expect(await page.getByTestId('engine-reconnect').isVisible()).toBe(true);
+    expect(await page.getByTestId('engine-reconnect').textContent()).toBe('Reconnect');
     await page.screenshot({ path: join(SHOTS, 'engine-error-en.png') });
     await expectNoAxeViolations(page, 'engine error');
     await page.close();
@@ -200,7 +200,7 @@ describe.skipIf(skipReason !== null)('Welcome and Disk pages', () => {
     await page.goto(server!.url);
     await page.getByRole('heading', { level: 1 }).waitFor();
     await reachDisk(page);
-    expect(await page.locator('.banner-info').count()).toBe(0);
+    expect(await page.getByTestId('engine-notice').count()).toBe(0);
     // Each bar segment is labelled for screen readers: type, filesystem, size.
     const segments = await page.getByRole('list', { name: 'Partitions on /dev/nvme0n1' }).locator('li').allTextContents();
     expect(segments[0]).toBe('EFI System, vfat, 100\u00a0MiB');
@@ -208,7 +208,7 @@ describe.skipIf(skipReason !== null)('Welcome and Disk pages', () => {
     expect(await page.getByText('Samsung SSD 980 PRO 512GB').count()).toBe(1);
     expect(await page.getByText('Windows was found on this disk. It will be erased.').count()).toBe(1);
 
-    await page.getByRole('radio', { name: /Samsung/ }).focus();
+    await page.getByTestId('disk-option-nvme0n1').focus();
     await page.keyboard.press('Space');
     const warning = page.getByText('Everything on /dev/nvme0n1 will be erased');
     await warning.waitFor();
@@ -217,33 +217,33 @@ describe.skipIf(skipReason !== null)('Welcome and Disk pages', () => {
     await page.keyboard.press('ArrowDown');
     await page.keyboard.press('ArrowDown');
     await page.keyboard.press('ArrowDown');
-    expect(await activeValue(page)).toBe('/dev/nvme0n1');
+    expect(await activeTestId(page)).toBe('disk-option-nvme0n1');
     await page.screenshot({ path: join(SHOTS, 'disk-warn-selected-en.png') });
-    await page.locator('.disk-card').last().scrollIntoViewIfNeeded();
+    await cards(page).last().scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(SHOTS, 'disk-live-medium-en.png') });
     await expectNoAxeViolations(page, 'Disk with partitions and warnings');
 
     // Existing partitions: / is required, NTFS cannot be kept, formatting it is fine.
-    await page.locator('#storage-mode-existing').check();
+    await page.getByTestId('storage-mode-existing').check();
     expect(await page.getByText('Choose a partition for the system (/).').count()).toBeGreaterThan(0);
     expect(await nextButton(page).isDisabled()).toBe(true);
-    await page.locator('#mount-nvme0n1p3-use').selectOption('/');
-    await page.locator('#mount-nvme0n1p3-action').selectOption('keep');
-    expect(await page.locator('#mount-nvme0n1p3-errors').textContent()).toContain('Its file system (ntfs) cannot be kept: format it.');
-    expect(await page.locator('#mount-nvme0n1p3-use').getAttribute('aria-invalid')).toBe('true');
+    await page.getByTestId('storage-mount-nvme0n1p3-use').selectOption('/');
+    await page.getByTestId('storage-mount-nvme0n1p3-action').selectOption('keep');
+    expect(await page.getByTestId('storage-mount-nvme0n1p3-errors').textContent()).toContain('Its file system (ntfs) cannot be kept: format it.');
+    expect(await page.getByTestId('storage-mount-nvme0n1p3-use').getAttribute('aria-invalid')).toBe('true');
     expect(await page.locator('#next-blocked').textContent()).toContain('Fix the partition choices');
-    await page.locator('#mount-nvme0n1p3-action').selectOption('format');
-    await page.locator('#mount-nvme0n1p1-use').selectOption('/boot/efi');
-    expect(await page.locator('#mount-nvme0n1p1-action').inputValue()).toBe('keep');
+    await page.getByTestId('storage-mount-nvme0n1p3-action').selectOption('format');
+    await page.getByTestId('storage-mount-nvme0n1p1-use').selectOption('/boot/efi');
+    expect(await page.getByTestId('storage-mount-nvme0n1p1-action').inputValue()).toBe('keep');
     // This ESP has no filesystem UUID to mount it by: keeping it is refused, formatting (as FAT) is not.
-    expect(await page.locator('#mount-nvme0n1p1-errors').textContent()).toContain('no identifier (UUID)');
-    await page.locator('#mount-nvme0n1p1-action').selectOption('format');
-    expect(await page.locator('#mount-nvme0n1p1-fs').inputValue()).toBe('vfat');
-    await page.locator('#mount-nvme0n1p4-use').selectOption('/boot/efi');
-    expect(await page.locator('#mount-nvme0n1p4-errors').textContent()).toContain('Only one partition can be used as /boot/efi.');
-    await page.locator('#mount-nvme0n1p4-use').selectOption('');
+    expect(await page.getByTestId('storage-mount-nvme0n1p1-errors').textContent()).toContain('no identifier (UUID)');
+    await page.getByTestId('storage-mount-nvme0n1p1-action').selectOption('format');
+    expect(await page.getByTestId('storage-mount-nvme0n1p1-fs').inputValue()).toBe('vfat');
+    await page.getByTestId('storage-mount-nvme0n1p4-use').selectOption('/boot/efi');
+    expect(await page.getByTestId('storage-mount-nvme0n1p4-errors').textContent()).toContain('Only one partition can be used as /boot/efi.');
+    await page.getByTestId('storage-mount-nvme0n1p4-use').selectOption('');
     expect(await nextButton(page).isEnabled()).toBe(true);
-    await page.locator('.mount-list').scrollIntoViewIfNeeded();
+    await page.getByTestId('storage-mount-list').scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(SHOTS, 'disk-existing-en.png'), fullPage: true });
     await expectNoAxeViolations(page, 'Disk, existing partitions');
     await page.close();

@@ -2,6 +2,7 @@ import type { Page } from 'playwright';
 import { expect } from 'vitest';
 import type { EngineInfo } from '../../src/shared/api';
 import type { Disk, DiskList, Partition } from '../../src/shared/disk';
+import type { SaveTarget } from '../../src/shared/system';
 import { makeDisk } from '../support/make-disk';
 
 /** Disks no demo engine can make (Windows laptop, USB stick, live medium), to render every state. */
@@ -101,12 +102,25 @@ export const FIXTURE_DISKS: DiskList = {
 
 /** Index of the step the rail marks as current. */
 export function currentStep(page: Page): Promise<number> {
-  return page.evaluate(() => [...document.querySelectorAll('nav ol li')].findIndex((li) => li.getAttribute('aria-current') === 'step'));
+  return page.evaluate(() => [...document.querySelectorAll('[data-testid="step-rail"] [data-testid^="step-"]')].findIndex((li) => li.getAttribute('aria-current') === 'step'));
 }
 
-/** Index of the step whose rail title contains `title` (read while the UI is in English). */
-export function stepIndexOf(page: Page, title: string): Promise<number> {
-  return page.evaluate((t) => [...document.querySelectorAll('nav ol li')].findIndex((li) => (li.textContent ?? '').includes(t)), title);
+/** Index in the rail of the step with this id (language, keyboard, timezone, disk, users, summary). */
+export function stepIndexOf(page: Page, id: string): Promise<number> {
+  return page.evaluate((want) => [...document.querySelectorAll('[data-testid="step-rail"] [data-testid^="step-"]')].findIndex((li) => li.getAttribute('data-testid') === want), `step-${id}`);
+}
+
+/** The footer's way forward: Install on Welcome, Next elsewhere (Summary's Install opens a dialog instead). */
+export const FORWARD = /^(welcome-install|nav-next)$/;
+
+/** The `main` element's test id: page-<step id>, page-progress, page-done, page-failure, page-engine-error… */
+export function viewOf(page: Page): Promise<string | null> {
+  return page.evaluate(() => document.querySelector('main')?.getAttribute('data-testid') ?? null);
+}
+
+/** Waits until the page shows `view` (see viewOf). */
+export async function waitForView(page: Page, view: string, timeout = 60_000): Promise<void> {
+  await expect.poll(() => viewOf(page), { timeout, interval: 100, message: `waiting for ${view}` }).toBe(view);
 }
 
 /**
@@ -117,7 +131,7 @@ export function stepIndexOf(page: Page, title: string): Promise<number> {
 export async function advanceToStep(page: Page, index: number): Promise<void> {
   for (let i = 0; i < 12 && (await currentStep(page)) < index; i++) {
     const before = await currentStep(page);
-    const next = page.locator('.nav-bar .button.primary').last();
+    const next = page.getByTestId(FORWARD);
     await expect.poll(() => next.isEnabled(), { timeout: 60_000, message: `primary button on step ${before} stays disabled` }).toBe(true);
     await next.click();
     await expect.poll(() => currentStep(page), { timeout: 30_000 }).toBeGreaterThan(before);
@@ -129,15 +143,19 @@ export async function advanceToStep(page: Page, index: number): Promise<void> {
  * This machine has no default route, so the Welcome page's blocking network check (the branding's
  * registry image must be pulled) would stop every test at Welcome. Tests of later pages ask the real
  * engine's checks without naming the image, which the engine answers with network "skipped".
+ * `saveTargets`, when given, are added to every listSaveTargets answer (this machine has no USB stick),
+ * so the pages render their per-device save buttons; pressing one would fail.
  */
-export async function skipNetworkCheck(page: Page): Promise<void> {
+export async function skipNetworkCheck(page: Page, saveTargets: readonly SaveTarget[] = []): Promise<void> {
+  const targetCalls = new Set<unknown>();
   await page.routeWebSocket(/\/rpc$/, (ws) => {
     const server = ws.connectToServer();
     ws.onMessage((message) => {
       if (typeof message !== 'string') return server.send(message);
       const lines = message.split('\n').map((line) => {
         try {
-          const msg = JSON.parse(line) as { method?: string; params?: Record<string, unknown> };
+          const msg = JSON.parse(line) as { id?: unknown; method?: string; params?: Record<string, unknown> };
+          if (msg.method === 'listSaveTargets') targetCalls.add(msg.id);
           if (msg.method !== 'checkRequirements' || !msg.params) return line;
           const { image: _image, ...rest } = msg.params;
           return JSON.stringify({ ...msg, params: rest });
@@ -147,5 +165,24 @@ export async function skipNetworkCheck(page: Page): Promise<void> {
       });
       server.send(lines.join('\n'));
     });
+    if (saveTargets.length === 0) return;
+    server.onMessage((message) => {
+      if (typeof message !== 'string') return ws.send(message);
+      const lines = message.split('\n').map((line) => {
+        try {
+          const msg = JSON.parse(line) as { id?: unknown; result?: { targets?: SaveTarget[] } };
+          if (!targetCalls.has(msg.id) || !msg.result?.targets) return line;
+          return JSON.stringify({ ...msg, result: { ...msg.result, targets: [...msg.result.targets, ...saveTargets] } });
+        } catch {
+          return line;
+        }
+      });
+      ws.send(lines.join('\n'));
+    });
   });
+}
+
+/** The focused element's test id ('' when it has none). */
+export function activeTestId(page: Page): Promise<string> {
+  return page.evaluate(() => document.activeElement?.getAttribute('data-testid') ?? '');
 }

@@ -6,7 +6,7 @@ import type { Browser, Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fakeEnv } from '../fakes/index';
 import { CHROMIUM, expectNoAxeViolations, launchChromium } from './browser';
-import { currentStep, skipNetworkCheck, stepIndexOf } from './fixtures';
+import { activeTestId, currentStep, FORWARD, skipNetworkCheck, stepIndexOf } from './fixtures';
 import { loopsBackedBy, startDemoServer, stopDemoServer, type DemoServer } from './serve';
 
 /**
@@ -32,9 +32,10 @@ const skipReason = !existsSync(CHROMIUM)
 if (skipReason) console.warn(`e2e full install skipped: ${skipReason}`);
 
 type Lang = 'en' | 'ar';
+/** Headings of the install views, in each language (controls are found by test id). */
 const TEXT = {
-  en: { next: 'Next', install: 'Install', confirm: 'Erase and install', progress: `Installing ${PRODUCT}`, done: `${PRODUCT} is installed` },
-  ar: { next: 'التالي', install: 'تثبيت', confirm: null, progress: `جارٍ تثبيت ${PRODUCT}`, done: `تم تثبيت ${PRODUCT}` },
+  en: { progress: `Installing ${PRODUCT}`, done: `${PRODUCT} is installed` },
+  ar: { progress: `جارٍ تثبيت ${PRODUCT}`, done: `تم تثبيت ${PRODUCT}` },
 } as const;
 
 function deviceSize(dev: string): number {
@@ -63,8 +64,7 @@ async function stopRun(run: Run | undefined): Promise<void> {
   expect(left, 'loop devices left attached by serve --demo').toEqual([]);
 }
 
-const h1 = (page: Page) => page.locator('h1#page-heading');
-const activeId = (page: Page) => page.evaluate(() => document.activeElement?.id ?? '');
+const h1 = (page: Page) => page.getByTestId('page-heading');
 
 async function expectHeading(page: Page, text: string, timeout = 120_000): Promise<void> {
   await expect.poll(async () => ((await h1(page).count()) > 0 ? (await h1(page).textContent())?.trim() : null), { timeout, interval: 100 }).toBe(text);
@@ -87,45 +87,40 @@ function describeFocus(page: Page): Promise<string> {
   return page.evaluate(() => {
     const e = document.activeElement as HTMLElement | null;
     if (!e) return '(nothing)';
-    return `<${e.tagName.toLowerCase()}${e.id ? ` id=${e.id}` : ''}${e.getAttribute('name') ? ` name=${e.getAttribute('name')}` : ''}> "${(e.textContent ?? '').trim().slice(0, 40)}"`;
+    const testId = e.getAttribute('data-testid');
+    return `<${e.tagName.toLowerCase()}${testId ? ` data-testid=${testId}` : ''}${e.id ? ` id=${e.id}` : ''}> "${(e.textContent ?? '').trim().slice(0, 40)}"`;
   });
 }
 
 /**
- * Tabs forward until the focused element matches `selector` (and, when given, has exactly `text`);
- * a control Tab never reaches is a keyboard-accessibility bug, so the failure names it.
+ * Tabs forward until the focused element's test id is `testId` (or matches it); a control Tab never
+ * reaches is a keyboard-accessibility bug, so the failure names it.
  */
-async function tabTo(page: Page, what: string, selector: string, text?: string): Promise<void> {
+async function tabTo(page: Page, what: string, testId: string | RegExp): Promise<void> {
+  const matches = (id: string) => (typeof testId === 'string' ? id === testId : testId.test(id));
   const seen: string[] = [];
   for (let i = 0; i < 80; i++) {
     await page.keyboard.press('Tab');
-    const hit = await page.evaluate(
-      ([sel, txt]) => {
-        const e = document.activeElement;
-        return !!e && e.matches(sel!) && (txt === undefined || txt === null || (e.textContent ?? '').trim() === txt);
-      },
-      [selector, text ?? null] as const,
-    );
-    if (hit) return;
+    if (matches(await activeTestId(page))) return;
     seen.push(await describeFocus(page));
   }
-  throw new Error(`keyboard: Tab never reached ${what} (${selector}${text ? ` "${text}"` : ''}); focus went through:\n${[...new Set(seen)].join('\n')}`);
+  throw new Error(`keyboard: Tab never reached ${what} (${String(testId)}); focus went through:\n${[...new Set(seen)].join('\n')}`);
 }
 
-/** Presses the footer's primary button with the keyboard and waits for the next step. */
-async function keyboardNext(page: Page, label: string): Promise<void> {
+/** Presses the footer's way forward (Install on Welcome, Next elsewhere) with the keyboard and waits for the next step. */
+async function keyboardNext(page: Page): Promise<void> {
   const before = await currentStep(page);
-  const next = page.locator('.nav-bar .button.primary').last();
+  const next = page.getByTestId(FORWARD);
   await expect.poll(() => next.isEnabled(), { timeout: 60_000, message: `primary button on step ${before} stays disabled` }).toBe(true);
-  await tabTo(page, `the "${label}" button`, '.nav-bar .button.primary', label);
+  await tabTo(page, 'the way forward', FORWARD);
   await page.keyboard.press('Enter');
   await expect.poll(() => currentStep(page), { timeout: 30_000 }).toBeGreaterThan(before);
-  await expect.poll(() => activeId(page)).toBe('page-heading');
+  await expect.poll(() => activeTestId(page)).toBe('page-heading');
 }
 
 async function pointerNext(page: Page): Promise<void> {
   const before = await currentStep(page);
-  const next = page.locator('.nav-bar .button.primary').last();
+  const next = page.getByTestId(FORWARD);
   await expect.poll(() => next.isEnabled(), { timeout: 60_000, message: `primary button on step ${before} stays disabled` }).toBe(true);
   await next.click();
   await expect.poll(() => currentStep(page), { timeout: 30_000 }).toBeGreaterThan(before);
@@ -152,10 +147,10 @@ describe.skipIf(skipReason !== null)('Full install through the UI', () => {
     page.on('pageerror', (e) => errors.push(e.message));
     await skipNetworkCheck(page);
     await page.goto(run.server.url);
-    await page.locator('nav ol li').first().waitFor();
+    await page.getByTestId('step-rail').waitFor();
     await h1(page).waitFor();
     const steps: Record<string, number> = {};
-    for (const s of ['Keyboard', 'Time zone', 'Disk', 'Users', 'Summary']) steps[s] = await stepIndexOf(page, s);
+    for (const s of ['keyboard', 'timezone', 'disk', 'users', 'summary']) steps[s] = await stepIndexOf(page, s);
     expect(Object.values(steps).every((i) => i > 0), JSON.stringify(steps)).toBe(true);
     return { page, errors, steps };
   }
@@ -169,68 +164,70 @@ describe.skipIf(skipReason !== null)('Full install through the UI', () => {
     const T = TEXT.en;
 
     // Welcome: English is preselected; Install (the primary button) starts the wizard.
-    await expect.poll(() => page.locator('.nav-bar .button.primary').last().isEnabled(), { timeout: 60_000 }).toBe(true);
+    await expect.poll(() => page.getByTestId('welcome-install').isEnabled(), { timeout: 60_000 }).toBe(true);
     await checkPage(page, 'en', 'welcome');
-    await keyboardNext(page, T.install);
+    await keyboardNext(page);
 
     // Keyboard and time zone: keep what is preselected.
-    expect(await currentStep(page)).toBe(steps.Keyboard);
+    expect(await currentStep(page)).toBe(steps.keyboard);
     await checkPage(page, 'en', 'keyboard');
-    await keyboardNext(page, T.next);
-    expect(await currentStep(page)).toBe(steps['Time zone']);
+    await keyboardNext(page);
+    expect(await currentStep(page)).toBe(steps.timezone);
     await checkPage(page, 'en', 'timezone');
-    await keyboardNext(page, T.next);
+    await keyboardNext(page);
 
     // Disk: the 20 GiB demo disk, by Tab into the radio group then arrow keys.
-    expect(await currentStep(page)).toBe(steps.Disk);
-    await page.locator('.disk-card').first().waitFor();
+    expect(await currentStep(page)).toBe(steps.disk);
+    const option = `disk-option-${run.target.replace('/dev/', '')}`;
+    await page.getByTestId(/^disk-card-/).first().waitFor();
     await expect.poll(() => page.locator('[aria-busy="true"]').count(), { timeout: 30_000 }).toBe(0);
-    await tabTo(page, 'the disk radio group', 'input[name="disk"]');
+    await tabTo(page, 'the disk radio group', /^disk-option-/);
     for (let i = 0; i < 12; i++) {
-      if ((await page.evaluate(() => (document.activeElement as HTMLInputElement).value)) === run.target) break;
+      if ((await activeTestId(page)) === option) break;
       await page.keyboard.press('ArrowDown');
     }
-    expect(await page.evaluate(() => (document.activeElement as HTMLInputElement).value), 'arrow keys reach the 20 GiB disk').toBe(run.target);
+    expect(await activeTestId(page), 'arrow keys reach the 20 GiB disk').toBe(option);
     await page.keyboard.press('Space');
-    expect(await page.locator(`input[name="disk"][value="${run.target}"]`).isChecked()).toBe(true);
-    const erase = page.locator('input[name="storage-mode"][value="erase"]');
+    expect(await page.getByTestId(option).isChecked()).toBe(true);
+    const erase = page.getByTestId('storage-mode-erase');
     if ((await erase.count()) > 0 && !(await erase.isChecked())) {
-      await tabTo(page, 'the erase option', 'input[name="storage-mode"]');
-      while ((await page.evaluate(() => (document.activeElement as HTMLInputElement).value)) !== 'erase') await page.keyboard.press('ArrowDown');
+      await tabTo(page, 'the erase option', /^storage-mode-/);
+      while ((await activeTestId(page)) !== 'storage-mode-erase') await page.keyboard.press('ArrowDown');
       await page.keyboard.press('Space');
     }
     if ((await erase.count()) > 0) expect(await erase.isChecked()).toBe(true);
     await checkPage(page, 'en', 'disk');
-    await keyboardNext(page, T.next);
+    await keyboardNext(page);
 
     // Users: full name, password twice.
-    expect(await currentStep(page)).toBe(steps.Users);
-    await tabTo(page, 'the full name field', '#user-full-name');
+    expect(await currentStep(page)).toBe(steps.users);
+    await tabTo(page, 'the full name field', 'users-full-name');
     await page.keyboard.type('Ada Lovelace');
-    await tabTo(page, 'the password field', '#user-password');
+    await tabTo(page, 'the password field', 'users-password');
     await page.keyboard.type('analytical engine 1843');
-    await tabTo(page, 'the confirm password field', '#user-confirm');
+    await tabTo(page, 'the confirm password field', 'users-confirm');
     await page.keyboard.type('analytical engine 1843');
     await checkPage(page, 'en', 'users');
-    await keyboardNext(page, T.next);
+    await keyboardNext(page);
 
     // Summary: the warning names the disk.
-    expect(await currentStep(page)).toBe(steps.Summary);
-    const headline = page.locator('.plan-headline');
+    expect(await currentStep(page)).toBe(steps.summary);
+    const headline = page.getByTestId('summary-headline');
     await headline.waitFor({ timeout: 30_000 });
     expect(await headline.textContent()).toContain(`20\u00a0GiB (${run.target.replace('/dev/', '')}): everything on it will be lost.`);
     expect(await headline.textContent()).toMatch(/^!Erase /);
-    await expect.poll(() => page.locator('.signature, .banner-warn').count(), { timeout: 30_000 }).toBeGreaterThan(0);
+    await expect.poll(() => page.getByTestId(/^summary-(signature|image-error)$/).count(), { timeout: 30_000 }).toBeGreaterThan(0);
     await checkPage(page, 'en', 'summary');
 
     // Install → the confirmation (Cancel focused) → Tab to "Erase and install" → Enter.
-    await tabTo(page, 'the Install button', 'button', T.install);
+    await tabTo(page, 'the Install button', 'summary-install');
     await page.keyboard.press('Enter');
-    const dialog = page.getByRole('dialog');
+    const dialog = page.getByTestId('summary-install-dialog');
     await dialog.waitFor();
     expect(await dialog.textContent()).toContain(run.target);
     await checkPage(page, 'en', 'confirm');
-    await tabTo(page, 'the "Erase and install" button', 'button', T.confirm);
+    await tabTo(page, 'the "Erase and install" button', 'summary-install-confirm');
+    expect(await page.getByTestId('summary-install-confirm').textContent()).toBe('Erase and install');
     await page.keyboard.press('Enter');
 
     await expectHeading(page, T.progress, 30_000);
@@ -250,48 +247,49 @@ describe.skipIf(skipReason !== null)('Full install through the UI', () => {
     const { page, errors, steps } = await open(run);
     const T = TEXT.ar;
 
-    await page.locator('input[type="radio"][value="ar"]').check();
+    await page.getByTestId('welcome-language-ar').check();
     expect(await page.evaluate(() => document.documentElement.dir)).toBe('rtl');
-    await expect.poll(() => page.locator('.nav-bar .button.primary').last().isEnabled(), { timeout: 60_000 }).toBe(true);
+    await expect.poll(() => page.getByTestId('welcome-install').isEnabled(), { timeout: 60_000 }).toBe(true);
     await checkPage(page, 'ar', 'welcome');
     await pointerNext(page);
-    expect(await currentStep(page)).toBe(steps.Keyboard);
+    expect(await currentStep(page)).toBe(steps.keyboard);
     await checkPage(page, 'ar', 'keyboard');
     await pointerNext(page);
-    expect(await currentStep(page)).toBe(steps['Time zone']);
+    expect(await currentStep(page)).toBe(steps.timezone);
     await checkPage(page, 'ar', 'timezone');
     await pointerNext(page);
 
-    expect(await currentStep(page)).toBe(steps.Disk);
-    await page.locator('.disk-card').first().waitFor();
+    expect(await currentStep(page)).toBe(steps.disk);
+    await page.getByTestId(/^disk-card-/).first().waitFor();
     await expect.poll(() => page.locator('[aria-busy="true"]').count(), { timeout: 30_000 }).toBe(0);
-    await page.locator(`input[name="disk"][value="${run.target}"]`).check();
-    const erase = page.locator('input[name="storage-mode"][value="erase"]');
+    await page.getByTestId(`disk-option-${run.target.replace('/dev/', '')}`).check();
+    const erase = page.getByTestId('storage-mode-erase');
     if ((await erase.count()) > 0) await erase.check();
     await checkPage(page, 'ar', 'disk');
     await pointerNext(page);
 
-    expect(await currentStep(page)).toBe(steps.Users);
-    await page.locator('#user-full-name').fill('ليلى حداد');
-    await page.locator('#user-password').fill('analytical engine 1843');
-    await page.locator('#user-confirm').fill('analytical engine 1843');
+    expect(await currentStep(page)).toBe(steps.users);
+    await page.getByTestId('users-full-name').fill('ليلى حداد');
+    await page.getByTestId('users-password').fill('analytical engine 1843');
+    await page.getByTestId('users-confirm').fill('analytical engine 1843');
     await checkPage(page, 'ar', 'users');
     await pointerNext(page);
 
-    expect(await currentStep(page)).toBe(steps.Summary);
-    const headline = page.locator('.plan-headline');
+    expect(await currentStep(page)).toBe(steps.summary);
+    const headline = page.getByTestId('summary-headline');
     await headline.waitFor({ timeout: 30_000 });
     expect(await headline.textContent()).toContain(run.target.replace('/dev/', ''));
     expect(await headline.textContent()).toContain('مسح');
-    await expect.poll(() => page.locator('.signature, .banner-warn').count(), { timeout: 30_000 }).toBeGreaterThan(0);
+    await expect.poll(() => page.getByTestId(/^summary-(signature|image-error)$/).count(), { timeout: 30_000 }).toBeGreaterThan(0);
     await checkPage(page, 'ar', 'summary');
 
-    await page.getByRole('button', { name: T.install, exact: true }).click();
-    const dialog = page.getByRole('dialog');
+    expect(await page.getByTestId('summary-install').textContent()).toBe('تثبيت');
+    await page.getByTestId('summary-install').click();
+    const dialog = page.getByTestId('summary-install-dialog');
     await dialog.waitFor();
     expect(await dialog.textContent()).toContain(run.target);
     await checkPage(page, 'ar', 'confirm');
-    await dialog.locator('button').last().click();
+    await page.getByTestId('summary-install-confirm').click();
 
     await expectHeading(page, T.progress, 30_000);
     await checkPage(page, 'ar', 'progress');

@@ -8,6 +8,7 @@ import type { Disk, DiskList } from '../../src/shared/disk';
 import type { InstallPlan, InstallState } from '../../src/shared/install';
 import { fakeEnv } from '../fakes/index';
 import { CHROMIUM, expectNoAxeViolations, launchChromium } from './browser';
+import { activeTestId } from './fixtures';
 import { loopsBackedBy, startDemoServer, stopDemoServer, type DemoServer } from './serve';
 
 /**
@@ -139,7 +140,10 @@ const HEADINGS = {
 } as const;
 type Lang = 'en' | 'ar';
 
-const h1 = (page: Page) => page.locator('h1#page-heading');
+const h1 = (page: Page) => page.getByTestId('page-heading');
+/** The install steps as listed, and those in one state (pending, running, done, failed…). */
+const steps = (page: Page) => page.getByTestId(/^install-step-/);
+const stepsIn = (page: Page, state: string) => page.locator(`[data-testid^="install-step-"][data-state="${state}"]`);
 
 async function expectHeading(page: Page, text: string, timeout = 60_000): Promise<void> {
   await expect.poll(async () => (await h1(page).count()) > 0 ? await h1(page).textContent() : null, { timeout, interval: 100 }).toBe(text);
@@ -195,9 +199,9 @@ describe.skipIf(skipReason !== null)('install pages: progress, done, failure and
     const valueNow = async () => Number(await bar.getAttribute('aria-valuenow'));
     expect(await bar.getAttribute('aria-valuetext')).toMatch(/done/);
     // Every step of the plan is listed by its translated name, none by the engine's English title.
-    const items = en.locator('.install-steps li');
-    expect(await items.count()).toBe(plan.steps.length);
-    const arSteps = (await pages.ar.locator('.install-steps').textContent()) ?? '';
+    expect(await steps(en).count()).toBe(plan.steps.length);
+    for (const step of plan.steps) expect(await en.getByTestId(`install-step-${step.id}`).count(), step.id).toBe(1);
+    const arSteps = (await pages.ar.getByTestId('install-steps').textContent()) ?? '';
     for (const step of plan.steps) expect(arSteps, step.id).not.toContain(step.title);
 
     await shoot(en, 'install-progress-en');
@@ -211,13 +215,15 @@ describe.skipIf(skipReason !== null)('install pages: progress, done, failure and
     const before = await valueNow();
     await en.reload();
     await expectHeading(en, HEADINGS.progress.en, 15_000);
-    await expect.poll(() => en.locator('.install-step-done').count(), { timeout: 30_000 }).toBeGreaterThan(0);
+    await expect.poll(() => stepsIn(en, 'done').count(), { timeout: 30_000 }).toBeGreaterThan(0);
     await expect.poll(valueNow, { timeout: 30_000 }).toBeGreaterThan(before);
-    expect(await en.locator('.install-step-running').count()).toBeLessThanOrEqual(1);
+    expect(await stepsIn(en, 'running').count()).toBeLessThanOrEqual(1);
 
     // The live log opens and fills.
-    await en.getByText('Show the installation log').click();
-    const log = en.getByRole('log');
+    expect(await en.getByTestId('progress-log-toggle').textContent()).toBe('Show the installation log');
+    await en.getByTestId('progress-log-toggle').click();
+    const log = en.getByTestId('progress-log');
+    expect(await log.getAttribute('role')).toBe('log');
     await expect.poll(() => log.isVisible()).toBe(true);
     await expect.poll(async () => (await log.textContent())?.length ?? 0, { timeout: 30_000 }).toBeGreaterThan(20);
 
@@ -231,10 +237,12 @@ describe.skipIf(skipReason !== null)('install pages: progress, done, failure and
     await expectNoAxeViolations(pages.ar, 'Done (ar)');
 
     // Demo mode never powers the host off: the engine says why (or that it cannot yet), and we show it.
-    await en.getByRole('button', { name: 'Restart now' }).click();
-    await expect.poll(() => en.locator('.power-status').textContent(), { timeout: 10_000 }).toMatch(/\S/);
-    await en.getByRole('button', { name: 'Download the log bundle' }).click();
-    await expect.poll(() => en.locator('.save-status').textContent(), { timeout: 10_000 }).toMatch(/\S/);
+    expect(await en.getByTestId('done-reboot').textContent()).toBe('Restart now');
+    await en.getByTestId('done-reboot').click();
+    await expect.poll(() => en.getByTestId('done-power-status').textContent(), { timeout: 10_000 }).toMatch(/\S/);
+    expect(await en.getByTestId('log-bundle-download').textContent()).toBe('Download the log bundle');
+    await en.getByTestId('log-bundle-download').click();
+    await expect.poll(() => en.getByTestId('log-bundle-status').textContent(), { timeout: 10_000 }).toMatch(/\S/);
   }, 180_000);
 
   it('shows a failure with its command, and a retry that succeeds', async () => {
@@ -247,20 +255,23 @@ describe.skipIf(skipReason !== null)('install pages: progress, done, failure and
 
     const en = pages.en;
     expect(await en.locator('main').textContent()).toContain('A command run by the installer did not succeed. It happened during the step “Installing the system image”.');
-    await en.getByText('The command that failed and its output').click();
-    const disclosure = en.locator('details.failure-command');
+    expect(await en.getByTestId('failure-command-toggle').textContent()).toBe('The command that failed and its output');
+    await en.getByTestId('failure-command-toggle').click();
+    const disclosure = en.getByTestId('failure-command');
     await expect.poll(() => disclosure.locator('code').first().textContent()).toMatch(/^podman run /);
-    expect(await disclosure.locator('pre').textContent()).toContain('deploy: injected failure');
-    expect(await en.locator('.install-step-failed').textContent()).toContain('Installing the system image');
+    expect(await en.getByTestId('failure-command-output').textContent()).toContain('deploy: injected failure');
+    expect(await stepsIn(en, 'failed').textContent()).toContain('Installing the system image');
 
     await shoot(en, 'install-failure-en');
     await expectNoAxeViolations(en, 'Failure (en)');
-    await pages.ar.getByText('الأمر الذي فشل ومخرجاته').click();
+    expect(await pages.ar.getByTestId('failure-command-toggle').textContent()).toBe('الأمر الذي فشل ومخرجاته');
+    await pages.ar.getByTestId('failure-command-toggle').click();
     await noHorizontalOverflow(pages.ar);
     await shoot(pages.ar, 'install-failure-ar');
     await expectNoAxeViolations(pages.ar, 'Failure (ar)');
 
-    await en.getByRole('button', { name: 'Try again' }).click();
+    expect(await en.getByTestId('failure-retry').textContent()).toBe('Try again');
+    await en.getByTestId('failure-retry').click();
     for (const lang of ['en', 'ar'] as const) await expectHeading(pages[lang], HEADINGS.done[lang], 90_000);
     expect((await h!.rpc.call<InstallState>('getInstallState')).phase).toBe('finished');
   }, 180_000);
@@ -294,13 +305,17 @@ describe.skipIf(skipReason !== null)('install pages: cancel', () => {
     await planAndStart(h!);
     const en = pages.en;
     await expectHeading(en, HEADINGS.progress.en, 15_000);
-    await expect.poll(() => en.locator('.progress-current').textContent(), { timeout: 30_000 }).toBe('Now: Installing the system image');
+    await expect.poll(() => en.getByTestId('progress-current').textContent(), { timeout: 30_000 }).toBe('Now: Installing the system image');
 
-    await en.getByRole('button', { name: 'Cancel installation' }).click();
-    const dialog = en.getByRole('dialog', { name: 'Cancel the installation?' });
+    const cancel = en.getByTestId('progress-cancel');
+    expect(await cancel.textContent()).toBe('Cancel installation');
+    await cancel.click();
+    const dialog = en.getByTestId('progress-cancel-dialog');
     await dialog.waitFor();
+    expect(await en.getByRole('dialog', { name: 'Cancel the installation?' }).count()).toBe(1);
     expect(await dialog.textContent()).toContain('partially written');
     // The safe choice has focus: Enter never cancels by accident.
+    expect(await activeTestId(en)).toBe('progress-cancel-dismiss');
     expect(await en.evaluate(() => document.activeElement?.textContent)).toBe('Keep installing');
     await shoot(en, 'install-cancel-dialog-en');
     await expectNoAxeViolations(en, 'Cancel dialog (en)');
@@ -308,14 +323,15 @@ describe.skipIf(skipReason !== null)('install pages: cancel', () => {
     await expect.poll(() => dialog.isVisible()).toBe(false);
     expect((await h!.rpc.call<InstallState>('getInstallState')).phase).toBe('running');
 
-    await en.getByRole('button', { name: 'Cancel installation' }).click();
-    await dialog.getByRole('button', { name: 'Cancel installation' }).click();
+    await cancel.click();
+    await en.getByTestId('progress-cancel-confirm').click();
     const settled = await waitSettled(h!);
     expect(settled.phase).toBe('cancelled');
     for (const lang of ['en', 'ar'] as const) await expectHeading(pages[lang], HEADINGS.cancelled[lang], 15_000);
-    expect(await en.evaluate(() => document.activeElement?.id)).toBe('page-heading');
+    expect(await activeTestId(en)).toBe('page-heading');
     expect(await en.locator('main').textContent()).toContain('You cancelled the installation during the step “Installing the system image”.');
-    expect(await en.getByRole('button', { name: 'Install again' }).isVisible()).toBe(true);
+    expect(await en.getByTestId('failure-retry').isVisible()).toBe(true);
+    expect(await en.getByTestId('failure-retry').textContent()).toBe('Install again');
 
     await shoot(en, 'install-cancelled-en');
     await expectNoAxeViolations(en, 'Cancelled (en)');
@@ -324,9 +340,9 @@ describe.skipIf(skipReason !== null)('install pages: cancel', () => {
     await expectNoAxeViolations(pages.ar, 'Cancelled (ar)');
 
     // Back to the summary: the wizard again, on its Summary step, focus on its heading.
-    await en.getByRole('button', { name: 'Back to the summary' }).click();
-    await expect.poll(() => en.locator('nav ol li[aria-current="step"]').textContent()).toMatch(/Summary/);
-    expect(await en.evaluate(() => document.activeElement?.id)).toBe('page-heading');
+    await en.getByTestId('failure-back').click();
+    await expect.poll(() => en.getByTestId('step-summary').getAttribute('aria-current')).toBe('step');
+    expect(await activeTestId(en)).toBe('page-heading');
   }, 120_000);
 
   it('logged no errors in the pages', () => {

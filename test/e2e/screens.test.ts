@@ -46,7 +46,8 @@ describe.skipIf(skipReason !== null)('screen sizes and 200% text', () => {
 
   async function checkFits(page: Page, what: string): Promise<void> {
     const m = await page.evaluate(() => {
-      const next = document.querySelector('.nav-bar .button.primary:last-of-type') ?? document.querySelector('.nav-bar .button.primary');
+      // The footer's way forward: Install on Welcome, Next elsewhere.
+      const next = document.querySelector('[data-testid="welcome-install"], [data-testid="nav-next"]');
       const r = next?.getBoundingClientRect();
       return {
         scroll: document.documentElement.scrollWidth,
@@ -73,8 +74,8 @@ describe.skipIf(skipReason !== null)('screen sizes and 200% text', () => {
       const page = await context.newPage();
       await skipNetworkCheck(page);
       await page.goto(server!.url);
-      await page.locator('input[name="locale"]').first().waitFor();
-      await page.locator(`input[name="locale"][value="${c.locale}"]`).check();
+      await page.getByTestId(/^welcome-language-/).first().waitFor();
+      await page.getByTestId(`welcome-language-${c.locale}`).check();
       if (c.bigText) await page.addStyleTag({ content: ':root { font-size: 200% !important; }' });
       for (let step = 0; step < 4; step++) {
         if (step > 0) await advanceToStep(page, step);

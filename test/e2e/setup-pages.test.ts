@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM, expectNoAxeViolations, launchChromium } from './browser';
+import { activeTestId } from './fixtures';
 import { loopsBackedBy, startDemoServer, stopDemoServer, type DemoServer } from './serve';
 
 /**
@@ -79,9 +80,9 @@ describe.skipIf(skipReason !== null)('Welcome, Keyboard and Time zone pages', ()
     return { page, errors };
   }
 
-  const activeId = (page: Page) => page.evaluate(() => document.activeElement?.id ?? '');
-  const install = (page: Page) => page.locator('.welcome-actions .button.primary');
-  const next = (page: Page) => page.locator('.nav-bar .nav-next .button.primary');
+  const install = (page: Page) => page.getByTestId('welcome-install');
+  const next = (page: Page) => page.getByTestId('nav-next');
+  const requirements = (page: Page) => page.getByTestId('welcome-requirement-list').getByRole('listitem');
 
   async function shoot(page: Page, name: string): Promise<void> {
     const height = await page.evaluate(() => document.documentElement.scrollHeight);
@@ -92,20 +93,20 @@ describe.skipIf(skipReason !== null)('Welcome, Keyboard and Time zone pages', ()
 
   /** Picks a language by typing in the search field, then Tab and Space on the one radio left. */
   async function pickLanguage(page: Page, query: string, lang: string): Promise<void> {
-    await page.locator('#language-search').fill('');
-    await page.locator('#language-search').focus();
+    await page.getByTestId('welcome-search').fill('');
+    await page.getByTestId('welcome-search').focus();
     await page.keyboard.type(query);
-    await expect.poll(() => page.locator('.language-grid input[type="radio"]').count()).toBe(1);
+    await expect.poll(() => page.getByTestId(/^welcome-language-/).count()).toBe(1);
     await page.keyboard.press('Tab');
-    expect(await page.evaluate(() => (document.activeElement as HTMLInputElement).name)).toBe('locale');
+    expect(await activeTestId(page)).toBe(`welcome-language-${lang}`);
     await page.keyboard.press('Space');
     await expect.poll(() => page.evaluate(() => document.documentElement.lang)).toBe(lang);
   }
 
   /** The requirement checks, answered (list) or failed (error with Retry): either way Install decides. */
   async function waitForChecks(page: Page): Promise<void> {
-    await page.locator('.req-list, .requirements .banner-error').first().waitFor();
-    await expect.poll(() => page.locator('.requirements[aria-busy="true"]').count()).toBe(0);
+    await page.getByTestId(/^welcome-requirement(s-error|-list)$/).first().waitFor();
+    await expect.poll(() => page.getByTestId('welcome-requirements').getAttribute('aria-busy')).toBe('false');
   }
 
   it('searches languages, shows the checks, then keyboard and time zone by keyboard alone (English)', async () => {
@@ -113,56 +114,59 @@ describe.skipIf(skipReason !== null)('Welcome, Keyboard and Time zone pages', ()
     await pickLanguage(page, 'deutsch', 'de');
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Willkommen bei ParticleOS');
     await pickLanguage(page, 'english', 'en');
-    await page.locator('#language-search').fill('');
-    expect(await page.locator('.welcome-text').textContent()).toContain('image-based');
+    await page.getByTestId('welcome-search').fill('');
+    expect(await page.getByTestId('welcome-text').textContent()).toContain('image-based');
 
     await waitForChecks(page);
-    const checks = await page.locator('.req-list .req').count();
+    const checks = await requirements(page).count();
     expect(checks, 'requirement checks listed (an engine error shows instead when checkRequirements is missing)').toBe(5);
-    for (const item of await page.locator('.req-list .req').all()) {
+    for (const id of ['memory', 'disk', 'firmware', 'power', 'network']) {
       // Each check says its state in words next to the icon, and whether it blocks.
-      expect((await item.locator('.req-status').textContent())?.trim()).not.toBe('');
-      expect(await item.locator('.req-kind').textContent()).toMatch(/Required|Recommended/);
+      expect((await page.getByTestId(`welcome-requirement-${id}-status`).textContent())?.trim(), id).not.toBe('');
+      expect(await page.getByTestId(`welcome-requirement-${id}-kind`).textContent(), id).toMatch(/Required|Recommended/);
     }
-    expect(await page.locator('.welcome-actions .button.secondary').textContent()).toBe('Try the live system');
+    expect(await page.getByTestId('welcome-try-live').textContent()).toBe('Try the live system');
     await shoot(page, 'setup-welcome-en.png');
     await expectNoAxeViolations(page, 'Welcome (en)');
 
     // "Try the live system": a browser tab it did not open by script stays, so the page says what to do.
-    await page.locator('.welcome-actions .button.secondary').click();
-    await page.getByText('You can close this installer window').waitFor();
+    await page.getByTestId('welcome-try-live').click();
+    await expect.poll(() => page.getByTestId('welcome-try-live-status').textContent()).toContain('You can close this installer window');
 
     expect(await install(page).isEnabled(), `Install blocked: ${await page.locator('#welcome-install-hint').textContent()}`).toBe(true);
     await install(page).click();
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Choose your keyboard layout');
 
     // Keyboard: search "german", Tab into the layouts, choose German, then the no-dead-keys variant.
-    await page.locator('#keyboard-layouts').waitFor();
-    await page.locator('#keyboard-search').focus();
+    await page.getByTestId('keyboard-layouts').waitFor();
+    await page.getByTestId('keyboard-search').focus();
     await page.keyboard.type('german');
-    await expect.poll(() => page.locator('#keyboard-layouts [role="option"]').first().textContent()).toContain('German');
+    await expect.poll(() => page.getByTestId('keyboard-layouts').getByRole('option').first().textContent()).toContain('German');
     await page.keyboard.press('Tab');
-    expect(await activeId(page)).toBe('keyboard-layouts');
+    expect(await activeTestId(page)).toBe('keyboard-layouts');
     await page.keyboard.press('Home');
-    const german = page.locator('#keyboard-layouts [role="option"][aria-selected="true"]');
-    expect(await german.locator('.listbox-label').textContent()).toBe('German');
+    const german = page.getByTestId('keyboard-layouts-option-de');
+    expect(await german.getAttribute('aria-selected')).toBe('true');
+    expect(await german.textContent()).toContain('German');
     await page.keyboard.press('Tab');
-    expect(await activeId(page)).toBe('keyboard-variants');
+    expect(await activeTestId(page)).toBe('keyboard-variants');
     let found = false;
     for (let i = 0; i < 40 && !found; i++) {
       await page.keyboard.press('ArrowDown');
-      const active = await page.locator('#keyboard-variants').getAttribute('aria-activedescendant');
-      found = (await page.locator(`[id="${active}"]`).textContent())?.includes('no dead keys') ?? false;
+      const active = await page.getByTestId('keyboard-variants').getAttribute('aria-activedescendant');
+      found = (await page.locator(`[id="${active}"]`).getAttribute('data-testid')) === 'keyboard-variants-option-nodeadkeys';
     }
     expect(found, 'variant "no dead keys" reached with the arrow keys').toBe(true);
-    expect(await page.locator('#keyboard-variants [aria-selected="true"]').textContent()).toContain('German (no dead keys)');
+    const variant = page.getByTestId('keyboard-variants-option-nodeadkeys');
+    expect(await variant.getAttribute('aria-selected')).toBe('true');
+    expect(await variant.textContent()).toContain('German (no dead keys)');
     // The engine's answer about the live session, politely announced.
-    await expect.poll(() => page.locator('.setup-status').textContent()).toMatch(/Applied to this session|Not applied to this session/);
+    await expect.poll(() => page.getByTestId('keyboard-status').textContent()).toMatch(/Applied to this session|Not applied to this session/);
 
     await page.keyboard.press('Tab');
-    expect(await activeId(page)).toBe('keyboard-test');
+    expect(await activeTestId(page)).toBe('keyboard-test');
     await page.keyboard.type('Grüße, Zoë');
-    expect(await page.locator('#keyboard-test').inputValue()).toBe('Grüße, Zoë');
+    expect(await page.getByTestId('keyboard-test').inputValue()).toBe('Grüße, Zoë');
     await shoot(page, 'setup-keyboard-en.png');
     await expectNoAxeViolations(page, 'Keyboard (en)');
 
@@ -170,24 +174,25 @@ describe.skipIf(skipReason !== null)('Welcome, Keyboard and Time zone pages', ()
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Where are you?');
 
     // Time zone: search, then the down arrow to the results selects the first one.
-    await page.locator('#timezone-search').waitFor();
-    await page.locator('#timezone-search').focus();
+    await page.getByTestId('timezone-search').waitFor();
+    await page.getByTestId('timezone-search').focus();
     await page.keyboard.type('Oslo');
-    await expect.poll(() => page.locator('#timezone-results [role="option"]').first().textContent()).toContain('Oslo');
+    await page.getByTestId('timezone-results-option-Europe/Oslo').waitFor();
     await page.keyboard.press('ArrowDown');
-    expect(await activeId(page)).toBe('timezone-results');
-    expect(await page.locator('#timezone-region').inputValue()).toBe('Europe');
-    expect(await page.locator('#timezone-city').inputValue()).toBe('Europe/Oslo');
-    expect(await page.locator('.tz-now').textContent()).toContain('Europe/Oslo');
+    expect(await activeTestId(page)).toBe('timezone-results');
+    expect(await page.getByTestId('timezone-results-option-Europe/Oslo').getAttribute('aria-selected')).toBe('true');
+    expect(await page.getByTestId('timezone-region').inputValue()).toBe('Europe');
+    expect(await page.getByTestId('timezone-city').inputValue()).toBe('Europe/Oslo');
+    expect(await page.getByTestId('timezone-selected').textContent()).toContain('Europe/Oslo');
 
     // Region → city with the two selects.
-    await page.locator('#timezone-region').selectOption('Asia');
-    expect(await page.locator('#timezone-city').inputValue()).toMatch(/^Asia\//);
-    await page.locator('#timezone-city').selectOption('Asia/Tokyo');
-    expect(await page.locator('.tz-now-zone').textContent()).toContain('Asia/Tokyo');
-    expect(await page.locator('.tz-map svg circle').count()).toBeGreaterThan(100);
+    await page.getByTestId('timezone-region').selectOption('Asia');
+    expect(await page.getByTestId('timezone-city').inputValue()).toMatch(/^Asia\//);
+    await page.getByTestId('timezone-city').selectOption('Asia/Tokyo');
+    expect(await page.getByTestId('timezone-selected').textContent()).toContain('Asia/Tokyo');
+    expect(await page.getByTestId('timezone-map').locator('circle').count()).toBeGreaterThan(100);
 
-    await page.locator('#timezone-search').fill('Oslo');
+    await page.getByTestId('timezone-search').fill('Oslo');
     await shoot(page, 'setup-timezone-en.png');
     await expectNoAxeViolations(page, 'Time zone (en)');
     expect(errors).toEqual([]);
@@ -197,8 +202,8 @@ describe.skipIf(skipReason !== null)('Welcome, Keyboard and Time zone pages', ()
   it('refuses Install with a visible reason while a blocking check fails (this machine is offline)', async () => {
     const { page, errors } = await openWizard(false);
     await waitForChecks(page);
-    const network = page.locator('.req-list .req-failed', { hasText: 'Network' });
-    if ((await network.count()) === 0) {
+    const network = page.getByTestId('welcome-requirement-network');
+    if ((await network.getAttribute('data-state')) !== 'failed') {
       console.warn('setup pages: the network check passed here, so the blocked state is not shown');
     } else {
       expect(await install(page).isDisabled()).toBe(true);
@@ -220,18 +225,19 @@ describe.skipIf(skipReason !== null)('Welcome, Keyboard and Time zone pages', ()
 
     expect(await install(page).isEnabled(), `Install blocked: ${await page.locator('#welcome-install-hint').textContent()}`).toBe(true);
     await install(page).click();
-    await page.locator('#keyboard-layouts').waitFor();
+    await page.getByTestId('keyboard-layouts').waitFor();
     // Arabic UI preselects the Arabic layout, with the hint about passwords.
-    expect(await page.locator('#keyboard-layouts [aria-selected="true"] .listbox-label').textContent()).toBe('Arabic');
-    await page.locator('.banner-warn').waitFor();
-    await page.locator('#keyboard-test').fill('مرحبا');
+    expect(await page.getByTestId('keyboard-layouts-option-ara').getAttribute('aria-selected')).toBe('true');
+    expect(await page.getByTestId('keyboard-layouts-option-ara').textContent()).toContain('Arabic');
+    await page.getByTestId('keyboard-non-latin').waitFor();
+    await page.getByTestId('keyboard-test').fill('مرحبا');
     await shoot(page, 'setup-keyboard-ar.png');
     await expectNoAxeViolations(page, 'Keyboard (ar)');
 
     await next(page).click();
-    await page.locator('#timezone-search').waitFor();
-    await page.locator('#timezone-search').fill('Oslo');
-    await page.locator('#timezone-results [role="option"]').first().waitFor();
+    await page.getByTestId('timezone-search').waitFor();
+    await page.getByTestId('timezone-search').fill('Oslo');
+    await page.getByTestId('timezone-results-option-Europe/Oslo').waitFor();
     await shoot(page, 'setup-timezone-ar.png');
     await expectNoAxeViolations(page, 'Time zone (ar)');
     expect(errors).toEqual([]);

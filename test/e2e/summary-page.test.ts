@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM, expectNoAxeViolations, launchChromium } from './browser';
-import { advanceToStep, skipNetworkCheck, stepIndexOf } from './fixtures';
+import { activeTestId, advanceToStep, currentStep, skipNetworkCheck, stepIndexOf } from './fixtures';
 import { loopsBackedBy, startDemoServer, stopDemoServer, type DemoServer } from './serve';
 
 /**
@@ -66,9 +66,8 @@ describe.skipIf(skipReason !== null)('Summary page', () => {
     }
   });
 
-  const activeId = (page: Page) => page.evaluate(() => document.activeElement?.id ?? '');
   const activeText = (page: Page) => page.evaluate(() => document.activeElement?.textContent ?? '');
-  const nextButton = (page: Page) => page.locator('.nav-bar .button.primary');
+  const nextButton = (page: Page) => page.getByTestId('nav-next');
 
   async function shoot(page: Page, name: string): Promise<void> {
     const height = await page.evaluate(() => document.documentElement.scrollHeight);
@@ -88,30 +87,30 @@ describe.skipIf(skipReason !== null)('Summary page', () => {
     page.on('pageerror', (e) => errors.push(e.message));
     await skipNetworkCheck(page);
     await page.goto(server!.url);
-    await page.locator('nav ol li').first().waitFor();
-    const [disk, users, summary] = [await stepIndexOf(page, 'Disk'), await stepIndexOf(page, 'Users'), await stepIndexOf(page, 'Summary')];
+    await page.getByTestId('step-rail').waitFor();
+    const [disk, users, summary] = [await stepIndexOf(page, 'disk'), await stepIndexOf(page, 'users'), await stepIndexOf(page, 'summary')];
     const language = 0;
 
     // Disk: the 20 GiB disk, erase with ext4, encrypted, no swap.
     await advanceToStep(page, disk);
-    await page.locator(`input[name="disk"][value="${target}"]`).check();
-    await page.locator('#storage-fs-ext4').check();
-    await page.locator('#storage-encrypt').check();
+    await page.getByTestId(`disk-option-${target.replace('/dev/', '')}`).check();
+    await page.getByTestId('storage-fs-ext4').check();
+    await page.getByTestId('storage-encrypt').check();
     expect(await nextButton(page).isDisabled()).toBe(true);
     expect(await page.locator('#next-blocked').textContent()).toContain('Enter an encryption passphrase');
-    await page.locator('#storage-passphrase').fill('Tulip Harbor 77');
-    await page.locator('#storage-confirm').fill('Tulip Harbor 78');
-    await page.locator('#storage-confirm').blur();
+    await page.getByTestId('storage-passphrase').fill('Tulip Harbor 77');
+    await page.getByTestId('storage-confirm').fill('Tulip Harbor 78');
+    await page.getByTestId('storage-confirm').blur();
     expect(await page.locator('#storage-confirm-error').textContent()).toBe('!The passphrases do not match.');
-    expect(await page.locator('#storage-confirm').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.getByTestId('storage-confirm').getAttribute('aria-invalid')).toBe('true');
     expect(await nextButton(page).isDisabled()).toBe(true);
     expect(await page.locator('#next-blocked').textContent()).toBe('Type the same passphrase again to confirm it.');
     expect(await page.locator('meter').count()).toBe(1);
     // A swap partition cannot sit next to an encrypted root: said next to the choice.
-    await page.locator('#storage-swap-partition').check();
+    await page.getByTestId('storage-swap-partition').check();
     expect(await page.locator('#storage-swap-errors').textContent()).toContain('A swap partition would not be encrypted');
-    await page.locator('#storage-swap-none').check();
-    await page.locator('#storage-confirm').fill('Tulip Harbor 77');
+    await page.getByTestId('storage-swap-none').check();
+    await page.getByTestId('storage-confirm').fill('Tulip Harbor 77');
     expect(await page.locator('#storage-confirm-error').textContent()).toBe('');
     expect(await nextButton(page).isEnabled()).toBe(true);
     await shoot(page, 'disk-options-en.png');
@@ -119,75 +118,79 @@ describe.skipIf(skipReason !== null)('Summary page', () => {
 
     // Users.
     await advanceToStep(page, users);
-    await page.locator('#user-full-name').fill('Ada Lovelace');
-    await page.locator('#user-password').fill('analytical engine 1843');
-    await page.locator('#user-confirm').fill('analytical engine 1843');
+    await page.getByTestId('users-full-name').fill('Ada Lovelace');
+    await page.getByTestId('users-password').fill('analytical engine 1843');
+    await page.getByTestId('users-confirm').fill('analytical engine 1843');
 
     // Summary: planned by the engine, said in plain words.
     await advanceToStep(page, summary);
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Ready to install');
-    const headline = page.locator('.plan-headline');
+    const headline = page.getByTestId('summary-headline');
     await headline.waitFor({ timeout: 30_000 });
     const name = target.replace('/dev/', '');
     expect(await headline.textContent()).toContain(`20\u00a0GiB (${name}): everything on it will be lost.`);
     expect(await headline.textContent()).toMatch(/^!Erase /);
-    const details = await page.locator('.plan-details li').allTextContents();
+    const details = await page.getByTestId('summary-details').getByRole('listitem').allTextContents();
     expect(details).toContain('The system uses the ext4 file system.');
     expect(details).toContain('No swap space is set up.');
-    const rows = await page.locator('.partition-table tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    const rows = await page.getByTestId('summary-partitions').locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
     expect(rows.some((r) => r[3] === 'EFI system, FAT (vfat)' && r[4] === 'the EFI system partition (/boot/efi)')).toBe(true);
     expect(rows.some((r) => r[3] === 'Encrypted (LUKS2), ext4 inside' && r[4] === 'the system (/)' && r[5] === 'Yes')).toBe(true);
     expect(rows.some((r) => r[4] === 'boot files (/boot)')).toBe(true);
-    const choices = await page.locator('.choices').first().textContent();
+    const choices = await page.getByTestId('summary-choices').textContent();
     expect(choices).toContain('English');
     expect(choices).toContain('ada');
     expect(choices).toContain('ada-pc');
-    expect(await page.locator('.choices').nth(1).textContent()).toContain('registry.particleos.example/particleos:stable');
+    expect(await page.getByTestId('summary-image').textContent()).toContain('registry.particleos.example/particleos:stable');
     // The image check is not fatal: a result or an explained error, never a blank.
-    await expect.poll(() => page.locator('.signature, .banner-warn').count(), { timeout: 30_000 }).toBeGreaterThan(0);
+    await expect.poll(() => page.getByTestId(/^summary-(signature|image-error)$/).count(), { timeout: 30_000 }).toBeGreaterThan(0);
     await shoot(page, 'summary-en.png');
     await expectNoAxeViolations(page, 'Summary (en)');
 
     // Install opens the confirmation; Cancel has the focus; Escape cancels.
-    const install = page.getByRole('button', { name: 'Install', exact: true });
+    const install = page.getByTestId('summary-install');
+    expect(await install.textContent()).toBe('Install');
     await install.click();
-    const dialog = page.getByRole('dialog', { name: 'Erase the disk and install?' });
+    const dialog = page.getByTestId('summary-install-dialog');
     await dialog.waitFor();
+    expect(await page.getByRole('dialog', { name: 'Erase the disk and install?' }).count()).toBe(1);
     expect(await dialog.textContent()).toContain(target);
+    expect(await activeTestId(page)).toBe('summary-install-dismiss');
     expect(await activeText(page)).toBe('Cancel');
     await page.keyboard.press('Tab');
+    expect(await activeTestId(page)).toBe('summary-install-confirm');
     expect(await activeText(page)).toBe('Erase and install');
     await page.keyboard.press('Tab');
-    expect(await activeText(page)).toBe('Cancel');
+    expect(await activeTestId(page)).toBe('summary-install-dismiss');
     await page.screenshot({ path: join(SHOTS, 'summary-confirm-en.png') });
     await expectNoAxeViolations(page, 'Install confirmation (en)');
     await page.keyboard.press('Escape');
-    await expect.poll(() => dialog.count()).toBe(0);
-    expect(await page.evaluate(() => document.querySelector('dialog')?.open)).toBe(false);
-    expect(await activeText(page)).toBe('Install');
+    await expect.poll(() => dialog.isVisible()).toBe(false);
+    expect(await dialog.evaluate((d) => (d as HTMLDialogElement).open)).toBe(false);
+    expect(await activeTestId(page)).toBe('summary-install');
 
     // Save answer file: export, secrets named, a download offered (results announced).
-    await page.getByRole('button', { name: 'Save answer file…' }).click();
-    await expect
-      .poll(async () => (await page.locator('.save-omitted').count()) + (await page.locator('#save-title ~ .banner-error').count()), { timeout: 15_000 })
-      .toBeGreaterThan(0);
+    await page.getByTestId('summary-save').click();
+    await expect.poll(() => page.getByTestId(/^summary-save-(omitted|error)$/).count(), { timeout: 15_000 }).toBeGreaterThan(0);
 
     // Arabic, right to left: back to the language, then forward again with every choice kept.
     await advanceBack(page, language);
-    await page.locator('input[type="radio"][value="ar"]').check();
+    await page.getByTestId('welcome-language-ar').check();
     await advanceToStep(page, summary);
-    await page.locator('.plan-headline').waitFor({ timeout: 30_000 });
+    await headline.waitFor({ timeout: 30_000 });
     expect(await page.evaluate(() => document.documentElement.dir)).toBe('rtl');
-    expect(await page.locator('.plan-headline').textContent()).toContain(name);
-    expect(await page.locator('.plan-headline').textContent()).toContain('مسح');
+    expect(await headline.textContent()).toContain(name);
+    expect(await headline.textContent()).toContain('مسح');
     await shoot(page, 'summary-ar.png');
     await expectNoAxeViolations(page, 'Summary (ar)');
-    await page.getByRole('button', { name: 'تثبيت', exact: true }).click();
-    await page.getByRole('dialog').waitFor();
+    expect(await install.textContent()).toBe('تثبيت');
+    await install.click();
+    await dialog.waitFor();
+    expect(await activeTestId(page)).toBe('summary-install-dismiss');
     expect(await activeText(page)).toBe('إلغاء');
     await page.screenshot({ path: join(SHOTS, 'summary-confirm-ar.png') });
     await page.keyboard.press('Escape');
-    await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
+    await expect.poll(() => dialog.isVisible()).toBe(false);
 
     // Nothing was written: still no partition table, no signature at all.
     expect(onDisk(target)).toMatchObject({ ptType: '', blkid: '', blkidStatus: 2 });
@@ -197,10 +200,11 @@ describe.skipIf(skipReason !== null)('Summary page', () => {
 
   async function advanceBack(page: Page, index: number): Promise<void> {
     for (let i = 0; i < 12; i++) {
-      const now = await page.evaluate(() => [...document.querySelectorAll('nav ol li')].findIndex((li) => li.getAttribute('aria-current') === 'step'));
+      const now = await currentStep(page);
       if (now <= index) return;
-      await page.locator('.nav-bar .button.secondary').first().click();
-      await expect.poll(() => activeId(page)).toBe('page-heading');
+      await page.getByTestId('nav-back').click();
+      await expect.poll(() => currentStep(page)).toBeLessThan(now);
+      await expect.poll(() => activeTestId(page)).toBe('page-heading');
     }
   }
 });

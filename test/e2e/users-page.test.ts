@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright';
 import { CHROMIUM, expectNoAxeViolations, launchChromium } from './browser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { advanceToStep, skipNetworkCheck, stepIndexOf } from './fixtures';
+import { activeTestId, advanceToStep, skipNetworkCheck, stepIndexOf } from './fixtures';
 import { loopsBackedBy, startDemoServer, stopDemoServer, type DemoServer } from './serve';
 
 /**
@@ -56,14 +56,21 @@ describe.skipIf(skipReason !== null)('Users page', () => {
     await skipNetworkCheck(page);
     await page.goto(server!.url);
     await page.getByRole('heading', { level: 1 }).waitFor();
-    await page.locator('nav ol li').first().waitFor();
+    await page.getByTestId('step-rail').waitFor();
     return { page, errors };
   }
 
+  const value = (page: Page, testId: string) => page.getByTestId(testId).inputValue();
+  const nextButton = (page: Page) => page.getByTestId('nav-next');
+  const rules = (page: Page) => page.getByTestId(/^users-rule-/);
+  const unmetRules = (page: Page) => page.locator('[data-testid^="users-rule-"][data-state="unmet"]');
 
-  const activeId = (page: Page) => page.evaluate(() => document.activeElement?.id ?? '');
-  const value = (page: Page, id: string) => page.locator(`#${id}`).inputValue();
-  const nextButton = (page: Page) => page.locator('.nav-bar .button.primary');
+  /** Disk: the first disk that can be used (the rest of the Disk page is tested elsewhere). */
+  async function chooseDisk(page: Page): Promise<void> {
+    await page.getByTestId(/^disk-card-/).first().waitFor();
+    await expect.poll(() => page.locator('[aria-busy="true"]').count()).toBe(0);
+    await page.locator('[data-testid^="disk-option-"]:not([disabled])').first().check();
+  }
 
   /**
    * The whole page in one picture. A tall viewport rather than fullPage, so the sticky Back/Next bar
@@ -81,49 +88,46 @@ describe.skipIf(skipReason !== null)('Users page', () => {
    * rail (advanceToStep), so steps added before Disk do not break the Users assertions below.
    */
   async function reachUsers(page: Page): Promise<void> {
-    const [disk, users] = [await stepIndexOf(page, 'Disk'), await stepIndexOf(page, 'Users')];
+    const [disk, users] = [await stepIndexOf(page, 'disk'), await stepIndexOf(page, 'users')];
     await advanceToStep(page, disk);
-    await page.locator('.disk-card').first().waitFor();
-    await expect.poll(() => page.locator('[aria-busy="true"]').count()).toBe(0);
-    await page.locator('input[name="disk"]:not([disabled])').first().check();
+    await chooseDisk(page);
     await advanceToStep(page, users);
-    await expect.poll(() => activeId(page)).toBe('page-heading');
-    await page.locator('#user-full-name').waitFor();
+    await expect.poll(() => activeTestId(page)).toBe('page-heading');
+    await page.getByTestId('users-full-name').waitFor();
   }
 
   it('suggests names, explains the rules, and blocks Next until the passwords match', async () => {
     const { page, errors } = await openWizard();
     await reachUsers(page);
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Who will use this computer?');
-    expect(await page.locator('nav ol li[aria-current="step"]').textContent()).toContain('Users');
+    expect(await page.getByTestId('step-users').getAttribute('aria-current')).toBe('step');
     expect(await nextButton(page).isDisabled()).toBe(true);
 
     // Heading → full name; the username and host name follow what is typed.
     await page.keyboard.press('Tab');
-    expect(await activeId(page)).toBe('user-full-name');
+    expect(await activeTestId(page)).toBe('users-full-name');
     await page.keyboard.type('Zoë Ødegård');
-    expect(await value(page, 'user-name')).toBe('zoe');
-    expect(await value(page, 'user-hostname')).toBe('zoe-pc');
-    const rules = page.locator('#user-name-rules .rule');
-    expect(await rules.count()).toBe(4);
-    expect(await page.locator('#user-name-rules .rule-unmet').count()).toBe(0);
+    expect(await value(page, 'users-username')).toBe('zoe');
+    expect(await value(page, 'users-hostname')).toBe('zoe-pc');
+    expect(await rules(page).count()).toBe(4);
+    expect(await unmetRules(page).count()).toBe(0);
     expect(await page.locator('#user-name-rules [aria-live="polite"]').count()).toBe(1);
 
     // Username by hand: a capital letter breaks a rule, said in words.
     await page.keyboard.press('Tab');
-    expect(await activeId(page)).toBe('user-name');
+    expect(await activeTestId(page)).toBe('users-username');
     // Tabbing into a field selects its text; End keeps the suggestion and appends.
     await page.keyboard.press('End');
     await page.keyboard.type('Z');
-    expect(await page.locator('#user-name-rules .rule-unmet').first().textContent()).toContain('not met yet');
+    expect(await unmetRules(page).first().textContent()).toContain('not met yet');
     await page.keyboard.press('Backspace');
-    expect(await value(page, 'user-name')).toBe('zoe');
-    expect(await page.locator('#user-name-rules .rule-unmet').count()).toBe(0);
-    expect(await page.locator('#user-name').getAttribute('aria-describedby')).toContain('user-name-rules');
+    expect(await value(page, 'users-username')).toBe('zoe');
+    expect(await unmetRules(page).count()).toBe(0);
+    expect(await page.getByTestId('users-username').getAttribute('aria-describedby')).toContain('user-name-rules');
 
     // A weak password is allowed but warned about, through the meter's text too.
     await page.keyboard.press('Tab');
-    expect(await activeId(page)).toBe('user-password');
+    expect(await activeTestId(page)).toBe('users-password');
     await page.keyboard.type('password');
     expect(await page.locator('meter').getAttribute('aria-valuetext')).toBe('Very weak');
     expect(await page.getByText('This password is easy to guess', { exact: false }).count()).toBe(1);
@@ -133,12 +137,12 @@ describe.skipIf(skipReason !== null)('Users page', () => {
 
     // A mismatched confirmation blocks Next with a message linked to the field.
     await page.keyboard.press('Tab');
-    expect(await activeId(page)).toBe('user-confirm');
+    expect(await activeTestId(page)).toBe('users-confirm');
     await page.keyboard.type('correct horse battery stapel');
     const mismatch = page.getByText('The passwords do not match.');
     await mismatch.waitFor();
-    expect(await page.locator('#user-confirm').getAttribute('aria-invalid')).toBe('true');
-    expect(await page.locator('#user-confirm').getAttribute('aria-describedby')).toContain('user-confirm-error');
+    expect(await page.getByTestId('users-confirm').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.getByTestId('users-confirm').getAttribute('aria-describedby')).toContain('user-confirm-error');
     expect(await nextButton(page).isDisabled()).toBe(true);
     expect(await page.locator('#next-blocked').isVisible()).toBe(true);
     await shoot(page, 'users-mismatch-en.png');
@@ -150,16 +154,17 @@ describe.skipIf(skipReason !== null)('Users page', () => {
 
     // Then the host name, the two options (administrator on by default) and the SSH keys.
     await page.keyboard.press('Tab');
-    expect(await activeId(page)).toBe('user-hostname');
+    expect(await activeTestId(page)).toBe('users-hostname');
     await page.keyboard.press('Tab');
-    expect(await activeId(page)).toBe('user-admin');
-    expect(await page.locator('#user-admin').isChecked()).toBe(true);
+    expect(await activeTestId(page)).toBe('users-admin');
+    expect(await page.getByTestId('users-admin').isChecked()).toBe(true);
     await page.keyboard.press('Tab');
-    expect(await activeId(page)).toBe('user-autologin');
+    expect(await activeTestId(page)).toBe('users-autologin');
     await page.keyboard.press('Tab');
+    expect(await activeTestId(page)).toBe('users-ssh-toggle');
     await page.keyboard.press('Enter');
     await page.keyboard.press('Tab');
-    expect(await activeId(page)).toBe('user-ssh-keys');
+    expect(await activeTestId(page)).toBe('users-ssh-keys');
     await page.keyboard.type('ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIC6l6zJ0 zoe@laptop');
     await page.keyboard.press('Enter');
     await page.keyboard.type('not a key');
@@ -167,7 +172,7 @@ describe.skipIf(skipReason !== null)('Users page', () => {
     await page.getByText('Line 2 is not an OpenSSH public key.').waitFor();
     expect(await nextButton(page).isDisabled()).toBe(true);
     await page.keyboard.press('Shift+Tab');
-    expect(await activeId(page)).toBe('user-ssh-keys');
+    expect(await activeTestId(page)).toBe('users-ssh-keys');
     await page.keyboard.press('Control+End');
     await page.keyboard.press('Backspace');
     for (let i = 0; i < 'not a key'.length; i++) await page.keyboard.press('Backspace');
@@ -175,9 +180,9 @@ describe.skipIf(skipReason !== null)('Users page', () => {
 
     // Import from file reads the text in the page and appends it (the file chooser itself is the OS's).
     const imported = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHb0b zoe@desktop\n';
-    await page.locator('input[type="file"]').setInputFiles({ name: 'id_ed25519.pub', mimeType: 'text/plain', buffer: Buffer.from(imported) });
-    await page.getByText('Keys added from id_ed25519.pub.').waitFor();
-    expect((await value(page, 'user-ssh-keys')).split('\n')).toEqual(['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIC6l6zJ0 zoe@laptop', imported.trim()]);
+    await page.getByTestId('users-ssh-import').setInputFiles({ name: 'id_ed25519.pub', mimeType: 'text/plain', buffer: Buffer.from(imported) });
+    await expect.poll(() => page.getByTestId('users-ssh-import-status').textContent()).toBe('Keys added from id_ed25519.pub.');
+    expect((await value(page, 'users-ssh-keys')).split('\n')).toEqual(['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIC6l6zJ0 zoe@laptop', imported.trim()]);
     expect(await nextButton(page).isEnabled()).toBe(true);
 
     await shoot(page, 'users-en.png');
@@ -188,24 +193,22 @@ describe.skipIf(skipReason !== null)('Users page', () => {
 
   it('works right to left in Arabic and stays accessible', async () => {
     const { page, errors } = await openWizard();
-    // Step indexes are read from the English rail, then the language is switched to Arabic.
-    const [disk, users] = [await stepIndexOf(page, 'Disk'), await stepIndexOf(page, 'Users')];
-    await page.locator('input[type="radio"][value="ar"]').check();
+    // Step indexes are read from the rail, then the language is switched to Arabic.
+    const [disk, users] = [await stepIndexOf(page, 'disk'), await stepIndexOf(page, 'users')];
+    await page.getByTestId('welcome-language-ar').check();
     expect(await page.evaluate(() => document.documentElement.dir)).toBe('rtl');
     await advanceToStep(page, disk);
-    await page.locator('.disk-card').first().waitFor();
-    await expect.poll(() => page.locator('[aria-busy="true"]').count()).toBe(0);
-    await page.locator('input[name="disk"]:not([disabled])').first().check();
+    await chooseDisk(page);
     await advanceToStep(page, users);
-    await expect.poll(() => activeId(page)).toBe('page-heading');
-    await page.locator('#user-full-name').waitFor();
+    await expect.poll(() => activeTestId(page)).toBe('page-heading');
+    await page.getByTestId('users-full-name').waitFor();
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('من سيستخدم هذا الحاسوب؟');
 
     await page.keyboard.press('Tab');
     await page.keyboard.type('ليلى حداد');
     // A name without a Latin form still gets a usable suggestion.
-    expect(await value(page, 'user-name')).toBe('user');
-    expect(await value(page, 'user-hostname')).toBe('user-pc');
+    expect(await value(page, 'users-username')).toBe('user');
+    expect(await value(page, 'users-hostname')).toBe('user-pc');
     await page.keyboard.press('Tab');
     await page.keyboard.press('Tab');
     await page.keyboard.type('sunflower7');

@@ -30,7 +30,7 @@ export function App({ browser }: { browser: boolean }) {
     return (
       <div className="app">
         <Header />
-        <main id="main" className="center-screen" tabIndex={-1}>
+        <main id="main" className="center-screen" tabIndex={-1} data-testid="page-loading">
           <div className="loading" role="status" aria-busy="true">
             <span className="spinner" aria-hidden="true" />
             {t('app.loading')}

@@ -12,13 +12,15 @@ interface Props {
   readonly onConfirm: () => void;
   /** Called for the cancel button, Escape and any other way the dialog closes without confirming. */
   readonly onCancel: () => void;
+  /** The opening button's test id X: the dialog is X-dialog, its buttons X-dismiss and X-confirm. */
+  readonly testId: string;
 }
 
 /**
  * A modal question on the native <dialog>: the browser traps focus, makes the rest inert, closes on
  * Escape and returns focus to where it was. Generic, so other pages (the Summary's "Install") can share it.
  */
-export function ConfirmDialog({ open, title, children, confirmLabel, cancelLabel, tone = 'normal', onConfirm, onCancel }: Props) {
+export function ConfirmDialog({ open, title, children, confirmLabel, cancelLabel, tone = 'normal', onConfirm, onCancel, testId }: Props) {
   const dialog = useRef<HTMLDialogElement>(null);
   const confirmed = useRef(false);
   const id = useId();
@@ -38,6 +40,7 @@ export function ConfirmDialog({ open, title, children, confirmLabel, cancelLabel
       className="confirm-dialog"
       aria-labelledby={`${id}-title`}
       aria-describedby={`${id}-body`}
+      data-testid={`${testId}-dialog`}
       onClose={() => {
         if (!confirmed.current) onCancel();
       }}
@@ -50,12 +53,13 @@ export function ConfirmDialog({ open, title, children, confirmLabel, cancelLabel
       </div>
       <div className="confirm-actions">
         {/* autoFocus inside a dialog is where showModal puts focus. */}
-        <button type="button" className="button secondary" autoFocus onClick={() => dialog.current?.close()}>
+        <button type="button" className="button secondary" autoFocus onClick={() => dialog.current?.close()} data-testid={`${testId}-dismiss`}>
           {cancelLabel}
         </button>
         <button
           type="button"
           className={`button ${tone === 'danger' ? 'danger' : 'primary'}`}
+          data-testid={`${testId}-confirm`}
           onClick={() => {
             confirmed.current = true;
             dialog.current?.close();

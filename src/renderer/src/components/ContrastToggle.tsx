@@ -14,6 +14,7 @@ export function ContrastToggle() {
       aria-pressed={on}
       title={t('ui.contrastHint')}
       onClick={() => setContrast(on ? 'normal' : 'high')}
+      data-testid="header-contrast"
     >
       <svg viewBox="0 0 16 16" width="16" height="16" aria-hidden="true" focusable="false">
         <circle cx="8" cy="8" r="6.5" fill="none" stroke="currentColor" strokeWidth="1.5" />

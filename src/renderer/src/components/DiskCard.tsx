@@ -61,6 +61,8 @@ export function DiskCard({ disk, minimumSize, selected, onSelect }: Props) {
   return (
     <div
       className={`disk-card verdict-${disk.verdict}${selected ? ' selected' : ''}`}
+      data-testid={`disk-card-${disk.name}`}
+      data-state={disk.verdict}
       // A convenience for pointer users: the whole card selects; keyboards use the radio itself.
       onClick={() => !refused && onSelect(disk.path)}
     >
@@ -74,6 +76,7 @@ export function DiskCard({ disk, minimumSize, selected, onSelect }: Props) {
           disabled={refused}
           onChange={() => onSelect(disk.path)}
           aria-describedby={`${id}-facts ${id}-verdict ${id}-reasons`}
+          data-testid={`disk-option-${disk.name}`}
         />
         <label htmlFor={`${id}-radio`} className="disk-title">
           <span className="disk-model">{model}</span>

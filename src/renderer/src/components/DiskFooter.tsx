@@ -22,7 +22,14 @@ export function DiskFooter() {
           {missing.map((key) => t(`storage.missing.${key}`)).join(' ')}
         </p>
       )}
-      <button type="button" className="button primary" onClick={goNext} disabled={blocked} aria-describedby={blocked ? 'next-blocked' : undefined}>
+      <button
+        type="button"
+        className="button primary"
+        onClick={goNext}
+        disabled={blocked}
+        aria-describedby={blocked ? 'next-blocked' : undefined}
+        data-testid="nav-next"
+      >
         {t('app.next')}
       </button>
     </div>

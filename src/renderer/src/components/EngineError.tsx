@@ -20,7 +20,7 @@ export function EngineError({ error, browser, loss = 'untouched' }: Props) {
   return (
     <div className="app">
       <Header />
-      <main id="main" className="center-screen" tabIndex={-1}>
+      <main id="main" className="center-screen" tabIndex={-1} data-testid="page-engine-error">
         <section className="card error-card" role="alert" aria-labelledby="engine-error-title">
           <h1 id="engine-error-title">{t('engine.errorTitle')}</h1>
           <p>{t('engine.errorBody')}</p>
@@ -34,7 +34,7 @@ export function EngineError({ error, browser, loss = 'untouched' }: Props) {
           {browser && <p>{t('engine.browserHint')}</p>}
           {error && (
             <details className="details">
-              <summary>{t('engine.details')}</summary>
+              <summary data-testid="engine-error-details">{t('engine.details')}</summary>
               <p className="detail">
                 <bdi lang="en">{error.message}</bdi>
               </p>
@@ -42,7 +42,7 @@ export function EngineError({ error, browser, loss = 'untouched' }: Props) {
             </details>
           )}
           <div className="actions">
-            <button type="button" className="button primary" onClick={() => window.location.reload()}>
+            <button type="button" className="button primary" onClick={() => window.location.reload()} data-testid="engine-reconnect">
               {t('engine.retry')}
             </button>
           </div>

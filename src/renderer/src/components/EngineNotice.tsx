@@ -8,7 +8,7 @@ export function EngineNotice() {
   if (!info || (info.mode !== 'demo' && !info.notice)) return null;
   const demo = info.mode === 'demo';
   return (
-    <section className="banner banner-info" aria-labelledby="engine-notice-title">
+    <section className="banner banner-info" aria-labelledby="engine-notice-title" data-testid="engine-notice">
       {/* Not a heading: it sits above the page's h1 and must not come first in the outline. */}
       <p id="engine-notice-title" className="banner-title">
         {t(demo ? 'engine.demoTitle' : 'engine.noticeTitle')}

@@ -40,7 +40,7 @@ export function ExistingPartitions({ disk, fields, errors }: Props) {
           </p>
         ))}
       </div>
-      <ul className="mount-list">
+      <ul className="mount-list" data-testid="storage-mount-list">
         {disk.partitions.map((p) => {
           const m = mountFor(fields, p);
           const id = `mount-${p.name.replace(/[^A-Za-z0-9_-]/g, '_')}`;
@@ -49,6 +49,7 @@ export function ExistingPartitions({ disk, fields, errors }: Props) {
           const described = `${id}-what${errs.length > 0 ? ` ${errorId}` : ''}`;
           const invalid = errs.length > 0 ? true : undefined;
           const esp = m.mountpoint === '/boot/efi';
+          const testId = `storage-mount-${p.name}`;
           return (
             <li key={p.path} className={`mount-row${m.mountpoint ? ' used' : ''}`}>
               <p className="mount-name">
@@ -70,6 +71,7 @@ export function ExistingPartitions({ disk, fields, errors }: Props) {
                     value={m.mountpoint ?? ''}
                     aria-describedby={described}
                     aria-invalid={invalid}
+                    data-testid={`${testId}-use`}
                     onChange={(e) => setMount(p.path, { mountpoint: e.target.value === '' ? null : (e.target.value as Mountpoint) })}
                   >
                     <option value="">{t('storage.existing.unused')}</option>
@@ -90,6 +92,7 @@ export function ExistingPartitions({ disk, fields, errors }: Props) {
                       className="input select"
                       value={m.format ? 'format' : 'keep'}
                       aria-describedby={described}
+                      data-testid={`${testId}-action`}
                       onChange={(e) => setMount(p.path, { format: e.target.value === 'format' })}
                     >
                       <option value="keep">{t('storage.existing.keep')}</option>
@@ -108,6 +111,7 @@ export function ExistingPartitions({ disk, fields, errors }: Props) {
                       value={m.filesystem}
                       disabled={esp}
                       aria-describedby={described}
+                      data-testid={`${testId}-fs`}
                       onChange={(e) => setMount(p.path, { filesystem: e.target.value as MountFilesystem })}
                     >
                       {(esp ? (['vfat'] as const) : FILESYSTEMS).map((fs) => (
@@ -119,7 +123,7 @@ export function ExistingPartitions({ disk, fields, errors }: Props) {
                   </div>
                 )}
               </div>
-              <div id={errorId} className="field-errors" aria-live="polite">
+              <div id={errorId} className="field-errors" aria-live="polite" data-testid={`${testId}-errors`}>
                 {errs.map((e) => (
                   <p key={e.key} className="field-error">
                     <span aria-hidden="true" className="field-error-icon">

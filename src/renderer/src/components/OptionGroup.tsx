@@ -1,4 +1,4 @@
-/** One radio group of labelled options, each with a one-line explanation under its label. */
+/** One radio group of labelled options, each with a one-line explanation under its label; `<name>-<value>` is each radio's id and test id. */
 export interface Option<T extends string> {
   readonly value: T;
   readonly label: string;
@@ -32,6 +32,7 @@ export function OptionGroup<T extends string>({ name, legend, options, value, on
                 checked={value === o.value}
                 onChange={() => onChange(o.value)}
                 aria-describedby={`${id}-hint`}
+                data-testid={id}
               />
               <div>
                 <label htmlFor={id} className="option-label">

@@ -54,7 +54,7 @@ export function RecoveryKey({ errors }: { readonly errors: readonly StorageError
                 <bdi lang="en">{recovery.error.message}</bdi>
               </p>
             )}
-            <button type="button" className="button secondary" onClick={() => void load()}>
+            <button type="button" className="button secondary" onClick={() => void load()} data-testid="storage-recovery-retry">
               {t('storage.recovery.retry')}
             </button>
           </div>
@@ -66,7 +66,7 @@ export function RecoveryKey({ errors }: { readonly errors: readonly StorageError
               {t('storage.recovery.label')}
             </p>
             {/* Always left to right, whatever the page direction: the key is read off in this order. */}
-            <ol className="recovery-key" dir="ltr" aria-labelledby="recovery-key-label" translate="no">
+            <ol className="recovery-key" dir="ltr" aria-labelledby="recovery-key-label" translate="no" data-testid="storage-recovery-key">
               {groups.map((g, i) => (
                 <li key={i} className={i === recovery.group ? 'recovery-group asked' : 'recovery-group'}>
                   {g}
@@ -74,7 +74,7 @@ export function RecoveryKey({ errors }: { readonly errors: readonly StorageError
               ))}
             </ol>
             {canCopy && (
-              <button type="button" className="button secondary" onClick={() => void copy()}>
+              <button type="button" className="button secondary" onClick={() => void copy()} data-testid="storage-recovery-copy">
                 {t('storage.recovery.copy')}
               </button>
             )}
@@ -99,6 +99,7 @@ export function RecoveryKey({ errors }: { readonly errors: readonly StorageError
                 spellCheck={false}
                 autoComplete="off"
                 autoCapitalize="none"
+                data-testid="storage-recovery-confirm"
                 value={recovery.typed}
                 onChange={(e) => setTyped(e.target.value)}
                 onBlur={() => touch('recovery')}

@@ -55,32 +55,39 @@ export function SaveAnswerFile() {
       </h2>
       <p className="field-hint">{t('summary.save.intro')}</p>
       <div className="save-actions">
-        <button type="button" className="button secondary" onClick={() => void prepare()} disabled={exporting}>
+        <button type="button" className="button secondary" onClick={() => void prepare()} disabled={exporting} data-testid="summary-save">
           {exporting && <span className="spinner small" aria-hidden="true" />}
           {t('summary.save.button')}
         </button>
       </div>
       {exported && (
         <>
-          <p className="save-omitted">
+          <p className="save-omitted" data-testid="summary-save-omitted">
             {exported.omitted.length > 0
               ? t('summary.save.omitted', { secrets: [...new Set(exported.omitted.map((p) => omittedSecret(t, p)))].join(sep) })
               : t('summary.save.omittedNone')}
           </p>
           <div className="save-actions">
             {(targets ?? []).map((target) => (
-              <button key={target.path} type="button" className="button secondary" disabled={saving} onClick={() => void saveTo(target)}>
+              <button
+                key={target.path}
+                type="button"
+                className="button secondary"
+                disabled={saving}
+                onClick={() => void saveTo(target)}
+                data-testid={`summary-save-device-${target.path.replace(/^\/dev\//, '')}`}
+              >
                 {t('summary.save.toDevice', { target: targetName(target) })}
               </button>
             ))}
-            <button type="button" className="button secondary" disabled={saving} onClick={() => void saveTo(null)}>
+            <button type="button" className="button secondary" disabled={saving} onClick={() => void saveTo(null)} data-testid="summary-save-download">
               {t('summary.save.download')}
             </button>
           </div>
         </>
       )}
       {saveError && (
-        <div className="banner banner-error">
+        <div className="banner banner-error" data-testid="summary-save-error">
           <p className="banner-title">{t('summary.save.failed')}</p>
           <p className="detail">
             <bdi lang="en">{saveError.message}</bdi>
@@ -88,7 +95,7 @@ export function SaveAnswerFile() {
         </div>
       )}
       {/* Results are announced; the region exists before its first message so it is heard. */}
-      <p className="save-status" role="status" aria-live="polite">
+      <p className="save-status" role="status" aria-live="polite" data-testid="summary-save-status">
         {exporting ? t('summary.save.preparing') : status}
       </p>
     </section>

@@ -75,15 +75,22 @@ export function SaveLogBundle() {
       <p className="muted">{t('install.save.intro')}</p>
       <div className="actions">
         {targets.map((target) => (
-          <button key={target.path} type="button" className="button secondary" disabled={busy} onClick={() => void save(target)}>
+          <button
+            key={target.path}
+            type="button"
+            className="button secondary"
+            disabled={busy}
+            onClick={() => void save(target)}
+            data-testid={`log-bundle-device-${target.path.replace(/^\/dev\//, '')}`}
+          >
             {t('install.save.toDevice', { device: targetName(target) })}
           </button>
         ))}
-        <button type="button" className="button secondary" disabled={busy} onClick={() => void save(null)}>
+        <button type="button" className="button secondary" disabled={busy} onClick={() => void save(null)} data-testid="log-bundle-download">
           {t('install.save.download')}
         </button>
       </div>
-      <div role="status" className="save-status">
+      <div role="status" className="save-status" data-testid="log-bundle-status">
         {status.kind === 'saving' && t('install.save.saving')}
         {status.kind === 'saved' && <span className="status-ok">{status.text}</span>}
         {status.kind === 'failed' && (

@@ -27,6 +27,7 @@ const PAGE = 8;
  * and Page Up/Down jump, Enter and Space select. The active option is announced through
  * aria-activedescendant, so focus never leaves the list and nothing re-renders but two options.
  * Only the options given are rendered: callers pass what matches the search, not everything.
+ * The list's test id is its id; each option's is `<id>-option-<key>`, never its position.
  */
 export function SetupListbox({ id, labelledBy, describedBy, options, selectedKey, onSelect, emptyText, busy }: Props) {
   const listRef = useRef<HTMLDivElement>(null);
@@ -46,7 +47,7 @@ export function SetupListbox({ id, labelledBy, describedBy, options, selectedKey
 
   if (options.length === 0) {
     return (
-      <p id={id} className="listbox-empty">
+      <p id={id} className="listbox-empty" data-testid={id}>
         {emptyText}
       </p>
     );
@@ -94,11 +95,12 @@ export function SetupListbox({ id, labelledBy, describedBy, options, selectedKey
       aria-describedby={describedBy}
       aria-activedescendant={activeId}
       aria-busy={busy || undefined}
+      data-testid={id}
       onKeyDown={onKeyDown}
       onClick={onClick}
     >
       {options.map((o, i) => (
-        <Option key={o.key} id={`${id}-opt-${i}`} option={o} selected={o.key === selectedKey} active={i === active} index={i} />
+        <Option key={o.key} id={`${id}-opt-${i}`} testId={`${id}-option-${o.key}`} option={o} selected={o.key === selectedKey} active={i === active} index={i} />
       ))}
     </div>
   );
@@ -106,6 +108,7 @@ export function SetupListbox({ id, labelledBy, describedBy, options, selectedKey
 
 interface OptionProps {
   readonly id: string;
+  readonly testId: string;
   readonly option: ListboxOption;
   readonly selected: boolean;
   readonly active: boolean;
@@ -113,7 +116,7 @@ interface OptionProps {
 }
 
 // Memoised: moving through a long list re-renders the two options that changed, not all of them.
-const Option = memo(function Option({ id, option, selected, active, index }: OptionProps) {
+const Option = memo(function Option({ id, testId, option, selected, active, index }: OptionProps) {
   return (
     <div
       id={id}
@@ -121,6 +124,7 @@ const Option = memo(function Option({ id, option, selected, active, index }: Opt
       aria-selected={selected}
       className={`listbox-option${selected ? ' selected' : ''}${active ? ' active' : ''}`}
       data-index={index}
+      data-testid={testId}
     >
       <span className="listbox-check" aria-hidden="true">
         {selected ? '✓' : ''}

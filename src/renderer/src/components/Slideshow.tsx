@@ -72,15 +72,15 @@ export function Slideshow({ slides }: { slides: readonly Slide[] }) {
       </div>
       {slides.length > 1 && (
         <div className="slide-controls">
-          <button type="button" className="button secondary icon-button" onClick={() => step(-1)} aria-label={t('install.slideshow.previous')}>
+          <button type="button" className="button secondary icon-button" onClick={() => step(-1)} aria-label={t('install.slideshow.previous')} data-testid="slideshow-previous">
             <span className="flip-rtl" aria-hidden="true">‹</span>
           </button>
           {!reduced && (
-            <button type="button" className="button secondary icon-button" onClick={() => setPaused((p) => !p)} aria-label={t(paused ? 'install.slideshow.play' : 'install.slideshow.pause')}>
+            <button type="button" className="button secondary icon-button" onClick={() => setPaused((p) => !p)} aria-label={t(paused ? 'install.slideshow.play' : 'install.slideshow.pause')} data-testid="slideshow-pause">
               <span aria-hidden="true">{paused ? '▶' : '❚❚'}</span>
             </button>
           )}
-          <button type="button" className="button secondary icon-button" onClick={() => step(1)} aria-label={t('install.slideshow.next')}>
+          <button type="button" className="button secondary icon-button" onClick={() => step(1)} aria-label={t('install.slideshow.next')} data-testid="slideshow-next">
             <span className="flip-rtl" aria-hidden="true">›</span>
           </button>
           <span className="slide-count" aria-hidden="true">

@@ -53,16 +53,17 @@ export function SshKeysField({ value, errors, onChange, onBlur }: Props) {
             spellCheck={false}
             autoCapitalize="none"
             autoCorrect="off"
+            data-testid="users-ssh-keys"
             value={value}
             onChange={(e) => onChange(e.target.value)}
             onBlur={onBlur}
           />
           <div className="file-import">
             <label className="button secondary file-button">
-              <input type="file" className="visually-hidden" accept=".pub,text/plain" onChange={(e) => void importFile(e)} />
+              <input type="file" className="visually-hidden" accept=".pub,text/plain" onChange={(e) => void importFile(e)} data-testid="users-ssh-import" />
               {t('users.importKeys')}
             </label>
-            <p role="status" className={status?.key === 'imported' ? 'muted' : 'field-error'}>
+            <p role="status" className={status?.key === 'imported' ? 'muted' : 'field-error'} data-testid="users-ssh-import-status">
               {status && <>{t(`users.${status.key}`, { file: status.file })}</>}
             </p>
           </div>

@@ -83,6 +83,7 @@ export function StorageOptions({ disk }: { readonly disk: Disk }) {
                 checked={fields.encrypt}
                 onChange={(e) => setStorage({ encrypt: e.target.checked })}
                 aria-describedby="storage-encrypt-hint"
+                data-testid="storage-encrypt"
               />
               <div>
                 <label htmlFor="storage-encrypt" className="check-label">
@@ -110,6 +111,7 @@ export function StorageOptions({ disk }: { readonly disk: Disk }) {
                       type="password"
                       dir="ltr"
                       autoComplete="new-password"
+                      data-testid="storage-passphrase"
                       value={fields.passphrase}
                       onChange={(e) => setStorage({ passphrase: e.target.value })}
                       onBlur={() => touch('passphrase')}
@@ -124,6 +126,7 @@ export function StorageOptions({ disk }: { readonly disk: Disk }) {
                       type="password"
                       dir="ltr"
                       autoComplete="new-password"
+                      data-testid="storage-confirm"
                       value={fields.confirm}
                       onChange={(e) => setStorage({ confirm: e.target.value })}
                       onBlur={() => touch('confirm')}
@@ -138,6 +141,7 @@ export function StorageOptions({ disk }: { readonly disk: Disk }) {
                       checked={fields.tpm2}
                       onChange={(e) => void setTpm2(e.target.checked)}
                       aria-describedby="storage-tpm2-hint"
+                      data-testid="storage-tpm2"
                     />
                     <div>
                       <label htmlFor="storage-tpm2" className="check-label">

@@ -72,6 +72,7 @@ export function SummaryFooter() {
         aria-describedby={ready ? undefined : 'install-blocked'}
         aria-haspopup="dialog"
         onClick={() => setOpen(true)}
+        data-testid="summary-install"
       >
         {t('summary.install.button')}
       </button>
@@ -80,6 +81,7 @@ export function SummaryFooter() {
         className="confirm-dialog"
         aria-labelledby="confirm-title"
         aria-describedby="confirm-body"
+        data-testid="summary-install-dialog"
         onCancel={(e) => {
           // Escape: close through state so focus returns to the Install button.
           e.preventDefault();
@@ -94,13 +96,14 @@ export function SummaryFooter() {
           {t(erase ? 'summary.install.dialogBodyErase' : 'summary.install.dialogBodyExisting', { disk: name })}
         </p>
         <div className="confirm-actions">
-          <button ref={cancel} type="button" className="button secondary" onClick={close}>
+          <button ref={cancel} type="button" className="button secondary" onClick={close} data-testid="summary-install-dismiss">
             {t('summary.install.cancel')}
           </button>
           <button
             type="button"
             className="button primary danger"
             disabled={busy}
+            data-testid="summary-install-confirm"
             onClick={() => {
               if (!plan) return;
               setOpen(false);

@@ -27,7 +27,7 @@ export function TimezoneMap({ zones, selected, onPick }: Props) {
   return (
     // Maps are not mirrored in right-to-left languages.
     <div className="tz-map" dir="ltr" aria-hidden="true">
-      <svg viewBox="0 -4 360 172" preserveAspectRatio="xMidYMid meet" onClick={onClick} focusable="false">
+      <svg viewBox="0 -4 360 172" preserveAspectRatio="xMidYMid meet" onClick={onClick} focusable="false" data-testid="timezone-map">
         <rect x="0" y="-4" width="360" height="172" className="tz-map-sea" />
         {[-60, -30, 0, 30, 60].map((lat) => (
           <line key={lat} x1="0" x2="360" y1={90 - lat} y2={90 - lat} className="tz-map-grid" />

@@ -9,7 +9,7 @@ export function UsernameRules({ id, username }: { readonly id: string; readonly 
       <p className="rules-title">{t('users.rulesTitle')}</p>
       <ul className="rule-list" aria-live="polite">
         {usernameRules(username).map((rule) => (
-          <li key={rule.key} className={rule.met ? 'rule rule-met' : 'rule rule-unmet'}>
+          <li key={rule.key} className={rule.met ? 'rule rule-met' : 'rule rule-unmet'} data-testid={`users-rule-${rule.key}`} data-state={rule.met ? 'met' : 'unmet'}>
             <span className="rule-icon" aria-hidden="true">
               {rule.met ? '✓' : '○'}
             </span>

@@ -47,10 +47,10 @@ export function WelcomeFooter() {
         {hint}
       </p>
       {/* Present from the start, so the message is announced when it appears. */}
-      <p className="nav-hint live-hint" role="status">
+      <p className="nav-hint live-hint" role="status" data-testid="welcome-try-live-status">
         {stillOpen ? t('welcome.footer.stillOpen') : ''}
       </p>
-      <button type="button" className="button secondary" onClick={tryLive}>
+      <button type="button" className="button secondary" onClick={tryLive} data-testid="welcome-try-live">
         {t('welcome.footer.tryLive')}
       </button>
       <button
@@ -59,6 +59,7 @@ export function WelcomeFooter() {
         onClick={goNext}
         disabled={!gate.canInstall}
         aria-describedby={hint ? 'welcome-install-hint' : undefined}
+        data-testid="welcome-install"
       >
         {t('welcome.footer.install')}
       </button>

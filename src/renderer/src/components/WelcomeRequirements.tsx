@@ -38,12 +38,12 @@ export function WelcomeRequirements() {
   };
 
   return (
-    <section className="form-card requirements" aria-labelledby="requirements-title" aria-busy={loading}>
+    <section className="form-card requirements" aria-labelledby="requirements-title" aria-busy={loading} data-testid="welcome-requirements">
       <div className="toolbar">
         <h2 id="requirements-title" className="form-card-title">
           {t('welcome.requirements.title')}
         </h2>
-        <button type="button" className="button secondary" onClick={recheck} disabled={loading}>
+        <button type="button" className="button secondary" onClick={recheck} disabled={loading} data-testid="welcome-recheck">
           {loading && <span className="spinner small" aria-hidden="true" />}
           {t('welcome.requirements.recheck')}
         </button>
@@ -57,34 +57,34 @@ export function WelcomeRequirements() {
       )}
 
       {error && !loading && (
-        <div className="banner banner-error" role="alert">
+        <div className="banner banner-error" role="alert" data-testid="welcome-requirements-error">
           <p className="banner-title">{t('welcome.requirements.errorTitle')}</p>
           <p>{t('welcome.requirements.errorBody')}</p>
           <p className="detail">
             <bdi lang="en">{error.message}</bdi>
           </p>
-          <button type="button" className="button secondary" onClick={recheck}>
+          <button type="button" className="button secondary" onClick={recheck} data-testid="welcome-requirements-retry">
             {t('welcome.requirements.retry')}
           </button>
         </div>
       )}
 
       {checks && (
-        <ul className="req-list">
+        <ul className="req-list" data-testid="welcome-requirement-list">
           {checks.map((c) => {
             const blocking = branding.requirements[c.id].blocking;
             const measured = value(c.measured);
             const required = value(c.required);
             return (
-              <li key={c.id} className={`req req-${c.status}`}>
+              <li key={c.id} className={`req req-${c.status}`} data-testid={`welcome-requirement-${c.id}`} data-state={c.status}>
                 <span className="req-icon" aria-hidden="true">
                   {ICONS[c.status]}
                 </span>
                 <div className="req-body">
                   <p className="req-head">
                     <span className="req-name">{t(`welcome.requirements.name.${c.id}`)}</span>
-                    <span className="req-status">{t(`welcome.requirements.status.${c.status}`)}</span>
-                    <span className={`req-kind ${blocking ? 'req-required' : 'req-recommended'}`}>
+                    <span className="req-status" data-testid={`welcome-requirement-${c.id}-status`}>{t(`welcome.requirements.status.${c.status}`)}</span>
+                    <span className={`req-kind ${blocking ? 'req-required' : 'req-recommended'}`} data-testid={`welcome-requirement-${c.id}-kind`}>
                       {t(blocking ? 'welcome.requirements.required' : 'welcome.requirements.recommended')}
                     </span>
                   </p>

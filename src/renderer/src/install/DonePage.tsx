@@ -48,17 +48,17 @@ export function DonePage() {
         {outcome?.kind === 'finished' && <p>{t('install.done.took', { time: formatDuration(outcome.durationMs, locale) })}</p>}
       </div>
       <div className="actions">
-        <button type="button" className="button primary" disabled={busy} onClick={() => void turn('reboot')}>
+        <button type="button" className="button primary" disabled={busy} onClick={() => void turn('reboot')} data-testid="done-reboot">
           {t('install.done.reboot')}
         </button>
-        <button type="button" className="button secondary" disabled={busy} onClick={() => void turn('poweroff')}>
+        <button type="button" className="button secondary" disabled={busy} onClick={() => void turn('poweroff')} data-testid="done-poweroff">
           {t('install.done.poweroff')}
         </button>
-        <button type="button" className="button secondary" onClick={keepLive}>
+        <button type="button" className="button secondary" onClick={keepLive} data-testid="done-keep-live">
           {t('install.done.keepLive')}
         </button>
       </div>
-      <div role="status" className="power-status">
+      <div role="status" className="power-status" data-testid="done-power-status">
         {notice && (
           <p className={notice.tone === 'bad' ? 'status-bad' : undefined}>
             {notice.text}

@@ -62,8 +62,8 @@ export function FailurePage() {
       <StepList state={state} />
 
       {(error.command || error.stderrTail) && (
-        <details className="details failure-command">
-          <summary>{t('install.failure.commandSummary')}</summary>
+        <details className="details failure-command" data-testid="failure-command">
+          <summary data-testid="failure-command-toggle">{t('install.failure.commandSummary')}</summary>
           <dl className="command-facts">
             {error.command && (
               <>
@@ -86,7 +86,7 @@ export function FailurePage() {
             <dt>{t('install.failure.output')}</dt>
             <dd>
               {error.stderrTail ? (
-                <pre className="command-output" dir="ltr" lang="en" tabIndex={0}>
+                <pre className="command-output" dir="ltr" lang="en" tabIndex={0} data-testid="failure-command-output">
                   {error.stderrTail}
                 </pre>
               ) : (
@@ -106,7 +106,7 @@ export function FailurePage() {
       )}
 
       <div className="actions">
-        <button type="button" className="button primary" disabled={busy} onClick={() => void retryInstall()}>
+        <button type="button" className="button primary" disabled={busy} onClick={() => void retryInstall()} data-testid="failure-retry">
           {busy && <span className="spinner small" aria-hidden="true" />}
           {t(cancelled ? 'install.failure.retryCancelled' : 'install.failure.retry')}
         </button>
@@ -114,6 +114,7 @@ export function FailurePage() {
           type="button"
           className="button secondary"
           disabled={busy}
+          data-testid="failure-back"
           onClick={() => {
             dismissInstall();
             goTo(SUMMARY_INDEX);

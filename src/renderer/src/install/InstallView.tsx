@@ -43,7 +43,7 @@ export function InstallView({ view }: { view: View }) {
 
   return (
     <div className="app">
-      <a href="#main" className="skip-link" onClick={focusMain}>
+      <a href="#main" className="skip-link" onClick={focusMain} data-testid="app-skip-link">
         {t('app.skipLink')}
       </a>
       <Header>
@@ -51,9 +51,9 @@ export function InstallView({ view }: { view: View }) {
           <ContrastToggle />
         </div>
       </Header>
-      <main id="main" className={`content install-content install-${view}`} tabIndex={-1} aria-labelledby="page-heading">
+      <main id="main" className={`content install-content install-${view}`} tabIndex={-1} aria-labelledby="page-heading" data-testid={`page-${view}`}>
         <EngineNotice />
-        <h1 id="page-heading" ref={heading} tabIndex={-1}>
+        <h1 id="page-heading" ref={heading} tabIndex={-1} data-testid="page-heading">
           {t(headingKey, { product: branding.productName })}
         </h1>
         {view === 'progress' ? <ProgressPage /> : view === 'done' ? <DonePage /> : <FailurePage />}

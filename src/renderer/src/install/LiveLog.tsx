@@ -30,7 +30,7 @@ export function LiveLog({ lines }: { lines: readonly string[] }) {
         if ((e.currentTarget as HTMLDetailsElement).open && follow.current) toEnd();
       }}
     >
-      <summary>{t('install.log.summary')}</summary>
+      <summary data-testid="progress-log-toggle">{t('install.log.summary')}</summary>
       <pre
         ref={box}
         className="live-log"
@@ -38,6 +38,7 @@ export function LiveLog({ lines }: { lines: readonly string[] }) {
         aria-live="off"
         aria-label={t('install.log.label')}
         tabIndex={0}
+        data-testid="progress-log"
         dir="ltr"
         lang={lines.length > 0 ? 'en' : undefined}
         onScroll={(e) => {

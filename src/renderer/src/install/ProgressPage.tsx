@@ -79,7 +79,7 @@ export function ProgressPage() {
           <div className="progress-fill" style={{ inlineSize: `${Math.round(fraction * 1000) / 10}%` }} />
         </div>
         <div className="progress-meta">
-          <p className="progress-current">{cancelling ? t('install.progress.cancelling') : step ? t('install.progress.current', { step: stepName }) : ''}</p>
+          <p className="progress-current" data-testid="progress-current">{cancelling ? t('install.progress.cancelling') : step ? t('install.progress.current', { step: stepName }) : ''}</p>
           <p className="progress-eta muted">{eta}</p>
         </div>
         <Announcer text={announcement} />
@@ -101,7 +101,7 @@ export function ProgressPage() {
       <LiveLog lines={state.log} />
 
       <div className="actions install-actions">
-        <button type="button" className="button secondary" disabled={cancelling || busy} onClick={() => setConfirming(true)}>
+        <button type="button" className="button secondary" disabled={cancelling || busy} onClick={() => setConfirming(true)} data-testid="progress-cancel">
           {cancelling && <span className="spinner small" aria-hidden="true" />}
           {t('install.progress.cancel')}
         </button>
@@ -113,6 +113,7 @@ export function ProgressPage() {
         confirmLabel={t('install.cancelDialog.confirm')}
         cancelLabel={t('install.cancelDialog.keep')}
         tone="danger"
+        testId="progress-cancel"
         onCancel={() => setConfirming(false)}
         onConfirm={() => {
           setConfirming(false);

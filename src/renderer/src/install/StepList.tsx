@@ -17,7 +17,7 @@ export function StepList({ state }: { state: InstallState }) {
   const { t } = useTranslation();
   const steps = state.plan?.steps ?? [];
   return (
-    <section className="install-steps" aria-labelledby="install-steps-title">
+    <section className="install-steps" aria-labelledby="install-steps-title" data-testid="install-steps">
       <h2 id="install-steps-title" className="section-title">
         {t('install.progress.stepsTitle')}
       </h2>
@@ -25,7 +25,13 @@ export function StepList({ state }: { state: InstallState }) {
         {steps.map((step, i) => {
           const label = stepLabel(state.steps[i] ?? 'pending', state.phase);
           return (
-            <li key={`${step.id}-${i}`} className={`install-step install-step-${label}`} aria-current={label === 'running' ? 'step' : undefined}>
+            <li
+              key={`${step.id}-${i}`}
+              className={`install-step install-step-${label}`}
+              aria-current={label === 'running' ? 'step' : undefined}
+              data-testid={`install-step-${step.id}`}
+              data-state={label}
+            >
               <span className="install-step-icon" aria-hidden="true">
                 {label === 'running' ? <span className="spinner small" /> : ICONS[label]}
               </span>

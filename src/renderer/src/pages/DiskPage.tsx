@@ -33,7 +33,7 @@ export function DiskPage() {
             <p className="detail">
               <bdi lang="en">{error.message}</bdi>
             </p>
-            <button type="button" className="button secondary" onClick={() => void loadDisks()}>
+            <button type="button" className="button secondary" onClick={() => void loadDisks()} data-testid="disk-retry">
               {t('disk.retry')}
             </button>
           </section>
@@ -56,7 +56,7 @@ export function DiskPage() {
       <p className="lead">{t('steps.disk.intro')}</p>
       <div className="toolbar">
         <p className="muted">{t('disk.rescanHint')}</p>
-        <button type="button" className="button secondary" onClick={() => void loadDisks()} disabled={loading}>
+        <button type="button" className="button secondary" onClick={() => void loadDisks()} disabled={loading} data-testid="disk-rescan">
           {loading && <span className="spinner small" aria-hidden="true" />}
           {t('disk.rescan')}
         </button>

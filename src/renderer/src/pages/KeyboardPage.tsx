@@ -53,7 +53,7 @@ export function KeyboardPage() {
             <p className="detail">
               <bdi lang="en">{error.message}</bdi>
             </p>
-            <button type="button" className="button secondary" onClick={() => void load()}>
+            <button type="button" className="button secondary" onClick={() => void load()} data-testid="keyboard-retry">
               {t('keyboard.retry')}
             </button>
           </section>
@@ -94,6 +94,7 @@ export function KeyboardPage() {
           value={query}
           onChange={(e) => setQuery(e.target.value)}
           aria-describedby="keyboard-search-hint keyboard-count"
+          data-testid="keyboard-search"
           autoComplete="off"
           spellCheck={false}
         />
@@ -135,12 +136,12 @@ export function KeyboardPage() {
         </div>
       </div>
 
-      <p className="setup-status" role="status">
+      <p className="setup-status" role="status" data-testid="keyboard-status">
         {applyText && <bdi>{applyText}</bdi>}
       </p>
 
       {isNonLatin(choice) && (
-        <div className="banner banner-warn">
+        <div className="banner banner-warn" data-testid="keyboard-non-latin">
           <p className="banner-title">{t('keyboard.nonLatinTitle')}</p>
           <p>{t('keyboard.nonLatinBody')}</p>
         </div>
@@ -150,7 +151,7 @@ export function KeyboardPage() {
         <label htmlFor="keyboard-test" className="field-label">
           {t('keyboard.test')}
         </label>
-        <input id="keyboard-test" className="input" type="text" dir="auto" autoComplete="off" spellCheck={false} />
+        <input id="keyboard-test" className="input" type="text" dir="auto" autoComplete="off" spellCheck={false} data-testid="keyboard-test" />
         <p className="field-hint">{t('keyboard.testHint')}</p>
       </div>
     </>

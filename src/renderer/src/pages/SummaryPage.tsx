@@ -18,7 +18,7 @@ function PlanError({ problems, code, message }: { readonly problems: readonly Pl
   const steps = [...new Set(problems.map((p) => p.step).filter((s): s is NonNullable<typeof s> => s !== null))];
   const diskProblem = code === 'disk-refused' || code === 'disk-not-found' || code === 'disk-changed';
   return (
-    <section className="banner banner-error" role="alert" aria-labelledby="plan-error-title">
+    <section className="banner banner-error" role="alert" aria-labelledby="plan-error-title" data-testid="summary-plan-error">
       <h2 id="plan-error-title" className="banner-title">
         {t('summary.planFailed')}
       </h2>
@@ -45,12 +45,12 @@ function PlanError({ problems, code, message }: { readonly problems: readonly Pl
           const index = STEPS.findIndex((s) => s.id === id);
           if (index < 0) return null;
           return (
-            <button key={id} type="button" className="button secondary" onClick={() => goTo(index)}>
+            <button key={id} type="button" className="button secondary" onClick={() => goTo(index)} data-testid={`summary-goto-${id}`}>
               {t('summary.goTo', { step: t(STEPS[index]!.titleKey) })}
             </button>
           );
         })}
-        <button type="button" className="button secondary" onClick={() => void retry()}>
+        <button type="button" className="button secondary" onClick={() => void retry()} data-testid="summary-retry">
           {t('summary.retry')}
         </button>
       </div>
@@ -96,20 +96,20 @@ export function SummaryPage() {
           <h2 id="what-title" className="form-card-title">
             {t('summary.whatTitle')}
           </h2>
-          <p className={`plan-headline plan-${description.tone}`}>
+          <p className={`plan-headline plan-${description.tone}`} data-testid="summary-headline">
             <span aria-hidden="true" className="plan-icon">
               {description.tone === 'danger' ? '!' : 'i'}
             </span>
             <strong>{description.headline}</strong>
           </p>
-          <ul className="plan-details">
+          <ul className="plan-details" data-testid="summary-details">
             {description.details.map((d) => (
               <li key={d}>{d}</li>
             ))}
           </ul>
           {description.rows.length > 0 && (
             <div className="table-scroll">
-              <table className="partition-table">
+              <table className="partition-table" data-testid="summary-partitions">
                 <caption>{t('summary.table.caption')}</caption>
                 <thead>
                   <tr>
@@ -145,7 +145,7 @@ export function SummaryPage() {
         <h2 id="choices-title" className="form-card-title">
           {t('summary.choices.title')}
         </h2>
-        <dl className="choices">
+        <dl className="choices" data-testid="summary-choices">
           <div>
             <dt>{t('summary.choices.language')}</dt>
             <dd>{LOCALES.find((l) => l.code === state.locale)?.nativeName}</dd>
@@ -183,7 +183,7 @@ export function SummaryPage() {
         <h2 id="image-title" className="form-card-title">
           {t('summary.image.title')}
         </h2>
-        <dl className="choices">
+        <dl className="choices" data-testid="summary-image">
           <div>
             <dt>{t('summary.image.reference')}</dt>
             <dd dir="ltr" className="mono wrap">
@@ -200,14 +200,14 @@ export function SummaryPage() {
               </div>
               <div>
                 <dt>{t('summary.image.signature')}</dt>
-                <dd className={`signature signature-${image.signature}`}>{t(`summary.image.${image.signature}`)}</dd>
+                <dd className={`signature signature-${image.signature}`} data-testid="summary-signature">{t(`summary.image.${image.signature}`)}</dd>
               </div>
             </>
           )}
         </dl>
         {imageLoading && <p className="muted">{t('summary.image.loading')}</p>}
         {imageError && (
-          <div className="banner banner-warn">
+          <div className="banner banner-warn" data-testid="summary-image-error">
             <p className="banner-title">{t('summary.image.failed')}</p>
             <p className="detail">
               <bdi lang="en">{imageError.message}</bdi>

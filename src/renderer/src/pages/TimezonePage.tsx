@@ -62,7 +62,7 @@ export function TimezonePage() {
             <p className="detail">
               <bdi lang="en">{error.message}</bdi>
             </p>
-            <button type="button" className="button secondary" onClick={() => void load()}>
+            <button type="button" className="button secondary" onClick={() => void load()} data-testid="timezone-retry">
               {t('timezone.retry')}
             </button>
           </section>
@@ -93,7 +93,7 @@ export function TimezonePage() {
 
       <div className="tz-now">
         {/* Only the choice is announced; the clock ticking every minute would be noise. */}
-        <p className="tz-now-zone" role="status">
+        <p className="tz-now-zone" role="status" data-testid="timezone-selected">
           {t('timezone.selected')} <strong>{shownName}</strong> <bdi dir="ltr" className="tz-id">{selected}</bdi>
         </p>
         <p>{t('timezone.localTime', { time: formatZoneTime(now, selected, locale) })}</p>
@@ -120,6 +120,7 @@ export function TimezonePage() {
             }
           }}
           aria-describedby="timezone-search-hint timezone-count"
+          data-testid="timezone-search"
           autoComplete="off"
           spellCheck={false}
         />
@@ -153,7 +154,7 @@ export function TimezonePage() {
           <label htmlFor="timezone-region" className="field-hint">
             {t('timezone.region')}
           </label>
-          <select id="timezone-region" className="input" value={region} onChange={(e) => chooseRegion(e.target.value)}>
+          <select id="timezone-region" className="input" value={region} onChange={(e) => chooseRegion(e.target.value)} data-testid="timezone-region">
             {regions.map((r) => (
               <option key={r} value={r}>
                 {regionName(r)}
@@ -166,7 +167,14 @@ export function TimezonePage() {
           <label htmlFor="timezone-city" className="field-hint">
             {t('timezone.city')}
           </label>
-          <select id="timezone-city" className="input" value={region === UTC ? UTC : selected} onChange={(e) => choose(e.target.value)} disabled={region === UTC}>
+          <select
+            id="timezone-city"
+            className="input"
+            value={region === UTC ? UTC : selected}
+            onChange={(e) => choose(e.target.value)}
+            disabled={region === UTC}
+            data-testid="timezone-city"
+          >
             {region === UTC ? (
               <option value={UTC}>{t('timezone.utc')}</option>
             ) : (

@@ -41,10 +41,10 @@ export function UsersPage() {
           {t('users.sectionAccount')}
         </h2>
         <Field id="user-full-name" label={t('users.fullName')} hint={t('users.fullNameHint')} errors={shown('fullName')}>
-          {(c) => <input {...c} {...text('fullName')} className="input" type="text" dir="auto" autoComplete="off" />}
+          {(c) => <input {...c} {...text('fullName')} className="input" type="text" dir="auto" autoComplete="off" data-testid="users-full-name" />}
         </Field>
         <Field id="user-name" label={t('users.username')} hint={t('users.usernameHint')} errors={shown('username')} describedBy={['user-name-rules']}>
-          {(c) => <input {...c} {...text('username')} {...latin} className="input" type="text" maxLength={64} />}
+          {(c) => <input {...c} {...text('username')} {...latin} className="input" type="text" maxLength={64} data-testid="users-username" />}
         </Field>
         <UsernameRules id="user-name-rules" username={fields.username} />
       </section>
@@ -61,10 +61,10 @@ export function UsersPage() {
           describedBy={fields.password === '' ? [] : ['user-password-strength']}
           after={<PasswordStrength id="user-password-strength" password={fields.password} />}
         >
-          {(c) => <input {...c} {...text('password')} className="input" type="password" dir="ltr" autoComplete="new-password" />}
+          {(c) => <input {...c} {...text('password')} className="input" type="password" dir="ltr" autoComplete="new-password" data-testid="users-password" />}
         </Field>
         <Field id="user-confirm" label={t('users.confirm')} errors={shown('confirm')} liveErrors>
-          {(c) => <input {...c} {...text('confirm')} className="input" type="password" dir="ltr" autoComplete="new-password" />}
+          {(c) => <input {...c} {...text('confirm')} className="input" type="password" dir="ltr" autoComplete="new-password" data-testid="users-confirm" />}
         </Field>
       </section>
 
@@ -73,7 +73,7 @@ export function UsersPage() {
           {t('users.sectionComputer')}
         </h2>
         <Field id="user-hostname" label={t('users.hostname')} hint={t('users.hostnameHint')} errors={shown('hostname')}>
-          {(c) => <input {...c} {...text('hostname')} {...latin} className="input" type="text" maxLength={253} />}
+          {(c) => <input {...c} {...text('hostname')} {...latin} className="input" type="text" maxLength={253} data-testid="users-hostname" />}
         </Field>
         <fieldset className="options">
           <legend className="field-label">{t('users.optionsLegend')}</legend>
@@ -85,6 +85,7 @@ export function UsersPage() {
                 checked={fields[option]}
                 onChange={(e) => setOption(option, e.target.checked)}
                 aria-describedby={`user-${option}-hint`}
+                data-testid={`users-${option}`}
               />
               <div>
                 <label htmlFor={`user-${option}`} className="check-label">
@@ -100,7 +101,9 @@ export function UsersPage() {
       </section>
 
       <details className="form-card advanced" open={sshOpen}>
-        <summary className="form-card-title">{t('users.sshSummary')}</summary>
+        <summary className="form-card-title" data-testid="users-ssh-toggle">
+          {t('users.sshSummary')}
+        </summary>
         <SshKeysField value={fields.sshKeys} errors={shown('sshKeys')} onChange={(v) => setField('sshKeys', v)} onBlur={() => touch('sshKeys')} />
       </details>
     </>

@@ -32,7 +32,7 @@ export function WelcomePage() {
   return (
     <>
       <p className="lead">{t('steps.language.intro')}</p>
-      <p className="welcome-text">{localized(branding.welcome, locale)}</p>
+      <p className="welcome-text" data-testid="welcome-text">{localized(branding.welcome, locale)}</p>
 
       <div className="language-section">
         <div className="field setup-search">
@@ -46,6 +46,7 @@ export function WelcomePage() {
             value={query}
             onChange={(e) => setQuery(e.target.value)}
             aria-describedby="language-count"
+            data-testid="welcome-search"
             autoComplete="off"
             spellCheck={false}
           />
@@ -62,6 +63,7 @@ export function WelcomePage() {
                 name="locale"
                 value={l.code}
                 checked={locale === l.code}
+                data-testid={`welcome-language-${l.code}`}
                 onChange={(e) => {
                   if (isLocaleCode(e.target.value)) setLocale(e.target.value);
                 }}

@@ -13,12 +13,12 @@ export function StepRail({ steps, current }: Props) {
   const locale = useApp((s) => s.locale);
   const number = new Intl.NumberFormat(locale);
   return (
-    <nav className="step-rail" aria-label={t('app.stepsLabel')}>
+    <nav className="step-rail" aria-label={t('app.stepsLabel')} data-testid="step-rail">
       <ol>
         {steps.map((step, i) => {
           const state = i < current ? 'done' : i === current ? 'current' : 'upcoming';
           return (
-            <li key={step.id} className={`step step-${state}`} aria-current={i === current ? 'step' : undefined}>
+            <li key={step.id} className={`step step-${state}`} aria-current={i === current ? 'step' : undefined} data-testid={`step-${step.id}`} data-state={state}>
               <span className="step-marker" aria-hidden="true">
                 {i < current ? '✓' : number.format(i + 1)}
               </span>

@@ -37,7 +37,7 @@ export function WizardShell() {
   const Footer = step.footer;
   return (
     <div className="app">
-      <a href="#main" className="skip-link" onClick={focusMain}>
+      <a href="#main" className="skip-link" onClick={focusMain} data-testid="app-skip-link">
         {t('app.skipLink')}
       </a>
       <Header>
@@ -48,9 +48,9 @@ export function WizardShell() {
       </Header>
       <div className="layout">
         <StepRail steps={STEPS} current={stepIndex} />
-        <main id="main" className="content" tabIndex={-1} aria-labelledby="page-heading">
+        <main id="main" className="content" tabIndex={-1} aria-labelledby="page-heading" data-testid={`page-${step.id}`}>
           <EngineNotice />
-          <h1 id="page-heading" ref={heading} tabIndex={-1}>
+          <h1 id="page-heading" ref={heading} tabIndex={-1} data-testid="page-heading">
             {t(step.headingKey, { product: branding.productName })}
           </h1>
           <Page />
@@ -58,7 +58,7 @@ export function WizardShell() {
       </div>
       <footer className="nav-bar">
         <div className="nav-inner">
-          <button type="button" className="button secondary" onClick={goBack} disabled={stepIndex === 0}>
+          <button type="button" className="button secondary" onClick={goBack} disabled={stepIndex === 0} data-testid="nav-back">
             {t('app.back')}
           </button>
           {Footer ? (
@@ -76,6 +76,7 @@ export function WizardShell() {
                 onClick={goNext}
                 disabled={!canProceed}
                 aria-describedby={canProceed ? undefined : 'next-blocked'}
+                data-testid="nav-next"
               >
                 {t('app.next')}
               </button>
