@@ -90,16 +90,20 @@ async function runInstall(request: AnswerFile, values: InstallValues, io: CliIo,
 /** A one-line bar on a terminal, plain step lines otherwise. */
 function renderer(tty: boolean, out: (line: string) => void, io: CliIo): (ev: ProgressEvent) => void {
   let title = '';
+  let doing = '';
   return (ev) => {
+    if (ev.kind === 'step-started' || ev.kind === 'step-finished') doing = '';
     if (ev.kind === 'step-started') title = ev.title;
+    if (ev.kind === 'step-progress') doing = ev.message !== undefined && ev.message !== title ? `: ${ev.message}` : '';
     if (ev.kind === 'log') return;
     if (!('overall' in ev)) return;
     const pct = Math.round(ev.overall.fraction * 100);
-    const eta = ev.overall.etaSeconds === null ? '' : `, about ${Math.max(1, Math.round(ev.overall.etaSeconds))} s left`;
+    // A late command makes any number stale: say so instead.
+    const eta = ev.overall.overrun ? ', taking longer than expected' : ev.overall.etaSeconds === null ? '' : `, about ${Math.max(1, Math.round(ev.overall.etaSeconds))} s left`;
     if (tty) {
       const width = 30;
       const filled = Math.round((pct / 100) * width);
-      io.stdout.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(pct).padStart(3)}% ${title}${eta}\x1b[K`);
+      io.stdout.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(pct).padStart(3)}% ${title}${doing}${eta}\x1b[K`);
       if (ev.kind === 'finished' || ev.kind === 'failed') io.stdout.write('\n');
     } else if (ev.kind === 'step-started') {
       out(`${String(pct).padStart(3)}% ${ev.title}`);

@@ -206,13 +206,13 @@ export class Installer {
             const baseline = used() ?? 0;
             const parser = (line: string) => {
               const u = p.line(line);
-              return u ? { fraction: u.fraction, message: u.message } : null;
+              return u ? { fraction: u.fraction, message: u.message, activity: u.activity } : null;
             };
             return Object.assign(parser, {
               poll: () => {
                 const now = used();
                 const u = now === null ? null : p.bytesWritten(Math.max(0, now - baseline));
-                return u ? { fraction: u.fraction, message: u.message } : null;
+                return u ? { fraction: u.fraction, message: u.message, activity: u.activity } : null;
               },
             });
           }
@@ -290,22 +290,23 @@ export class Installer {
     const s = this.state;
     switch (ev.kind) {
       case 'step-started':
-        this.state = { ...s, currentStep: ev.index, overall: ev.overall, steps: s.steps.map((x, i) => (i === ev.index ? 'running' : x)) };
+        this.state = { ...s, currentStep: ev.index, overall: ev.overall, activity: null, steps: s.steps.map((x, i) => (i === ev.index ? 'running' : x)) };
         break;
       case 'step-progress':
-        this.state = { ...s, overall: ev.overall };
+        this.state = { ...s, overall: ev.overall, activity: ev.activity ?? null };
         break;
       case 'step-finished':
-        this.state = { ...s, overall: ev.overall, steps: s.steps.map((x, i) => (i === s.currentStep ? 'done' : x)) };
+        this.state = { ...s, overall: ev.overall, activity: null, steps: s.steps.map((x, i) => (i === s.currentStep ? 'done' : x)) };
         break;
       case 'finished':
-        this.state = { ...s, phase: 'finished', overall: ev.overall, outcome: ev };
+        this.state = { ...s, phase: 'finished', overall: ev.overall, activity: null, outcome: ev };
         break;
       case 'failed':
         this.state = {
           ...s,
           phase: ev.cancelled ? 'cancelled' : 'failed',
           overall: ev.overall,
+          activity: null,
           outcome: ev,
           steps: s.steps.map((x, i) => (i === s.currentStep && x === 'running' ? 'failed' : x)),
         };

@@ -27,6 +27,24 @@ export const STEP_IDS = [
 export const StepIdSchema = z.enum(STEP_IDS);
 export type StepId = z.infer<typeof StepIdSchema>;
 
+/**
+ * What a step is doing right now, finer than the step: a long command's purpose ("Building the
+ * initramfs"). The engine names it; UIs translate it by id, as they do step ids.
+ */
+export const ACTIVITY_IDS = [
+  'image-prepare',
+  'image-deploy',
+  'image-unpack',
+  'initramfs',
+  'bootloader',
+  'boot-menu',
+  'kernel',
+  'filesystem-finish',
+  'flush',
+] as const;
+export const ActivityIdSchema = z.enum(ACTIVITY_IDS);
+export type ActivityId = z.infer<typeof ActivityIdSchema>;
+
 /** Placeholders the runner fills in at run time, because they exist only once earlier steps ran. */
 export const PLAN_PLACEHOLDERS = ['{deployment}', '{stateroot-var}', '{kernel-version}'] as const;
 
@@ -150,6 +168,11 @@ export const OverallSchema = z.object({
   fraction: z.number().min(0).max(1),
   /** Estimated seconds left, or null while unknown. */
   etaSeconds: z.number().nonnegative().nullable(),
+  /**
+   * True while the running command has gone on longer than expected without saying how far it is:
+   * etaSeconds is then only a lower bound, and a UI says "taking longer than expected" instead.
+   */
+  overrun: z.boolean().optional(),
 });
 
 /** What the disk holds after an install ended: what a person must be told. */
@@ -165,7 +188,16 @@ export const RetryAdviceSchema = z.object({
 
 export const ProgressEventSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('step-started'), step: StepIdSchema, index: z.number().int(), title: z.string(), overall: OverallSchema }),
-  z.object({ kind: z.literal('step-progress'), step: StepIdSchema, fraction: z.number().min(0).max(1), message: z.string().optional(), overall: OverallSchema }),
+  z.object({
+    kind: z.literal('step-progress'),
+    step: StepIdSchema,
+    fraction: z.number().min(0).max(1),
+    /** What the step is doing, in English (terminal, log). */
+    message: z.string().optional(),
+    /** The same as an id a UI translates; absent when the step's title says it all. */
+    activity: ActivityIdSchema.optional(),
+    overall: OverallSchema,
+  }),
   z.object({ kind: z.literal('step-finished'), step: StepIdSchema, durationMs: z.number().nonnegative(), overall: OverallSchema }),
   z.object({ kind: z.literal('log'), level: z.enum(['debug', 'info', 'warn', 'error']), message: z.string(), time: z.string() }),
   z.object({ kind: z.literal('finished'), durationMs: z.number().nonnegative(), reboot: z.boolean(), overall: OverallSchema }),
@@ -189,6 +221,8 @@ export const InstallStateSchema = z.object({
   /** Index of the current (or failed) step. */
   currentStep: z.number().int().nullable(),
   overall: OverallSchema,
+  /** What the current step is doing, when it says (see ProgressEvent step-progress). */
+  activity: ActivityIdSchema.nullable().optional(),
   /** Per step: pending, running, done, failed, skipped. */
   steps: z.array(z.enum(['pending', 'running', 'done', 'failed', 'skipped'])),
   /** The last event of kind finished or failed, when the install ended. */

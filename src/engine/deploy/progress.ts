@@ -1,3 +1,5 @@
+import type { ActivityId } from '../../shared/install';
+
 /**
  * Pure parsers for what podman and bootc print while installing (see docs' bootc reference). bootc
  * has no machine-readable progress for `install`, so the deploy step's sub-progress comes from its
@@ -98,11 +100,27 @@ const STAGE_MESSAGE: Readonly<Record<BootcStage, string>> = {
   complete: 'Installation complete',
 };
 
+/** The same stages as ids a UI translates. */
+export const STAGE_ACTIVITY: Readonly<Record<BootcStage, ActivityId>> = {
+  image: 'image-prepare',
+  digest: 'image-prepare',
+  init: 'image-prepare',
+  layers: 'image-deploy',
+  deployed: 'image-deploy',
+  injected: 'image-deploy',
+  bootloader: 'bootloader',
+  bootupd: 'bootloader',
+  trim: 'filesystem-finish',
+  finalize: 'filesystem-finish',
+  complete: 'filesystem-finish',
+};
+
 export interface BootcUpdate {
   readonly stage: BootcStage;
   /** 0..1 within the deploy step; never goes backwards. */
   readonly fraction: number;
   readonly message: string;
+  readonly activity: ActivityId;
   /** Bytes to transfer, from `layers needed: N (SIZE)`, once seen. */
   readonly totalBytes?: number;
 }
@@ -162,7 +180,7 @@ export class BootcProgress {
 
   current(): BootcUpdate | null {
     if (!this.stage) return null;
-    const base = { stage: this.stage, fraction: this.fraction, message: STAGE_MESSAGE[this.stage] };
+    const base = { stage: this.stage, fraction: this.fraction, message: STAGE_MESSAGE[this.stage], activity: STAGE_ACTIVITY[this.stage] };
     return this.totalBytes === undefined ? base : { ...base, totalBytes: this.totalBytes };
   }
 }

@@ -1,6 +1,7 @@
 import { makeError, type InstallerError } from '../../shared/errors';
-import { PLAN_PLACEHOLDERS, type PlanAction, type PlanStep } from '../../shared/install';
+import { PLAN_PLACEHOLDERS, type ActivityId, type PlanAction, type PlanStep } from '../../shared/install';
 import { CommandError, tail, type ExecResult } from '../exec';
+import { actionProfile } from './activity';
 import type { OutputProgress, DeploymentPaths, RunAction, RunContext } from './types';
 
 /**
@@ -88,7 +89,7 @@ export interface ActionHooks {
   /** The signal commands get: the install's own, or a fresh one during teardown. */
   readonly signal: AbortSignal;
   /** Called with the command's own progress (0..1) when a parser understood a line. */
-  readonly onFraction: (fraction: number, message?: string) => void;
+  readonly onFraction: (fraction: number, message?: string, activity?: ActivityId) => void;
 }
 
 export function parseMode(mode: string): number {
@@ -181,27 +182,26 @@ async function runCommand(step: PlanStep, action: RunAction, hooks: ActionHooks,
     ...(action.timeoutSeconds === undefined ? {} : { timeoutMs: action.timeoutSeconds * 1000 }),
     ...(action.okExitCodes === undefined ? {} : { okExitCodes: action.okExitCodes }),
   };
-  const parser = ctx.progressFor?.(step, action) ?? null;
+  // The deploy step's own parsers where the engine has them, else what activity.ts knows of the command.
+  const parser = ctx.progressFor?.(step, action) ?? actionProfile(action).reader?.() ?? null;
   const listening = parser !== null || ctx.onCommandOutput !== undefined;
+  const deliver = (p: OutputProgress | null): void => {
+    const f = typeof p === 'number' ? p : p?.fraction;
+    if (f === undefined || !Number.isFinite(f)) return;
+    const said = typeof p === 'object' && p !== null ? p : undefined;
+    hooks.onFraction(Math.min(1, Math.max(0, f)), said?.message, said?.activity);
+  };
   const started = ctx.now();
   let result: ExecResult;
   try {
     if (listening && ctx.execStreaming) {
       const lines = new LineSplitter((line) => {
         ctx.onCommandOutput?.(step.id, ctx.log.redact(line));
-        const p = parser?.(line) ?? null;
-        const f = typeof p === 'number' ? p : p?.fraction;
-        if (f !== undefined && Number.isFinite(f)) hooks.onFraction(Math.min(1, Math.max(0, f)), typeof p === 'object' ? p?.message : undefined);
+        if (parser) deliver(parser(line));
       });
       // A parser may also measure progress itself (bytes written to the target) between lines.
       const poll = parser && 'poll' in parser && typeof parser.poll === 'function' ? (parser.poll as () => OutputProgress | null) : null;
-      const timer = poll
-        ? setInterval(() => {
-            const p = poll();
-            const f = typeof p === 'number' ? p : p?.fraction;
-            if (f !== undefined && Number.isFinite(f)) hooks.onFraction(Math.min(1, Math.max(0, f)), typeof p === 'object' ? p?.message : undefined);
-          }, 500)
-        : null;
+      const timer = poll ? setInterval(() => deliver(poll()), 500) : null;
       try {
         result = await ctx.execStreaming(argv, { ...options, onOutput: (chunk) => lines.push(chunk) });
       } finally {

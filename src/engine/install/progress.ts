@@ -2,20 +2,33 @@ import type { ProgressEvent } from '../../shared/install';
 
 /**
  * Overall progress from step weights (Calamares-style): finished steps count whole, the running
- * one by its own fraction. The ETA is extrapolated from the time this run has taken for the
- * progress it made, then smoothed, because raw extrapolation swings wildly when one step
- * (deploy) is much slower per unit of weight than the others.
+ * one by its own fraction. The time left is what the running step still expects (StepOutlook: its
+ * command's measured rate where the command reports progress, else the command's expected time
+ * counted down, plus its later commands' expected times) and the later steps' weights at the
+ * seconds per weight this run has measured so far. It is smoothed over a few seconds, because
+ * the measured rate swings when one step (deploy) is much slower per unit of weight than the
+ * others. The runner asks again every TICK_MS while a step runs, so it is never older than that.
  */
 
 export interface Overall {
   fraction: number;
   etaSeconds: number | null;
+  /** Present (true) only while the running command is late; see OverallSchema. */
+  overrun?: true;
+}
+
+/** What the running step still expects: StepProgress.outlook. */
+export interface StepOutlook {
+  /** Milliseconds the step's rest is expected to take; for a late command, without the rest of it. */
+  readonly remainingMs: number;
+  /** The running command is late: the remaining time is only a lower bound. */
+  readonly late: boolean;
 }
 
 /** Below this much progress the extrapolation is noise: show no ETA rather than a wrong one. */
 const ETA_MIN_FRACTION = 0.05;
-/** How far each new estimate pulls the shown ETA toward itself. */
-const ETA_SMOOTHING = 0.3;
+/** Time constant (ms) of the ETA's smoothing: a new estimate has pulled it ~63 % of the way after this long. */
+const ETA_SMOOTHING_MS = 4000;
 
 export class OverallProgress {
   private readonly weights: number[];
@@ -41,18 +54,26 @@ export class OverallProgress {
     this.last = this.clamp(this.done / this.total);
     this.baseline = this.last;
     this.startedAt = now();
+    this.etaAt = this.startedAt;
   }
 
   finish(index: number): void {
     this.done += this.weights[index] ?? 0;
   }
 
-  /** Overall progress while step `index` is at `stepFraction`; never lower than an earlier answer. */
-  at(index: number | null, stepFraction = 0): Overall {
-    const current = index === null ? 0 : (this.weights[index] ?? 0) * Math.min(1, Math.max(0, stepFraction));
+  /**
+   * Overall progress while step `index` is at `stepFraction`; never lower than an earlier answer.
+   * `outlook`: what the running step still expects; without it the step's rest is counted at the
+   * measured rate like the steps after it.
+   */
+  at(index: number | null, stepFraction = 0, outlook?: StepOutlook): Overall {
+    const weight = index === null ? 0 : (this.weights[index] ?? 0);
+    const current = weight * Math.min(1, Math.max(0, stepFraction));
     const fraction = Math.max(this.last, this.clamp((this.done + current) / this.total));
     this.last = fraction;
-    return { fraction, etaSeconds: this.estimate(fraction) };
+    const after = outlook ? this.total - this.done - weight : null;
+    const etaSeconds = this.estimate(fraction, outlook && after !== null ? { ...outlook, afterShare: Math.max(0, after) / this.total } : null);
+    return outlook?.late ? { fraction, etaSeconds, overrun: true } : { fraction, etaSeconds };
   }
 
   complete(): Overall {
@@ -61,18 +82,24 @@ export class OverallProgress {
     return { fraction: 1, etaSeconds: 0 };
   }
 
-  private estimate(fraction: number): number | null {
+  private estimate(fraction: number, outlook: (StepOutlook & { afterShare: number }) | null): number | null {
     const t = this.now();
     const made = fraction - this.baseline;
     if (fraction <= ETA_MIN_FRACTION || made <= 0) return this.eta === null ? null : Math.round(this.eta);
-    const elapsedS = (t - this.startedAt) / 1000;
-    const raw = (elapsedS * (1 - fraction)) / made;
+    // Seconds per unit of overall fraction, as this run has measured them.
+    const rate = (t - this.startedAt) / 1000 / made;
+    const raw = outlook ? outlook.remainingMs / 1000 + rate * outlook.afterShare : rate * (1 - fraction);
+    const dt = Math.max(0, t - this.etaAt);
     if (this.eta === null) {
       this.eta = raw;
+    } else if (outlook?.late) {
+      // A late command: what is left is at least the rest, and the number no longer counts down.
+      this.eta = Math.max(this.eta, raw);
     } else {
-      // Count the previous estimate down by the time that passed, then move it part way to the new one.
-      const predicted = Math.max(0, this.eta - (t - this.etaAt) / 1000);
-      this.eta = predicted + ETA_SMOOTHING * (raw - predicted);
+      // Count the previous estimate down by the time that passed, then move it toward the new one,
+      // as far as the time that passed allows (the same whether updates come 5 or 0.2 times a second).
+      const predicted = Math.max(0, this.eta - dt / 1000);
+      this.eta = predicted + (1 - Math.exp(-dt / ETA_SMOOTHING_MS)) * (raw - predicted);
     }
     this.etaAt = t;
     return Math.max(0, Math.round(this.eta));
@@ -80,6 +107,164 @@ export class OverallProgress {
 
   private clamp(f: number): number {
     return Number.isFinite(f) ? Math.min(1, Math.max(0, f)) : 0;
+  }
+}
+
+/** How often a running step is reported again although nothing new was heard: the bar moves, the ETA is fresh. */
+export const TICK_MS = 1000;
+/** After a command reported its own progress, how long the bar waits for more before moving by time again. */
+export const QUIET_MS = 3000;
+/** A command is late once it has been silent this much longer than the time it was still expected to take. */
+export const LATE_GRACE_MS = 5000;
+/** The shortest expected time: nothing is expected to be instant. */
+const MIN_EXPECTED_MS = 50;
+
+/**
+ * The share of an action's remaining way still left after `silentMs` without news, when it was
+ * expected to take `expectedMs`: exponential up to the expected time (63 % of the way covered
+ * then), after it shrinking as 1/t, slower and slower but never reaching 0: time alone never
+ * finishes an action, and a fraction computed from it only ever grows.
+ */
+export function remainingShare(silentMs: number, expectedMs: number): number {
+  const e = Math.max(MIN_EXPECTED_MS, expectedMs);
+  const s = Math.max(0, silentMs);
+  return s <= e ? Math.exp(-s / e) : Math.exp(-1) * (e / s);
+}
+
+/**
+ * One action's fraction (0..1). What the command says (`measured`: stage lines, counted lines,
+ * bytes) moves it; between two such readings, and for a command that says nothing at all, `tick`
+ * moves it by time against what the action is expected to take. Measured progress below the
+ * displayed fraction (time ran ahead) still moves it, proportionally over the way left, so the
+ * two meet at the end. Only a reading of 1 reaches the end.
+ */
+export class ActionProgress {
+  private shown = 0;
+  private reading = 0;
+  private anchorAt: number;
+  private anchorShown = 0;
+  private quietMs = 0;
+  private overrun = false;
+
+  constructor(
+    private readonly expectedMs: number,
+    private readonly startedAt: number,
+  ) {
+    this.anchorAt = startedAt;
+  }
+
+  get fraction(): number {
+    return this.shown;
+  }
+
+  /** Silent for longer than it was still expected to take (plus grace); stays so until the action ends. */
+  get late(): boolean {
+    return this.overrun;
+  }
+
+  measured(f: number, now: number): void {
+    const m = Number.isFinite(f) ? Math.min(1, Math.max(0, f)) : 0;
+    if (m <= this.reading) return;
+    const carried = this.shown + ((m - this.reading) * (1 - this.shown)) / (1 - this.reading);
+    this.shown = Math.min(1, Math.max(this.shown, m, carried));
+    this.reading = m;
+    this.anchorAt = now;
+    this.anchorShown = this.shown;
+    this.quietMs = QUIET_MS;
+  }
+
+  tick(now: number): void {
+    if (this.shown >= 1) return;
+    const silent = now - this.anchorAt;
+    const expected = this.expectedRemainingMs();
+    if (silent > this.quietMs + expected + LATE_GRACE_MS) this.overrun = true;
+    if (silent <= this.quietMs) return;
+    const gap = (1 - this.anchorShown) * remainingShare(silent - this.quietMs, expected);
+    this.shown = Math.max(this.shown, 1 - gap);
+  }
+
+  /**
+   * Milliseconds this action still needs: its expected time counted down since the last news, and,
+   * once the command has reported a tenth of its way over at least 5 s, its own measured rate too,
+   * counting the more the further it says it is (a reading from counted lines is rougher than one
+   * from bytes, and both get better toward the end). Null when late: nobody knows.
+   */
+  remainingMs(now: number): number | null {
+    if (this.overrun) return null;
+    if (this.shown >= 1) return 0;
+    const since = now - this.anchorAt;
+    const expected = Math.max(0, this.expectedRemainingMs() - since);
+    const measuredFor = this.anchorAt - this.startedAt;
+    if (this.reading < 0.1 || measuredFor < 5000) return expected;
+    const measured = Math.max(0, (measuredFor * (1 - this.reading)) / this.reading - since);
+    return this.reading * measured + (1 - this.reading) * expected;
+  }
+
+  /** What is left of the expected time, pro rata of the way left when the last news came. */
+  private expectedRemainingMs(): number {
+    return Math.max(MIN_EXPECTED_MS, this.expectedMs * (1 - this.anchorShown));
+  }
+}
+
+/**
+ * A step's fraction from its actions, each owning a share of the step as large as its expected
+ * time: a mount takes none of the bar, an initramfs rebuild most of it.
+ */
+export class StepProgress {
+  private readonly starts: number[] = [];
+  private readonly ends: number[] = [];
+  private action: ActionProgress | null = null;
+  private index = -1;
+  private floor = 0;
+  private last = 0;
+
+  constructor(private readonly expectedMs: readonly number[]) {
+    const spans = expectedMs.map((e) => Math.max(MIN_EXPECTED_MS, Number.isFinite(e) ? e : 0));
+    const total = spans.reduce((a, e) => a + e, 0);
+    let at = 0;
+    for (const [k, e] of spans.entries()) {
+      this.starts.push(at / total);
+      at += e;
+      this.ends.push(k === spans.length - 1 ? 1 : at / total);
+    }
+  }
+
+  start(k: number, now: number): void {
+    this.index = k;
+    this.floor = Math.max(this.floor, this.starts[k] ?? 0);
+    this.action = new ActionProgress(this.expectedMs[k] ?? 0, now);
+  }
+
+  measured(f: number, now: number): void {
+    this.action?.measured(f, now);
+  }
+
+  tick(now: number): void {
+    this.action?.tick(now);
+  }
+
+  finish(k: number): void {
+    this.action = null;
+    this.floor = Math.max(this.floor, this.ends[k] ?? 1);
+  }
+
+  /** 0..1, never lower than an earlier answer. */
+  fraction(): number {
+    const span = (this.ends[this.index] ?? 0) - (this.starts[this.index] ?? 0);
+    const within = this.action ? (this.starts[this.index] ?? 0) + span * this.action.fraction : 0;
+    this.last = Math.min(1, Math.max(this.last, this.floor, within));
+    return this.last;
+  }
+
+  get late(): boolean {
+    return this.action?.late ?? false;
+  }
+
+  /** What the step still expects: the running action's remaining time and the later actions' expected times. */
+  outlook(now: number): StepOutlook {
+    const later = this.expectedMs.slice(this.index + 1).reduce((a, e) => a + Math.max(0, e), 0);
+    const own = this.action?.remainingMs(now) ?? 0;
+    return { remainingMs: own + later, late: this.late };
   }
 }
 

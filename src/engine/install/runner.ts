@@ -1,9 +1,10 @@
 import { makeError, type InstallerError } from '../../shared/errors';
-import type { InstallPlan, PlanStep, ProgressEvent } from '../../shared/install';
+import type { ActivityId, InstallPlan, PlanStep, ProgressEvent } from '../../shared/install';
 import { Placeholders, StepFailure, runAction } from './actions';
+import { ACTIVITY_MESSAGE, actionProfile } from './activity';
 import { diskStateAfterStop, retryAdvice, writesDisk } from './advice';
 import type { LogLevel } from './log';
-import { OverallProgress, ProgressThrottle } from './progress';
+import { OverallProgress, ProgressThrottle, StepProgress, TICK_MS } from './progress';
 import { redactDeep } from './scrub';
 import { runTeardown } from './teardown';
 import type { RunContext, RunOptions, RunOutcome } from './types';
@@ -11,9 +12,11 @@ import type { RunContext, RunOptions, RunOutcome } from './types';
 /**
  * Carries out an InstallPlan: steps in order, actions in order, progress as weighted fractions,
  * cancel through ctx.signal, and teardown (the plan's step with id "teardown") always last, after
- * success, failure or cancel. The outcome and the final `finished`/`failed` event tell the truth
- * about the disk: untouched until the first disk-writing action has started, partially written
- * after that unless every step succeeded.
+ * success, failure or cancel. While a step runs it is reported at least every TICK_MS, moved by the
+ * command's output or, where there is none, by time (progress.ts), with what it is doing now. The
+ * outcome and the final `finished`/`failed` event tell the truth about the disk: untouched until
+ * the first disk-writing action has started, partially written after that unless every step
+ * succeeded.
  */
 
 interface Stop {
@@ -68,26 +71,78 @@ export async function runPlan(plan: InstallPlan, ctx: RunContext, options: RunOp
     return { index, error: { ...error, ...(step ? { step } : {}) }, cancelled: false };
   };
 
+  /**
+   * Progress of one running step: actions as they start and end, what their commands report, and a
+   * tick every TICK_MS that moves a silent command by time and refreshes the ETA. Call `stop` when
+   * the step ends, however it ends.
+   */
+  const trackStep = (index: number, step: PlanStep) => {
+    const profiles = step.actions.map(actionProfile);
+    const tracker = new StepProgress(profiles.map((p) => p.expectedMs));
+    let message: string | undefined;
+    let activity: ActivityId | undefined;
+    const report = (): void => {
+      const fraction = tracker.fraction();
+      throttle.offer({
+        kind: 'step-progress',
+        step: step.id,
+        fraction,
+        ...(message === undefined ? {} : { message }),
+        ...(activity === undefined ? {} : { activity }),
+        overall: progress.at(index, fraction, tracker.outlook(ctx.now())),
+      });
+    };
+    const timer = setInterval(() => {
+      tracker.tick(ctx.now());
+      report();
+    }, TICK_MS);
+    return {
+      started(k: number): void {
+        tracker.start(k, ctx.now());
+        const named = profiles[k]?.activity ?? undefined;
+        const changed = named !== activity;
+        activity = named;
+        message = named === undefined ? undefined : ACTIVITY_MESSAGE[named];
+        // A new activity is shown at once, not at the next tick.
+        if (changed && named !== undefined) report();
+      },
+      onFraction(f: number, said?: string, named?: ActivityId): void {
+        tracker.measured(f, ctx.now());
+        if (named !== undefined) {
+          activity = named;
+          message = ACTIVITY_MESSAGE[named];
+        }
+        if (said !== undefined) message = said;
+        report();
+      },
+      finished(k: number): void {
+        tracker.finish(k);
+        report();
+      },
+      stop(): void {
+        clearInterval(timer);
+      },
+    };
+  };
+
   const runStep = async (index: number, step: PlanStep): Promise<void> => {
     const t0 = ctx.now();
-    let stepFraction = 0;
-    let message: string | undefined;
-    const report = (f: number, said?: string): void => {
-      stepFraction = Math.max(stepFraction, Math.min(1, f));
-      message = said ?? message;
-      throttle.offer({ kind: 'step-progress', step: step.id, fraction: stepFraction, ...(message === undefined ? {} : { message }), overall: progress.at(index, stepFraction) });
-    };
     send({ kind: 'step-started', step: step.id, index, title: step.title, overall: progress.at(index, 0) });
     ctx.log.stepStarted(step.id, step.title);
-    const n = step.actions.length;
-    for (const [k, action] of step.actions.entries()) {
-      if (ctx.signal.aborted) throw new StepFailure(cancelledAt(index).error);
-      // Marked before the action starts: a write cut short has still changed the disk.
-      if (writesDisk(plan, index)) touched = true;
-      await runAction(step, action, { ctx, placeholders, signal: ctx.signal, onFraction: (f, said) => report((k + f) / n, said) });
-      // The command may have finished although the cancel came while it ran: stop here all the same.
-      if (ctx.signal.aborted) throw new StepFailure(cancelledAt(index).error);
-      report((k + 1) / n);
+    const track = trackStep(index, step);
+    try {
+      for (const [k, action] of step.actions.entries()) {
+        if (ctx.signal.aborted) throw new StepFailure(cancelledAt(index).error);
+        // Marked before the action starts: a write cut short has still changed the disk.
+        if (writesDisk(plan, index)) touched = true;
+        track.started(k);
+        await runAction(step, action, { ctx, placeholders, signal: ctx.signal, onFraction: track.onFraction });
+        // The command may have finished although the cancel came while it ran: stop here all the same.
+        if (ctx.signal.aborted) throw new StepFailure(cancelledAt(index).error);
+        track.finished(k);
+      }
+    } finally {
+      track.stop();
     }
     throttle.flush();
     progress.finish(index);
@@ -121,10 +176,13 @@ export async function runPlan(plan: InstallPlan, ctx: RunContext, options: RunOp
     const t0 = ctx.now();
     send({ kind: 'step-started', step: teardown.id, index: teardownIndex, title: teardown.title, overall: progress.at(teardownIndex, 0) });
     ctx.log.stepStarted(teardown.id, teardown.title);
-    const result = await runTeardown(teardown, ctx, placeholders, (done, total) => {
-      const f = total === 0 ? 1 : done / total;
-      throttle.offer({ kind: 'step-progress', step: teardown.id, fraction: f, overall: progress.at(teardownIndex, f) });
-    });
+    const track = trackStep(teardownIndex, teardown);
+    let result: Awaited<ReturnType<typeof runTeardown>>;
+    try {
+      result = await runTeardown(teardown, ctx, placeholders, track);
+    } finally {
+      track.stop();
+    }
     throttle.flush();
     progress.finish(teardownIndex);
     const durationMs = ctx.now() - t0;

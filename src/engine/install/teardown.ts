@@ -1,5 +1,5 @@
 import type { InstallerError } from '../../shared/errors';
-import type { PlanAction, PlanStep } from '../../shared/install';
+import type { ActivityId, PlanAction, PlanStep } from '../../shared/install';
 import { Placeholders, StepFailure, runAction } from './actions';
 import type { RunContext } from './types';
 
@@ -57,30 +57,32 @@ export interface TeardownResult {
   readonly error: InstallerError | null;
 }
 
-export async function runTeardown(
-  step: PlanStep,
-  ctx: RunContext,
-  placeholders: Placeholders,
-  onActionDone: (done: number, total: number) => void,
-): Promise<TeardownResult> {
+/** How teardown's progress is followed: each action as it starts and ends, and what its command reports. */
+export interface TeardownProgress {
+  started(index: number): void;
+  onFraction(fraction: number, message?: string, activity?: ActivityId): void;
+  finished(index: number): void;
+}
+
+export async function runTeardown(step: PlanStep, ctx: RunContext, placeholders: Placeholders, progress: TeardownProgress): Promise<TeardownResult> {
   // Teardown must finish even when the install was cancelled: it gets a signal nobody aborts.
   const signal = new AbortController().signal;
   let first: InstallerError | null = null;
-  const total = step.actions.length;
   for (const [i, action] of step.actions.entries()) {
+    progress.started(i);
     try {
       const resolved = await resolveCheck(action, step, placeholders);
       if (resolved === null || !(await stillThere(teardownCheck(resolved), ctx))) {
         ctx.log.message('debug', `skipped ${describe(action)}: already released`, step.id);
       } else {
-        await runAction(step, action, { ctx, placeholders, signal, onFraction: () => {} });
+        await runAction(step, action, { ctx, placeholders, signal, onFraction: progress.onFraction });
       }
     } catch (e) {
       const error = e instanceof StepFailure ? e.error : { code: 'internal' as const, kind: 'bug' as const, message: String(e), step: step.id };
       ctx.log.message('error', `teardown: ${error.message}`, step.id);
       first ??= error;
     }
-    onActionDone(i + 1, total);
+    progress.finished(i);
   }
   return { error: first };
 }

@@ -1,5 +1,5 @@
 import type { InstallerError } from '../../shared/errors';
-import type { DiskState, PlanAction, PlanCondition, PlanStep, ProgressEvent, StepId } from '../../shared/install';
+import type { ActivityId, DiskState, PlanAction, PlanCondition, PlanStep, ProgressEvent, StepId } from '../../shared/install';
 import type { Exec, ExecOptions, ExecResult } from '../exec';
 import type { InstallLog } from './log';
 
@@ -52,8 +52,11 @@ export interface DeploymentPaths {
 
 export type RunAction = Extract<PlanAction, { kind: 'run' }>;
 
-/** A parser's reading: the command's own fraction (0..1) and, optionally, what it is doing now. */
-export type OutputProgress = number | { readonly fraction: number; readonly message?: string };
+/**
+ * A parser's reading: the command's own fraction (0..1) and, optionally, what it is doing now, in
+ * English and as an id UIs translate.
+ */
+export type OutputProgress = number | { readonly fraction: number; readonly message?: string; readonly activity?: ActivityId };
 
 /**
  * Turns one command's output into progress, or null when a line says nothing about it. Fed one

@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
+import type { TFunction } from 'i18next';
 import { useTranslation } from 'react-i18next';
 import { branding } from '../branding';
 import { ConfirmDialog } from '../components/ConfirmDialog';
@@ -31,6 +32,17 @@ function Announcer({ text }: { text: string }) {
   );
 }
 
+/**
+ * The time left in words: unknown at first, then "about N left", "almost done" at the end, and
+ * "taking longer than expected" while a command has overrun its estimate (the number would be stale).
+ */
+function etaText(etaSeconds: number | null, overrun: boolean, locale: string, t: TFunction): string {
+  if (overrun) return t('install.progress.etaOverrun');
+  if (etaSeconds === null) return t('install.progress.etaUnknown');
+  if (etaSeconds < 1) return t('install.progress.etaDone');
+  return t('install.progress.eta', { time: formatEta(etaSeconds, locale) });
+}
+
 export function ProgressPage() {
   const { t } = useTranslation();
   const state = useApp((s) => s.install.state);
@@ -46,11 +58,14 @@ export function ProgressPage() {
   const index = state.currentStep ?? 0;
   const step = plan?.steps[index];
   const stepName = step ? t(`install.step.${step.id}`) : '';
-  const { fraction, etaSeconds } = state.overall;
+  const { fraction, etaSeconds, overrun } = state.overall;
   const percent = formatPercent(fraction, locale);
-  const eta = etaSeconds === null ? t('install.progress.etaUnknown') : etaSeconds < 1 ? t('install.progress.etaDone') : t('install.progress.eta', { time: formatEta(etaSeconds, locale) });
+  const eta = etaText(etaSeconds, overrun === true, locale, t);
   const number = new Intl.NumberFormat(locale);
   const cancelling = state.phase === 'cancelling';
+  const said = state.activity && !cancelling ? t(`install.activity.${state.activity}`) : null;
+  // The boot loader step installing the boot loader needs saying once.
+  const activity = said === stepName ? null : said;
   const announcement = step
     ? t('install.progress.announce', { current: number.format(index + 1), total: number.format(total), step: stepName, percent: formatPercent(announcedPercent(fraction) / 100, locale) })
     : '';
@@ -76,11 +91,14 @@ export function ProgressPage() {
           aria-valuenow={Math.round(fraction * 100)}
           aria-valuetext={`${t('install.progress.percentDone', { percent })}. ${eta}`}
         >
-          <div className="progress-fill" style={{ inlineSize: `${Math.round(fraction * 1000) / 10}%` }} />
+          <div className="progress-fill" style={{ inlineSize: `${Math.round(fraction * 10000) / 100}%` }} />
         </div>
         <div className="progress-meta">
-          <p className="progress-current" data-testid="progress-current">{cancelling ? t('install.progress.cancelling') : step ? t('install.progress.current', { step: stepName }) : ''}</p>
-          <p className="progress-eta muted">{eta}</p>
+          <div className="progress-now">
+            <p className="progress-current" data-testid="progress-current">{cancelling ? t('install.progress.cancelling') : step ? t('install.progress.current', { step: stepName }) : ''}</p>
+            {activity && <p className="progress-activity muted">{activity}</p>}
+          </div>
+          <p className={`progress-eta muted${overrun ? ' is-overrun' : ''}`}>{eta}</p>
         </div>
         <Announcer text={announcement} />
       </section>

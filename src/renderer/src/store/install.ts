@@ -29,18 +29,18 @@ export function foldProgress(state: InstallState, ev: ProgressEvent): InstallSta
       return { ...state, log: capLog([...state.log, `${ev.time} ${ev.level.toUpperCase()} ${ev.message}`]) };
     case 'step-started':
       if (!running || ev.index < 0 || ev.index >= plan.steps.length) return null;
-      return { ...state, currentStep: ev.index, overall: ev.overall, steps: state.steps.map((s, i) => (i === ev.index ? 'running' : s)) };
+      return { ...state, currentStep: ev.index, overall: ev.overall, activity: null, steps: state.steps.map((s, i) => (i === ev.index ? 'running' : s)) };
     case 'step-progress':
-      return running ? { ...state, overall: ev.overall } : null;
+      return running ? { ...state, overall: ev.overall, activity: ev.activity ?? null } : null;
     case 'step-finished': {
       if (!running) return null;
       const index = plan.steps.findIndex((s) => s.id === ev.step);
-      return { ...state, overall: ev.overall, steps: state.steps.map((s, i) => (i === index ? 'done' : s)) };
+      return { ...state, overall: ev.overall, activity: null, steps: state.steps.map((s, i) => (i === index ? 'done' : s)) };
     }
     case 'finished':
-      return { ...state, phase: 'finished', overall: ev.overall, outcome: ev, steps: state.steps.map((s) => (s === 'running' ? 'done' : s)) };
+      return { ...state, phase: 'finished', overall: ev.overall, activity: null, outcome: ev, steps: state.steps.map((s) => (s === 'running' ? 'done' : s)) };
     case 'failed':
-      return settle({ ...state, phase: ev.cancelled ? 'cancelled' : 'failed', overall: ev.overall, outcome: ev });
+      return settle({ ...state, phase: ev.cancelled ? 'cancelled' : 'failed', overall: ev.overall, activity: null, outcome: ev });
   }
 }
 

@@ -1,0 +1,104 @@
+import { createElement } from 'react';
+import { renderToStaticMarkup } from 'react-dom/server';
+import { I18nextProvider } from 'react-i18next';
+import { describe, expect, it } from 'vitest';
+import type { InstallerApi } from '../../src/shared/api';
+import { ACTIVITY_IDS, InstallPlanSchema, type InstallState, type ProgressEvent } from '../../src/shared/install';
+import { App } from '../../src/renderer/src/App';
+import { RESOURCES, createI18n } from '../../src/renderer/src/i18n';
+import { LOCALES, type LocaleCode } from '../../src/renderer/src/i18n/locales';
+import { formatEta } from '../../src/renderer/src/install/model';
+import { createAppStore } from '../../src/renderer/src/store';
+import { StoreContext } from '../../src/renderer/src/store/react';
+
+// The Progress page while a command runs long: what it is doing, and "taking longer than expected"
+// in place of a time left that would be stale.
+
+const STEP_IDS = ['format', 'deploy', 'bootloader', 'teardown'] as const;
+const PLAN = InstallPlanSchema.parse({
+  id: 'plan-1',
+  createdAt: '2026-01-01T00:00:00Z',
+  disk: { path: '/dev/loop0', serial: null, wwn: null, size: 64 * 1024 ** 3, byIdPath: null, diskSeq: null, ptUuid: null },
+  firmware: 'uefi',
+  arch: 'x64',
+  layout: 'erase',
+  partitions: [],
+  kernelArgs: [],
+  sourceImgref: 'oci:/images/debian',
+  targetImgref: null,
+  steps: STEP_IDS.map((id) => ({ id, title: `English ${id}`, weight: 1, destructive: false, resumable: true, actions: [] })),
+  pointOfNoReturn: 0,
+  summary: [],
+});
+
+const running = (patch: Partial<InstallState>): InstallState => ({
+  phase: 'running',
+  plan: PLAN,
+  currentStep: 2,
+  overall: { fraction: 0.86, etaSeconds: 35 },
+  steps: ['done', 'done', 'running', 'pending'],
+  outcome: null,
+  log: [],
+  ...patch,
+});
+
+/** The page's text after the engine reported `state`, then `events`. */
+async function page(state: InstallState, code: LocaleCode = 'en', events: ProgressEvent[] = []): Promise<string> {
+  const api = {
+    getInstallState: async () => ({ ok: true, value: state }),
+    listSaveTargets: async () => ({ ok: true, value: { targets: [] } }),
+    on: () => () => {},
+  } as unknown as InstallerApi;
+  const s = createAppStore({ api, stepCount: 6 });
+  await s.getState().loadInstallState();
+  s.setState({ engine: { status: 'ready', info: null, error: null }, locale: code });
+  for (const ev of events) s.getState().applyProgress(ev);
+  const now = { ...s, getInitialState: s.getState };
+  const html = renderToStaticMarkup(createElement(StoreContext.Provider, { value: now }, createElement(I18nextProvider, { i18n: createI18n(code) }, createElement(App, { browser: false }))));
+  return html.replace(/<[^>]+>/g, ' ').replace(/&#x27;/g, "'").replace(/&quot;/g, '"').replace(/&amp;/g, '&').replace(/\s+/g, ' ');
+}
+
+describe('Progress page: a long command', () => {
+  it('says the time left while on time, and "taking longer than expected" instead of it once late, in every language', async () => {
+    for (const { code } of LOCALES) {
+      const t = RESOURCES[code].install;
+      const left = t.progress.eta.replace('{{time}}', formatEta(35, code)).replace(/\s+/g, ' ');
+      const onTime = await page(running({ activity: 'initramfs', overall: { fraction: 0.86, etaSeconds: 35 } }), code);
+      expect(onTime, code).toContain(left);
+      expect(onTime, code).not.toContain(t.progress.etaOverrun);
+      expect(onTime, code).toContain(t.activity.initramfs);
+
+      const late = await page(running({ activity: 'initramfs', overall: { fraction: 0.87, etaSeconds: 35, overrun: true } }), code);
+      expect(late, code).toContain(t.progress.etaOverrun);
+      expect(late, code).not.toContain(left);
+      expect(late, code).toContain(t.activity.initramfs);
+      expect(late, code).toContain(t.progress.current.replace('{{step}}', t.step.bootloader));
+    }
+  });
+
+  it('follows the events: the activity and the overrun come and go with them', async () => {
+    const en = RESOURCES.en.install;
+    const late: ProgressEvent = { kind: 'step-progress', step: 'bootloader', fraction: 0.4, activity: 'initramfs', overall: { fraction: 0.87, etaSeconds: 40, overrun: true } };
+    const text = await page(running({}), 'en', [late]);
+    expect(text).toContain(en.progress.etaOverrun);
+    expect(text).toContain(en.activity.initramfs);
+    const next: ProgressEvent = { kind: 'step-progress', step: 'bootloader', fraction: 0.6, activity: 'boot-menu', overall: { fraction: 0.9, etaSeconds: 20 } };
+    const after = await page(running({}), 'en', [late, next]);
+    expect(after).not.toContain(en.progress.etaOverrun);
+    expect(after).toContain('About 20 seconds left');
+    expect(after).toContain(en.activity['boot-menu']);
+    const finished: ProgressEvent = { kind: 'step-finished', step: 'bootloader', durationMs: 1000, overall: { fraction: 0.95, etaSeconds: 5 } };
+    expect(await page(running({}), 'en', [late, next, finished])).not.toContain(en.activity['boot-menu']);
+  });
+
+  it('has every activity and the overrun text translated, not copied from English', () => {
+    for (const { code } of LOCALES) {
+      const t = RESOURCES[code].install;
+      for (const id of ACTIVITY_IDS) expect(t.activity[id], `${code} ${id}`).toMatch(/\S/);
+      expect(t.progress.etaOverrun, code).toMatch(/\S/);
+      if (code === 'en') continue;
+      expect(t.progress.etaOverrun, code).not.toBe(RESOURCES.en.install.progress.etaOverrun);
+      for (const id of ACTIVITY_IDS) expect(t.activity[id], `${code} ${id}`).not.toBe(RESOURCES.en.install.activity[id]);
+    }
+  });
+});
