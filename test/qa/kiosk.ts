@@ -35,6 +35,8 @@ export interface BootToWizard {
   readonly accel: 'kvm' | 'tcg';
   /** Seconds from power-on to each mark, null when it never came. */
   readonly grubMenuSeconds: number | null;
+  /** systemd's first console line (kernel and initramfs done). */
+  readonly systemdSeconds: number | null;
   readonly engineReadySeconds: number | null;
   readonly kioskStartedSeconds: number | null;
   readonly wizardSeconds: number | null;
@@ -50,6 +52,8 @@ export async function watchBootToWizard(vm: LiveVm, screen: KioskScreen, o: { pr
   const log = o.log ?? (() => undefined);
   const c = vm.console;
   c.watch('menu', MENU_DRAWN);
+  // The first line systemd logs to the console: the kernel and initramfs are done.
+  c.watch('systemd', /systemd\[1\]: /);
   c.watch('engine', ENGINE_READY);
   c.watch('kiosk', KIOSK_STARTED);
   let wizardSeconds: number | null = null;
@@ -72,6 +76,7 @@ export async function watchBootToWizard(vm: LiveVm, screen: KioskScreen, o: { pr
     vga: o.vga,
     accel: o.accel,
     grubMenuSeconds: menu,
+    systemdSeconds: c.seenAt('systemd'),
     engineReadySeconds: c.seenAt('engine'),
     kioskStartedSeconds: c.seenAt('kiosk'),
     wizardSeconds,

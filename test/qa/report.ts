@@ -23,6 +23,8 @@ export interface VariantReport {
     interactive?: number;
     /** `particle-live: kiosk started` on the serial console. */
     kioskStarted?: number;
+    /** systemd's first console line: the kernel and initramfs are done. */
+    systemd?: number;
     /** `particle-live: engine ready` on the serial console. */
     engineReady?: number;
     /** The answer file was fetched (unattended). */
@@ -107,7 +109,7 @@ export function formatSummary(r: QaReport): string {
     if (v.mode === 'interactive') {
       const k = v.kiosk;
       const over = t.interactive !== undefined && v.accel === 'tcg' && t.interactive > INTERACTIVE_TARGET_SECONDS ? ` (over the ${INTERACTIVE_TARGET_SECONDS} s target)` : '';
-      lines.push(`   power-on to the Welcome page on the guest's screen (${v.accel ?? '?'}): ${s(t.interactive)}${over}; GRUB menu ${s(t.grubMenu)}, engine ready ${s(t.engineReady)}, kiosk started ${s(t.kioskStarted)}`);
+      lines.push(`   power-on to the Welcome page on the guest's screen (${v.accel ?? '?'}): ${s(t.interactive)}${over}; GRUB menu ${s(t.grubMenu)}, systemd ${s(t.systemd)}, engine ready ${s(t.engineReady)}, kiosk started ${s(t.kioskStarted)}`);
       lines.push(`   longest blank screen: ${k?.longestBlankSeconds != null ? `${s(k.longestBlankSeconds)} from ${s(k.longestBlankFrom)}` : '—'} (${k?.screenSamples ?? 0} screendumps); pages read on screen: ${k ? Object.entries(k.pages).map(([p, at]) => `${p} ${at.toFixed(0)} s`).join(', ') || '—' : '—'}`);
       lines.push(`   typed with German chosen, the screen read: ${k?.fullNameRead ?? '—'}`);
     } else if (v.mode === 'remote') {

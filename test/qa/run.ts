@@ -174,6 +174,7 @@ async function kiosk(vm: LiveVm, v: Variant, report: VariantReport, dir: string,
   try {
     const boot = await watchBootToWizard(vm, screen, { product: PRODUCT, firmware: v.firmware, vga: v.vga, accel: report.accel ?? 'tcg', log });
     report.seconds.grubMenu = boot.grubMenuSeconds ?? undefined;
+    report.seconds.systemd = boot.systemdSeconds ?? undefined;
     report.seconds.engineReady = boot.engineReadySeconds ?? undefined;
     report.seconds.kioskStarted = boot.kioskStartedSeconds ?? undefined;
     report.seconds.interactive = boot.wizardSeconds ?? undefined;

@@ -139,27 +139,39 @@ describe('QA: screen dumps', () => {
 
 describe('QA: the summary', () => {
   const variant = (o: Partial<VariantReport>): VariantReport => ({
-    variant: 'interactive-uefi', mode: 'interactive', firmware: 'uefi', medium: 'cd', accel: 'tcg', passed: true, error: null,
+    variant: 'remote-uefi', mode: 'remote', firmware: 'uefi', medium: 'cd', accel: 'tcg', passed: true, error: null,
     seconds: { grubMenu: 9.5, remoteAccessLine: 48.2, httpReady: 50.1, interactive: 71.9, kioskStarted: 66 },
     idleMemory: { totalMiB: 2978, availableMiB: 2182, usedMiB: 796, afterSeconds: 120 },
     installSeconds: 412, powerOff: 'wizard', expectedHostname: 'particle-qa',
     target: { accel: 'tcg', loginPromptSeconds: 31.2, hostname: 'particle-qa', whoami: 'anna', firmwareSeen: 'uefi' },
-    images: [], artifacts: 'test-results/qa/interactive-uefi', ...o,
+    images: [], artifacts: 'test-results/qa/remote-uefi', ...o,
   });
 
   it('prints the ISO, every figure, and PASS/FAIL per variant', () => {
     const r: QaReport = {
       iso: { path: '/x/particle-live.iso', bytes: 1024 ** 2 * 900.5, how: 'built', seconds: 300, build: { isoBytes: 1, rootfsCache: 'hit', seconds: { rootfs: 0.1, total: 95.2 } } },
-      variants: [variant({}), variant({ variant: 'unattended-bios', mode: 'unattended', firmware: 'bios', passed: false, error: 'the unattended install exited 1\nmore', unattendedExit: 1, expectedHostname: 'particle-unattended', target: undefined })],
+      variants: [
+        variant({
+          variant: 'interactive-bios-std', mode: 'interactive', firmware: 'bios', expectedHostname: 'particle-kiosk',
+          seconds: { grubMenu: 0.6, systemd: 60.2, engineReady: 150.3, kioskStarted: 120.4, interactive: 210.5 },
+          kiosk: { longestBlankSeconds: 12.5, longestBlankFrom: 130, screenSamples: 90, pages: { welcome: 210.5, keyboard: 230 }, fullNameRead: 'Zylka' },
+          target: { accel: 'tcg', loginPromptSeconds: 40, hostname: 'particle-kiosk', whoami: 'anna', firmwareSeen: 'bios' },
+        }),
+        variant({}),
+        variant({ variant: 'unattended-bios', mode: 'unattended', firmware: 'bios', passed: false, error: 'the unattended install exited 1\nmore', unattendedExit: 1, expectedHostname: 'particle-unattended', target: undefined })],
     };
     const s = formatSummary(r);
     expect(s).toContain('900.5 MiB');
     expect(s).toContain('rootfs cache hit (warm); seconds: rootfs 0.1, total 95.2');
-    expect(s).toContain('boot-to-interactive (tcg): 71.9 s (over the 60 s target)');
+    expect(s).toContain("power-on to the Welcome page on the guest's screen (tcg): 210.5 s (over the 90 s target); GRUB menu 0.6 s, systemd 60.2 s, engine ready 150.3 s, kiosk started 120.4 s");
+    expect(s).toContain('longest blank screen: 12.5 s from 130.0 s (90 screendumps); pages read on screen: welcome 211 s, keyboard 230 s');
+    expect(s).toContain('typed with German chosen, the screen read: Zylka');
+    expect(s).toContain('boot-to-interactive (tcg): 71.9 s; GRUB menu');
+    expect(s).toContain('-- interactive-bios-std: PASS');
     expect(s).toContain('796 MiB used of 2978 MiB');
     expect(s).toContain('install: 412.0 s');
     expect(s).toContain('login prompt 31.2 s, hostname "particle-qa"');
-    expect(s).toContain('-- interactive-uefi: PASS');
+    expect(s).toContain('-- remote-uefi: PASS');
     expect(s).toContain('-- unattended-bios: FAIL');
     expect(s).toContain('error: the unattended install exited 1');
     expect(s.trimEnd().split('\n').pop()).toBe('FAIL: unattended-bios');
