@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DEFAULT_MINIMUM_DISK_SIZE, MAX_MESSAGE_BYTES, validateAnswerFile, type InstallPlan } from '../shared';
+import { DEFAULT_MINIMUM_DISK_SIZE, MAX_MESSAGE_BYTES, validateAnswerFile, type InstallPlan, type PlanCondition } from '../shared';
 import { snapshotFromJson } from './disks';
 import { CliError, parseCommandArgs, type CliIo } from './io';
 import { readUserFile } from './validate';
@@ -59,8 +59,8 @@ export function formatPlan(plan: InstallPlan): string {
     const mark = i === plan.pointOfNoReturn ? '  <- point of no return: from here the disk is changed' : '';
     out.push(`${i + 1}. ${s.title} [${s.id}, weight ${s.weight}${s.destructive ? ', writes to the disk' : ''}]${mark}`);
     for (const a of s.actions) {
+      const only = (a.kind === 'run' || a.kind === 'write') && a.when ? `  (only if ${onlyIf(a.when)})` : '';
       if (a.kind === 'run') {
-        const only = a.when ? `  (only if ${a.when.map((c) => `${c.path} ${c.test === 'exists' ? 'exists' : c.test === 'missing' ? 'is missing' : c.test === 'writable' ? 'is writable' : 'is not writable'}`).join(' and ')})` : '';
         out.push(`     $ ${a.argv.map(quote).join(' ')}${a.stdinSecret ? `  (stdin: ${a.stdinSecret})` : a.stdin ? '  (stdin: script below)' : ''}${only}`);
       }
       if (a.kind === 'unpack') {
@@ -68,12 +68,16 @@ export function formatPlan(plan: InstallPlan): string {
         out.push(`     unpack ${src} onto ${a.target} (layers in order, whiteouts honoured, every digest verified)`);
       }
       if (a.kind === 'run' && a.stdin) out.push(...a.stdin.trimEnd().split('\n').map((l) => `       | ${l}`));
-      if (a.kind === 'write') out.push(`     write ${a.path} (${a.mode}, ${a.content.length} bytes)`);
+      if (a.kind === 'write') out.push(`     write ${a.path} (${a.mode}, ${a.content.length} bytes)${only}`);
       if (a.kind === 'symlink') out.push(`     link ${a.path} -> ${a.target}`);
       if (a.kind === 'mkdir') out.push(`     mkdir ${a.path} (${a.mode})`);
     }
   });
   return `${out.join('\n')}\n`;
+}
+
+function onlyIf(when: readonly PlanCondition[]): string {
+  return when.map((c) => `${c.path} ${c.test === 'exists' ? 'exists' : c.test === 'missing' ? 'is missing' : c.test === 'writable' ? 'is writable' : 'is not writable'}`).join(' and ');
 }
 
 function quote(arg: string): string {

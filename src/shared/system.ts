@@ -40,10 +40,18 @@ export const KeyboardLayoutsSchema = z.object({
 export type KeyboardLayouts = z.infer<typeof KeyboardLayoutsSchema>;
 
 export const ApplyResultSchema = z.object({
-  /** Whether the live session now uses the choice. */
+  /**
+   * Whether the running session now uses the choice: for a keyboard, the session the person types
+   * in was switched (setxkbmap, or swaymsg with the keyboards read back), not merely a setting saved.
+   */
   applied: z.boolean(),
   /** How (e.g. "setxkbmap", "localectl"), or why not ("demo mode leaves this computer's keyboard alone"). */
   detail: z.string(),
+  /**
+   * Keyboard only: saved for sessions started later (localectl) although, when `applied` is false,
+   * the screen the person types in now still uses its previous layout.
+   */
+  saved: z.boolean().optional(),
 });
 export type ApplyResult = z.infer<typeof ApplyResultSchema>;
 

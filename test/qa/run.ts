@@ -14,7 +14,7 @@ import { extractKernel, type IsoUnderTest } from './iso';
 import { assertPortFree, startLiveVm, type LiveVm } from './live-vm';
 import type { VariantReport } from './report';
 import { cleanChunk, sleep } from './serial';
-import { driveWizard, PRODUCT, TEXT, until, welcomeShown } from './wizard';
+import { driveWizard, PRODUCT, TEST_IDS, until, welcomeShown } from './wizard';
 import { watchBootToWizard } from './kiosk';
 import { KioskScreen } from './kiosk-screen';
 import { driveKioskWizard, shutDownFromKiosk } from './kiosk-wizard';
@@ -361,7 +361,7 @@ async function unattended(vm: LiveVm, server: AnswerServer, report: VariantRepor
 /** Shuts the live system down: the Done page's button (interactive) or by itself (unattended), else ACPI; killing it fails the run. */
 async function powerOff(vm: LiveVm, report: VariantReport, log: Log, page: Page | null): Promise<void> {
   if (page) {
-    await page.getByRole('button', { name: TEXT.shutDown, exact: true }).click();
+    await page.getByTestId(TEST_IDS.shutDown).click();
     if (await vm.waitExit(120_000)) {
       report.powerOff = 'wizard';
       report.seconds.poweredOff = vm.exitedAt() ?? vm.now();

@@ -130,6 +130,11 @@ interface FieldSpec {
   /** The value names the image unpacked by oci-rootfs: the unpack action must name it exactly. */
   readonly unpacked?: boolean;
   /**
+   * The value is part of the console keymap the planner derives from the keyboard (keymapKernelArgs),
+   * which reaches bootc as a kernel argument of its own: `--karg vconsole.keymap=KEYMAP`.
+   */
+  readonly keymap?: boolean;
+  /**
    * Values the planner rightly treats differently from the marker (a console= argument also sets up
    * GRUB's serial terminal, "us"+"intl" has a console keymap of its own): for these the plan is not
    * compared with the marker's, only checked.
@@ -257,9 +262,18 @@ const SPECS: readonly FieldSpec[] = [
     field: 'keyboard.layout',
     marker: 'zqmark',
     build: (v) => ({ ...base(), keyboard: { layout: v } }),
+    keymap: true,
     extra: ['us"; Option "XkbOptions" "terminate:ctrl_alt_bksp', 'us(intl)', 'de-latin1', 'us\nKEYMAP=evil'],
   },
-  { name: 'keyboard variant', field: 'keyboard.variant', marker: 'zqmark', build: (v) => ({ ...base(), keyboard: { layout: 'us', variant: v } }), varies: (v) => ['dvorak', 'intl'].includes(v), extra: ['intl', 'nodeadkeys"'] },
+  {
+    name: 'keyboard variant',
+    field: 'keyboard.variant',
+    marker: 'zqmark',
+    build: (v) => ({ ...base(), keyboard: { layout: 'us', variant: v } }),
+    varies: (v) => ['dvorak', 'intl'].includes(v),
+    keymap: true,
+    extra: ['intl', 'nodeadkeys"'],
+  },
   {
     name: 'time zone',
     field: 'timezone',
@@ -352,6 +366,8 @@ function allowedElement(argv: readonly string[], i: number, v: string, spec: Fie
   if (e === v) return !v.startsWith('-') || (i > 0 && argv[i - 1]!.startsWith('-'));
   if (/^--[a-z][a-z-]*=/.test(e) && e.slice(e.indexOf('=') + 1) === v) return true;
   if (TRANSPORT_PREFIXES.some((p) => e === `${p}${v}`)) return true;
+  // One kernel argument after --karg, made only of XKB name characters: nothing a command line splits or a shell reads.
+  if (spec.keymap === true && i > 0 && argv[i - 1] === '--karg' && /^(rd\.)?vconsole\.keymap=[a-z0-9_()-]+$/.test(e)) return true;
   return spec.inPaths === true && !v.includes('/') && v !== '..' && v !== '.' && e.split('/').includes(v);
 }
 
@@ -709,7 +725,8 @@ describe.skipIf(why !== null)('hostile accepted values through a real install (r
       .filter((l) => l.tool === 'bootc' && l.container);
     expect(inside).toHaveLength(1);
     const bootcArgv = inside[0]!.argv;
-    expect(bootcArgv.flatMap((a, i) => (bootcArgv[i - 1] === '--karg' ? [a] : []))).toEqual(KARGS);
+    // The console keymap the planner adds for the French layout comes first, then the answer file's own.
+    expect(bootcArgv.flatMap((a, i) => (bootcArgv[i - 1] === '--karg' ? [a] : []))).toEqual(['vconsole.keymap=fr-bepo_afnor', ...KARGS]);
 
     // The files, read back from the installed disk.
     const plan = state.plan!;
@@ -743,7 +760,7 @@ describe.skipIf(why !== null)('hostile accepted values through a real install (r
 
       expect(etc('hostname')).toBe(`${HOST}\n`);
       expect(etc('locale.conf')).toBe('LANG=sr_RS.UTF-8@latin\n');
-      expect(etc('vconsole.conf')).toBe('KEYMAP=fr-bepo_afnor\n');
+      expect(etc('vconsole.conf')).toBe('KEYMAP=fr-bepo_afnor\nXKBLAYOUT=fr\nXKBVARIANT=bepo_afnor\n');
       expect(etc('gdm/custom.conf')).toBe('[daemon]\nAutomaticLoginEnable=True\nAutomaticLogin=b0b\n');
       const home = join(mnt, 'ostree/deploy/default/var/home');
       expect(readFileSync(join(home, '_svc-1/.ssh/authorized_keys'), 'utf8')).toBe(`${KEYS_1.join('\n')}\n`);

@@ -165,7 +165,7 @@ describe.skipIf(reason !== null)('configure actions applied to a fake deployment
 
     expect(readFileSync(etc('hostname'), 'utf8')).toBe('workstation\n');
     expect(readFileSync(etc('locale.conf'), 'utf8')).toBe('LANG=de_DE.UTF-8\n');
-    expect(readFileSync(etc('vconsole.conf'), 'utf8')).toBe('KEYMAP=de-nodeadkeys\n');
+    expect(readFileSync(etc('vconsole.conf'), 'utf8')).toBe('KEYMAP=de-nodeadkeys\nXKBLAYOUT=de\nXKBVARIANT=nodeadkeys\n');
     const xorg = readFileSync(etc('X11/xorg.conf.d/00-keyboard.conf'), 'utf8');
     expect(xorg).toContain('Option "XkbLayout" "de"');
     expect(xorg).toContain('Option "XkbVariant" "nodeadkeys"');

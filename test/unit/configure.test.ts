@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AnswerFileSchema, type AnswerFile, type AnswerFileInput } from '../../src/shared/answer-file';
 import { PLAN_PLACEHOLDERS, PlanActionSchema, type PlanAction } from '../../src/shared/install';
 import { hashRequestPasswords } from '../../src/engine/crypt';
-import { configureActions, consoleKeymap, utf8Locale } from '../../src/engine/plan/configure';
+import { configureActions, consoleKeymap, keymapKernelArgs, utf8Locale } from '../../src/engine/plan/configure';
 
 const ALICE_PASSWORD = 'corr3ct h0rse: bättery ✓';
 const KEYS = [
@@ -64,7 +64,7 @@ describe('configureActions', () => {
       { kind: 'run', argv: ['rm', '-f', '{deployment}/etc/localtime'] },
       { kind: 'symlink', path: '{deployment}/etc/localtime', target: '../usr/share/zoneinfo/Europe/Berlin' },
       { kind: 'write', path: '{deployment}/etc/locale.conf', content: 'LANG=de_DE.UTF-8\n', mode: '0644' },
-      { kind: 'write', path: '{deployment}/etc/vconsole.conf', content: 'KEYMAP=de-nodeadkeys\n', mode: '0644' },
+      { kind: 'write', path: '{deployment}/etc/vconsole.conf', content: 'KEYMAP=de-nodeadkeys\nXKBLAYOUT=de\nXKBVARIANT=nodeadkeys\n', mode: '0644' },
       { kind: 'mkdir', path: '{deployment}/etc/X11', mode: '0755' },
       { kind: 'mkdir', path: '{deployment}/etc/X11/xorg.conf.d', mode: '0755' },
       { kind: 'write', path: '{deployment}/etc/X11/xorg.conf.d/00-keyboard.conf', content: expectedXorg, mode: '0644' },
@@ -124,7 +124,7 @@ describe('configureActions', () => {
     expect(actions).toContainEqual({ kind: 'symlink', path: '{deployment}/etc/localtime', target: '../usr/share/zoneinfo/UTC' });
     const xorg = actions.find((a) => a.kind === 'write' && a.path.endsWith('00-keyboard.conf'));
     expect(xorg?.kind === 'write' && xorg.content).not.toContain('XkbVariant');
-    expect(actions).toContainEqual({ kind: 'write', path: '{deployment}/etc/vconsole.conf', content: 'KEYMAP=us\n', mode: '0644' });
+    expect(actions).toContainEqual({ kind: 'write', path: '{deployment}/etc/vconsole.conf', content: 'KEYMAP=us\nXKBLAYOUT=us\n', mode: '0644' });
   });
 });
 
@@ -150,3 +150,21 @@ describe('consoleKeymap and utf8Locale', () => {
     expect(utf8Locale(locale)).toBe(lang);
   });
 });
+
+describe('keymap kernel arguments', () => {
+  it('name the console keymap, rd. only for an encrypted root, nothing for plain US', () => {
+    expect(keymapKernelArgs({ layout: 'de', variant: 'nodeadkeys' }, true)).toEqual(['vconsole.keymap=de-nodeadkeys', 'rd.vconsole.keymap=de-nodeadkeys']);
+    expect(keymapKernelArgs({ layout: 'de', variant: 'nodeadkeys' }, false)).toEqual(['vconsole.keymap=de-nodeadkeys']);
+    expect(keymapKernelArgs({ layout: 'ch', variant: 'de_nodeadkeys' }, true)).toEqual(['vconsole.keymap=sg-latin1', 'rd.vconsole.keymap=sg-latin1']);
+    expect(keymapKernelArgs({ layout: 'gb' }, false)).toEqual(['vconsole.keymap=uk']);
+    expect(keymapKernelArgs({ layout: 'us' }, true)).toEqual([]);
+    expect(keymapKernelArgs({ layout: 'us', variant: 'dvorak' }, false)).toEqual(['vconsole.keymap=dvorak']);
+  });
+
+  it('leave either argument to the answer file when it gives it, and refuse a line break', () => {
+    expect(keymapKernelArgs({ layout: 'fr' }, true, ['rd.vconsole.keymap=fr-latin9'])).toEqual(['vconsole.keymap=fr']);
+    expect(keymapKernelArgs({ layout: 'fr' }, true, ['vconsole.keymap=fr-latin9', 'rd.vconsole.keymap=fr-latin9'])).toEqual([]);
+    expect(() => keymapKernelArgs({ layout: 'de\nx' }, false)).toThrow(/line break/);
+  });
+});
+

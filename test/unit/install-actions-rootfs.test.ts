@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { InstallLog, findKernel } from '../../src/engine/install';
 import { Placeholders, runAction, StepFailure } from '../../src/engine/install/actions';
 import type { FsOps, RunContext, UnpackRequest } from '../../src/engine/install/types';
-import type { PlanAction, PlanStep } from '../../src/shared';
+import { InstallPlanSchema, type PlanAction, type PlanStep } from '../../src/shared';
+import { warningsBefore } from '../../src/engine/install/warnings';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,6 +59,35 @@ describe('runner: oci-rootfs actions', () => {
     const text = w.log.lastLines().join('\n');
     expect(text).toContain('skipped chroot /t bootctl install (condition not met: missing /t/usr/sbin/grub-install)');
     expect(text).toContain('skipped nvram (condition not met: writable /ro/efivars)');
+  });
+
+  it('writes a file with conditions only where they hold (an initramfs-tools drop-in on a dracut image is skipped)', async () => {
+    const w = world(['/t/etc/initramfs-tools/conf.d']);
+    const written: string[] = [];
+    w.hooks.ctx.fs.writeFile = async (path) => void written.push(path);
+    const drop = (root: string): PlanAction => ({ kind: 'write', path: `${root}/etc/initramfs-tools/conf.d/particle-keymap`, content: 'KEYMAP=y\n', mode: '0644', when: [{ path: `${root}/etc/initramfs-tools/conf.d`, test: 'exists' }] });
+    await runAction(STEP, drop('/t'), w.hooks);
+    await runAction(STEP, drop('/u'), w.hooks);
+    expect(written).toEqual(['/t/etc/initramfs-tools/conf.d/particle-keymap']);
+    expect(w.log.lastLines().join('\n')).toContain('skipped write /u/etc/initramfs-tools/conf.d/particle-keymap (condition not met: exists /u/etc/initramfs-tools/conf.d)');
+  });
+
+  it('turns a plan warning into a fact for the log once the unpacked image meets its conditions', async () => {
+    const plan = InstallPlanSchema.parse({
+      id: 'p', createdAt: '2026-01-01T00:00:00Z', disk: { path: '/dev/vdb', serial: null, wwn: null, size: 1, byIdPath: null, diskSeq: null, ptUuid: null },
+      firmware: 'uefi', arch: 'x64', layout: 'erase', partitions: [], kernelArgs: [], sourceImgref: 'oci:/i', targetImgref: null, steps: [STEP], pointOfNoReturn: 0, summary: [],
+      warnings: [
+        { id: 'luks-keymap-default', message: 'No setupcon.', when: [{ path: '/t/usr/sbin/update-initramfs', test: 'exists' }, { path: '/t/bin/setupcon', test: 'missing' }], checkBefore: 'bootloader' },
+        { id: 'luks-keymap-default', message: 'No loadkeys.', when: [{ path: '/t/usr/bin/dracut', test: 'exists' }], checkBefore: 'bootloader' },
+      ],
+    });
+    const debianWithout = world(['/t/usr/sbin/update-initramfs']);
+    expect(await warningsBefore(plan, STEP, debianWithout.hooks.ctx, debianWithout.hooks.placeholders)).toEqual([
+      'No setupcon. This image is such a case (exists /t/usr/sbin/update-initramfs, missing /t/bin/setupcon).',
+    ]);
+    const debianWith = world(['/t/usr/sbin/update-initramfs', '/t/bin/setupcon']);
+    expect(await warningsBefore(plan, STEP, debianWith.hooks.ctx, debianWith.hooks.placeholders)).toEqual([]);
+    expect(await warningsBefore(plan, { ...STEP, id: 'configure' }, debianWithout.hooks.ctx, debianWithout.hooks.placeholders)).toEqual([]);
   });
 
   it('fills {kernel-version} in argv and conditions, and fails with a clear message when the image has no kernel', async () => {

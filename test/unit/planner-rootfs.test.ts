@@ -216,3 +216,63 @@ describe('consoles inherited from the live system', () => {
     expect(r.plan.kernelArgs.some((a) => a.startsWith('console='))).toBe(false);
   });
 });
+
+describe('keyboard layout on the installed console and at the LUKS prompt (oci-rootfs)', () => {
+  const de = { layout: 'de', variant: 'nodeadkeys' };
+  const luks = { type: 'erase' as const, encryption: { type: 'luks2' as const, passphrase: 'long enough pw' } };
+  const dropIn = `${T}/etc/initramfs-tools/conf.d/particle-keymap`;
+  const grubLine = (p: InstallPlan): string => /^GRUB_CMDLINE_LINUX="(.*)"$/m.exec(written(p, `${T}/etc/default/grub.d/50-particle-installer.cfg`)!)![1]!;
+
+  it('German without dead keys, LUKS: both keymap arguments for GRUB and systemd-boot, the initramfs-tools drop-in, the files', () => {
+    const p = plan({ keyboard: de, layout: luks });
+    const root = p.partitions.find((x) => x.content === 'luks2')!;
+    const args = [`rd.luks.uuid=${root.uuid}`, 'vconsole.keymap=de-nodeadkeys', 'rd.vconsole.keymap=de-nodeadkeys', 'console=ttyS0,115200'];
+    expect(p.kernelArgs).toEqual(args);
+    expect(grubLine(p)).toBe(args.join(' '));
+    expect(written(p, `${T}/etc/kernel/cmdline`)!.trim().split(' ').slice(2)).toEqual(args);
+    expect(written(p, `${T}/etc/vconsole.conf`)).toBe('KEYMAP=de-nodeadkeys\nXKBLAYOUT=de\nXKBVARIANT=nodeadkeys\n');
+    expect(written(p, `${T}/etc/default/keyboard`)).toContain('XKBLAYOUT="de"\nXKBVARIANT="nodeadkeys"');
+    expect(written(p, `${T}/etc/X11/xorg.conf.d/00-keyboard.conf`)).toContain('Option "XkbLayout" "de"\n        Option "XkbVariant" "nodeadkeys"');
+    // KEYMAP=y for initramfs-tools, only where it is installed; written before the bootloader step rebuilds the initramfs.
+    const drop = actions(p, 'configure').find((a) => a.kind === 'write' && a.path === dropIn);
+    expect(drop).toEqual({ kind: 'write', path: dropIn, content: expect.stringMatching(/^KEYMAP=y$/m), mode: '0644', when: [{ path: `${T}/etc/initramfs-tools/conf.d`, test: 'exists' }] });
+    expect(formatPlan(p)).toContain(`write ${dropIn} (0644, ${(drop as { content: string }).content.length} bytes)  (only if ${T}/etc/initramfs-tools/conf.d exists)`);
+  });
+
+  it('says, not silently, when the image may lack what puts the layout into the initramfs', () => {
+    const p = plan({ keyboard: de, layout: luks });
+    expect(p.warnings.map((w) => [w.id, w.checkBefore, w.when])).toEqual([
+      ['luks-keymap-default', 'bootloader', [{ path: `${T}/usr/sbin/update-initramfs`, test: 'exists' }, { path: `${T}/bin/setupcon`, test: 'missing' }]],
+      [
+        'luks-keymap-default',
+        'bootloader',
+        [
+          { path: `${T}/usr/sbin/update-initramfs`, test: 'missing' },
+          { path: `${T}/usr/bin/dracut`, test: 'exists' },
+          { path: `${T}/usr/bin/loadkeys`, test: 'missing' },
+        ],
+      ],
+    ]);
+    expect(p.warnings[0]!.message).toMatch(/^If the image builds its initramfs with initramfs-tools but has no console-setup \(setupcon\), the passphrase prompt at boot will use the image's default keyboard layout \(usually US English\), not the chosen one \(de \(nodeadkeys\), console keymap de-nodeadkeys\)/);
+    // The CLI's plan shows them among the summary lines.
+    expect(p.summary.filter((l) => l.startsWith('Warning: '))).toEqual(p.warnings.map((w) => `Warning: ${w.message}`));
+    expect(InstallPlanSchema.parse(p).warnings).toHaveLength(2);
+  });
+
+  it('without LUKS: vconsole.keymap and the drop-in (for the initramfs’s own shell), no passphrase warning', () => {
+    const p = plan({ keyboard: de });
+    expect(p.kernelArgs).toEqual(['vconsole.keymap=de-nodeadkeys', 'console=ttyS0,115200']);
+    expect(grubLine(p)).toBe('vconsole.keymap=de-nodeadkeys console=ttyS0,115200');
+    expect(written(p, dropIn)).toContain('KEYMAP=y');
+    expect(p.warnings).toEqual([]);
+  });
+
+  it('the US layout: no keymap arguments, no drop-in, no warning, even with LUKS', () => {
+    const p = plan({ keyboard: { layout: 'us' }, layout: luks });
+    expect(p.kernelArgs.filter((a) => a.includes('vconsole'))).toEqual([]);
+    expect(written(p, dropIn)).toBeUndefined();
+    expect(p.warnings).toEqual([]);
+    expect(written(p, `${T}/etc/vconsole.conf`)).toBe('KEYMAP=us\nXKBLAYOUT=us\n');
+  });
+});
+

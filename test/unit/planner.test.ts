@@ -132,3 +132,62 @@ describe('planner', () => {
     expect(runs(p, 'mount').at(-1)).toEqual(['mount', '/dev/nvme0n1p3', '/run/particle-installer/abcdef01/target']);
   });
 });
+
+describe('keyboard layout of the installed console and LUKS prompt (kernel arguments through bootc --karg)', () => {
+  const deKeyboard = { layout: 'de', variant: 'nodeadkeys' };
+  const luks = { type: 'erase' as const, encryption: { type: 'luks2' as const, passphrase: PASS } };
+  const kargsOf = (argv: string[]): string[] => argv.flatMap((a, i) => (argv[i - 1] === '--karg' ? [a] : []));
+
+  it('German without dead keys, LUKS: vconsole.keymap and rd.vconsole.keymap, after rd.luks.uuid and before the answer file’s', () => {
+    const p = plan({ keyboard: deKeyboard, layout: luks, kernelArgs: ['quiet'] });
+    const root = p.partitions.find((x) => x.content === 'luks2')!;
+    const expected = [`rd.luks.uuid=${root.uuid}`, 'vconsole.keymap=de-nodeadkeys', 'rd.vconsole.keymap=de-nodeadkeys', 'quiet'];
+    expect(p.kernelArgs).toEqual(expected);
+    expect(kargsOf(runs(p, 'deploy')[0]!)).toEqual(expected);
+    // The console keymap and the X11 layout in vconsole.conf, as localed keeps them.
+    const conf = p.steps.find((s) => s.id === 'configure')!.actions.find((a) => a.kind === 'write' && a.path.endsWith('/etc/vconsole.conf'));
+    expect(conf).toMatchObject({ content: 'KEYMAP=de-nodeadkeys\nXKBLAYOUT=de\nXKBVARIANT=nodeadkeys\n' });
+    // bootc has no initramfs-tools drop-in to write and no image-dependent warning to give.
+    expect(p.warnings).toEqual([]);
+  });
+
+  it('without LUKS there is no passphrase prompt: only vconsole.keymap', () => {
+    const p = plan({ keyboard: deKeyboard });
+    expect(p.kernelArgs).toEqual(['vconsole.keymap=de-nodeadkeys']);
+    expect(kargsOf(runs(p, 'deploy')[0]!)).toEqual(['vconsole.keymap=de-nodeadkeys']);
+    expect(plan({ keyboard: { layout: 'de' }, layout: luks }).kernelArgs.slice(1)).toEqual(['vconsole.keymap=de', 'rd.vconsole.keymap=de']);
+  });
+
+  it('the US layout, the default, adds nothing; a US variant does', () => {
+    const p = plan({ layout: luks });
+    const root = p.partitions.find((x) => x.content === 'luks2')!;
+    expect(p.kernelArgs).toEqual([`rd.luks.uuid=${root.uuid}`]);
+    expect(plan({ keyboard: { layout: 'us' } }).kernelArgs).toEqual([]);
+    expect(runs(plan({}), 'deploy')[0]).not.toContain('--karg');
+    expect(plan({ keyboard: { layout: 'us', variant: 'intl' } }).kernelArgs).toEqual(['vconsole.keymap=us-acentos']);
+  });
+
+  it('leaves a keymap the answer file gives to it', () => {
+    const p = plan({ keyboard: deKeyboard, layout: luks, kernelArgs: ['vconsole.keymap=de-latin1'] });
+    expect(p.kernelArgs.slice(1)).toEqual(['rd.vconsole.keymap=de-nodeadkeys', 'vconsole.keymap=de-latin1']);
+  });
+
+  it("bootc's own layout and existing partitions get the console keymap too", () => {
+    const own = plan({ keyboard: deKeyboard, layout: { type: 'bootc' } });
+    expect(own.kernelArgs).toEqual(['vconsole.keymap=de-nodeadkeys']);
+    expect(kargsOf(runs(own, 'deploy')[0]!)).toEqual(['vconsole.keymap=de-nodeadkeys']);
+    const existing = plan({
+      keyboard: deKeyboard,
+      layout: {
+        type: 'existing',
+        mounts: [
+          { partition: '/dev/nvme0n1p4', mountpoint: '/', format: true, filesystem: 'ext4' },
+          { partition: '/dev/nvme0n1p1', mountpoint: '/boot/efi', format: false },
+        ],
+      },
+    });
+    expect(existing.kernelArgs).toEqual(['vconsole.keymap=de-nodeadkeys']);
+    expect(kargsOf(runs(existing, 'deploy')[0]!)).toEqual(['vconsole.keymap=de-nodeadkeys']);
+  });
+});
+

@@ -29,6 +29,7 @@ const PLAN: InstallPlan = {
   steps: STEP_IDS.map((id) => ({ id, title: `English ${id}`, weight: 1, destructive: id !== 'mount' && id !== 'teardown', resumable: id === 'deploy', actions: [] })),
   pointOfNoReturn: 0,
   summary: [],
+  warnings: [],
 };
 
 const overall = (fraction: number, etaSeconds: number | null = null) => ({ fraction, etaSeconds });

@@ -6,7 +6,10 @@ import { makeError, type Result } from '../../src/shared/errors';
 import type { ApplyResult, KeyboardChoice, KeyboardLayout, KeyboardLayouts } from '../../src/shared/system';
 import { SetupListbox } from '../../src/renderer/src/components/SetupListbox';
 import { filterLayouts, filterVariants, isNonLatin, preselectKeyboard, sortLayouts } from '../../src/renderer/src/keyboard/filter';
+import { createI18n } from '../../src/renderer/src/i18n';
+import { applyStatusText } from '../../src/renderer/src/keyboard/status';
 import { createAppStore } from '../../src/renderer/src/store';
+import type { Translate } from '../../src/renderer/src/summary/describe';
 
 const layout = (name: string, description: string, variants: Array<[string, string]> = []): KeyboardLayout => ({
   name,
@@ -201,3 +204,30 @@ describe('keyboard slice', () => {
     expect(store.getState().keyboard.apply).toEqual({ status: 'done', choice: { layout: 'es' }, result: { applied: true, detail: 'es' } });
   });
 });
+
+describe('keyboard status line', () => {
+  const tr = (locale: 'en' | 'de'): Translate => {
+    const i18n = createI18n(locale);
+    return i18n.t.bind(i18n) as unknown as Translate;
+  };
+  const done = (result: ApplyResult) => ({ status: 'done' as const, choice: { layout: 'de' }, result });
+
+  it('says applied only when the engine switched the running session', () => {
+    expect(applyStatusText(done({ applied: true, saved: true, detail: 'Applied … with swaymsg' }), tr('en'))).toBe('Applied to this session: the keyboard now types with this layout.');
+  });
+
+  it('says "saved for new sessions, not applied to this screen" in the person’s language, not the engine’s English', () => {
+    const saved = done({ applied: false, saved: true, detail: 'Saved for new sessions with localectl, not applied to this screen.' });
+    expect(applyStatusText(saved, tr('en'))).toMatch(/^Saved for new sessions, not applied to this screen: /);
+    expect(applyStatusText(saved, tr('de'))).toMatch(/^Für neue Sitzungen gespeichert, auf diesem Bildschirm nicht übernommen: /);
+    expect(applyStatusText(saved, tr('de'))).not.toContain('localectl');
+  });
+
+  it('shows the engine’s reason when nothing was saved or switched, and the other states', () => {
+    expect(applyStatusText(done({ applied: false, detail: 'Demo mode leaves this computer’s keyboard as it is.' }), tr('en'))).toBe('Not applied to this session: Demo mode leaves this computer’s keyboard as it is.');
+    expect(applyStatusText({ status: 'idle' }, tr('en'))).toBe('');
+    expect(applyStatusText({ status: 'applying', choice: { layout: 'de' } }, tr('en'))).toBe('Switching the keyboard…');
+    expect(applyStatusText({ status: 'failed', choice: { layout: 'de' }, error: makeError('internal', 'boom') }, tr('en'))).toBe('The keyboard could not be switched: boom');
+  });
+});
+

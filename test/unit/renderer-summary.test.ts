@@ -32,6 +32,7 @@ function plan(layout: InstallPlan['layout'], partitions: PlannedPartition[]): In
     steps: [],
     pointOfNoReturn: 0,
     summary: ['Erase the disk (English, never shown)'],
+    warnings: [],
   };
 }
 
@@ -117,6 +118,19 @@ describe('describePlan', () => {
     expect(d.rows).toEqual([]);
     const keepAll = describePlan({ plan: existing, request: { ...request, layout: { type: 'existing', mounts: [{ partition: '/dev/nvme0n1p3', mountpoint: '/', format: false }] } }, diskModel: null, t, formatSize: size });
     expect(keepAll.tone).toBe('notice');
+  });
+});
+
+describe('plan warnings', () => {
+  const warning = (message: string) => ({ id: 'luks-keymap-default' as const, message, when: [{ path: '/t/bin/setupcon', test: 'missing' as const }], checkBefore: 'bootloader' as const });
+
+  it('shows each kind once, translated, and none for a plan without', () => {
+    const withWarnings = { ...ERASE_PLAN, warnings: [warning('initramfs-tools without console-setup'), warning('dracut without kbd')] };
+    const en = describePlan({ plan: withWarnings, request: ENCRYPTED, diskModel: null, t: translator('en').t, formatSize: translator('en').size });
+    expect(en.warnings).toEqual([expect.stringMatching(/^If the system image cannot load your keyboard layout before the system starts \(it lacks console-setup or kbd\)/)]);
+    const de = describePlan({ plan: withWarnings, request: ENCRYPTED, diskModel: null, t: translator('de').t, formatSize: translator('de').size });
+    expect(de.warnings).toEqual([expect.stringMatching(/^Kann das Systemabbild Ihre Tastaturbelegung nicht/)]);
+    expect(describePlan({ plan: ERASE_PLAN, request: ENCRYPTED, diskModel: null, t: translator('en').t, formatSize: translator('en').size }).warnings).toEqual([]);
   });
 });
 

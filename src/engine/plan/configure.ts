@@ -69,6 +69,28 @@ export function consoleKeymap(layout: string, variant?: string): string {
   return KEYMAP_BY_LAYOUT[layout] ?? layout;
 }
 
+/**
+ * Kernel arguments that give the installed system's console, and its initrd's passphrase prompt, the
+ * chosen layout. systemd-vconsole-setup reads /etc/vconsole.conf, then lets `vconsole.keymap=` on the
+ * kernel command line override it; inside the initrd it accepts the `rd.` form as well
+ * (proc_cmdline_get_key_many with PROC_CMDLINE_STRIP_RD_PREFIX in systemd's
+ * src/vconsole/vconsole-setup.c at 01771226; vconsole.conf(5), "KERNEL COMMAND LINE"), and dracut's
+ * i18n module documents `rd.vconsole.keymap=` (dracut.cmdline(7)). The arguments reach where a file
+ * cannot: an initramfs built with the image rather than on this machine (bootc images bring their
+ * own) has no copy of the vconsole.conf written here. So: `vconsole.keymap=` whenever the keymap is
+ * not "us", the kernel's and systemd's default, and `rd.vconsole.keymap=` too when the root is
+ * encrypted, for the prompt that asks for its passphrase. An argument the answer file gives wins.
+ */
+export function keymapKernelArgs(keyboard: { readonly layout: string; readonly variant?: string | undefined }, encrypted: boolean, given: readonly string[] = []): string[] {
+  const keymap = consoleKeymap(clean('keyboard layout', keyboard.layout), keyboard.variant === undefined ? undefined : clean('keyboard variant', keyboard.variant));
+  if (keymap === 'us') return [];
+  const has = (key: string): boolean => given.some((a) => a.startsWith(`${key}=`));
+  const out: string[] = [];
+  if (!has('vconsole.keymap')) out.push(`vconsole.keymap=${keymap}`);
+  if (encrypted && !has('rd.vconsole.keymap')) out.push(`rd.vconsole.keymap=${keymap}`);
+  return out;
+}
+
 /** LANG with an explicit UTF-8 codeset (before any @modifier), since installed systems are UTF-8. */
 export function utf8Locale(locale: string): string {
   if (/\.utf-?8/i.test(locale)) return locale;
@@ -164,7 +186,12 @@ export function configureActions(request: AnswerFile, o: ConfigureOptions = {}):
 
   const layout = clean('keyboard layout', request.keyboard.layout);
   const variant = request.keyboard.variant === undefined ? undefined : clean('keyboard variant', request.keyboard.variant);
-  out.push(write(`${D}/etc/vconsole.conf`, `KEYMAP=${consoleKeymap(layout, variant)}\n`));
+  // KEYMAP for the console; XKBLAYOUT and XKBVARIANT as systemd-localed writes them since it keeps
+  // the X11 layout in this file too, where it reads them before 00-keyboard.conf (vconsole_read_data
+  // and context_get_x11_context in systemd's src/locale/localed-util.c at 0327d5b2). Older systemd
+  // ignores them.
+  const xkb = [`XKBLAYOUT=${layout}`, ...(variant ? [`XKBVARIANT=${variant}`] : [])];
+  out.push(write(`${D}/etc/vconsole.conf`, [`KEYMAP=${consoleKeymap(layout, variant)}`, ...xkb, ''].join('\n')));
   // Parent first: the runner's mkdir need not be recursive, and minimal images lack /etc/X11.
   out.push(mkdir(`${D}/etc/X11`));
   out.push(mkdir(`${D}/etc/X11/xorg.conf.d`));

@@ -1,10 +1,10 @@
-import { makeError, type AnswerFile, type Disk, type InstallerError, type InstallPlan, type PlanAction, type PlannedPartition, type PlanStep } from '../../shared';
+import { makeError, type AnswerFile, type Disk, type InstallerError, type InstallPlan, type PlanAction, type PlannedPartition, type PlanStep, type PlanWarning } from '../../shared';
 import { formatBytes } from '../disks';
-import { configureActions } from './configure';
+import { configureActions, keymapKernelArgs } from './configure';
 import { existingLayout } from './existing';
 import { eraseLayout, layoutBytes, partitionPath, sfdiskScript, vfatVolumeId } from './layout';
 import { selectDisk } from './select';
-import { bootloaderStep, debianKeyboard, rootfsConfigure, rootfsDeploySteps, type RootfsLayout } from './rootfs';
+import { bootloaderStep, debianKeyboard, initramfsKeymap, keymapWarnings, rootfsConfigure, rootfsDeploySteps, type RootfsLayout } from './rootfs';
 import { deploySteps, extraConfig, imgref, kargFlags, mkfs, PlanError, refuse, run, step, summarize, wipePartition } from './steps';
 
 /**
@@ -141,6 +141,15 @@ function build(request: AnswerFile, disk: Disk, facts: SystemFacts, o: PlanOptio
       kargs.push(`rd.luks.uuid=${root.uuid}`);
       if (layout.encryption.type === 'luks2-tpm2') kargs.push(`rd.luks.options=${root.uuid}=tpm2-device=auto`);
     }
+    // The console keymap, for bootc through `--karg` like rd.luks.uuid: bootc takes each `--karg`
+    // (InstallConfigOpts, crates/lib/src/install.rs:342-346) and appends the command line's after the
+    // root's, the install config's and the image's kargs.d (install.rs:1138-1173; to-disk's own
+    // layout: crates/lib/src/install/baseline.rs:480-485), so it reaches the deployment's boot entry
+    // and overrides an image default; bootc-dev/bootc at 534c76ea474a356aa288f6767635e579ea2614d5.
+    // A composefs image booted as a UKI refuses every `--karg` (require_no_kargs_for_uki,
+    // install.rs:700, called at crates/lib/src/bootc_composefs/boot.rs:1254), as it does rd.luks.uuid.
+    // For oci-rootfs the same arguments go into GRUB_CMDLINE_LINUX and /etc/kernel/cmdline.
+    kargs.push(...keymapKernelArgs(request.keyboard, encrypted, request.kernelArgs));
     const fmt: PlanAction[] = [run(['mkfs.vfat', '-F', '32', '-n', 'ESP', '-i', vfatVolumeId(esp.uuid), esp.path])];
     if (boot) fmt.push(run(['mkfs.ext4', '-F', '-q', '-L', 'boot', '-U', boot.uuid, boot.path]));
     if (swap) fmt.push(run(['mkswap', '--label', 'swap', '--uuid', swap.uuid, swap.path]));
@@ -174,7 +183,9 @@ function build(request: AnswerFile, disk: Disk, facts: SystemFacts, o: PlanOptio
     partitions = e.partitions;
     steps.push(...e.steps);
     teardown.push(...e.teardown);
-    steps.push(...deploySteps(container, request, deployer, sourceImgref, o.runDir, 'to-filesystem', [...e.deployArgs, ...kargFlags(request.kernelArgs)], target, e.steps.every((s) => !s.destructive)));
+    // Existing partitions are never LUKS here (existing.ts accepts vfat, ext4, xfs and btrfs only).
+    kargs.push(...keymapKernelArgs(request.keyboard, false, request.kernelArgs));
+    steps.push(...deploySteps(container, request, deployer, sourceImgref, o.runDir, 'to-filesystem', [...e.deployArgs, ...kargFlags([...kargs, ...request.kernelArgs])], target, e.steps.every((s) => !s.destructive)));
     extra.push(...e.configure);
   } else {
     // bootc's own layout: it partitions and formats; afterwards its root (partition 3 on x86, after
@@ -183,7 +194,9 @@ function build(request: AnswerFile, disk: Disk, facts: SystemFacts, o: PlanOptio
     const args = ['--wipe', '--filesystem', layout.filesystem, '--block-setup', layout.blockSetup];
     if (layout.rootSize) args.push('--root-size', layout.rootSize);
     steps.push(step('wipe', true, [...disk.partitions.map((p) => wipePartition(p.path)), run(['wipefs', '--all', '--force', disk.path])]));
-    steps.push(...deploySteps(container, request, deployer, sourceImgref, o.runDir, 'to-disk', [...args, ...kargFlags(request.kernelArgs)], disk.path, true));
+    // tpm2-luks is refused above, so bootc's own layout has no passphrase prompt to serve.
+    kargs.push(...keymapKernelArgs(request.keyboard, false, request.kernelArgs));
+    steps.push(...deploySteps(container, request, deployer, sourceImgref, o.runDir, 'to-disk', [...args, ...kargFlags([...kargs, ...request.kernelArgs])], disk.path, true));
     const rootPart = partitionPath(disk.path, facts.arch === 'x64' ? 3 : 2);
     steps.push(
       step('mount', false, [
@@ -194,6 +207,7 @@ function build(request: AnswerFile, disk: Disk, facts: SystemFacts, o: PlanOptio
     );
   }
 
+  const warnings: PlanWarning[] = rootfsLayout && rootfsLayout.mapper ? keymapWarnings(request, rootfsLayout.target) : [];
   if (rootfsLayout) {
     const T = rootfsLayout.target;
     steps.push(
@@ -201,6 +215,7 @@ function build(request: AnswerFile, disk: Disk, facts: SystemFacts, o: PlanOptio
         ...rootfsConfigure(request, rootfsLayout),
         ...configureActions(request, { adminGroup: o.adminGroup ?? 'wheel', root: T }),
         debianKeyboard(request, T),
+        ...initramfsKeymap(request, T),
         ...extraConfig(request, T),
       ]),
     );
@@ -230,7 +245,8 @@ function build(request: AnswerFile, disk: Disk, facts: SystemFacts, o: PlanOptio
     targetImgref: request.image.targetImage ?? null,
     steps,
     pointOfNoReturn: steps.findIndex((s) => s.destructive),
-    summary: summarize(request, disk, partitions, sourceImgref),
+    summary: [...summarize(request, disk, partitions, sourceImgref), ...[...new Set(warnings.map((w) => w.message))].map((m) => `Warning: ${m}`)],
+    warnings,
   };
 }
 

@@ -1,4 +1,5 @@
-import type { AnswerFile, PlanAction, PlanCondition, PlannedPartition, PlanStep } from '../../shared';
+import type { AnswerFile, PlanAction, PlanCondition, PlannedPartition, PlanStep, PlanWarning } from '../../shared';
+import { consoleKeymap } from './configure';
 import { vfatUuid } from './layout';
 import { mkdir, PlanError, refuse, run, step, write } from './steps';
 import { makeError } from '../../shared';
@@ -251,4 +252,51 @@ export function debianKeyboard(request: AnswerFile, T: string): PlanAction {
     `${T}/etc/default/keyboard`,
     `# Written by the installer. See keyboard(5).\nXKBMODEL="pc105"\nXKBLAYOUT="${k.layout}"\nXKBVARIANT="${k.variant ?? ''}"\nXKBOPTIONS=""\nBACKSPACE="guess"\n`,
   );
+}
+
+/**
+ * An initramfs built by initramfs-tools loads a keyboard layout only when asked: its keymap hook
+ * (/usr/share/initramfs-tools/hooks/keymap) does nothing unless KEYMAP is y, and then runs the image's
+ * `setupcon --setup-dir` (console-setup), which compiles /etc/default/keyboard into the initramfs;
+ * init-top/keymap loads it before local-top/cryptroot asks for the passphrase. mkinitramfs sources
+ * every file in /etc/initramfs-tools/conf.d after initramfs.conf (initramfs-tools 0.142, Debian 12),
+ * so a drop-in there sets it without editing the image's own file. Written only where initramfs-tools
+ * is installed (its package ships that directory); dracut images get the layout from vconsole.conf
+ * and rd.vconsole.keymap instead. The US layout is the kernel's own, so it needs nothing.
+ */
+export function initramfsKeymap(request: AnswerFile, T: string): PlanAction[] {
+  if (consoleKeymap(request.keyboard.layout, request.keyboard.variant) === 'us') return [];
+  const confd = `${T}/etc/initramfs-tools/conf.d`;
+  const content = '# Written by the installer: load the keyboard layout of /etc/default/keyboard in the initramfs too,\n# so the passphrase prompt types with it. See initramfs.conf(5).\nKEYMAP=y\n';
+  return [{ kind: 'write', path: `${confd}/particle-keymap`, content, mode: '0644', when: [when(confd, 'exists')] }];
+}
+
+/**
+ * With an encrypted root, what the plan cannot promise about the passphrase prompt: the initramfs can
+ * carry the chosen layout only if the image has the tools for it. initramfs-tools needs console-setup
+ * (the keymap hook skips the layout, with just a message, when /bin/setupcon is missing); dracut's
+ * i18n module needs kbd's loadkeys. Which tool an image has is known once it is unpacked, so each
+ * warning names its condition, checked before the bootloader step, which rebuilds the initramfs.
+ */
+export function keymapWarnings(request: AnswerFile, T: string): PlanWarning[] {
+  const k = request.keyboard;
+  const keymap = consoleKeymap(k.layout, k.variant);
+  if (keymap === 'us') return [];
+  const chosen = `${k.layout}${k.variant ? ` (${k.variant})` : ''}, console keymap ${keymap}`;
+  const prompt = `the passphrase prompt at boot will use the image's default keyboard layout (usually US English), not the chosen one (${chosen}); choose a passphrase that types the same in both`;
+  const initramfsTools = `${T}/usr/sbin/update-initramfs`;
+  return [
+    {
+      id: 'luks-keymap-default',
+      message: `If the image builds its initramfs with initramfs-tools but has no console-setup (setupcon), ${prompt}.`,
+      when: [when(initramfsTools, 'exists'), when(`${T}/bin/setupcon`, 'missing')],
+      checkBefore: 'bootloader',
+    },
+    {
+      id: 'luks-keymap-default',
+      message: `If the image builds its initramfs with dracut but has no kbd (loadkeys), ${prompt}.`,
+      when: [when(initramfsTools, 'missing'), when(`${T}/usr/bin/dracut`, 'exists'), when(`${T}/usr/bin/loadkeys`, 'missing')],
+      checkBefore: 'bootloader',
+    },
+  ];
 }

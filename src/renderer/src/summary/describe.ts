@@ -38,6 +38,8 @@ export interface PlanDescription {
   readonly details: readonly string[];
   /** Only for layouts that create partitions (erase, bootc). */
   readonly rows: readonly PartitionRow[];
+  /** The plan's warnings, each once, in the person's language (the engine's English where unknown). */
+  readonly warnings: readonly string[];
 }
 
 const kernelName = (path: string): string => path.replace(/^\/dev\//, '');
@@ -100,7 +102,14 @@ export function describePlan({ plan, request, diskModel, t, formatSize }: Descri
           mountpoint: p.mountpoint === null ? null : mountpointName(t, p.mountpoint),
           encrypted: p.content === 'luks2',
         }));
-  return { headline, tone, details, rows };
+  return { headline, tone, details, rows, warnings: planWarnings(plan, t) };
+}
+
+/** One sentence per kind of warning: a plan may name the same one for each way an image can be built. */
+export function planWarnings(plan: Pick<InstallPlan, 'warnings'>, t: Translate): string[] {
+  const seen = new Map<string, string>();
+  for (const w of plan.warnings) if (!seen.has(w.id)) seen.set(w.id, t(`summary.warning.${w.id}`, { defaultValue: w.message }));
+  return [...seen.values()];
 }
 
 /** The wizard step that holds a request field ("users[0].name" → users). */

@@ -103,6 +103,10 @@ export default defineNamespace({
         password: 'a password',
       },
     },
+    warning: {
+      title: 'Keyboard at the passphrase prompt',
+      'luks-keymap-default': 'If the system image cannot load your keyboard layout before the system starts (it lacks console-setup or kbd), the passphrase prompt at every start uses the image’s default layout, usually English (US). Choose a passphrase that types the same with both layouts.',
+    },
     install: {
       button: 'Install',
       blocked: 'The installation can start once the plan is ready.',
@@ -215,6 +219,10 @@ export default defineNamespace({
         recoveryKey: 'der Wiederherstellungsschlüssel',
         password: 'ein Passwort',
       },
+    },
+    warning: {
+      title: 'Tastatur bei der Passphrasen-Abfrage',
+      'luks-keymap-default': 'Kann das Systemabbild Ihre Tastaturbelegung nicht schon vor dem Systemstart laden (ihm fehlt console-setup oder kbd), nutzt die Passphrasen-Abfrage bei jedem Start die Standardbelegung des Abbilds, meist Englisch (US). Wählen Sie eine Passphrase, die sich mit beiden Belegungen gleich tippt.',
     },
     install: {
       button: 'Installieren',
@@ -329,6 +337,10 @@ export default defineNamespace({
         password: 'un mot de passe',
       },
     },
+    warning: {
+      title: 'Clavier à la demande de phrase de passe',
+      'luks-keymap-default': 'Si l’image système ne peut pas charger votre disposition de clavier avant le démarrage du système (il lui manque console-setup ou kbd), la demande de phrase de passe utilise à chaque démarrage la disposition par défaut de l’image, en général anglais (US). Choisissez une phrase de passe qui se tape de la même façon avec les deux dispositions.',
+    },
     install: {
       button: 'Installer',
       blocked: 'L’installation peut commencer dès que le plan est prêt.',
@@ -441,6 +453,10 @@ export default defineNamespace({
         recoveryKey: 'la clave de recuperación',
         password: 'una contraseña',
       },
+    },
+    warning: {
+      title: 'Teclado al pedir la frase de contraseña',
+      'luks-keymap-default': 'Si la imagen del sistema no puede cargar su distribución de teclado antes de que arranque el sistema (le falta console-setup o kbd), la petición de la frase de contraseña usa en cada arranque la distribución predeterminada de la imagen, normalmente inglés (EE. UU.). Elija una frase de contraseña que se escriba igual con ambas distribuciones.',
     },
     install: {
       button: 'Instalar',
@@ -555,6 +571,10 @@ export default defineNamespace({
         password: 'uma senha',
       },
     },
+    warning: {
+      title: 'Teclado no pedido da frase secreta',
+      'luks-keymap-default': 'Se a imagem do sistema não puder carregar o seu layout de teclado antes de o sistema iniciar (faltam console-setup ou kbd), o pedido da frase secreta usa a cada inicialização o layout padrão da imagem, geralmente inglês (EUA). Escolha uma frase secreta que se digite igual nos dois layouts.',
+    },
     install: {
       button: 'Instalar',
       blocked: 'A instalação pode começar assim que o plano estiver pronto.',
@@ -667,6 +687,10 @@ export default defineNamespace({
         recoveryKey: 'مفتاح الاسترداد',
         password: 'كلمة مرور',
       },
+    },
+    warning: {
+      title: 'لوحة المفاتيح عند طلب عبارة المرور',
+      'luks-keymap-default': 'إذا لم تستطع صورة النظام تحميل تخطيط لوحة مفاتيحك قبل بدء النظام (لأنها تفتقر إلى console-setup أو kbd)، فسيستخدم طلب عبارة المرور عند كل تشغيل التخطيط الافتراضي للصورة، وهو عادةً الإنجليزية (الولايات المتحدة). اختر عبارة مرور تُكتب بالطريقة نفسها في التخطيطين.',
     },
     install: {
       button: 'تثبيت',
@@ -781,6 +805,10 @@ export default defineNamespace({
         password: '一个密码',
       },
     },
+    warning: {
+      title: '输入口令时的键盘',
+      'luks-keymap-default': '如果系统镜像无法在系统启动前加载你的键盘布局（缺少 console-setup 或 kbd），每次启动时的口令提示将使用镜像的默认布局，通常为英语（美国）。请选择在两种布局下输入结果相同的口令。',
+    },
     install: {
       button: '安装',
       blocked: '计划准备好后即可开始安装。',
@@ -893,6 +921,10 @@ export default defineNamespace({
         recoveryKey: '回復キー',
         password: 'パスワード',
       },
+    },
+    warning: {
+      title: 'パスフレーズ入力時のキーボード',
+      'luks-keymap-default': 'システムイメージが起動前にキーボードレイアウトを読み込めない場合（console-setup または kbd がない場合）、起動のたびのパスフレーズ入力ではイメージの既定のレイアウト（通常は英語 (US)）が使われます。どちらのレイアウトでも同じように入力できるパスフレーズを選んでください。',
     },
     install: {
       button: 'インストール',
