@@ -102,6 +102,8 @@ export const PlanActionSchema = z.discriminatedUnion('kind', [
     content: z.string(),
     /** Octal mode, e.g. "0644". */
     mode: z.string().regex(/^0[0-7]{3}$/),
+    /** Write only when every condition holds (a drop-in for a tool the image may not carry). */
+    when: z.array(PlanConditionSchema).min(1).optional(),
   }),
   z.object({ kind: z.literal('symlink'), path: z.string(), target: z.string() }),
   z.object({ kind: z.literal('mkdir'), path: z.string(), mode: z.string().regex(/^0[0-7]{3}$/) }),
@@ -121,6 +123,24 @@ export const PlanStepSchema = z.object({
   actions: z.array(PlanActionSchema),
 });
 export type PlanStep = z.infer<typeof PlanStepSchema>;
+
+/**
+ * Something the plan cannot do for this choice and a person should know before installing, such as
+ * a LUKS prompt that will not use the chosen keyboard layout. Where it depends on what the image
+ * carries, `when` says so: the Summary shows it as a possibility, and the runner logs it as a fact
+ * once it checked the conditions on the unpacked image, right before the step `checkBefore`.
+ */
+export const PlanWarningSchema = z
+  .object({
+    /** Stable name, for UIs to translate by. */
+    id: z.enum(['luks-keymap-default']),
+    /** The same in English, for the log, the CLI and UIs that do not know the id. */
+    message: z.string(),
+    when: z.array(PlanConditionSchema).min(1).optional(),
+    checkBefore: StepIdSchema.optional(),
+  })
+  .strict();
+export type PlanWarning = z.infer<typeof PlanWarningSchema>;
 
 export const PlannedPartitionSchema = z.object({
   number: z.number().int().positive(),
@@ -160,6 +180,8 @@ export const InstallPlanSchema = z.object({
   pointOfNoReturn: z.number().int().nonnegative(),
   /** Plain-English lines for a summary ("Erase Samsung 980 PRO, 1 TB (nvme0n1): …"). */
   summary: z.array(z.string()),
+  /** What a person should know before installing; also among the summary lines, in English. */
+  warnings: z.array(PlanWarningSchema).default([]),
 });
 export type InstallPlan = z.infer<typeof InstallPlanSchema>;
 

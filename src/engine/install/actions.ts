@@ -1,5 +1,5 @@
 import { makeError, type InstallerError } from '../../shared/errors';
-import { PLAN_PLACEHOLDERS, type ActivityId, type PlanAction, type PlanStep } from '../../shared/install';
+import { PLAN_PLACEHOLDERS, type ActivityId, type PlanAction, type PlanCondition, type PlanStep } from '../../shared/install';
 import { CommandError, tail, type ExecResult } from '../exec';
 import { actionProfile } from './activity';
 import type { OutputProgress, DeploymentPaths, RunAction, RunContext } from './types';
@@ -73,8 +73,12 @@ export class Placeholders {
   }
 }
 
-/** Whether every condition of an action holds, with the first one that does not. */
-export async function conditionsHold(action: RunAction, step: PlanStep, hooks: Pick<ActionHooks, 'ctx' | 'placeholders'>): Promise<{ ok: true } | { ok: false; failed: string }> {
+/** Whether every condition of an action (or a plan warning) holds, with the first one that does not. */
+export async function conditionsHold(
+  action: { readonly when?: readonly PlanCondition[] | undefined },
+  step: PlanStep,
+  hooks: Pick<ActionHooks, 'ctx' | 'placeholders'>,
+): Promise<{ ok: true } | { ok: false; failed: string }> {
   for (const c of action.when ?? []) {
     const path = await hooks.placeholders.resolve(c.path, step);
     const holds = await hooks.ctx.fs.test(path, c.test);
@@ -122,6 +126,13 @@ export async function runAction(step: PlanStep, action: PlanAction, hooks: Actio
       }
     }
     case 'write': {
+      if (action.when) {
+        const c = await conditionsHold(action, step, hooks);
+        if (!c.ok) {
+          ctx.log.message('info', `skipped write ${action.path} (condition not met: ${c.failed})`, step.id);
+          return;
+        }
+      }
       const path = await resolve(action.path);
       return fsStep(step, ['write', path], () => ctx.fs.writeFile(path, action.content, parseMode(action.mode)), ctx);
     }

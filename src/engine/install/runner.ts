@@ -7,6 +7,7 @@ import type { LogLevel } from './log';
 import { OverallProgress, ProgressThrottle, StepProgress, TICK_MS } from './progress';
 import { redactDeep } from './scrub';
 import { runTeardown } from './teardown';
+import { warningsBefore } from './warnings';
 import type { RunContext, RunOptions, RunOutcome } from './types';
 
 /**
@@ -129,6 +130,7 @@ export async function runPlan(plan: InstallPlan, ctx: RunContext, options: RunOp
     const t0 = ctx.now();
     send({ kind: 'step-started', step: step.id, index, title: step.title, overall: progress.at(index, 0) });
     ctx.log.stepStarted(step.id, step.title);
+    for (const w of await warningsBefore(plan, step, ctx, placeholders)) note('warn', w, step.id);
     const track = trackStep(index, step);
     try {
       for (const [k, action] of step.actions.entries()) {

@@ -2,6 +2,7 @@ import { useDeferredValue, useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { SetupListbox, type ListboxOption } from '../components/SetupListbox';
 import { filterLayouts, filterVariants, isNonLatin, sortLayouts } from '../keyboard/filter';
+import { applyStatusText } from '../keyboard/status';
 import { useApp } from '../store/react';
 import '../styles/forms.css';
 import '../styles/setup-pages.css';
@@ -67,18 +68,7 @@ export function KeyboardPage() {
     );
   }
 
-  const applyText = (() => {
-    switch (apply.status) {
-      case 'idle':
-        return '';
-      case 'applying':
-        return t('keyboard.applying');
-      case 'done':
-        return apply.result.applied ? t('keyboard.applied') : t('keyboard.notApplied', { detail: apply.result.detail });
-      case 'failed':
-        return t('keyboard.applyFailed', { detail: apply.error.message });
-    }
-  })();
+  const applyText = applyStatusText(apply, t);
 
   return (
     <>

@@ -141,6 +141,17 @@ export function SummaryPage() {
         </section>
       )}
 
+      {description && description.warnings.length > 0 && (
+        <section className="banner banner-warn" aria-labelledby="plan-warning-title" data-testid="summary-warnings">
+          <h2 id="plan-warning-title" className="banner-title">
+            {t('summary.warning.title')}
+          </h2>
+          {description.warnings.map((w) => (
+            <p key={w}>{w}</p>
+          ))}
+        </section>
+      )}
+
       <section className="form-card" aria-labelledby="choices-title">
         <h2 id="choices-title" className="form-card-title">
           {t('summary.choices.title')}
