@@ -61,7 +61,8 @@ export class KioskScreen {
     const { file, stats } = await this.vm.monitor.capture(base);
     if (!stats) throw new Error(`the screendump ${file} could not be read`);
     this.samples.push({ at: this.vm.now(), blank: isBlank(stats), dominant: stats.dominant, dominantShare: stats.dominantShare });
-    const words = isBlank(stats) ? [] : await ocr(file);
+    // The same picture as the last look reads the same: OCR only what changed.
+    const words = isBlank(stats) ? [] : this.last?.stats.digest === stats.digest ? this.last.words : await ocr(file);
     this.last = { file, stats, words };
     return this.last;
   }

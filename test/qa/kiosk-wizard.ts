@@ -20,6 +20,7 @@ export const KIOSK_TEXT = {
   next: 'Next',
   keyboardHeading: 'Choose your keyboard layout',
   keyboardSearch: 'Search layouts',
+  germanNoDeadKeys: 'German (no dead keys)',
   timezoneHeading: 'Where are you?',
   diskHeading: 'Where should the system be installed?',
   usersHeading: 'Who will use this computer?',
@@ -39,9 +40,10 @@ export const KIOSK_TEXT = {
  * `usKeysFor(text)` so that a German layout shows `text`.
  */
 export function usKeysFor(germanText: string): string {
-  const swap: Record<string, string> = { y: 'z', z: 'y', Y: 'Z', Z: 'Y' };
+  // German has "-" where a US keyboard has "/".
+  const swap: Record<string, string> = { y: 'z', z: 'y', Y: 'Z', Z: 'Y', '-': '/' };
   return [...germanText].map((c) => {
-    if (/[^A-Za-z0-9 ]/.test(c)) throw new Error(`"${c}" sits on different keys in the two layouts beyond Y and Z; use letters, digits and spaces`);
+    if (/[^A-Za-z0-9 -]/.test(c)) throw new Error(`"${c}" sits on different keys in the two layouts beyond Y, Z and "-"; use letters, digits, spaces and "-"`);
     return swap[c] ?? c;
   }).join('');
 }
@@ -52,6 +54,8 @@ export interface KioskWizardInput {
   readonly diskLabel: string;
   /** The full name, as a German keyboard types it (it must hold a Y or Z to prove the layout). */
   readonly fullName: string;
+  /** The username (letters without Y and Z, and digits, read the same in both layouts). */
+  readonly user: string;
   /** The password, as a German keyboard types it (letters, digits and spaces). */
   readonly password: string;
   readonly hostname: string;
@@ -67,7 +71,7 @@ export interface KioskWizardResult {
 }
 
 async function page(screen: KioskScreen, heading: string, name: string, pages: Record<string, number>, now: () => number): Promise<void> {
-  await screen.waitFor(heading, { timeoutMs: 120_000, blankLimitS: 30, what: `the ${name} page's heading` });
+  await screen.waitFor(heading, { timeoutMs: 180_000, blankLimitS: 30, what: `the ${name} page's heading` });
   pages[name] = now();
   await screen.keep(name);
 }
@@ -82,7 +86,12 @@ export async function driveKioskWizard(screen: KioskScreen, now: () => number, w
   await screen.click(T.keyboardSearch);
   await screen.type('German');
   await sleep(1500);
-  await screen.click('German', { exact: true });
+  // The layout list, then the variant list (filtered by the same search): German, no dead keys.
+  const layouts = await screen.look();
+  const alone = findPhrase(layouts.words, 'German', { exact: true }).length > 0;
+  await screen.click('German', { exact: alone });
+  await sleep(1500);
+  await screen.click(T.germanNoDeadKeys);
   // The engine switches the kiosk's layout; the page says so once it is done.
   await screen.waitFor('Applied to this session', { timeoutMs: 60_000, what: 'the Keyboard page saying the layout was applied' });
   await screen.keep('keyboard-applied');
@@ -92,12 +101,14 @@ export async function driveKioskWizard(screen: KioskScreen, now: () => number, w
   await screen.click(T.next, { exact: true });
 
   await page(screen, T.diskHeading, 'disk', pages, now);
-  await screen.click(w.diskLabel);
+  await screen.click(w.diskLabel, { exact: true });
   await screen.keep('disk-chosen');
   await screen.click(T.next, { exact: true });
 
   await page(screen, T.usersHeading, 'users', pages, now);
-  await screen.click(T.fullName, { exact: true, dy: 30 });
+  // A label focuses its field; from there Tab walks the form as a keyboard user would (the page
+  // scrolls with the focus): full name, username, password, confirmation, computer name.
+  await screen.click(T.fullName, { exact: true });
   await screen.type(usKeysFor(w.fullName));
   await sleep(1000);
   const look = await screen.look('users-typed');
@@ -106,18 +117,19 @@ export async function driveKioskWizard(screen: KioskScreen, now: () => number, w
   const fullNameRead = read || (look.words.find((x) => /[yz]/i.test(x.text) && x.text.length >= 4)?.text ?? '(not read)');
   if (!read) throw new Error(`after choosing German, the keys typed "${usKeysFor(w.fullName)}" on a US keyboard should show "${w.fullName}", but the screen does not read "${surname}" (closest: ${fullNameRead})`);
   w.log(`full name typed with German selected reads "${surname}" on the screen`);
-  const fields: [string, string][] = [
-    [T.password, w.password],
-    [T.confirm, w.password],
-  ];
-  for (const [label, value] of fields) {
-    await screen.click(label, { exact: true, dy: 30 });
-    await screen.type(usKeysFor(value));
-  }
-  // The computer name has a suggestion: select it and type over it.
-  await screen.click(T.hostname, { exact: true, dy: 30 });
-  await screen.press('a', ['ctrl']);
-  await screen.type(w.hostname);
+  const next = async (): Promise<void> => screen.press('tab');
+  const replace = async (text: string): Promise<void> => {
+    await screen.press('a', ['ctrl']);
+    await screen.type(text);
+  };
+  await next();
+  await replace(usKeysFor(w.user));
+  await next();
+  await screen.type(usKeysFor(w.password));
+  await next();
+  await screen.type(usKeysFor(w.password));
+  await next();
+  await replace(usKeysFor(w.hostname));
   await screen.keep('users-filled');
   await screen.click(T.next, { exact: true });
 

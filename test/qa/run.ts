@@ -182,8 +182,10 @@ async function kiosk(vm: LiveVm, v: Variant, report: VariantReport, dir: string,
     if (boot.error) throw new Error(boot.error);
     const r = await driveKioskWizard(screen, () => vm.now(), {
       product: PRODUCT,
-      diskLabel: TARGET_SERIAL,
+      // The only virtio disk; the Disk page shows each disk's path under its model.
+      diskLabel: '/dev/vda',
       fullName: KIOSK_FULL_NAME,
+      user: USER,
       password: KIOSK_PASSWORD,
       hostname: report.expectedHostname,
       log,

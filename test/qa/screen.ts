@@ -1,5 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
 import { sleep } from './serial';
 
@@ -87,6 +88,8 @@ export interface ScreenStats {
   readonly dominant: string;
   /** The share of pixels (0..1) within a few levels of the most common colour. */
   readonly dominantShare: number;
+  /** A digest of every pixel: equal digests, the same picture. */
+  readonly digest: string;
 }
 
 /**
@@ -115,6 +118,7 @@ export function screenStats(p: Ppm): ScreenStats {
     height: p.height,
     dominant: `#${channel((best >> 10) & 31)}${channel((best >> 5) & 31)}${channel(best & 31)}`,
     dominantShare: samples === 0 ? 1 : bestCount / samples,
+    digest: createHash('sha256').update(p.pixels).digest('hex'),
   };
 }
 
