@@ -4,6 +4,10 @@
  * (screendump + OCR), and prints when each stage showed and the longest blank stretch.
  *
  *   npx tsx scripts/bench-kiosk-boot.ts --iso FILE [--firmware bios|uefi] [--vga std|virtio] [--boots N] [--out DIR]
+ *                                       [--blank-limit SECONDS] [--diagnose]
+ *
+ * --diagnose logs in on the serial console at the end and keeps systemd-analyze, the engine's journal,
+ * the kiosk's log and the busiest processes in diagnostics.txt.
  *
  * As root, with QEMU, OVMF (for uefi) and tesseract. Each boot's screendumps and serial log are kept.
  */
@@ -21,6 +25,8 @@ const { values } = parseArgs({
     vga: { type: 'string', default: 'std' },
     boots: { type: 'string', default: '1' },
     out: { type: 'string', default: 'test-results/kiosk-boot' },
+    'blank-limit': { type: 'string', default: '60' },
+    diagnose: { type: 'boolean', default: false },
   },
 });
 if (!values.iso) throw new Error('--iso FILE is needed');
@@ -33,7 +39,7 @@ try {
   for (let i = 1; i <= Number(values.boots); i++) {
     const dir = join(out, `${firmware}-${vga}-${i}`);
     mkdirSync(dir, { recursive: true });
-    const r = await bootToWizard({ iso: resolve(values.iso), firmware, vga, accel, dir, product: PRODUCT, log: (l) => console.log(`[boot ${i}] ${l}`) });
+    const r = await bootToWizard({ iso: resolve(values.iso), firmware, vga, accel, dir, product: PRODUCT, blankLimitS: Number(values['blank-limit']), diagnose: values.diagnose, log: (l) => console.log(`[boot ${i}] ${l}`) });
     results.push(r);
     console.log(`[boot ${i}] ${JSON.stringify(r)}`);
   }

@@ -1,6 +1,6 @@
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KIOSK_STARTED, MENU_DRAWN } from './contract';
+import { KIOSK_STARTED, LIVE_PASSWORD, LIVE_USER, MENU_DRAWN } from './contract';
 import { KioskScreen, longestBlank } from './kiosk-screen';
 import { startLiveVm, type LiveVm } from './live-vm';
 import type { Firmware } from '../vm/qemu';
@@ -27,6 +27,10 @@ export interface BootToWizardOptions {
   readonly target?: string;
   readonly targetSerial?: string;
   readonly timeoutMs?: number;
+  /** Fail once the screen has been blank this long (default BLANK_LIMIT_S). */
+  readonly blankLimitS?: number;
+  /** Log in on the serial console at the end and keep what the kiosk and the engine logged. */
+  readonly diagnose?: boolean;
 }
 
 export interface BootToWizard {
@@ -48,7 +52,11 @@ export interface BootToWizard {
 }
 
 /** On a started live VM: waits for the boot menu, then for the Welcome page on the guest's screen; the figures. */
-export async function watchBootToWizard(vm: LiveVm, screen: KioskScreen, o: { product: string; firmware: Firmware; vga: 'std' | 'virtio'; accel: 'kvm' | 'tcg'; log?: (line: string) => void; timeoutMs?: number }): Promise<BootToWizard> {
+export async function watchBootToWizard(
+  vm: LiveVm,
+  screen: KioskScreen,
+  o: { product: string; firmware: Firmware; vga: 'std' | 'virtio'; accel: 'kvm' | 'tcg'; log?: (line: string) => void; timeoutMs?: number; blankLimitS?: number },
+): Promise<BootToWizard> {
   const log = o.log ?? (() => undefined);
   const c = vm.console;
   c.watch('menu', MENU_DRAWN);
@@ -62,7 +70,7 @@ export async function watchBootToWizard(vm: LiveVm, screen: KioskScreen, o: { pr
     await c.waitFor(MENU_DRAWN, 180_000, 'the GRUB menu');
     log(`boot menu after ${vm.now().toFixed(1)} s; the default entry boots by itself`);
     await screen.keep('menu');
-    await screen.waitFor(`Welcome to ${o.product}`, { timeoutMs: o.timeoutMs ?? 15 * 60_000, blankLimitS: BLANK_LIMIT_S, everyMs: 2000, what: "the wizard's Welcome page" });
+    await screen.waitFor(`Welcome to ${o.product}`, { timeoutMs: o.timeoutMs ?? 15 * 60_000, blankLimitS: o.blankLimitS ?? BLANK_LIMIT_S, everyMs: 2000, what: "the wizard's Welcome page" });
     wizardSeconds = vm.now();
     log(`the Welcome page is on the guest's screen after ${wizardSeconds.toFixed(1)} s`);
   } catch (e) {
@@ -106,6 +114,15 @@ export async function bootToWizard(o: BootToWizardOptions): Promise<BootToWizard
     const screen = new KioskScreen(vm, o.dir, o.log);
     const result = await watchBootToWizard(vm, screen, o);
     if (result.wizardSeconds !== null) await screen.keep('welcome');
+    if (o.diagnose) {
+      const c = vm.console;
+      await c.login(LIVE_USER, LIVE_PASSWORD);
+      const out: string[] = [];
+      for (const cmd of ['systemd-analyze', 'systemd-analyze critical-chain particle-engine.service', 'journalctl -b -o short-monotonic -u particle-engine --no-pager | head -n 40', 'tail -n 60 /run/user/1000/kiosk.log', 'ps -eo pid,etimes,time,rss,args --sort=-time | head -n 25']) {
+        out.push(`$ ${cmd}\n${await c.diagnose(cmd)}`);
+      }
+      writeFileSync(join(o.dir, 'diagnostics.txt'), `${out.join('\n')}\n`);
+    }
     return result;
   } finally {
     await vm.stop();
