@@ -112,6 +112,14 @@ export class KioskScreen {
     return box;
   }
 
+  /** Clicks pixel (x, y) of the screen last looked at. */
+  async clickAt(x: number, y: number, what: string): Promise<void> {
+    const size = this.last?.stats ?? (await this.look()).stats;
+    this.log(`click ${what} at ${Math.round(x)},${Math.round(y)}`);
+    await this.vm.input.click(x, y, size.width, size.height);
+    await sleep(500);
+  }
+
   /** Types with the guest's keyboard, as the keys a person presses on a US keyboard. */
   async type(text: string): Promise<void> {
     await this.vm.input.typeUs(text);

@@ -1,5 +1,5 @@
 import type { KioskScreen } from './kiosk-screen';
-import { findPhrase } from './ocr';
+import { findPhrase, type Box, type Word } from './ocr';
 import { sleep } from './serial';
 
 /**
@@ -76,97 +76,158 @@ async function page(screen: KioskScreen, heading: string, name: string, pages: R
   await screen.keep(name);
 }
 
-export async function driveKioskWizard(screen: KioskScreen, now: () => number, w: KioskWizardInput): Promise<KioskWizardResult> {
-  const pages: Record<string, number> = {};
-  const T = KIOSK_TEXT;
-  await page(screen, T.welcome(w.product), 'welcome', pages, now);
-  await screen.click(T.install, { exact: true });
-
-  await page(screen, T.keyboardHeading, 'keyboard', pages, now);
-  await screen.click(T.keyboardSearch);
-  await screen.type('German');
-  await sleep(1500);
-  // The layout list, then the variant list (filtered by the same search): German, no dead keys.
-  const layouts = await screen.look();
-  const alone = findPhrase(layouts.words, 'German', { exact: true }).length > 0;
-  await screen.click('German', { exact: alone });
-  await sleep(1500);
-  await screen.click(T.germanNoDeadKeys);
-  // The engine switches the kiosk's layout; the page says so once it is done.
-  await screen.waitFor('Applied to this session', { timeoutMs: 60_000, what: 'the Keyboard page saying the layout was applied' });
-  await screen.keep('keyboard-applied');
-  await screen.click(T.next, { exact: true });
-
-  await page(screen, T.timezoneHeading, 'timezone', pages, now);
-  await screen.click(T.next, { exact: true });
-
-  await page(screen, T.diskHeading, 'disk', pages, now);
-  await screen.click(w.diskLabel, { exact: true });
-  await screen.keep('disk-chosen');
-  await screen.click(T.next, { exact: true });
-
-  await page(screen, T.usersHeading, 'users', pages, now);
-  // A label focuses its field; from there Tab walks the form as a keyboard user would (the page
-  // scrolls with the focus): full name, username, password, confirmation, computer name.
-  await screen.click(T.fullName, { exact: true });
-  await screen.type(usKeysFor(w.fullName));
-  await sleep(1000);
-  const look = await screen.look('users-typed');
-  const surname = w.fullName.split(' ').pop()!;
-  const read = findPhrase(look.words, surname).length > 0 ? surname : '';
-  const fullNameRead = read || (look.words.find((x) => /[yz]/i.test(x.text) && x.text.length >= 4)?.text ?? '(not read)');
-  if (!read) throw new Error(`after choosing German, the keys typed "${usKeysFor(w.fullName)}" on a US keyboard should show "${w.fullName}", but the screen does not read "${surname}" (closest: ${fullNameRead})`);
-  w.log(`full name typed with German selected reads "${surname}" on the screen`);
-  const next = async (): Promise<void> => screen.press('tab');
-  const replace = async (text: string): Promise<void> => {
-    await screen.press('a', ['ctrl']);
-    await screen.type(text);
-  };
-  await next();
-  await replace(usKeysFor(w.user));
-  await next();
-  await screen.type(usKeysFor(w.password));
-  await next();
-  await screen.type(usKeysFor(w.password));
-  await next();
-  await replace(usKeysFor(w.hostname));
-  await screen.keep('users-filled');
-  await screen.click(T.next, { exact: true });
-
-  await page(screen, T.summaryHeading, 'summary', pages, now);
-  await screen.click(T.install, { exact: true });
-  await screen.click(T.confirmErase, { exact: true });
-  const confirmed = now();
-  await page(screen, T.progress(w.product), 'progress', pages, now);
-  const limit = w.installTimeoutMs ?? 20 * 60_000;
-  const deadline = performance.now() + limit;
-  let kept = 0;
-  for (;;) {
-    const l = await screen.look();
-    if (findPhrase(l.words, T.done(w.product)).length > 0) break;
-    if (performance.now() > deadline) {
-      await screen.keep('install-timeout');
-      throw new Error(`the install did not finish within ${limit / 60_000} min`);
-    }
-    if (findPhrase(l.words, T.progress(w.product)).length === 0) {
-      // Not the progress page and not Done: the Failure page, or something else; say what it reads.
-      await sleep(3000);
-      const again = await screen.look();
-      if (findPhrase(again.words, T.progress(w.product)).length === 0 && findPhrase(again.words, T.done(w.product)).length === 0) {
-        const file = await screen.keep('install-ended');
-        throw new Error(`the install left the progress page without "${T.done(w.product)}" (${file}): ${again.words.map((x) => x.text).join(' ').slice(0, 1500)}`);
-      }
-    }
-    if (now() - confirmed > (kept + 1) * 90) {
-      kept++;
-      await screen.keep(`progress-${String(kept).padStart(2, '0')}`);
-    }
-    await sleep(5000);
+/**
+ * An option of a list whose label is `label` and whose key, printed small right under it, is `key`
+ * ("German" over "de"): only a list item has both, so neither the search field nor a hint that
+ * mentions the label is clicked.
+ */
+export function listOption(words: readonly Word[], label: string, key: string): Box | null {
+  for (const box of findPhrase(words, label, { exact: true })) {
+    const below = findPhrase(words, key, { exact: true }).find((k) => k.top > box.top + box.height / 2 && k.top - (box.top + box.height) < box.height * 1.5 && Math.abs(k.left - box.left) < box.height);
+    if (below) return box;
   }
-  const installSeconds = now() - confirmed;
-  pages.done = now();
-  await screen.keep('done');
-  return { pages, installSeconds, fullNameRead: read };
+  return null;
+}
+
+async function clickOption(screen: KioskScreen, label: string, key: string): Promise<void> {
+  const deadline = performance.now() + 60_000;
+  for (;;) {
+    const look = await screen.look();
+    const box = listOption(look.words, label, key);
+    if (box) {
+      await screen.clickAt(box.left + box.width / 2, box.top + box.height / 2, `"${label}" (${key})`);
+      return;
+    }
+    if (performance.now() > deadline) {
+      const file = await screen.keep('no-option');
+      throw new Error(`no list option "${label}" over "${key}" on the screen (${file})`);
+    }
+    await sleep(2000);
+  }
+}
+
+/** One page of the wizard, done on the guest's screen; each returns when the page's work is done and the next page was asked for. */
+export interface StepContext {
+  readonly screen: KioskScreen;
+  readonly now: () => number;
+  readonly w: KioskWizardInput;
+  readonly pages: Record<string, number>;
+  fullNameRead?: string;
+  installSeconds?: number;
+}
+
+export const STEPS: Record<string, (c: StepContext) => Promise<void>> = {
+  async welcome({ screen, now, w, pages }) {
+    await page(screen, KIOSK_TEXT.welcome(w.product), 'welcome', pages, now);
+    await screen.click(KIOSK_TEXT.install, { exact: true });
+  },
+
+  async keyboard({ screen, now, pages }) {
+    const T = KIOSK_TEXT;
+    await page(screen, T.keyboardHeading, 'keyboard', pages, now);
+    await screen.click(T.keyboardSearch);
+    await screen.type('German');
+    await sleep(1500);
+    // The layout list, then the variant list (the same search filters it): German, no dead keys.
+    await clickOption(screen, 'German', 'de');
+    await sleep(1500);
+    await clickOption(screen, T.germanNoDeadKeys, 'nodeadkeys');
+    // The engine switches the kiosk's layout; the page says so once it is done.
+    await screen.waitFor('Applied to this session', { timeoutMs: 60_000, what: 'the Keyboard page saying the layout was applied' });
+    await screen.keep('keyboard-applied');
+    await screen.click(T.next, { exact: true });
+  },
+
+  async timezone({ screen, now, pages }) {
+    await page(screen, KIOSK_TEXT.timezoneHeading, 'timezone', pages, now);
+    await screen.click(KIOSK_TEXT.next, { exact: true });
+  },
+
+  async disk({ screen, now, w, pages }) {
+    await page(screen, KIOSK_TEXT.diskHeading, 'disk', pages, now);
+    await screen.click(w.diskLabel, { exact: true });
+    await screen.keep('disk-chosen');
+    await screen.click(KIOSK_TEXT.next, { exact: true });
+  },
+
+  async users(c) {
+    const { screen, now, w, pages } = c;
+    const T = KIOSK_TEXT;
+    await page(screen, T.usersHeading, 'users', pages, now);
+    // A label focuses its field; from there Tab walks the form as a keyboard user would (the page
+    // scrolls with the focus): full name, username, password, confirmation, computer name.
+    await screen.click(T.fullName, { exact: true });
+    await screen.type(usKeysFor(w.fullName));
+    await sleep(1000);
+    const look = await screen.look('users-typed');
+    const surname = w.fullName.split(' ').pop()!;
+    const read = findPhrase(look.words, surname).length > 0 ? surname : '';
+    c.fullNameRead = read || (look.words.find((x) => /[yz]/i.test(x.text) && x.text.length >= 4)?.text ?? '(not read)');
+    if (!read) throw new Error(`after choosing German, the keys typed "${usKeysFor(w.fullName)}" on a US keyboard should show "${w.fullName}", but the screen does not read "${surname}" (closest: ${c.fullNameRead})`);
+    w.log(`full name typed with German selected reads "${surname}" on the screen`);
+    const tab = async (): Promise<void> => screen.press('tab');
+    const replace = async (text: string): Promise<void> => {
+      await screen.press('a', ['ctrl']);
+      await screen.type(text);
+    };
+    await tab();
+    await replace(usKeysFor(w.user));
+    await tab();
+    await screen.type(usKeysFor(w.password));
+    await tab();
+    await screen.type(usKeysFor(w.password));
+    await tab();
+    await replace(usKeysFor(w.hostname));
+    await screen.keep('users-filled');
+    await screen.click(T.next, { exact: true });
+  },
+
+  async summary({ screen, now, pages }) {
+    await page(screen, KIOSK_TEXT.summaryHeading, 'summary', pages, now);
+    await screen.click(KIOSK_TEXT.install, { exact: true });
+    await screen.click(KIOSK_TEXT.confirmErase, { exact: true });
+  },
+
+  async install(c) {
+    const { screen, now, w, pages } = c;
+    const T = KIOSK_TEXT;
+    const confirmed = now();
+    await page(screen, T.progress(w.product), 'progress', pages, now);
+    const limit = w.installTimeoutMs ?? 20 * 60_000;
+    const deadline = performance.now() + limit;
+    let kept = 0;
+    for (;;) {
+      const l = await screen.look();
+      if (findPhrase(l.words, T.done(w.product)).length > 0) break;
+      if (performance.now() > deadline) {
+        await screen.keep('install-timeout');
+        throw new Error(`the install did not finish within ${limit / 60_000} min`);
+      }
+      if (findPhrase(l.words, T.progress(w.product)).length === 0) {
+        // Neither the progress page nor Done: the Failure page, or something else; say what it reads.
+        await sleep(3000);
+        const again = await screen.look();
+        if (findPhrase(again.words, T.progress(w.product)).length === 0 && findPhrase(again.words, T.done(w.product)).length === 0) {
+          const file = await screen.keep('install-ended');
+          throw new Error(`the install left the progress page without "${T.done(w.product)}" (${file}): ${again.words.map((x) => x.text).join(' ').slice(0, 1500)}`);
+        }
+      }
+      if (now() - confirmed > (kept + 1) * 90) {
+        kept++;
+        await screen.keep(`progress-${String(kept).padStart(2, '0')}`);
+      }
+      await sleep(5000);
+    }
+    c.installSeconds = now() - confirmed;
+    pages.done = now();
+    await screen.keep('done');
+  },
+};
+
+export async function driveKioskWizard(screen: KioskScreen, now: () => number, w: KioskWizardInput): Promise<KioskWizardResult> {
+  const c: StepContext = { screen, now, w, pages: {} };
+  for (const step of Object.values(STEPS)) await step(c);
+  return { pages: c.pages, installSeconds: c.installSeconds ?? 0, fullNameRead: c.fullNameRead ?? '' };
 }
 
 /** The Done page's "Shut down", clicked on the guest's screen. */

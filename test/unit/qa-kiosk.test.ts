@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { longestBlank, type Sample } from '../qa/kiosk-screen';
-import { usKeysFor } from '../qa/kiosk-wizard';
+import { listOption, usKeysFor } from '../qa/kiosk-wizard';
 import { findPhrase, normalize, parseTsv, sameWord } from '../qa/ocr';
 import { ABS_MAX, toAbs, usKeyStrokes } from '../qa/qmp';
 import { isBlank, ppmToPng, readPpm, screenStats } from '../qa/screen';
@@ -86,6 +86,18 @@ describe('reading the screen (tesseract TSV of the Welcome page at 1024x768)', (
   });
   it('refuses TSV that is not tesseract’s', () => {
     expect(() => parseTsv('a\tb\n1\t2\n')).toThrow(/not tesseract TSV/);
+  });
+});
+
+describe('reading a list on the screen (the Keyboard page after searching "German", 1280x800)', () => {
+  const words = parseTsv(readFileSync(join(import.meta.dirname, '../fixtures/qa/keyboard-german-1280x800.tsv'), 'utf8'));
+  it('picks the list option over its key, not the search field nor the hint that also read "German"', () => {
+    expect(findPhrase(words, 'German', { exact: true }).length).toBeGreaterThan(1);
+    const option = listOption(words, 'German', 'de');
+    expect(option).not.toBeNull();
+    // The search field is at y≈281 and the hint at y≈319; the first option is below both.
+    expect(option!.top).toBeGreaterThan(400);
+    expect(listOption(words, 'German', 'fr')).toBeNull();
   });
 });
 
