@@ -1,5 +1,6 @@
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { sleep } from './serial';
+import { connectQemuSocket } from './unix-socket';
 
 /**
  * The guest's own input devices, driven through QEMU's machine protocol (QMP, `-qmp unix:PATH`):
@@ -70,28 +71,17 @@ export class Qmp {
   }
 
   /** Connects to `-qmp unix:PATH,server=on,wait=off` (waiting for QEMU to create it) and leaves capabilities negotiation done. */
-  static async connect(path: string, timeoutMs = 30_000, alive: () => boolean = () => true): Promise<Qmp> {
-    const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      if (!alive()) throw new Error('QEMU exited before its QMP socket answered');
-      try {
-        const socket = await new Promise<Socket>((resolve, reject) => {
-          const s = connect(path, () => resolve(s));
-          s.once('error', reject);
-        });
-        const q = new Qmp(socket);
-        const greetingBy = performance.now() + 10_000;
-        while (!q.greeted) {
-          if (performance.now() > greetingBy) throw new Error('no QMP greeting within 10 s');
-          await sleep(20);
-        }
-        await q.execute('qmp_capabilities');
-        return q;
-      } catch (e) {
-        if (performance.now() > deadline) throw new Error(`QEMU's QMP socket at ${path} did not answer: ${(e as Error).message}`);
-        await sleep(200);
+  static connect(path: string, timeoutMs = 30_000, alive: () => boolean = () => true): Promise<Qmp> {
+    return connectQemuSocket(path, 'QMP socket', async (socket) => {
+      const q = new Qmp(socket);
+      const greetingBy = performance.now() + 10_000;
+      while (!q.greeted) {
+        if (performance.now() > greetingBy) throw new Error('no QMP greeting within 10 s');
+        await sleep(20);
       }
-    }
+      await q.execute('qmp_capabilities');
+      return q;
+    }, timeoutMs, alive);
   }
 
   private feed(data: string): void {

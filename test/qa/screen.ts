@@ -1,8 +1,9 @@
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
 import { sleep } from './serial';
+import { connectQemuSocket } from './unix-socket';
 
 /**
  * The guest's screen: QEMU's human monitor (HMP) on a Unix socket takes `screendump FILE` (a PPM),
@@ -137,23 +138,12 @@ export class Monitor {
   }
 
   /** Connects to QEMU's `-monitor unix:PATH,server=on,wait=off`, waiting for QEMU to create it. */
-  static async connect(path: string, timeoutMs = 30_000, alive: () => boolean = () => true): Promise<Monitor> {
-    const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      if (!alive()) throw new Error('QEMU exited before its monitor answered');
-      try {
-        const socket = await new Promise<Socket>((resolve, reject) => {
-          const s = connect(path, () => resolve(s));
-          s.once('error', reject);
-        });
-        const m = new Monitor(socket);
-        await m.prompt(10_000);
-        return m;
-      } catch (e) {
-        if (performance.now() > deadline) throw new Error(`QEMU's monitor at ${path} did not answer: ${(e as Error).message}`);
-        await sleep(200);
-      }
-    }
+  static connect(path: string, timeoutMs = 30_000, alive: () => boolean = () => true): Promise<Monitor> {
+    return connectQemuSocket(path, 'monitor', async (socket) => {
+      const m = new Monitor(socket);
+      await m.prompt(10_000);
+      return m;
+    }, timeoutMs, alive);
   }
 
   private async prompt(timeoutMs: number): Promise<string> {
