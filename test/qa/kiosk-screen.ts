@@ -1,7 +1,8 @@
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LiveVm } from './live-vm';
 import { findPhrase, ocr, screenText, type Box, type Word } from './ocr';
-import { isBlank, type ScreenStats } from './screen';
+import { invertPpm, isBlank, ppmToPng, type ScreenStats } from './screen';
 import { sleep } from './serial';
 
 /**
@@ -22,6 +23,8 @@ export interface Look {
   readonly file: string;
   readonly stats: ScreenStats;
   readonly words: Word[];
+  /** The words of the inverted picture (read on first use): white labels on dark buttons. */
+  readonly inverted: () => Promise<Word[]>;
 }
 
 /** The longest run of blank samples that began at or after `from` (seconds), as [start, end]; end is the first non-blank sample or the last one. */
@@ -58,12 +61,28 @@ export class KioskScreen {
   /** Takes a screendump (kept as NN-name.png when `name` is given, else overwritten as scratch) and reads it. */
   async look(name?: string): Promise<Look> {
     const base = name ? join(this.dir, `screen-${String(++this.n).padStart(2, '0')}-${name}`) : join(this.dir, 'screen-scratch');
-    const { file, stats } = await this.vm.monitor.capture(base);
+    const { file, stats, ppm } = await this.vm.monitor.capture(base);
     if (!stats) throw new Error(`the screendump ${file} could not be read`);
     this.samples.push({ at: this.vm.now(), blank: isBlank(stats), dominant: stats.dominant, dominantShare: stats.dominantShare });
     // The same picture as the last look reads the same: OCR only what changed.
-    const words = isBlank(stats) ? [] : this.last?.stats.digest === stats.digest ? this.last.words : await ocr(file);
-    this.last = { file, stats, words };
+    const same = this.last?.stats.digest === stats.digest ? this.last : null;
+    const words = isBlank(stats) ? [] : same ? same.words : await ocr(file);
+    let inverted: Promise<Word[]> | null = null;
+    const invertedFile = join(this.dir, 'screen-inverted.png');
+    const readInverted = (): Promise<Word[]> => {
+      if (same) return same.inverted();
+      inverted ??= (async () => {
+        if (!ppm || isBlank(stats)) return [];
+        writeFileSync(invertedFile, ppmToPng(invertPpm(ppm)));
+        try {
+          return await ocr(invertedFile);
+        } finally {
+          rmSync(invertedFile, { force: true });
+        }
+      })();
+      return inverted;
+    };
+    this.last = { file, stats, words, inverted: readInverted };
     return this.last;
   }
 
@@ -83,7 +102,7 @@ export class KioskScreen {
     let blankSince: number | null = null;
     for (;;) {
       const look = await this.look();
-      const box = findPhrase(look.words, phrase, { exact: o.exact })[0];
+      const box = findPhrase(look.words, phrase, { exact: o.exact })[0] ?? findPhrase(await look.inverted(), phrase, { exact: o.exact })[0];
       if (box) return { box, look };
       const now = this.vm.now();
       if (isBlank(look.stats)) blankSince ??= now;

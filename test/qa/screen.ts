@@ -81,6 +81,15 @@ export function ppmToPng(ppm: Buffer): Buffer {
   return Buffer.concat([signature, chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
 }
 
+/** The same picture with every colour inverted (light text on a dark button becomes dark on light, which OCR reads). */
+export function invertPpm(ppm: Buffer): Buffer {
+  const { width, height, pixels } = readPpm(ppm);
+  const head = Buffer.from(`P6\n${width} ${height}\n255\n`, 'latin1');
+  const out = Buffer.alloc(pixels.length);
+  for (let i = 0; i < pixels.length; i++) out[i] = 255 - pixels[i]!;
+  return Buffer.concat([head, out]);
+}
+
 /** What a screen shows at a glance: its size and how much of it is one colour. */
 export interface ScreenStats {
   readonly width: number;
@@ -179,7 +188,7 @@ export class Monitor {
   }
 
   /** Writes the screen as `base`.png and says what it shows at a glance (null when the PPM could not be read). */
-  async capture(base: string): Promise<{ file: string; stats: ScreenStats | null }> {
+  async capture(base: string): Promise<{ file: string; stats: ScreenStats | null; ppm?: Buffer }> {
     const ppm = `${base}.ppm`;
     const answer = await this.command(`screendump ${ppm}`);
     if (!existsSync(ppm)) throw new Error(`screendump wrote nothing: ${answer || '(no answer)'}`);
@@ -188,7 +197,7 @@ export class Monitor {
       const stats = screenStats(readPpm(data));
       writeFileSync(`${base}.png`, ppmToPng(data));
       rmSync(ppm);
-      return { file: `${base}.png`, stats };
+      return { file: `${base}.png`, stats, ppm: data };
     } catch {
       return { file: ppm, stats: null };
     }
