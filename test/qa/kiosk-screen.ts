@@ -2,7 +2,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LiveVm } from './live-vm';
 import { findPhrase, ocr, screenText, type Box, type Word } from './ocr';
-import { invertPpm, isBlank, ppmToPng, type ScreenStats } from './screen';
+import { isBlank, ppmToPng, upscalePpm, type ScreenStats } from './screen';
 import { sleep } from './serial';
 
 /**
@@ -23,8 +23,8 @@ export interface Look {
   readonly file: string;
   readonly stats: ScreenStats;
   readonly words: Word[];
-  /** The words of the inverted picture (read on first use): white labels on dark buttons. */
-  readonly inverted: () => Promise<Word[]>;
+  /** The words of the picture read at twice its size (on first use), in the screen's coordinates: small text, white labels on dark buttons. */
+  readonly enlarged: () => Promise<Word[]>;
 }
 
 /** The longest run of blank samples that began at or after `from` (seconds), as [start, end]; end is the first non-blank sample or the last one. */
@@ -67,22 +67,23 @@ export class KioskScreen {
     // The same picture as the last look reads the same: OCR only what changed.
     const same = this.last?.stats.digest === stats.digest ? this.last : null;
     const words = isBlank(stats) ? [] : same ? same.words : await ocr(file);
-    let inverted: Promise<Word[]> | null = null;
-    const invertedFile = join(this.dir, 'screen-inverted.png');
-    const readInverted = (): Promise<Word[]> => {
-      if (same) return same.inverted();
-      inverted ??= (async () => {
+    let enlarged: Promise<Word[]> | null = null;
+    const enlargedFile = join(this.dir, 'screen-enlarged.png');
+    const readEnlarged = (): Promise<Word[]> => {
+      if (same) return same.enlarged();
+      enlarged ??= (async () => {
         if (!ppm || isBlank(stats)) return [];
-        writeFileSync(invertedFile, ppmToPng(invertPpm(ppm)));
+        writeFileSync(enlargedFile, ppmToPng(upscalePpm(ppm)));
         try {
-          return await ocr(invertedFile);
+          const half = (n: number): number => Math.round(n / 2);
+          return (await ocr(enlargedFile)).map((x) => ({ ...x, left: half(x.left), top: half(x.top), width: half(x.width), height: half(x.height) }));
         } finally {
-          rmSync(invertedFile, { force: true });
+          rmSync(enlargedFile, { force: true });
         }
       })();
-      return inverted;
+      return enlarged;
     };
-    this.last = { file, stats, words, inverted: readInverted };
+    this.last = { file, stats, words, enlarged: readEnlarged };
     return this.last;
   }
 
@@ -102,7 +103,7 @@ export class KioskScreen {
     let blankSince: number | null = null;
     for (;;) {
       const look = await this.look();
-      const box = findPhrase(look.words, phrase, { exact: o.exact })[0] ?? findPhrase(await look.inverted(), phrase, { exact: o.exact })[0];
+      const box = findPhrase(look.words, phrase, { exact: o.exact })[0] ?? findPhrase(await look.enlarged(), phrase, { exact: o.exact })[0];
       if (box) return { box, look };
       const now = this.vm.now();
       if (isBlank(look.stats)) blankSince ??= now;

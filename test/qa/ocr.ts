@@ -107,11 +107,12 @@ export function findPhrase(words: readonly Word[], phrase: string, o: { exact?: 
   }
   const found: Box[] = [];
   for (const line of byLine.values()) {
-    // A line may hold several buttons far apart: split it where the gap is wider than three letters.
+    // A line may hold several buttons side by side: split it where the gap is wider than words are
+    // spaced (about half a letter's height; two buttons' paddings and margin are more than 1.5).
     const groups: Word[][] = [];
     for (const w of line) {
       const last = groups.at(-1)?.at(-1);
-      if (last && w.left - (last.left + last.width) <= 3 * Math.max(last.height, w.height)) groups.at(-1)!.push(w);
+      if (last && w.left - (last.left + last.width) <= 1.5 * Math.min(last.height, w.height)) groups.at(-1)!.push(w);
       else groups.push([w]);
     }
     for (const g of groups) {

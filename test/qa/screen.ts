@@ -81,13 +81,22 @@ export function ppmToPng(ppm: Buffer): Buffer {
   return Buffer.concat([signature, chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
 }
 
-/** The same picture with every colour inverted (light text on a dark button becomes dark on light, which OCR reads). */
-export function invertPpm(ppm: Buffer): Buffer {
+/** The picture twice as large (each pixel 2x2): OCR reads small and light-on-dark text better so. */
+export function upscalePpm(ppm: Buffer): Buffer {
   const { width, height, pixels } = readPpm(ppm);
-  const head = Buffer.from(`P6\n${width} ${height}\n255\n`, 'latin1');
-  const out = Buffer.alloc(pixels.length);
-  for (let i = 0; i < pixels.length; i++) out[i] = 255 - pixels[i]!;
-  return Buffer.concat([head, out]);
+  const w2 = width * 2;
+  const out = Buffer.alloc(w2 * height * 2 * 3);
+  for (let y = 0; y < height; y++) {
+    const row = Buffer.alloc(w2 * 3);
+    for (let x = 0; x < width; x++) {
+      const s = (y * width + x) * 3;
+      pixels.copy(row, x * 6, s, s + 3);
+      pixels.copy(row, x * 6 + 3, s, s + 3);
+    }
+    row.copy(out, 2 * y * w2 * 3);
+    row.copy(out, (2 * y + 1) * w2 * 3);
+  }
+  return Buffer.concat([Buffer.from(`P6\n${w2} ${height * 2}\n255\n`, 'latin1'), out]);
 }
 
 /** What a screen shows at a glance: its size and how much of it is one colour. */

@@ -5,7 +5,7 @@ import { longestBlank, type Sample } from '../qa/kiosk-screen';
 import { listOption, usKeysFor } from '../qa/kiosk-wizard';
 import { findPhrase, normalize, parseTsv, sameWord } from '../qa/ocr';
 import { ABS_MAX, toAbs, usKeyStrokes } from '../qa/qmp';
-import { invertPpm, isBlank, ppmToPng, readPpm, screenStats } from '../qa/screen';
+import { isBlank, ppmToPng, readPpm, screenStats, upscalePpm } from '../qa/screen';
 
 /** The pure parts of the kiosk-driven QA: key codes, pointer scaling, OCR matching, blank screens. */
 
@@ -108,9 +108,11 @@ describe('blank screens', () => {
     expect(ppmToPng(ppm(8, 4, () => [1, 2, 3])).subarray(1, 4).toString('latin1')).toBe('PNG');
     expect(() => readPpm(Buffer.from('P6\n8 4\n255\n\x00'))).toThrow(/cut short/);
   });
-  it('inverts a picture (white labels on dark buttons become dark on light for OCR)', () => {
-    const p = readPpm(invertPpm(ppm(2, 1, (x) => (x === 0 ? [255, 255, 255] : [31, 78, 140]))));
-    expect([...p.pixels]).toEqual([0, 0, 0, 224, 177, 115]);
+  it('enlarges a picture to twice its size, each pixel as a 2x2 block', () => {
+    const p = readPpm(upscalePpm(ppm(2, 1, (x) => (x === 0 ? [255, 255, 255] : [31, 78, 140]))));
+    expect([p.width, p.height]).toEqual([4, 2]);
+    const row = [255, 255, 255, 255, 255, 255, 31, 78, 140, 31, 78, 140];
+    expect([...p.pixels]).toEqual([...row, ...row]);
   });
   it('calls a white, a black and a one-colour screen with a pointer blank, and a page with text not', () => {
     const white = screenStats(readPpm(ppm(400, 300, () => [255, 255, 255])));
