@@ -140,6 +140,13 @@ export class KioskScreen {
     await sleep(500);
   }
 
+  /** Scrolls the page under pixel (x, y) with the wheel (positive: down). */
+  async scroll(x: number, y: number, notches: number): Promise<void> {
+    const size = this.last?.stats ?? (await this.look()).stats;
+    await this.vm.input.wheel(x, y, size.width, size.height, notches);
+    await sleep(800);
+  }
+
   /** Types with the guest's keyboard, as the keys a person presses on a US keyboard. */
   async type(text: string): Promise<void> {
     await this.vm.input.typeUs(text);

@@ -132,7 +132,9 @@ export const STEPS: Record<string, (c: StepContext) => Promise<void>> = {
     await clickOption(screen, 'German', 'de');
     await sleep(1500);
     await clickOption(screen, T.germanNoDeadKeys, 'nodeadkeys');
-    // The engine switches the kiosk's layout; the page says so once it is done.
+    // The engine switches the kiosk's layout; the page says so, under the lists: scroll there with the
+    // wheel over the step rail (not over a list, which would scroll the list instead).
+    await screen.scroll(150, 600, 5);
     await screen.waitFor('Applied to this session', { timeoutMs: 60_000, what: 'the Keyboard page saying the layout was applied' });
     await screen.keep('keyboard-applied');
     await screen.click(T.next, { exact: true });

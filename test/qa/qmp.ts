@@ -158,6 +158,17 @@ export class Qmp {
     await this.events([{ type: 'btn', data: { down: false, button: 'left' } }]);
   }
 
+  /** Turns the wheel `notches` times over pixel (x, y): positive scrolls down, negative up. */
+  async wheel(x: number, y: number, width: number, height: number, notches: number): Promise<void> {
+    await this.pointTo(x, y, width, height);
+    const button = notches > 0 ? 'wheel-down' : 'wheel-up';
+    for (let i = 0; i < Math.abs(notches); i++) {
+      await this.events([{ type: 'btn', data: { down: true, button } }]);
+      await this.events([{ type: 'btn', data: { down: false, button } }]);
+      await sleep(100);
+    }
+  }
+
   close(): void {
     this.socket.destroy();
   }
