@@ -63,16 +63,20 @@ export class KioskScreen {
     const base = name ? join(this.dir, `screen-${String(++this.n).padStart(2, '0')}-${name}`) : join(this.dir, 'screen-scratch');
     const { file, stats, ppm } = await this.vm.monitor.capture(base);
     if (!stats) throw new Error(`the screendump ${file} could not be read`);
-    this.samples.push({ at: this.vm.now(), blank: isBlank(stats), dominant: stats.dominant, dominantShare: stats.dominantShare });
+    const uniform = stats.dominantShare >= 0.9999;
     // The same picture as the last look reads the same: OCR only what changed.
     const same = this.last?.stats.digest === stats.digest ? this.last : null;
-    const words = isBlank(stats) ? [] : same ? same.words : await ocr(file);
+    // A screen of one colour but for a line of text (a console saying what it waits for) is not
+    // blank to a person: blank is one colour and nothing OCR can read.
+    const words = uniform ? [] : same ? same.words : await ocr(file);
+    const blank = isBlank(stats) && words.length === 0;
+    this.samples.push({ at: this.vm.now(), blank, dominant: stats.dominant, dominantShare: stats.dominantShare });
     let enlarged: Promise<Word[]> | null = null;
     const enlargedFile = join(this.dir, 'screen-enlarged.png');
     const readEnlarged = (): Promise<Word[]> => {
       if (same) return same.enlarged();
       enlarged ??= (async () => {
-        if (!ppm || isBlank(stats)) return [];
+        if (!ppm || uniform) return [];
         writeFileSync(enlargedFile, ppmToPng(upscalePpm(ppm)));
         try {
           const half = (n: number): number => Math.round(n / 2);
@@ -106,7 +110,7 @@ export class KioskScreen {
       const box = findPhrase(look.words, phrase, { exact: o.exact })[0] ?? findPhrase(await look.enlarged(), phrase, { exact: o.exact })[0];
       if (box) return { box, look };
       const now = this.vm.now();
-      if (isBlank(look.stats)) blankSince ??= now;
+      if (this.samples.at(-1)?.blank) blankSince ??= now;
       else blankSince = null;
       const what = o.what ?? `"${phrase}" on the guest's screen`;
       if (o.blankLimitS !== undefined && blankSince !== null && now - blankSince > o.blankLimitS) {

@@ -70,7 +70,7 @@ export async function watchBootToWizard(
     await c.waitFor(MENU_DRAWN, 180_000, 'the GRUB menu');
     log(`boot menu after ${vm.now().toFixed(1)} s; the default entry boots by itself`);
     await screen.keep('menu');
-    await screen.waitFor(`Welcome to ${o.product}`, { timeoutMs: o.timeoutMs ?? 15 * 60_000, blankLimitS: o.blankLimitS ?? BLANK_LIMIT_S, everyMs: 2000, what: "the wizard's Welcome page" });
+    await screen.waitFor(`Welcome to ${o.product}`, { timeoutMs: o.timeoutMs ?? 25 * 60_000, blankLimitS: o.blankLimitS ?? BLANK_LIMIT_S, everyMs: 2000, what: "the wizard's Welcome page" });
     wizardSeconds = vm.now();
     log(`the Welcome page is on the guest's screen after ${wizardSeconds.toFixed(1)} s`);
   } catch (e) {

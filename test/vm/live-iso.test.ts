@@ -53,7 +53,7 @@ describe.skipIf(why !== null)('the live ISO installs and what it installed boots
     expect(r.error, `artifacts in ${dir}`).toBeNull();
     expect(r.wizardSeconds).toBeGreaterThan(0);
     expect(r.longestBlankSeconds ?? 0).toBeLessThanOrEqual(BLANK_LIMIT_S);
-  }, 25 * MIN);
+  }, 32 * MIN);
 
   it.skipIf(!kioskInstall)('interactive, BIOS, standard VGA: the kiosk read on the guest\'s screen and driven by its keyboard and tablet, German typed, the installed disk logs in with the German password', async () => {
     const r = await runVariant(VARIANTS[0]!, { iso, outRoot: QA_OUT });
