@@ -198,7 +198,7 @@ describe.skipIf(skipReason !== null)('UI when the engine is killed mid-install',
     await skipNetworkCheck(page);
     await page.goto(server.url);
     await page.locator('nav ol li').first().waitFor();
-    const steps = { Disk: await stepIndexOf(page, 'Disk'), Users: await stepIndexOf(page, 'Users'), Summary: await stepIndexOf(page, 'Summary') };
+    const steps = { Disk: await stepIndexOf(page, 'disk'), Users: await stepIndexOf(page, 'users'), Summary: await stepIndexOf(page, 'summary') };
     expect(Object.values(steps).every((i) => i > 0), JSON.stringify(steps)).toBe(true);
 
     // Welcome → … → Disk: the 20 GiB demo disk, erased.
