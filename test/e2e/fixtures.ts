@@ -1,9 +1,23 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Page } from 'playwright';
 import { expect } from 'vitest';
 import type { EngineInfo } from '../../src/shared/api';
 import type { Disk, DiskList, Partition } from '../../src/shared/disk';
 import type { SaveTarget } from '../../src/shared/system';
 import { makeDisk } from '../support/make-disk';
+import { CHROMIUM } from './browser';
+
+/**
+ * Why the end-to-end tests that serve the built UI with a demo engine cannot run here, or null:
+ * Chromium, the built renderer, and root (serve --demo attaches loop-backed virtual disks).
+ */
+export function demoUiSkipReason(): string | null {
+  if (!existsSync(CHROMIUM)) return `${CHROMIUM} is missing (apt-get install chromium)`;
+  if (!existsSync(join(resolve(import.meta.dirname, '../..'), 'out/renderer/index.html'))) return 'out/renderer is not built (run npx electron-vite build)';
+  if (process.getuid?.() !== 0) return 'serve --demo needs root to attach its loop-backed virtual disks';
+  return null;
+}
 
 /** Disks no demo engine can make (Windows laptop, USB stick, live medium), to render every state. */
 const MiB = 1024 ** 2;

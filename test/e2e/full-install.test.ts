@@ -1,12 +1,12 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fakeEnv } from '../fakes/index';
-import { CHROMIUM, expectNoAxeViolations, launchChromium } from './browser';
-import { activeTestId, currentStep, FORWARD, skipNetworkCheck, stepIndexOf } from './fixtures';
+import { expectNoAxeViolations, launchChromium } from './browser';
+import { activeTestId, currentStep, FORWARD, skipNetworkCheck, stepIndexOf, demoUiSkipReason } from './fixtures';
 import { loopsBackedBy, startDemoServer, stopDemoServer, type DemoServer } from './serve';
 
 /**
@@ -18,17 +18,10 @@ import { loopsBackedBy, startDemoServer, stopDemoServer, type DemoServer } from 
  */
 const REPO = resolve(import.meta.dirname, '../..');
 const SHOTS = join(REPO, 'test-results/e2e');
-const isRoot = process.getuid?.() === 0;
 const GiB = 1024 ** 3;
 const PRODUCT = (JSON.parse(readFileSync(join(REPO, 'resources/branding/particleos/branding.json'), 'utf8')) as { productName: string }).productName;
 
-const skipReason = !existsSync(CHROMIUM)
-  ? `${CHROMIUM} is missing (apt-get install chromium)`
-  : !existsSync(join(REPO, 'out/renderer/index.html'))
-    ? 'out/renderer is not built (run npx electron-vite build)'
-    : !isRoot
-      ? 'serve --demo needs root to attach its loop-backed virtual disks'
-      : null;
+const skipReason = demoUiSkipReason();
 if (skipReason) console.warn(`e2e full install skipped: ${skipReason}`);
 
 type Lang = 'en' | 'ar';

@@ -7,8 +7,8 @@ import WebSocket from 'ws';
 import type { Disk, DiskList } from '../../src/shared/disk';
 import type { InstallPlan, InstallState } from '../../src/shared/install';
 import { fakeEnv } from '../fakes/index';
-import { CHROMIUM, expectNoAxeViolations, launchChromium } from './browser';
-import { activeTestId } from './fixtures';
+import { expectNoAxeViolations, launchChromium } from './browser';
+import { activeTestId, demoUiSkipReason } from './fixtures';
 import { loopsBackedBy, startDemoServer, stopDemoServer, type DemoServer } from './serve';
 
 /**
@@ -19,16 +19,9 @@ import { loopsBackedBy, startDemoServer, stopDemoServer, type DemoServer } from 
  */
 const REPO = resolve(import.meta.dirname, '../..');
 const SHOTS = join(REPO, 'test-results/e2e');
-const isRoot = process.getuid?.() === 0;
 const PRODUCT = (JSON.parse(readFileSync(join(REPO, 'resources/branding/particleos/branding.json'), 'utf8')) as { productName: string }).productName;
 
-const skipReason = !existsSync(CHROMIUM)
-  ? `${CHROMIUM} is missing (apt-get install chromium)`
-  : !existsSync(join(REPO, 'out/renderer/index.html'))
-    ? 'out/renderer is not built (run npx electron-vite build)'
-    : !isRoot
-      ? 'serve --demo needs root to attach its loop-backed virtual disks'
-      : null;
+const skipReason = demoUiSkipReason();
 if (skipReason) console.warn(`e2e install pages skipped: ${skipReason}`);
 
 /** A JSON-RPC client on the server's WebSocket, authenticated by the Bearer token as a tool would be. */

@@ -1,10 +1,10 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, launchChromium } from './browser';
-import { advanceToStep, currentStep, skipNetworkCheck } from './fixtures';
+import { launchChromium } from './browser';
+import { advanceToStep, currentStep, skipNetworkCheck, demoUiSkipReason } from './fixtures';
 import { loopsBackedBy, startDemoServer, stopDemoServer, type DemoServer } from './serve';
 
 /**
@@ -13,13 +13,7 @@ import { loopsBackedBy, startDemoServer, stopDemoServer, type DemoServer } from 
  */
 const REPO = resolve(import.meta.dirname, '../..');
 const SHOTS = join(REPO, 'test-results/e2e');
-const skipReason = !existsSync(CHROMIUM)
-  ? `${CHROMIUM} is missing (apt-get install chromium)`
-  : !existsSync(join(REPO, 'out/renderer/index.html'))
-    ? 'out/renderer is not built (run npx electron-vite build)'
-    : process.getuid?.() !== 0
-      ? 'serve --demo needs root to attach its loop-backed virtual disks'
-      : null;
+const skipReason = demoUiSkipReason();
 if (skipReason) console.warn(`e2e screens skipped: ${skipReason}`);
 
 describe.skipIf(skipReason !== null)('screen sizes and 200% text', () => {

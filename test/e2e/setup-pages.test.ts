@@ -1,10 +1,10 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, expectNoAxeViolations, launchChromium } from './browser';
-import { activeTestId } from './fixtures';
+import { expectNoAxeViolations, launchChromium } from './browser';
+import { activeTestId, demoUiSkipReason } from './fixtures';
 import { loopsBackedBy, startDemoServer, stopDemoServer, type DemoServer } from './serve';
 
 /**
@@ -14,15 +14,8 @@ import { loopsBackedBy, startDemoServer, stopDemoServer, type DemoServer } from 
  */
 const REPO = resolve(import.meta.dirname, '../..');
 const SHOTS = join(REPO, 'test-results/e2e');
-const isRoot = process.getuid?.() === 0;
 
-const skipReason = !existsSync(CHROMIUM)
-  ? `${CHROMIUM} is missing (apt-get install chromium)`
-  : !existsSync(join(REPO, 'out/renderer/index.html'))
-    ? 'out/renderer is not built (run npx electron-vite build)'
-    : !isRoot
-      ? 'serve --demo needs root to attach its loop-backed virtual disks'
-      : null;
+const skipReason = demoUiSkipReason();
 if (skipReason) console.warn(`e2e setup pages skipped: ${skipReason}`);
 
 describe.skipIf(skipReason !== null)('Welcome, Keyboard and Time zone pages', () => {

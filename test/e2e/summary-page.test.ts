@@ -1,11 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, expectNoAxeViolations, launchChromium } from './browser';
-import { activeTestId, advanceToStep, currentStep, skipNetworkCheck, stepIndexOf } from './fixtures';
+import { expectNoAxeViolations, launchChromium } from './browser';
+import { activeTestId, advanceToStep, currentStep, skipNetworkCheck, stepIndexOf, demoUiSkipReason } from './fixtures';
 import { loopsBackedBy, startDemoServer, stopDemoServer, type DemoServer } from './serve';
 
 /**
@@ -15,16 +15,9 @@ import { loopsBackedBy, startDemoServer, stopDemoServer, type DemoServer } from 
  */
 const REPO = resolve(import.meta.dirname, '../..');
 const SHOTS = join(REPO, 'test-results/e2e');
-const isRoot = process.getuid?.() === 0;
 const GiB = 1024 ** 3;
 
-const skipReason = !existsSync(CHROMIUM)
-  ? `${CHROMIUM} is missing (apt-get install chromium)`
-  : !existsSync(join(REPO, 'out/renderer/index.html'))
-    ? 'out/renderer is not built (run npx electron-vite build)'
-    : !isRoot
-      ? 'serve --demo needs root to attach its loop-backed virtual disks'
-      : null;
+const skipReason = demoUiSkipReason();
 if (skipReason) console.warn(`e2e summary page skipped: ${skipReason}`);
 
 /** Size in bytes of a block device, as the kernel reports it. */

@@ -1,13 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SaveTarget } from '../../src/shared/system';
 import { fakeEnv } from '../fakes/index';
-import { CHROMIUM, launchChromium } from './browser';
-import { FIXTURE_DISKS, FIXTURE_INFO, FORWARD, skipNetworkCheck, waitForView } from './fixtures';
+import { launchChromium } from './browser';
+import { FIXTURE_DISKS, FIXTURE_INFO, FORWARD, skipNetworkCheck, waitForView, demoUiSkipReason } from './fixtures';
 import { loopsBackedBy, startDemoServer, stopDemoServer, type DemoServer } from './serve';
 import { checkTestIds, describeUntagged } from './test-id-check';
 
@@ -21,16 +21,9 @@ import { checkTestIds, describeUntagged } from './test-id-check';
  * recovery key, a refused plan), and the engine-unreachable page.
  */
 const REPO = resolve(import.meta.dirname, '../..');
-const isRoot = process.getuid?.() === 0;
 const GiB = 1024 ** 3;
 
-const skipReason = !existsSync(CHROMIUM)
-  ? `${CHROMIUM} is missing (apt-get install chromium)`
-  : !existsSync(join(REPO, 'out/renderer/index.html'))
-    ? 'out/renderer is not built (run npx electron-vite build)'
-    : !isRoot
-      ? 'serve --demo needs root to attach its loop-backed virtual disks'
-      : null;
+const skipReason = demoUiSkipReason();
 if (skipReason) console.warn(`e2e test ids skipped: ${skipReason}`);
 
 /** A USB stick this machine does not have, so save buttons per device are rendered (never pressed). */
