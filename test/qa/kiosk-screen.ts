@@ -45,6 +45,9 @@ export function longestBlank(samples: readonly Sample[], from = 0): { start: num
   return best;
 }
 
+/** What a screen needs of a VM: its monitor (screendumps), its keyboard and pointer, its clock. */
+export type ScreenVm = Pick<LiveVm, 'monitor' | 'input' | 'now'>;
+
 export class KioskScreen {
   readonly samples: Sample[] = [];
   /** The screendumps kept (named), in order. */
@@ -53,7 +56,7 @@ export class KioskScreen {
   private last: Look | null = null;
 
   constructor(
-    private readonly vm: LiveVm,
+    private readonly vm: ScreenVm,
     private readonly dir: string,
     private readonly log: (line: string) => void = () => undefined,
   ) {}
@@ -145,6 +148,24 @@ export class KioskScreen {
   }
 
   /** Scrolls the page under pixel (x, y) with the wheel (positive: down). */
+  /**
+   * Scrolls with the wheel at (x, y), three notches at a time, until `phrase` is read on the screen;
+   * fails after `maxScrolls` turns with what the screen read last.
+   */
+  async scrollUntil(phrase: string, o: { x: number; y: number; maxScrolls?: number; exact?: boolean; notches?: number }): Promise<Box> {
+    const max = o.maxScrolls ?? 8;
+    for (let i = 0; ; i++) {
+      const look = await this.look();
+      const box = findPhrase(look.words, phrase, { exact: o.exact })[0] ?? findPhrase(await look.enlarged(), phrase, { exact: o.exact })[0];
+      if (box) return box;
+      if (i >= max) {
+        const file = await this.keep('scroll-not-found');
+        throw new Error(`"${phrase}" not read on the screen after scrolling ${max} times (${file}); it read:\n${screenText(look.words).slice(0, 1500)}`);
+      }
+      await this.scroll(o.x, o.y, o.notches ?? 3);
+    }
+  }
+
   async scroll(x: number, y: number, notches: number): Promise<void> {
     const size = this.last?.stats ?? (await this.look()).stats;
     await this.vm.input.wheel(x, y, size.width, size.height, notches);

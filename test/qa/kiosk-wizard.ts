@@ -23,6 +23,7 @@ export const KIOSK_TEXT = {
   germanNoDeadKeys: 'German (no dead keys)',
   timezoneHeading: 'Where are you?',
   diskHeading: 'Where should the system be installed?',
+  encrypt: 'Encrypt the system',
   usersHeading: 'Who will use this computer?',
   fullName: 'Full name',
   password: 'Password',
@@ -58,6 +59,11 @@ export interface KioskWizardInput {
   readonly user: string;
   /** The password, as a German keyboard types it (letters, digits and spaces). */
   readonly password: string;
+  /**
+   * The disk's encryption passphrase, as a German keyboard types it (with a Y or Z, so it reads
+   * differently in the two layouts); the installed system opens only with the German reading.
+   */
+  readonly passphrase: string;
   readonly hostname: string;
   readonly installTimeoutMs?: number;
   readonly log: (line: string) => void;
@@ -149,6 +155,17 @@ export const STEPS: Record<string, (c: StepContext) => Promise<void>> = {
     await page(screen, KIOSK_TEXT.diskHeading, 'disk', pages, now);
     await screen.click(w.diskLabel, { exact: true });
     await screen.keep('disk-chosen');
+    // The storage options open under the disks: scroll to Encryption with the wheel over the step
+    // rail, tick it, then Tab into the passphrase and its confirmation as a keyboard user would.
+    await screen.scrollUntil(KIOSK_TEXT.encrypt, { x: 150, y: 600 });
+    await screen.click(KIOSK_TEXT.encrypt, { exact: true });
+    await sleep(1000);
+    await screen.press('tab');
+    await screen.type(usKeysFor(w.passphrase));
+    await screen.press('tab');
+    await screen.type(usKeysFor(w.passphrase));
+    await sleep(1000);
+    await screen.keep('disk-encrypted');
     await screen.click(KIOSK_TEXT.next, { exact: true });
   },
 

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { KIOSK_STARTED, LIVE_PASSWORD, LIVE_USER, MENU_DRAWN } from './contract';
 import { KioskScreen, longestBlank } from './kiosk-screen';
 import { startLiveVm, type LiveVm } from './live-vm';
+import { Qmp } from './qmp';
+import { Monitor } from './screen';
 import type { Firmware } from '../vm/qemu';
 
 /**
@@ -128,5 +130,35 @@ export async function bootToWizard(o: BootToWizardOptions): Promise<BootToWizard
     await vm.stop();
     rmSync(join(o.dir, 'screen-scratch.png'), { force: true });
     rmSync(target, { force: true });
+  }
+}
+
+/** What the initramfs (cryptsetup's cryptroot) asks on the installed system's screen. */
+export const UNLOCK_PROMPT = 'Please unlock disk';
+
+/**
+ * The installed system's passphrase prompt, answered on its own screen with the guest's keyboard:
+ * `keys` are what a US keyboard's labels say (key codes), so the disk opens only when the initramfs
+ * reads those keys in the layout the wizard was told. Returns the screendump of the prompt.
+ */
+export async function unlockOnScreen(
+  vm: { readonly display: { readonly monitorSocket: string; readonly qmpSocket: string }; readonly now: () => number; readonly alive: () => boolean },
+  o: { keys: string; dir: string; log: (line: string) => void; timeoutMs?: number },
+): Promise<{ promptSeconds: number; screendump: string }> {
+  const monitor = await Monitor.connect(vm.display.monitorSocket, 30_000, vm.alive);
+  let input: Qmp | undefined;
+  try {
+    input = await Qmp.connect(vm.display.qmpSocket, 30_000, vm.alive);
+    const screen = new KioskScreen({ monitor, input, now: vm.now }, o.dir, o.log);
+    await screen.waitFor(UNLOCK_PROMPT, { timeoutMs: o.timeoutMs ?? 10 * 60_000, everyMs: 3000, what: "the installed system's passphrase prompt" });
+    const promptSeconds = vm.now();
+    const screendump = await screen.keep('installed-unlock-prompt');
+    o.log(`the passphrase prompt is on the installed system's screen after ${promptSeconds.toFixed(1)} s; typing it with the guest's keyboard`);
+    await screen.type(o.keys);
+    await screen.press('ret');
+    return { promptSeconds, screendump };
+  } finally {
+    input?.close();
+    monitor.close();
   }
 }

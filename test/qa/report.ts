@@ -32,6 +32,8 @@ export interface VariantReport {
     /** `particle-live: unattended install finished` (unattended). */
     installFinished?: number;
     poweredOff?: number;
+    /** The installed system's passphrase prompt read on its screen (seconds since its QEMU started). */
+    installedUnlockPrompt?: number;
   };
   /** Memory in use in the live session at idle, the installer open. */
   idleMemory?: MemoryUse & { readonly afterSeconds: number };
@@ -111,7 +113,7 @@ export function formatSummary(r: QaReport): string {
       const over = t.interactive !== undefined && v.accel === 'tcg' && t.interactive > INTERACTIVE_TARGET_SECONDS ? ` (over the ${INTERACTIVE_TARGET_SECONDS} s target)` : '';
       lines.push(`   power-on to the Welcome page on the guest's screen (${v.accel ?? '?'}): ${s(t.interactive)}${over}; GRUB menu ${s(t.grubMenu)}, systemd ${s(t.systemd)}, engine ready ${s(t.engineReady)}, kiosk started ${s(t.kioskStarted)}`);
       lines.push(`   longest blank screen: ${k?.longestBlankSeconds != null ? `${s(k.longestBlankSeconds)} from ${s(k.longestBlankFrom)}` : '—'} (${k?.screenSamples ?? 0} screendumps); pages read on screen: ${k ? Object.entries(k.pages).map(([p, at]) => `${p} ${at.toFixed(0)} s`).join(', ') || '—' : '—'}`);
-      lines.push(`   typed with German chosen, the screen read: ${k?.fullNameRead ?? '—'}`);
+      lines.push(`   typed with German chosen, the screen read: ${k?.fullNameRead ?? '—'}; the installed system's passphrase prompt on its screen after ${s(t.installedUnlockPrompt)}`);
     } else if (v.mode === 'remote') {
       const over = t.interactive !== undefined && v.accel === 'tcg' && t.interactive > INTERACTIVE_TARGET_SECONDS ? ` (over the ${INTERACTIVE_TARGET_SECONDS} s target)` : '';
       lines.push(`   boot-to-interactive (${v.accel ?? '?'}): ${s(t.interactive)}${over}; GRUB menu ${s(t.grubMenu)}, remote-access line ${s(t.remoteAccessLine)}, HTTP 200 ${s(t.httpReady)}, kiosk started ${s(t.kioskStarted)}`);

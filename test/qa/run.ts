@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { request } from 'node:http';
 import { join, relative } from 'node:path';
 import type { Browser, Page } from 'playwright';
@@ -15,9 +16,9 @@ import { assertPortFree, startLiveVm, type LiveVm } from './live-vm';
 import type { VariantReport } from './report';
 import { cleanChunk, sleep } from './serial';
 import { driveWizard, PRODUCT, TEST_IDS, until, welcomeShown } from './wizard';
-import { watchBootToWizard } from './kiosk';
+import { unlockOnScreen as unlockOnScreenPrompt, watchBootToWizard } from './kiosk';
 import { KioskScreen } from './kiosk-screen';
-import { driveKioskWizard, shutDownFromKiosk } from './kiosk-wizard';
+import { driveKioskWizard, shutDownFromKiosk, usKeysFor } from './kiosk-wizard';
 
 /**
  * One QA variant end to end: boot the ISO, install (through the wizard over the forwarded port, or
@@ -38,6 +39,8 @@ export const HOSTNAMES = { interactive: 'particle-kiosk', remote: 'particle-qa',
  */
 export const KIOSK_FULL_NAME = 'Anna Zylka';
 export const KIOSK_PASSWORD = 'Zypresse 2026 yz';
+/** The disk's passphrase, the same way: the installed system asks for it at boot, on its screen. */
+export const KIOSK_PASSPHRASE = 'Zebra Yak 2026 zy';
 
 export interface RunOptions {
   readonly iso: IsoUnderTest;
@@ -100,6 +103,7 @@ export async function runVariant(v: Variant, o: RunOptions): Promise<VariantRepo
   let vm: LiveVm | null = null;
   let browser: Browser | null = null;
   let server: AnswerServer | null = null;
+  const cleanups: (() => void)[] = [];
   try {
     report.accel = await accel(o.iso.path, dir);
     log(`booting ${o.iso.path} (${v.firmware}, ${v.medium}, ${report.accel})`);
@@ -111,10 +115,26 @@ export async function runVariant(v: Variant, o: RunOptions): Promise<VariantRepo
       }
     };
     let password = PASSWORD;
+    let unlockOnScreen: NonNullable<Parameters<typeof bootAndLogin>[2]>['unlockOnScreen'];
     if (v.mode === 'interactive') {
       vm = await startLiveVm({ ...common(v, o.iso.path, target, dir, report.accel), isolated: true });
       await kiosk(vm, v, report, dir, log);
       password = KIOSK_PASSWORD;
+      // The kiosk encrypted the disk with a passphrase typed in the German layout: the installed
+      // system's prompt is answered on its screen with the same keys, so it opens only if the
+      // initramfs loads that layout too.
+      const sockets = mkdtempSync(join(tmpdir(), 'particle-qa-installed-'));
+      cleanups.push(() => rmSync(sockets, { recursive: true, force: true }));
+      const display = { vga: v.vga, monitorSocket: join(sockets, 'monitor.sock'), qmpSocket: join(sockets, 'qmp.sock') };
+      unlockOnScreen = {
+        display,
+        unlock: async () => {
+          const started = performance.now();
+          const r = await unlockOnScreenPrompt({ display, now: () => (performance.now() - started) / 1000, alive: () => true }, { keys: usKeysFor(KIOSK_PASSPHRASE), dir, log });
+          report.images.push(relative(dir, r.screendump));
+          report.seconds.installedUnlockPrompt = r.promptSeconds;
+        },
+      };
     } else if (v.mode === 'remote') {
       await assertPortFree(REMOTE_PORT);
       vm = await startLiveVm({ ...common(v, o.iso.path, target, dir, report.accel), forward: { hostPort: REMOTE_PORT, guestPort: REMOTE_PORT }, isolated: true });
@@ -132,7 +152,7 @@ export async function runVariant(v: Variant, o: RunOptions): Promise<VariantRepo
     await vm.stop();
     vm = null;
     log(`booting the installed disk (${v.firmware})`);
-    const r = await bootAndLogin(target, v.firmware, { timeoutMs: 180_000, password });
+    const r = await bootAndLogin(target, v.firmware, { timeoutMs: unlockOnScreen ? 15 * 60_000 : 180_000, password, ...(unlockOnScreen ? { unlockOnScreen } : {}) });
     report.target = { accel: r.accel, loginPromptSeconds: r.loginPromptSeconds, hostname: r.hostname, whoami: r.whoami, firmwareSeen: r.firmwareSeen };
     log(`installed disk: login prompt after ${r.loginPromptSeconds.toFixed(1)} s, hostname "${r.hostname}", user "${r.whoami}", ${r.firmwareSeen}`);
     const wrong: string[] = [];
@@ -151,6 +171,7 @@ export async function runVariant(v: Variant, o: RunOptions): Promise<VariantRepo
     await browser?.close().catch(() => undefined);
     await vm?.stop();
     await server?.close();
+    for (const c of cleanups) c();
     if (!o.keepTarget) rmSync(target, { force: true });
     writeFileSync(join(dir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
   }
@@ -187,6 +208,7 @@ async function kiosk(vm: LiveVm, v: Variant, report: VariantReport, dir: string,
       fullName: KIOSK_FULL_NAME,
       user: USER,
       password: KIOSK_PASSWORD,
+      passphrase: KIOSK_PASSPHRASE,
       hostname: report.expectedHostname,
       log,
     });

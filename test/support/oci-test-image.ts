@@ -20,6 +20,9 @@ export const OCI_IMAGE_PACKAGES = [
   'grub2-common', 'grub-efi-amd64-bin', 'grub-pc-bin',
   'e2fsprogs', 'xfsprogs', 'btrfs-progs', 'dosfstools', 'fdisk',
   'cryptsetup-initramfs', 'zstd',
+  // The chosen keyboard layout in the initramfs (the passphrase prompt): initramfs-tools' keymap hook
+  // runs console-setup's setupcon, and the installer's KEYMAP=y asks it to.
+  'console-setup',
 ] as const;
 
 /** What the second layer does, for tests that check an installer applied the layers correctly. */

@@ -9,7 +9,7 @@ import * as q from './qemu';
  * boots an installed disk to its login prompt. The image is built once and cached.
  */
 
-export { killAllVms, VmError, type BootedVm, type Firmware, type RunInVmResult, type VmDisk } from './qemu';
+export { killAllVms, VmError, type BootDiskOptions, type BootedVm, type Firmware, type RunInVmResult, type VmDisk } from './qemu';
 export { vmUnavailable, GUEST_ROOT_PASSWORD } from './image';
 
 let report: Promise<BuildReport> | null = null;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import type { InstallPlan, ProgressEvent } from '../../src/shared';
 import { ensureDockerArchive, ensureOciTestImage, type OciTestImage } from '../support/oci-test-image';
-import { bootDisk, guestResults, runInVm, type BootedVm, type Firmware, type RunInVmResult } from './index';
+import { bootDisk, guestResults, runInVm, type BootDiskOptions, type BootedVm, type Firmware, type RunInVmResult } from './index';
 
 /**
  * The oci-rootfs proof, shared by test/vm/oci-rootfs.test.ts and the bench: the real engine installs
@@ -201,11 +201,26 @@ export interface LoginReport {
 export async function bootAndLogin(
   disk: string,
   firmware: Firmware,
-  o: { format?: 'raw' | 'qcow2'; timeoutMs?: number; unlock?: string; password?: string; more?: (vm: BootedVm) => Promise<void> } = {},
+  o: {
+    format?: 'raw' | 'qcow2';
+    timeoutMs?: number;
+    /** The passphrase, typed on the serial console when the initramfs asks for it there. */
+    unlock?: string;
+    /**
+     * Or: the guest gets a screen (`display`) and this unlocks the disk on it, from the moment QEMU
+     * starts (the prompt is on the screen, /dev/console, not on the serial line); the login then
+     * comes on the serial console.
+     */
+    unlockOnScreen?: { display: NonNullable<BootDiskOptions['display']>; unlock: (vm: BootedVm) => Promise<void> };
+    password?: string;
+    more?: (vm: BootedVm) => Promise<void>;
+  } = {},
 ): Promise<LoginReport> {
   const limit = o.timeoutMs ?? 120_000;
   // An encrypted root: the initramfs asks for the passphrase on the console first.
-  const boot = () => bootDisk(disk, { firmware, timeoutMs: limit, ...(o.format ? { format: o.format } : {}), ...(o.unlock ? { pattern: /Please unlock disk [^\n]*: ?$/m } : {}) });
+  const pattern = o.unlockOnScreen ? /(?:)/ : o.unlock ? /Please unlock disk [^\n]*: ?$/m : undefined;
+  const boot = () =>
+    bootDisk(disk, { firmware, timeoutMs: limit, ...(o.format ? { format: o.format } : {}), ...(pattern ? { pattern } : {}), ...(o.unlockOnScreen ? { display: o.unlockOnScreen.display } : {}) });
   let vm: BootedVm;
   try {
     vm = await boot();
@@ -219,7 +234,12 @@ export async function bootAndLogin(
   }
   let loginAt = vm.bootSeconds;
   try {
-    if (o.unlock) {
+    if (o.unlockOnScreen) {
+      const started = performance.now();
+      await o.unlockOnScreen.unlock(vm);
+      await vm.waitFor(/login: $/m, limit);
+      loginAt = (performance.now() - started) / 1000;
+    } else if (o.unlock) {
       const asked = performance.now();
       vm.send(`${o.unlock}\n`);
       await vm.waitFor(/login: $/m, Math.max(1000, limit - vm.bootSeconds * 1000));

@@ -269,6 +269,11 @@ export interface BootDiskOptions {
   readonly probeKernel?: string;
   /** The disk image's format; default raw. */
   readonly format?: 'raw' | 'qcow2';
+  /**
+   * A screen and a person's input: a display adapter, the monitor (screendumps) and QMP (the
+   * PS/2 keyboard's key codes, a USB tablet) on these Unix sockets.
+   */
+  readonly display?: { readonly vga: 'std' | 'virtio'; readonly monitorSocket: string; readonly qmpSocket: string };
 }
 
 /** A booted guest on its serial console. */
@@ -302,7 +307,9 @@ export function timedBootArgv(qemuArgs: readonly string[]): string[] {
 export async function bootDisk(diskImage: string, o: BootDiskOptions): Promise<BootedVm> {
   const accel = await accelerator(o.probeKernel);
   const tmp = mkdtempSync(join(tmpdir(), 'particle-boot-'));
-  const args = [...machineArgs(accel, o.memoryMiB ?? 1024, 2), '-serial', 'stdio'];
+  const d = o.display;
+  const args = [...machineArgs(accel, o.memoryMiB ?? 1024, 2, d ? { vga: d.vga, monitor: `unix:${d.monitorSocket},server=on,wait=off` } : {}), '-serial', 'stdio'];
+  if (d) args.push('-qmp', `unix:${d.qmpSocket},server=on,wait=off`, '-device', 'qemu-xhci,id=xhci', '-device', 'usb-tablet,bus=xhci.0');
   if (o.firmware === 'uefi') {
     const vars = join(tmp, 'OVMF_VARS.fd');
     copyFileSync(OVMF_VARS, vars);
