@@ -20,6 +20,8 @@ export interface Sample {
 }
 
 export interface Look {
+  /** Seconds since QEMU started when the screendump was taken. */
+  readonly at: number;
   readonly file: string;
   readonly stats: ScreenStats;
   readonly words: Word[];
@@ -64,6 +66,7 @@ export class KioskScreen {
   /** Takes a screendump (kept as NN-name.png when `name` is given, else overwritten as scratch) and reads it. */
   async look(name?: string): Promise<Look> {
     const base = name ? join(this.dir, `screen-${String(++this.n).padStart(2, '0')}-${name}`) : join(this.dir, 'screen-scratch');
+    const at = this.vm.now();
     const { file, stats, ppm } = await this.vm.monitor.capture(base);
     if (!stats) throw new Error(`the screendump ${file} could not be read`);
     const uniform = stats.dominantShare >= 0.9999;
@@ -73,7 +76,7 @@ export class KioskScreen {
     // blank to a person: blank is one colour and nothing OCR can read.
     const words = uniform ? [] : same ? same.words : await ocr(file);
     const blank = isBlank(stats) && words.length === 0;
-    this.samples.push({ at: this.vm.now(), blank, dominant: stats.dominant, dominantShare: stats.dominantShare });
+    this.samples.push({ at, blank, dominant: stats.dominant, dominantShare: stats.dominantShare });
     let enlarged: Promise<Word[]> | null = null;
     const enlargedFile = join(this.dir, 'screen-enlarged.png');
     const readEnlarged = (): Promise<Word[]> => {
@@ -90,7 +93,7 @@ export class KioskScreen {
       })();
       return enlarged;
     };
-    this.last = { file, stats, words, enlarged: readEnlarged };
+    this.last = { at, file, stats, words, enlarged: readEnlarged };
     return this.last;
   }
 

@@ -1,5 +1,5 @@
 import type { KioskScreen } from './kiosk-screen';
-import { findPhrase, type Box, type Word } from './ocr';
+import { findPhrase, screenText, type Box, type Word } from './ocr';
 import { sleep } from './serial';
 
 /**
@@ -69,9 +69,42 @@ export interface KioskWizardInput {
   readonly log: (line: string) => void;
 }
 
+/**
+ * What the progress page says, read from the screen: its percent ("42 % done", "42.5% done") and its
+ * time-left line; null parts when they were not read. Two readings that differ mean the person saw
+ * the progress move.
+ */
+export function readProgress(words: readonly Word[]): { percent: string | null; timeLeft: string | null } {
+  const text = screenText(words).replace(/\s+/g, ' ');
+  const percent = /(\d{1,3}(?:[.,]\d)?)\s?%\s*done/i.exec(text)?.[1] ?? null;
+  const timeLeft = /(About [^.]*? left|Taking longer than expected(?:\s*\([^)]*\))?|Calculating the time left|Almost done)/i.exec(text)?.[1]?.trim() ?? null;
+  return { percent, timeLeft };
+}
+
+/** The longest time the progress page's reading stood still, from (seconds, reading) samples in order. */
+export function longestStill(samples: readonly { at: number; reading: string }[]): { seconds: number; from: number; reading: string } | null {
+  let best: { seconds: number; from: number; reading: string } | null = null;
+  let i = 0;
+  while (i < samples.length) {
+    let j = i;
+    while (j + 1 < samples.length && samples[j + 1]!.reading === samples[i]!.reading) j++;
+    // The reading held from sample i until the next different one (or the last sample).
+    const end = samples[Math.min(j + 1, samples.length - 1)]!.at;
+    const seconds = end - samples[i]!.at;
+    if (!best || seconds > best.seconds) best = { seconds, from: samples[i]!.at, reading: samples[i]!.reading };
+    i = j + 1;
+  }
+  return best;
+}
+
 export interface KioskWizardResult {
   readonly pages: Record<string, number>;
   readonly installSeconds: number;
+  /** The longest stretch the progress page's percent and time-left line read the same on the screen. */
+  readonly progressStill: { seconds: number; from: number; reading: string } | null;
+  /** How many readings of the progress page were taken, and how far apart at most (seconds). */
+  readonly progressSamples: number;
+  readonly progressSampleGap: number;
   /** The full name as read from the screen after typing it with German selected. */
   readonly fullNameRead: string;
 }
@@ -120,6 +153,7 @@ export interface StepContext {
   readonly pages: Record<string, number>;
   fullNameRead?: string;
   installSeconds?: number;
+  progress?: { at: number; reading: string }[];
 }
 
 export const STEPS: Record<string, (c: StepContext) => Promise<void>> = {
@@ -231,11 +265,13 @@ export const STEPS: Record<string, (c: StepContext) => Promise<void>> = {
           throw new Error(`the install left the progress page without "${T.done(w.product)}" (${file}): ${again.words.map((x) => x.text).join(' ').slice(0, 1500)}`);
         }
       }
+      const r = readProgress(l.words);
+      if (r.percent !== null || r.timeLeft !== null) (c.progress ??= []).push({ at: l.at, reading: `${r.percent ?? '?'} % | ${r.timeLeft ?? '?'}` });
       if (now() - confirmed > (kept + 1) * 90) {
         kept++;
         await screen.keep(`progress-${String(kept).padStart(2, '0')}`);
       }
-      await sleep(5000);
+      await sleep(2000);
     }
     c.installSeconds = now() - confirmed;
     pages.done = now();
@@ -246,7 +282,16 @@ export const STEPS: Record<string, (c: StepContext) => Promise<void>> = {
 export async function driveKioskWizard(screen: KioskScreen, now: () => number, w: KioskWizardInput): Promise<KioskWizardResult> {
   const c: StepContext = { screen, now, w, pages: {} };
   for (const step of Object.values(STEPS)) await step(c);
-  return { pages: c.pages, installSeconds: c.installSeconds ?? 0, fullNameRead: c.fullNameRead ?? '' };
+  const p = c.progress ?? [];
+  const gaps = p.slice(1).map((x, i) => x.at - p[i]!.at);
+  return {
+    pages: c.pages,
+    installSeconds: c.installSeconds ?? 0,
+    fullNameRead: c.fullNameRead ?? '',
+    progressStill: longestStill(p),
+    progressSamples: p.length,
+    progressSampleGap: gaps.length ? Math.max(...gaps) : 0,
+  };
 }
 
 /** The Done page's "Shut down", clicked on the guest's screen. */

@@ -55,6 +55,10 @@ export interface VariantReport {
     readonly pages: Record<string, number>;
     /** The full name typed with German chosen, as read on the screen. */
     readonly fullNameRead?: string;
+    /** The longest stretch the progress page's percent and time left read the same on the screen, and the readings taken. */
+    readonly progressStill?: { seconds: number; from: number; reading: string } | null;
+    readonly progressSamples?: number;
+    readonly progressSampleGap?: number;
   };
   /** The installed disk booted with the same firmware. */
   target?: {
@@ -113,6 +117,8 @@ export function formatSummary(r: QaReport): string {
       const over = t.interactive !== undefined && v.accel === 'tcg' && t.interactive > INTERACTIVE_TARGET_SECONDS ? ` (over the ${INTERACTIVE_TARGET_SECONDS} s target)` : '';
       lines.push(`   power-on to the Welcome page on the guest's screen (${v.accel ?? '?'}): ${s(t.interactive)}${over}; GRUB menu ${s(t.grubMenu)}, systemd ${s(t.systemd)}, engine ready ${s(t.engineReady)}, kiosk started ${s(t.kioskStarted)}`);
       lines.push(`   longest blank screen: ${k?.longestBlankSeconds != null ? `${s(k.longestBlankSeconds)} from ${s(k.longestBlankFrom)}` : '—'} (${k?.screenSamples ?? 0} screendumps); pages read on screen: ${k ? Object.entries(k.pages).map(([p, at]) => `${p} ${at.toFixed(0)} s`).join(', ') || '—' : '—'}`);
+      const still = k?.progressStill;
+      lines.push(`   progress page read ${k?.progressSamples ?? 0} times (at most ${s(k?.progressSampleGap)} apart); longest stretch reading the same: ${still ? `${s(still.seconds)} from ${s(still.from)} ("${still.reading}")` : '—'}`);
       lines.push(`   typed with German chosen, the screen read: ${k?.fullNameRead ?? '—'}; the installed system's passphrase prompt on its screen after ${s(t.installedUnlockPrompt)}`);
     } else if (v.mode === 'remote') {
       const over = t.interactive !== undefined && v.accel === 'tcg' && t.interactive > INTERACTIVE_TARGET_SECONDS ? ` (over the ${INTERACTIVE_TARGET_SECONDS} s target)` : '';

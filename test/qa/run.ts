@@ -212,7 +212,7 @@ async function kiosk(vm: LiveVm, v: Variant, report: VariantReport, dir: string,
       hostname: report.expectedHostname,
       log,
     });
-    report.kiosk = { ...report.kiosk, pages: r.pages, fullNameRead: r.fullNameRead };
+    report.kiosk = { ...report.kiosk, pages: r.pages, fullNameRead: r.fullNameRead, progressStill: r.progressStill, progressSamples: r.progressSamples, progressSampleGap: r.progressSampleGap };
     report.installSeconds = r.installSeconds;
     log(`installed in ${r.installSeconds.toFixed(0)} s through the kiosk`);
     await shutDownFromKiosk(screen);

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { longestBlank, type Sample } from '../qa/kiosk-screen';
-import { listOption, usKeysFor } from '../qa/kiosk-wizard';
-import { findPhrase, normalize, parseTsv, sameWord } from '../qa/ocr';
+import { listOption, longestStill, readProgress, usKeysFor } from '../qa/kiosk-wizard';
+import { findPhrase, normalize, parseTsv, sameWord, type Word } from '../qa/ocr';
 import { ABS_MAX, toAbs, usKeyStrokes } from '../qa/qmp';
 import { isBlank, ppmToPng, readPpm, screenStats, upscalePpm } from '../qa/screen';
 
@@ -130,5 +130,24 @@ describe('blank screens', () => {
     expect(longestBlank(samples)).toEqual({ start: 30, end: 75, seconds: 45 });
     expect(longestBlank(samples, 72)).toEqual({ start: 80, end: 80, seconds: 0 });
     expect(longestBlank([s(0, false)])).toBeNull();
+  });
+});
+
+describe('the progress page as read on the screen', () => {
+  /** Words of lines as OCR gives them: one line per string, words split at spaces. */
+  const words = (...lines: string[]): Word[] =>
+    lines.flatMap((l, i) => l.split(' ').map((text, k) => ({ text, conf: 90, line: `1.1.${i}`, left: k * 60, top: i * 30, width: 50, height: 20 })));
+
+  it('reads the percent and the time-left line, and nothing from another page', () => {
+    expect(readProgress(words('Installing ParticleOS', '42.5% done', 'About 3 minutes left'))).toEqual({ percent: '42.5', timeLeft: 'About 3 minutes left' });
+    expect(readProgress(words('7 % done', 'Taking longer than expected (4 minutes so far)'))).toEqual({ percent: '7', timeLeft: 'Taking longer than expected (4 minutes so far)' });
+    expect(readProgress(words('Choose your keyboard layout', 'Next'))).toEqual({ percent: null, timeLeft: null });
+  });
+
+  it('finds the longest stretch a reading stood still, up to the next different reading', () => {
+    const s = (at: number, reading: string) => ({ at, reading });
+    expect(longestStill([s(0, 'a'), s(5, 'a'), s(9, 'b'), s(12, 'c'), s(30, 'c'), s(41, 'c'), s(44, 'd')])).toEqual({ seconds: 32, from: 12, reading: 'c' });
+    expect(longestStill([s(3, 'a')])).toEqual({ seconds: 0, from: 3, reading: 'a' });
+    expect(longestStill([])).toBeNull();
   });
 });
