@@ -98,12 +98,15 @@ function renderer(tty: boolean, out: (line: string) => void, io: CliIo): (ev: Pr
     if (ev.kind === 'log') return;
     if (!('overall' in ev)) return;
     const pct = Math.round(ev.overall.fraction * 100);
-    // A late command makes any number stale: say so instead.
-    const eta = ev.overall.overrun ? ', taking longer than expected' : ev.overall.etaSeconds === null ? '' : `, about ${Math.max(1, Math.round(ev.overall.etaSeconds))} s left`;
+    // Tenths, the engine's visible step (progress.ts VISIBLE_STEP), cut down so 99.96 % is not 100.0.
+    const tenths = (Math.floor(ev.overall.fraction * 1000 + 1e-9) / 10).toFixed(1);
+    // A late command makes any number stale: say so instead, with how long it has run.
+    const running = ev.overall.runningSeconds === undefined ? '' : ` (${ev.overall.runningSeconds} s so far)`;
+    const eta = ev.overall.overrun ? `, taking longer than expected${running}` : ev.overall.etaSeconds === null ? '' : `, about ${Math.max(1, Math.round(ev.overall.etaSeconds))} s left`;
     if (tty) {
       const width = 30;
       const filled = Math.round((pct / 100) * width);
-      io.stdout.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(pct).padStart(3)}% ${title}${doing}${eta}\x1b[K`);
+      io.stdout.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${tenths.padStart(5)}% ${title}${doing}${eta}\x1b[K`);
       if (ev.kind === 'finished' || ev.kind === 'failed') io.stdout.write('\n');
     } else if (ev.kind === 'step-started') {
       out(`${String(pct).padStart(3)}% ${ev.title}`);

@@ -186,15 +186,20 @@ export const InstallPlanSchema = z.object({
 export type InstallPlan = z.infer<typeof InstallPlanSchema>;
 
 export const OverallSchema = z.object({
-  /** 0..1 across the whole install, from step weights and sub-progress. */
+  /**
+   * 0..1 across the whole install, from step weights and sub-progress; while a step runs it grows by
+   * at least 0.001 every 10 s (engine/install/progress.ts), so a UI showing tenths of a percent moves.
+   */
   fraction: z.number().min(0).max(1),
-  /** Estimated seconds left, or null while unknown. */
+  /** Estimated seconds left, or null while unknown; at least 1 until the install has finished. */
   etaSeconds: z.number().nonnegative().nullable(),
   /**
    * True while the running command has gone on longer than expected without saying how far it is:
    * etaSeconds is then only a lower bound, and a UI says "taking longer than expected" instead.
    */
   overrun: z.boolean().optional(),
+  /** With overrun: whole seconds the late command has been running, for "(3 minutes so far)". */
+  runningSeconds: z.number().int().nonnegative().optional(),
 });
 
 /** What the disk holds after an install ended: what a person must be told. */

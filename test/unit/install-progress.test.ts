@@ -3,7 +3,8 @@ import { InstallPlanSchema, ProgressEventSchema, type InstallPlan, type PlanActi
 import type { ExecOptions, ExecResult } from '../../src/engine/exec';
 import { InstallLog, runPlan, type ExecStreaming, type RunContext } from '../../src/engine/install';
 import { actionProfile, commandName, dracutReader, grubInstallReader, grubMkconfigReader, lineCounter } from '../../src/engine/install/activity';
-import { ActionProgress, LATE_GRACE_MS, StepProgress, TICK_MS, remainingShare } from '../../src/engine/install/progress';
+import { ActionProgress, LATE_GRACE_MS, OverallProgress, STILL_MS, StepProgress, TICK_MS, VISIBLE_STEP, remainingShare } from '../../src/engine/install/progress';
+import { MIN_SAMPLE_MS, SPEED_MAX, SPEED_MIN, SpeedCalibration } from '../../src/engine/install/speed';
 
 // Issue 15, item 3: during the install progress never stands still for more than 10 s and the time
 // left is never stale, even while a command in the target prints nothing for minutes (the initramfs
@@ -264,11 +265,133 @@ describe('progress model', () => {
   });
 });
 
+describe("this machine's speed", () => {
+  it('starts at 1 and learns a slow machine from a few commands, weighted by their expected time', () => {
+    const s = new SpeedCalibration();
+    expect(s.factor).toBe(1);
+    // Five times slower, give or take: the initramfs rebuild, then grub.
+    s.record(45_000, 45_000 * 5 * 1.15);
+    expect(s.factor).toBeCloseTo(5.75, 5);
+    s.record(15_000, 15_000 * 5 * 0.8);
+    s.record(15_000, 15_000 * 5 * 0.9);
+    expect(s.factor).toBeGreaterThan(4.5);
+    expect(s.factor).toBeLessThan(5.5);
+    expect(s.samples).toBe(3);
+    // A command too short to say anything (a mount, a wipefs) is left out.
+    s.record(MIN_SAMPLE_MS - 1, 100 * MIN_SAMPLE_MS);
+    expect(s.samples).toBe(3);
+  });
+
+  it('believes a faster machine slowly and keeps the factor in its range', () => {
+    const fast = new SpeedCalibration();
+    // One initramfs rebuild in half its expected time: still most of the way to 1.
+    fast.record(45_000, 22_500);
+    expect(fast.factor).toBeGreaterThan(0.75);
+    expect(fast.factor).toBeLessThan(1);
+    for (let i = 0; i < 10; i++) fast.record(45_000, 22_500);
+    expect(fast.factor).toBeLessThan(0.6);
+    const instant = new SpeedCalibration();
+    for (let i = 0; i < 50; i++) instant.record(60_000, 0);
+    expect(instant.factor).toBeGreaterThanOrEqual(SPEED_MIN);
+    const hung = new SpeedCalibration();
+    hung.record(15_000, 3600_000);
+    expect(hung.factor).toBe(SPEED_MAX);
+    // A fixed one never learns (the figures' "before").
+    const fixed = SpeedCalibration.fixed(1);
+    fixed.record(45_000, 450_000);
+    expect(fixed.factor).toBe(1);
+  });
+
+  it("scales an action's expected time by the factor when it starts, and the later actions' by the factor of now", () => {
+    let factor = 1;
+    const s = new StepProgress([10_000, 20_000], () => factor);
+    factor = 5;
+    s.start(0, 0);
+    s.tick(10_000);
+    // 10 s into a 50 s expectation: a fifth of the way on the exponential, not 63 %.
+    expect(s.fraction()).toBeCloseTo((1 / 3) * (1 - Math.exp(-0.2)), 6);
+    // The rest: 40 s of the running one, up to where it would be late, and 5 x 20 s after it.
+    expect(s.outlook(10_000)).toEqual({ remainingMs: 40_000 + LATE_GRACE_MS + 100_000, late: false, runningMs: 10_000 });
+    factor = 2;
+    expect(s.outlook(10_000).remainingMs).toBe(40_000 + LATE_GRACE_MS + 40_000);
+    // Late only past its own 50 s (and grace), and then it says for how long it has run.
+    s.tick(50_000 + LATE_GRACE_MS);
+    expect(s.late).toBe(false);
+    s.tick(50_001 + LATE_GRACE_MS);
+    expect(s.outlook(60_000)).toMatchObject({ late: true, runningMs: 60_000 });
+  });
+});
+
+describe('the overall fraction never stands still', () => {
+  /** Asks every TICK_MS, as the runner does, with the step stuck at `stepFraction`. */
+  const stuck = (o: OverallProgress, clock: { t: number }, ms: number, stepFraction: number, late = false) => {
+    const seen: { t: number; fraction: number; eta: number | null }[] = [];
+    for (const end = clock.t + ms; clock.t < end; ) {
+      clock.t += TICK_MS;
+      const r = o.at(0, stepFraction, { remainingMs: 0, late, runningMs: clock.t });
+      seen.push({ t: clock.t, fraction: r.fraction, eta: r.etaSeconds });
+    }
+    return seen;
+  };
+  const tenth = (f: number) => Math.floor(f / VISIBLE_STEP + 1e-9);
+
+  it('moves by a tenth of a percent at least every STILL_MS + TICK_MS, up to half the way left ahead of the steps', () => {
+    const clock = { t: 0 };
+    const o = new OverallProgress([1, 1], () => clock.t);
+    const seen = stuck(o, clock, 3600_000, 0.5, true);
+    // The steps say 25 %; the bar may go to 25 % + half of the 75 % left.
+    const ceiling = 0.25 + 0.75 / 2;
+    let since = 0;
+    let last = tenth(seen[0]!.fraction);
+    let longest = 0;
+    for (const s of seen) {
+      expect(s.fraction).toBeLessThanOrEqual(ceiling + VISIBLE_STEP);
+      if (tenth(s.fraction) !== last) {
+        longest = Math.max(longest, s.t - since);
+        since = s.t;
+        last = tenth(s.fraction);
+      }
+      if (s.fraction < ceiling - VISIBLE_STEP) expect(s.t - since).toBeLessThanOrEqual(STILL_MS + TICK_MS);
+    }
+    expect(longest).toBeLessThanOrEqual(STILL_MS + TICK_MS);
+    expect(seen.at(-1)!.fraction).toBeGreaterThan(ceiling - 2 * VISIBLE_STEP);
+    // Then the steps move on: what is shown moves too, never back, and meets them at the end.
+    clock.t += TICK_MS;
+    const next = o.at(0, 0.8).fraction;
+    expect(next).toBeGreaterThan(seen.at(-1)!.fraction);
+    expect(next).toBeLessThan(1);
+    o.finish(0);
+    o.finish(1);
+    expect(o.at(null).fraction).toBe(1);
+  });
+
+  it('without the floor it stands still as before, and the time left never says done while work remains', () => {
+    const clock = { t: 0 };
+    const o = new OverallProgress([1, 1], () => clock.t, { floor: false });
+    const seen = stuck(o, clock, 120_000, 0.5);
+    expect(new Set(seen.map((s) => s.fraction)).size).toBe(1);
+    for (const s of seen) if (s.eta !== null) expect(s.eta).toBeGreaterThanOrEqual(1);
+    expect(o.complete()).toEqual({ fraction: 1, etaSeconds: 0 });
+    // The last step with nothing left to expect: still not "done" until it is.
+    const end = new OverallProgress([1], () => clock.t);
+    for (let i = 0; i < 30; i++) {
+      clock.t += TICK_MS;
+      expect(end.at(0, 0.999, { remainingMs: 0, late: false, runningMs: 0 }).etaSeconds).toBeGreaterThanOrEqual(1);
+    }
+  });
+});
+
 describe('what commands are and say', () => {
   it('names commands inside chroot and knows the long ones', () => {
     expect(commandName(['chroot', T, '/usr/sbin/update-initramfs', '-u'])).toBe('update-initramfs');
     const p = (argv: string[]) => actionProfile({ kind: 'run', argv });
-    expect(p(['chroot', T, 'update-initramfs', '-u', '-k', 'all'])).toMatchObject({ activity: 'initramfs', expectedMs: 45_000 });
+    expect(p(['chroot', T, 'update-initramfs', '-u', '-k', 'all'])).toMatchObject({ activity: 'initramfs', expectedMs: 45_000, calibrates: true });
+    // The machine's speed is learned from what the machine decides, not the image or a wait.
+    expect(p(['chroot', T, 'grub-install', '--target=x86_64-efi']).calibrates).toBe(true);
+    expect(p(['mkfs.xfs', '-f', '/dev/vdb2']).calibrates).toBe(false);
+    expect(p(['udevadm', 'settle']).calibrates).toBe(false);
+    expect(p(['podman', 'pull', 'quay.io/x']).calibrates).toBe(false);
+    expect(actionProfile({ kind: 'unpack', source: { transport: 'oci', path: '/x' }, target: T, protect: [] }).calibrates).toBe(false);
     expect(p(['chroot', T, 'dracut', '--force'])).toMatchObject({ activity: 'initramfs' });
     expect(p(['chroot', T, 'grub-install', '--target=i386-pc', '/dev/vdb'])).toMatchObject({ activity: 'bootloader' });
     expect(p(['chroot', T, 'grub-mkconfig', '-o', '/boot/grub/grub.cfg'])).toMatchObject({ activity: 'boot-menu' });

@@ -7,7 +7,7 @@ import { ACTIVITY_IDS, InstallPlanSchema, type InstallState, type ProgressEvent 
 import { App } from '../../src/renderer/src/App';
 import { RESOURCES, createI18n } from '../../src/renderer/src/i18n';
 import { LOCALES, type LocaleCode } from '../../src/renderer/src/i18n/locales';
-import { formatEta } from '../../src/renderer/src/install/model';
+import { formatDuration, formatEta, formatProgressPercent } from '../../src/renderer/src/install/model';
 import { createAppStore } from '../../src/renderer/src/store';
 import { StoreContext } from '../../src/renderer/src/store/react';
 
@@ -73,7 +73,22 @@ describe('Progress page: a long command', () => {
       expect(late, code).not.toContain(left);
       expect(late, code).toContain(t.activity.initramfs);
       expect(late, code).toContain(t.progress.current.replace('{{step}}', t.step.bootloader));
+
+      // With how long the command has run, from an engine that says.
+      const soFar = await page(running({ activity: 'initramfs', overall: { fraction: 0.87, etaSeconds: 35, overrun: true, runningSeconds: 190 } }), code);
+      expect(soFar, code).toContain(t.progress.etaOverrunFor.replace('{{time}}', formatDuration(190_000, code)).replace(/\s+/g, ' '));
+      expect(soFar, code).not.toContain(left);
     }
+  });
+
+  it('shows the percent in tenths, cut down, so a step too small for the bar still shows', async () => {
+    expect(formatProgressPercent(0.7949, 'en')).toBe('79.4%');
+    expect(formatProgressPercent(0.795, 'en')).toBe('79.5%');
+    expect(formatProgressPercent(0.9999, 'en')).toBe('99.9%');
+    expect(formatProgressPercent(1, 'en')).toBe('100.0%');
+    expect(formatProgressPercent(0.7949, 'de')).toMatch(/^79,4\s?%$/);
+    const text = await page(running({ overall: { fraction: 0.8612, etaSeconds: 35 } }));
+    expect(text).toContain('86.1% done');
   });
 
   it('follows the events: the activity and the overrun come and go with them', async () => {
@@ -96,8 +111,10 @@ describe('Progress page: a long command', () => {
       const t = RESOURCES[code].install;
       for (const id of ACTIVITY_IDS) expect(t.activity[id], `${code} ${id}`).toMatch(/\S/);
       expect(t.progress.etaOverrun, code).toMatch(/\S/);
+      expect(t.progress.etaOverrunFor, code).toContain('{{time}}');
       if (code === 'en') continue;
       expect(t.progress.etaOverrun, code).not.toBe(RESOURCES.en.install.progress.etaOverrun);
+      expect(t.progress.etaOverrunFor, code).not.toBe(RESOURCES.en.install.progress.etaOverrunFor);
       for (const id of ACTIVITY_IDS) expect(t.activity[id], `${code} ${id}`).not.toBe(RESOURCES.en.install.activity[id]);
     }
   });

@@ -100,7 +100,10 @@ export function parseMode(mode: string): number {
   return parseInt(mode, 8);
 }
 
-export async function runAction(step: PlanStep, action: PlanAction, hooks: ActionHooks): Promise<void> {
+/** Whether an action ran, or was skipped because its `when` conditions did not hold. */
+export type ActionRun = 'ran' | 'skipped';
+
+export async function runAction(step: PlanStep, action: PlanAction, hooks: ActionHooks): Promise<ActionRun> {
   const { ctx, placeholders } = hooks;
   const resolve = (s: string): Promise<string> => placeholders.resolve(s, step);
   switch (action.kind) {
@@ -109,16 +112,20 @@ export async function runAction(step: PlanStep, action: PlanAction, hooks: Actio
         const c = await conditionsHold(action, step, hooks);
         if (!c.ok) {
           ctx.log.message('info', `skipped ${action.argv.join(' ')} (condition not met: ${c.failed})`, step.id);
-          return;
+          return 'skipped';
         }
       }
       const argv = await Promise.all(action.argv.map(resolve));
-      if (action.retryForSeconds === undefined) return runCommand(step, action, hooks, argv);
+      if (action.retryForSeconds === undefined) {
+        await runCommand(step, action, hooks, argv);
+        return 'ran';
+      }
       // A wait (for partition nodes to appear): the last failure is the one reported.
       const deadline = hooks.ctx.now() + action.retryForSeconds * 1000;
       for (;;) {
         try {
-          return await runCommand(step, action, hooks, argv);
+          await runCommand(step, action, hooks, argv);
+          return 'ran';
         } catch (e) {
           if (hooks.signal.aborted || hooks.ctx.now() >= deadline || !(e instanceof StepFailure) || e.error.code !== 'command-failed') throw e;
           await new Promise((r) => setTimeout(r, 200));
@@ -130,23 +137,27 @@ export async function runAction(step: PlanStep, action: PlanAction, hooks: Actio
         const c = await conditionsHold(action, step, hooks);
         if (!c.ok) {
           ctx.log.message('info', `skipped write ${action.path} (condition not met: ${c.failed})`, step.id);
-          return;
+          return 'skipped';
         }
       }
       const path = await resolve(action.path);
-      return fsStep(step, ['write', path], () => ctx.fs.writeFile(path, action.content, parseMode(action.mode)), ctx);
+      await fsStep(step, ['write', path], () => ctx.fs.writeFile(path, action.content, parseMode(action.mode)), ctx);
+      return 'ran';
     }
     case 'symlink': {
       const path = await resolve(action.path);
       const target = await resolve(action.target);
-      return fsStep(step, ['symlink', target, path], () => ctx.fs.symlink(target, path), ctx);
+      await fsStep(step, ['symlink', target, path], () => ctx.fs.symlink(target, path), ctx);
+      return 'ran';
     }
     case 'mkdir': {
       const path = await resolve(action.path);
-      return fsStep(step, ['mkdir', path], () => ctx.fs.mkdir(path, parseMode(action.mode)), ctx);
+      await fsStep(step, ['mkdir', path], () => ctx.fs.mkdir(path, parseMode(action.mode)), ctx);
+      return 'ran';
     }
     case 'unpack':
-      return unpackAction(step, action, hooks);
+      await unpackAction(step, action, hooks);
+      return 'ran';
   }
 }
 

@@ -10,7 +10,15 @@ import type { OutputProgress } from './types';
  */
 
 export interface ActionProfile {
+  /** On an ordinary machine; the runner scales it to this one (speed.ts). */
   readonly expectedMs: number;
+  /**
+   * The time is a property of the machine (CPU and disk on a job of about the same size on every
+   * install), so the runner learns the machine's speed from it: not an image-sized unpack or pull,
+   * a wait (udevadm settle, sync), nor a command whose expected time is a generous ceiling rather
+   * than a typical time (mkfs, which mostly finishes in a second).
+   */
+  readonly calibrates: boolean;
   readonly activity: ActivityId | null;
   /** A fresh reader of this command's output lines, or null for actions that are not commands. */
   readonly reader: (() => OutputReader) | null;
@@ -36,6 +44,8 @@ const S = 1000;
 
 interface CommandInfo {
   readonly seconds: number;
+  /** See ActionProfile.calibrates. */
+  readonly machine?: true;
   readonly activity?: ActivityId;
   readonly reader?: () => OutputReader;
 }
@@ -116,17 +126,17 @@ export const grubMkconfigReader = stagedReader(
 );
 
 const COMMANDS: Readonly<Record<string, CommandInfo>> = {
-  'update-initramfs': { seconds: 45, activity: 'initramfs', reader: initramfsToolsReader },
-  dracut: { seconds: 60, activity: 'initramfs', reader: dracutReader },
-  mkinitcpio: { seconds: 45, activity: 'initramfs' },
-  'kernel-install': { seconds: 60, activity: 'kernel', reader: dracutReader },
-  'grub-install': { seconds: 15, activity: 'bootloader', reader: grubInstallReader },
-  'grub2-install': { seconds: 15, activity: 'bootloader', reader: grubInstallReader },
-  'grub-mkconfig': { seconds: 15, activity: 'boot-menu', reader: grubMkconfigReader },
-  'grub2-mkconfig': { seconds: 15, activity: 'boot-menu', reader: grubMkconfigReader },
-  'update-grub': { seconds: 15, activity: 'boot-menu', reader: grubMkconfigReader },
-  bootctl: { seconds: 5, activity: 'bootloader' },
-  bootupctl: { seconds: 15, activity: 'bootloader' },
+  'update-initramfs': { seconds: 45, machine: true, activity: 'initramfs', reader: initramfsToolsReader },
+  dracut: { seconds: 60, machine: true, activity: 'initramfs', reader: dracutReader },
+  mkinitcpio: { seconds: 45, machine: true, activity: 'initramfs' },
+  'kernel-install': { seconds: 60, machine: true, activity: 'kernel', reader: dracutReader },
+  'grub-install': { seconds: 15, machine: true, activity: 'bootloader', reader: grubInstallReader },
+  'grub2-install': { seconds: 15, machine: true, activity: 'bootloader', reader: grubInstallReader },
+  'grub-mkconfig': { seconds: 15, machine: true, activity: 'boot-menu', reader: grubMkconfigReader },
+  'grub2-mkconfig': { seconds: 15, machine: true, activity: 'boot-menu', reader: grubMkconfigReader },
+  'update-grub': { seconds: 15, machine: true, activity: 'boot-menu', reader: grubMkconfigReader },
+  bootctl: { seconds: 5, machine: true, activity: 'bootloader' },
+  bootupctl: { seconds: 15, machine: true, activity: 'bootloader' },
   efibootmgr: { seconds: 2, activity: 'bootloader' },
   'mkfs.xfs': { seconds: 10 },
   'mkfs.ext4': { seconds: 10 },
@@ -186,13 +196,13 @@ export function actionProfile(action: PlanAction): ActionProfile {
   switch (action.kind) {
     case 'run': {
       const info = commandInfo(action.argv);
-      return { expectedMs: info.seconds * S, activity: info.activity ?? null, reader: info.reader ?? lineCounter };
+      return { expectedMs: info.seconds * S, calibrates: info.machine === true, activity: info.activity ?? null, reader: info.reader ?? lineCounter };
     }
     case 'unpack':
-      return { expectedMs: 300 * S, activity: 'image-unpack', reader: null };
+      return { expectedMs: 300 * S, calibrates: false, activity: 'image-unpack', reader: null };
     case 'write':
     case 'symlink':
     case 'mkdir':
-      return { expectedMs: 50, activity: null, reader: null };
+      return { expectedMs: 50, calibrates: false, activity: null, reader: null };
   }
 }

@@ -7,6 +7,7 @@ export { retryAdvice, writesDisk, type RetryAdvice } from './advice';
 export { teardownCheck, type TeardownCheck } from './teardown';
 export { EngineState, recoverLeftovers, removeRunDir, stateFilePath, type EngineStateRecord, type RecoveryReport } from './leftovers';
 export { PROGRESS_INTERVAL_MS } from './progress';
+export { SpeedCalibration } from './speed';
 export type {
   DeploymentPaths,
   ExecStreaming,

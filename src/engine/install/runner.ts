@@ -1,11 +1,12 @@
 import { makeError, type InstallerError } from '../../shared/errors';
 import type { ActivityId, InstallPlan, PlanStep, ProgressEvent } from '../../shared/install';
-import { Placeholders, StepFailure, runAction } from './actions';
+import { Placeholders, StepFailure, runAction, type ActionRun } from './actions';
 import { ACTIVITY_MESSAGE, actionProfile } from './activity';
 import { diskStateAfterStop, retryAdvice, writesDisk } from './advice';
 import type { LogLevel } from './log';
 import { OverallProgress, ProgressThrottle, StepProgress, TICK_MS } from './progress';
 import { redactDeep } from './scrub';
+import { SpeedCalibration } from './speed';
 import { runTeardown } from './teardown';
 import { warningsBefore } from './warnings';
 import type { RunContext, RunOptions, RunOutcome } from './types';
@@ -14,7 +15,8 @@ import type { RunContext, RunOptions, RunOutcome } from './types';
  * Carries out an InstallPlan: steps in order, actions in order, progress as weighted fractions,
  * cancel through ctx.signal, and teardown (the plan's step with id "teardown") always last, after
  * success, failure or cancel. While a step runs it is reported at least every TICK_MS, moved by the
- * command's output or, where there is none, by time (progress.ts), with what it is doing now. The
+ * command's output or, where there is none, by time (progress.ts) against expected times scaled to
+ * this machine's speed as the run learns it (speed.ts), with what it is doing now. The
  * outcome and the final `finished`/`failed` event tell the truth about the disk: untouched until
  * the first disk-writing action has started, partially written after that unless every step
  * succeeded.
@@ -51,8 +53,9 @@ export async function runPlan(plan: InstallPlan, ctx: RunContext, options: RunOp
   const progress = new OverallProgress(
     plan.steps.map((s) => s.weight),
     () => ctx.now(),
-    earlier,
+    { alreadyDone: earlier, ...(options.progressFloor === undefined ? {} : { floor: options.progressFloor }) },
   );
+  const speed = options.speed ?? new SpeedCalibration();
   const throttle = new ProgressThrottle(() => ctx.now(), send);
   const placeholders = new Placeholders(ctx);
 
@@ -79,7 +82,11 @@ export async function runPlan(plan: InstallPlan, ctx: RunContext, options: RunOp
    */
   const trackStep = (index: number, step: PlanStep) => {
     const profiles = step.actions.map(actionProfile);
-    const tracker = new StepProgress(profiles.map((p) => p.expectedMs));
+    const tracker = new StepProgress(
+      profiles.map((p) => p.expectedMs),
+      () => speed.factor,
+    );
+    let actionStartedAt = ctx.now();
     let message: string | undefined;
     let activity: ActivityId | undefined;
     const report = (): void => {
@@ -99,7 +106,8 @@ export async function runPlan(plan: InstallPlan, ctx: RunContext, options: RunOp
     }, TICK_MS);
     return {
       started(k: number): void {
-        tracker.start(k, ctx.now());
+        actionStartedAt = ctx.now();
+        tracker.start(k, actionStartedAt);
         const named = profiles[k]?.activity ?? undefined;
         const changed = named !== activity;
         activity = named;
@@ -116,7 +124,10 @@ export async function runPlan(plan: InstallPlan, ctx: RunContext, options: RunOp
         if (said !== undefined) message = said;
         report();
       },
-      finished(k: number): void {
+      /** `run`: whether the action ran (a skipped one says nothing of the machine's speed). */
+      finished(k: number, run?: ActionRun): void {
+        const profile = profiles[k];
+        if (run === 'ran' && profile?.calibrates) speed.record(profile.expectedMs, ctx.now() - actionStartedAt);
         tracker.finish(k);
         report();
       },
@@ -138,10 +149,10 @@ export async function runPlan(plan: InstallPlan, ctx: RunContext, options: RunOp
         // Marked before the action starts: a write cut short has still changed the disk.
         if (writesDisk(plan, index)) touched = true;
         track.started(k);
-        await runAction(step, action, { ctx, placeholders, signal: ctx.signal, onFraction: track.onFraction });
+        const run = await runAction(step, action, { ctx, placeholders, signal: ctx.signal, onFraction: track.onFraction });
         // The command may have finished although the cancel came while it ran: stop here all the same.
         if (ctx.signal.aborted) throw new StepFailure(cancelledAt(index).error);
-        track.finished(k);
+        track.finished(k, run);
       }
     } finally {
       track.stop();
@@ -150,6 +161,8 @@ export async function runPlan(plan: InstallPlan, ctx: RunContext, options: RunOp
     progress.finish(index);
     const durationMs = ctx.now() - t0;
     ctx.log.stepEnded(step.id, 'finished', durationMs);
+    // For whoever tunes activity.ts's expected times from a log.
+    if (speed.samples > 0) ctx.log.message('debug', `this machine runs at ${speed.factor.toFixed(2)}x the expected durations (from ${speed.samples} commands)`, step.id);
     send({ kind: 'step-finished', step: step.id, durationMs, overall: progress.at(null) });
   };
 

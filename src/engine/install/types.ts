@@ -2,6 +2,7 @@ import type { InstallerError } from '../../shared/errors';
 import type { ActivityId, DiskState, PlanAction, PlanCondition, PlanStep, ProgressEvent, StepId } from '../../shared/install';
 import type { Exec, ExecOptions, ExecResult } from '../exec';
 import type { InstallLog } from './log';
+import type { SpeedCalibration } from './speed';
 
 /**
  * What the install runner needs from the outside world. Everything with a side effect is passed in
@@ -103,6 +104,13 @@ export interface RunOptions {
    * runner.ts for what is re-run first.
    */
   readonly resumeFrom?: number;
+  /**
+   * This machine's speed against the expected durations (speed.ts). By default a fresh one learns
+   * it from this run; a test passes its own to watch it, the progress figures a fixed one.
+   */
+  readonly speed?: SpeedCalibration;
+  /** False turns off the floor that keeps the bar moving (progress.ts): only for before/after figures. */
+  readonly progressFloor?: boolean;
 }
 
 export interface RunOutcome {

@@ -1,12 +1,11 @@
 import { useEffect, useRef, useState } from 'react';
-import type { TFunction } from 'i18next';
 import { useTranslation } from 'react-i18next';
 import { branding } from '../branding';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { Slideshow } from '../components/Slideshow';
 import { useApp } from '../store/react';
 import { LiveLog } from './LiveLog';
-import { announcedPercent, beforePointOfNoReturn, formatEta, formatPercent } from './model';
+import { announcedPercent, beforePointOfNoReturn, etaText, formatPercent, formatProgressPercent } from './model';
 import { StepList } from './StepList';
 
 /** The least time between two progress announcements, so a fast install does not chatter. */
@@ -32,17 +31,6 @@ function Announcer({ text }: { text: string }) {
   );
 }
 
-/**
- * The time left in words: unknown at first, then "about N left", "almost done" at the end, and
- * "taking longer than expected" while a command has overrun its estimate (the number would be stale).
- */
-function etaText(etaSeconds: number | null, overrun: boolean, locale: string, t: TFunction): string {
-  if (overrun) return t('install.progress.etaOverrun');
-  if (etaSeconds === null) return t('install.progress.etaUnknown');
-  if (etaSeconds < 1) return t('install.progress.etaDone');
-  return t('install.progress.eta', { time: formatEta(etaSeconds, locale) });
-}
-
 export function ProgressPage() {
   const { t } = useTranslation();
   const state = useApp((s) => s.install.state);
@@ -58,9 +46,9 @@ export function ProgressPage() {
   const index = state.currentStep ?? 0;
   const step = plan?.steps[index];
   const stepName = step ? t(`install.step.${step.id}`) : '';
-  const { fraction, etaSeconds, overrun } = state.overall;
-  const percent = formatPercent(fraction, locale);
-  const eta = etaText(etaSeconds, overrun === true, locale, t);
+  const { fraction, overrun } = state.overall;
+  const percent = formatProgressPercent(fraction, locale);
+  const eta = etaText(state.overall, locale, t);
   const number = new Intl.NumberFormat(locale);
   const cancelling = state.phase === 'cancelling';
   const said = state.activity && !cancelling ? t(`install.activity.${state.activity}`) : null;

@@ -1,3 +1,4 @@
+import type { TFunction } from 'i18next';
 import type { InstallState, ProgressEvent } from '../../../shared/install';
 
 /**
@@ -97,6 +98,29 @@ export function formatEta(seconds: number, locale: string): string {
 
 export function formatPercent(fraction: number, locale: string): string {
   return new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 0 }).format(Math.min(1, Math.max(0, fraction)));
+}
+
+/**
+ * The Progress page's number: tenths of a percent, the engine's VISIBLE_STEP (progress.ts), so a
+ * step of the bar too small to see on the track still changes what is read ("79.4%" → "79.5%").
+ * Cut down rather than rounded: 99.96 % of the way is not "100.0%".
+ */
+export function formatProgressPercent(fraction: number, locale: string): string {
+  const tenths = Math.floor(Math.min(1, Math.max(0, fraction)) * 1000 + 1e-9) / 1000;
+  return new Intl.NumberFormat(locale, { style: 'percent', minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(tenths);
+}
+
+/**
+ * The time left in words: unknown at first, then "about N left", "almost done" at the end, and
+ * "taking longer than expected (3 minutes so far)" while a command has overrun its estimate (the
+ * number would be stale).
+ */
+export function etaText(overall: InstallState['overall'], locale: string, t: TFunction): string {
+  const { etaSeconds, overrun, runningSeconds } = overall;
+  if (overrun) return runningSeconds === undefined ? t('install.progress.etaOverrun') : t('install.progress.etaOverrunFor', { time: formatDuration(runningSeconds * 1000, locale) });
+  if (etaSeconds === null) return t('install.progress.etaUnknown');
+  if (etaSeconds < 1) return t('install.progress.etaDone');
+  return t('install.progress.eta', { time: formatEta(etaSeconds, locale) });
 }
 
 /** How long something took, in whole seconds below two minutes, else whole minutes. */
