@@ -130,6 +130,35 @@ describe.skipIf(skipReason !== null)('Welcome and Disk pages', () => {
     await page.close();
   });
 
+  it('scrolls a field reached with Tab above the sticky navigation bar, not behind it', async () => {
+    // A short window, as on a 1024x768 or 1280x800 live session: the passphrase field is below the fold.
+    const page = await context.newPage();
+    await page.setViewportSize({ width: 1024, height: 700 });
+    await skipNetworkCheck(page);
+    await page.goto(server!.url);
+    await page.getByTestId('step-rail').waitFor();
+    await reachDisk(page);
+    const option = page.getByTestId(`disk-option-${deviceName(demoLoops[0]!)}`);
+    await option.focus();
+    await page.keyboard.press('Space');
+    await page.getByTestId('storage-encrypt').focus();
+    await page.keyboard.press('Space');
+    // Scroll so that the passphrase field starts just inside the window's bottom edge, where the
+    // navigation bar covers it: the browser counts it as visible and would not scroll by itself.
+    await page.evaluate(() => {
+      const field = document.querySelector('[data-testid="storage-passphrase"]')!.getBoundingClientRect();
+      window.scrollBy(0, field.top - (window.innerHeight - 30));
+      (document.querySelector('[data-testid="storage-encrypt"]') as HTMLElement).focus({ preventScroll: true });
+    });
+    await page.keyboard.press('Tab');
+    expect(await activeTestId(page)).toBe('storage-passphrase');
+    const field = (await page.getByTestId('storage-passphrase').boundingBox())!;
+    const bar = (await page.locator('.nav-bar').boundingBox())!;
+    expect(field.y + field.height, `the focused passphrase field (bottom at ${field.y + field.height}) is under the navigation bar (top at ${bar.y})`).toBeLessThanOrEqual(bar.y);
+    expect(field.y).toBeGreaterThanOrEqual(0);
+    await page.close();
+  });
+
   it('shows the Disk page right to left in Arabic and stays accessible', async () => {
     const { page, errors } = await openWizard();
     const disk = await stepIndexOf(page, 'disk');

@@ -3,6 +3,7 @@ import type { EngineInfo, InstallerApi } from '../../src/shared/api';
 import type { Disk, DiskList } from '../../src/shared/disk';
 import { makeError, type Result } from '../../src/shared/errors';
 import { createAppStore, selectedDisk } from '../../src/renderer/src/store';
+import { usableFirst } from '../../src/renderer/src/store/disks';
 import { makeDisk } from '../support/make-disk';
 
 const GiB = 1024 ** 3;
@@ -122,5 +123,13 @@ describe('wizard and locale slices', () => {
     expect(store.getState().locale).toBe('ar');
     store.getState().setLocale('xx' as never);
     expect(store.getState().locale).toBe('ar');
+  });
+});
+
+describe('the Disk page lists usable disks first', () => {
+  it('puts refused disks after the others, keeping the order within each group', () => {
+    const d = (name: string, verdict: 'ok' | 'warn' | 'refused') => ({ name, verdict });
+    expect(usableFirst([d('loop0', 'refused'), d('sda', 'warn'), d('loop1', 'refused'), d('vda', 'ok')]).map((x) => x.name)).toEqual(['sda', 'vda', 'loop0', 'loop1']);
+    expect(usableFirst([])).toEqual([]);
   });
 });

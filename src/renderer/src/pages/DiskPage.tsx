@@ -2,7 +2,7 @@ import { useEffect } from 'react';
 import { useTranslation } from 'react-i18next';
 import { DiskCard } from '../components/DiskCard';
 import { StorageOptions } from '../components/StorageOptions';
-import { selectedDisk } from '../store/disks';
+import { selectedDisk, usableFirst } from '../store/disks';
 import { useApp } from '../store/react';
 import '../styles/forms.css';
 import '../styles/storage-summary.css';
@@ -74,7 +74,7 @@ export function DiskPage() {
       ) : (
         <fieldset className="disk-list" aria-busy={loading}>
           <legend className="visually-hidden">{t('disk.listLabel')}</legend>
-          {list.disks.map((d) => (
+          {usableFirst(list.disks).map((d) => (
             <DiskCard key={d.path} disk={d} minimumSize={list.minimumSize} selected={d.path === disks.selectedPath} onSelect={selectDisk} />
           ))}
         </fieldset>

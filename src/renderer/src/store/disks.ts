@@ -39,3 +39,12 @@ export function selectedDisk(state: { disks: DisksSlice['disks'] }): Disk | null
   const { list, selectedPath } = state.disks;
   return list?.disks.find((d) => d.path === selectedPath) ?? null;
 }
+
+/**
+ * Disks that can be installed on first, in the engine's order, then the refused ones (the live
+ * medium's own loop devices, a too-small stick) with their reasons: the person's choice is at the
+ * top of the page instead of below a screenful of reasons.
+ */
+export function usableFirst<T extends { readonly verdict: string }>(disks: readonly T[]): T[] {
+  return [...disks.filter((d) => d.verdict !== 'refused'), ...disks.filter((d) => d.verdict === 'refused')];
+}
