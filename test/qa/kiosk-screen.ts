@@ -2,7 +2,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LiveVm } from './live-vm';
 import { findPhrase, ocr, screenText, type Box, type Word } from './ocr';
-import { isBlank, ppmToPng, upscalePpm, type ScreenStats } from './screen';
+import { buttonLabelPpm, filledButtons, isBlank, ppmToPng, readPpm, upscalePpm, type ScreenStats } from './screen';
 import { sleep } from './serial';
 
 /**
@@ -27,6 +27,17 @@ export interface Look {
   readonly words: Word[];
   /** The words of the picture read at twice its size (on first use), in the screen's coordinates: small text, white labels on dark buttons. */
   readonly enlarged: () => Promise<Word[]>;
+  /** The labels of filled buttons, each read alone (on first use): a short white label on a coloured button. */
+  readonly buttons: () => Promise<Word[]>;
+}
+
+/** Where `phrase` is on a look: in the screen's reading, else at twice the size, else on a filled button. */
+export async function locate(look: Look, phrase: string, exact?: boolean): Promise<Box | null> {
+  for (const read of [async () => look.words, look.enlarged, look.buttons]) {
+    const box = findPhrase(await read(), phrase, { exact })[0];
+    if (box) return box;
+  }
+  return null;
 }
 
 /** The longest run of blank samples that began at or after `from` (seconds), as [start, end]; end is the first non-blank sample or the last one. */
@@ -93,7 +104,28 @@ export class KioskScreen {
       })();
       return enlarged;
     };
-    this.last = { at, file, stats, words, enlarged: readEnlarged };
+    let buttons: Promise<Word[]> | null = null;
+    const readButtons = (): Promise<Word[]> => {
+      if (same) return same.buttons();
+      buttons ??= (async () => {
+        if (!ppm || uniform) return [];
+        const picture = readPpm(ppm);
+        const out: Word[] = [];
+        const labelFile = join(this.dir, 'screen-button.png');
+        try {
+          for (const [k, box] of filledButtons(picture).entries()) {
+            writeFileSync(labelFile, ppmToPng(buttonLabelPpm(picture, box)));
+            // Each word of the label gets the button's box: a click goes to the button's middle.
+            for (const w of await ocr(labelFile, 60_000, { singleLine: true })) out.push({ ...w, ...box, line: `button.${k}` });
+          }
+        } finally {
+          rmSync(labelFile, { force: true });
+        }
+        return out;
+      })();
+      return buttons;
+    };
+    this.last = { at, file, stats, words, enlarged: readEnlarged, buttons: readButtons };
     return this.last;
   }
 
@@ -113,7 +145,7 @@ export class KioskScreen {
     let blankSince: number | null = null;
     for (;;) {
       const look = await this.look();
-      const box = findPhrase(look.words, phrase, { exact: o.exact })[0] ?? findPhrase(await look.enlarged(), phrase, { exact: o.exact })[0];
+      const box = await locate(look, phrase, o.exact);
       if (box) return { box, look };
       const now = this.vm.now();
       if (this.samples.at(-1)?.blank) blankSince ??= now;
@@ -138,8 +170,19 @@ export class KioskScreen {
     const y = box.top + box.height / 2 + (o.dy ?? 0);
     this.log(`click "${phrase}" at ${Math.round(x)},${Math.round(y)}`);
     await this.vm.input.click(x, y, look.stats.width, look.stats.height);
-    await sleep(500);
+    await this.park(look.stats.width, look.stats.height);
     return box;
+  }
+
+  /**
+   * Moves the pointer to the screen's left edge after a click, as a person moves the mouse away: a
+   * pointer left on a button changes its colour (hover) and covers its label, and the next page's
+   * button in the same place would be read through it.
+   */
+  private async park(width: number, height: number): Promise<void> {
+    await sleep(300);
+    await this.vm.input.pointTo(2, Math.round(height / 2), width, height);
+    await sleep(200);
   }
 
   /** Clicks pixel (x, y) of the screen last looked at. */
@@ -147,7 +190,7 @@ export class KioskScreen {
     const size = this.last?.stats ?? (await this.look()).stats;
     this.log(`click ${what} at ${Math.round(x)},${Math.round(y)}`);
     await this.vm.input.click(x, y, size.width, size.height);
-    await sleep(500);
+    await this.park(size.width, size.height);
   }
 
   /** Scrolls the page under pixel (x, y) with the wheel (positive: down). */
@@ -159,7 +202,7 @@ export class KioskScreen {
     const max = o.maxScrolls ?? 8;
     for (let i = 0; ; i++) {
       const look = await this.look();
-      const box = findPhrase(look.words, phrase, { exact: o.exact })[0] ?? findPhrase(await look.enlarged(), phrase, { exact: o.exact })[0];
+      const box = await locate(look, phrase, o.exact);
       if (box) return box;
       if (i >= max) {
         const file = await this.keep('scroll-not-found');

@@ -24,6 +24,9 @@ export const KIOSK_TEXT = {
   timezoneHeading: 'Where are you?',
   diskHeading: 'Where should the system be installed?',
   encrypt: 'Encrypt the system',
+  passphrase: 'Encryption passphrase',
+  /** What the Disk page's footer says while the passphrase or its confirmation is missing (storage.missing). */
+  passphraseMissing: ['Enter an encryption passphrase', 'Type the same passphrase again'],
   usersHeading: 'Who will use this computer?',
   fullName: 'Full name',
   password: 'Password',
@@ -187,18 +190,32 @@ export const STEPS: Record<string, (c: StepContext) => Promise<void>> = {
 
   async disk({ screen, now, w, pages }) {
     await page(screen, KIOSK_TEXT.diskHeading, 'disk', pages, now);
+    // The target may sit below the fold (after other disks): scroll to it before clicking.
+    await screen.scrollUntil(w.diskLabel, { x: 150, y: 600, exact: true });
     await screen.click(w.diskLabel, { exact: true });
     await screen.keep('disk-chosen');
     // The storage options open under the disks: scroll to Encryption with the wheel over the step
-    // rail, tick it, then Tab into the passphrase and its confirmation as a keyboard user would.
+    // rail and tick it; its passphrase fields appear under it. A label focuses its field, and Tab
+    // goes on to the confirmation, as a keyboard user would.
     await screen.scrollUntil(KIOSK_TEXT.encrypt, { x: 150, y: 600 });
     await screen.click(KIOSK_TEXT.encrypt, { exact: true });
-    await sleep(1000);
-    await screen.press('tab');
+    await screen.scrollUntil(KIOSK_TEXT.passphrase, { x: 150, y: 600, exact: true });
+    await screen.click(KIOSK_TEXT.passphrase, { exact: true });
     await screen.type(usKeysFor(w.passphrase));
     await screen.press('tab');
     await screen.type(usKeysFor(w.passphrase));
-    await sleep(1000);
+    // Until both fields hold the same passphrase of 8 characters or more, the footer says what is missing.
+    const deadline = performance.now() + 30_000;
+    for (;;) {
+      const text = screenText((await screen.look()).words);
+      const missing = KIOSK_TEXT.passphraseMissing.filter((m) => text.includes(m));
+      if (missing.length === 0) break;
+      if (performance.now() > deadline) {
+        const file = await screen.keep('passphrase-missing');
+        throw new Error(`after typing the passphrase twice, the Disk page still says "${missing.join('", "')}" (${file})`);
+      }
+      await sleep(2000);
+    }
     await screen.keep('disk-encrypted');
     await screen.click(KIOSK_TEXT.next, { exact: true });
   },

@@ -134,11 +134,12 @@ export function screenText(words: readonly Word[]): string {
 }
 
 /** Runs tesseract on a PNG; its words with boxes. */
-export function ocr(png: string, timeoutMs = 60_000): Promise<Word[]> {
+export function ocr(png: string, timeoutMs = 60_000, o: { singleLine?: boolean } = {}): Promise<Word[]> {
   return new Promise((resolve, reject) => {
     // One thread: the guest's emulated CPU runs on the other core, and OCR must not starve it.
     const env = { ...process.env, OMP_THREAD_LIMIT: '1' };
-    execFile(TESSERACT, [png, 'stdout', '-l', 'eng', '--psm', '3', 'tsv'], { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, env }, (err, stdout, stderr) => {
+    // Page segmentation 3 (automatic) for a screen, 7 (one line of text) for a button's label.
+    execFile(TESSERACT, [png, 'stdout', '-l', 'eng', '--psm', o.singleLine ? '7' : '3', 'tsv'], { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, env }, (err, stdout, stderr) => {
       if (err) reject(new Error(`tesseract failed on ${png}: ${stderr.trim() || err.message}`));
       else resolve(parseTsv(stdout));
     });

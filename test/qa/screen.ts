@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
 import { sleep } from './serial';
 import { connectQemuSocket } from './unix-socket';
+import type { Box } from './ocr';
 
 /**
  * The guest's screen: QEMU's human monitor (HMP) on a Unix socket takes `screendump FILE` (a PPM),
@@ -97,6 +98,69 @@ export function upscalePpm(ppm: Buffer): Buffer {
     row.copy(out, (2 * y + 1) * w2 * 3);
   }
   return Buffer.concat([Buffer.from(`P6\n${w2} ${height * 2}\n255\n`, 'latin1'), out]);
+}
+
+/**
+ * Filled buttons: regions of one dark colour (luminance under 150) shaped like a button (24–100 px
+ * tall, 40–600 px wide, at least 60 % of their box filled, the rest being the label). OCR of a whole
+ * screen often misses a short white label on a coloured button ("Next"); read alone, as one line,
+ * it does not.
+ */
+export function filledButtons(p: Ppm): Box[] {
+  const { width, height, pixels } = p;
+  const seen = new Uint8Array(width * height);
+  const found: Box[] = [];
+  const stack: number[] = [];
+  for (let start = 0; start < width * height; start++) {
+    if (seen[start]) continue;
+    seen[start] = 1;
+    const r = pixels[start * 3]!;
+    const g = pixels[start * 3 + 1]!;
+    const b = pixels[start * 3 + 2]!;
+    if (0.299 * r + 0.587 * g + 0.114 * b >= 150) continue;
+    // Flood the pixels of exactly this colour, 4-connected.
+    let count = 0;
+    let minX = width;
+    let minY = height;
+    let maxX = -1;
+    let maxY = -1;
+    stack.push(start);
+    while (stack.length > 0) {
+      const i = stack.pop()!;
+      const x = i % width;
+      const y = (i - x) / width;
+      count++;
+      if (x < minX) minX = x;
+      if (x > maxX) maxX = x;
+      if (y < minY) minY = y;
+      if (y > maxY) maxY = y;
+      for (const n of [x > 0 ? i - 1 : -1, x + 1 < width ? i + 1 : -1, y > 0 ? i - width : -1, y + 1 < height ? i + width : -1]) {
+        if (n < 0 || seen[n]) continue;
+        if (pixels[n * 3] !== r || pixels[n * 3 + 1] !== g || pixels[n * 3 + 2] !== b) continue;
+        seen[n] = 1;
+        stack.push(n);
+      }
+    }
+    const w = maxX - minX + 1;
+    const h = maxY - minY + 1;
+    if (h >= 24 && h <= 100 && w >= 40 && w <= 600 && count >= 0.6 * w * h) found.push({ left: minX, top: minY, width: w, height: h });
+  }
+  return found;
+}
+
+/** The part of a picture inside `box`, grey and inverted (a light label on a dark fill reads dark on light), at twice the size, as PPM. */
+export function buttonLabelPpm(p: Ppm, box: Box): Buffer {
+  const w2 = box.width * 2;
+  const h2 = box.height * 2;
+  const out = Buffer.alloc(w2 * h2 * 3);
+  for (let y = 0; y < h2; y++) {
+    for (let x = 0; x < w2; x++) {
+      const s = ((box.top + (y >> 1)) * p.width + box.left + (x >> 1)) * 3;
+      const v = 255 - Math.round(0.299 * p.pixels[s]! + 0.587 * p.pixels[s + 1]! + 0.114 * p.pixels[s + 2]!);
+      out.fill(v, (y * w2 + x) * 3, (y * w2 + x) * 3 + 3);
+    }
+  }
+  return Buffer.concat([Buffer.from(`P6\n${w2} ${h2}\n255\n`, 'latin1'), out]);
 }
 
 /** What a screen shows at a glance: its size and how much of it is one colour. */
