@@ -5,7 +5,7 @@ import { longestBlank, type Sample } from '../qa/kiosk-screen';
 import { listOption, longestStill, readProgress, usKeysFor } from '../qa/kiosk-wizard';
 import { findPhrase, normalize, parseTsv, sameWord, type Word } from '../qa/ocr';
 import { ABS_MAX, toAbs, usKeyStrokes } from '../qa/qmp';
-import { isBlank, ppmToPng, readPpm, screenStats, upscalePpm } from '../qa/screen';
+import { filledButtons, isBlank, ppmToPng, readPpm, screenStats, upscalePpm } from '../qa/screen';
 
 /** The pure parts of the kiosk-driven QA: key codes, pointer scaling, OCR matching, blank screens. */
 
@@ -149,5 +149,27 @@ describe('the progress page as read on the screen', () => {
     expect(longestStill([s(0, 'a'), s(5, 'a'), s(9, 'b'), s(12, 'c'), s(30, 'c'), s(41, 'c'), s(44, 'd')])).toEqual({ seconds: 32, from: 12, reading: 'c' });
     expect(longestStill([s(3, 'a')])).toEqual({ seconds: 0, from: 3, reading: 'a' });
     expect(longestStill([])).toBeNull();
+  });
+});
+
+describe('filled buttons on a screendump', () => {
+  /** A white picture with a blue button (white label strokes inside) and a line of dark text. */
+  function picture(): { width: number; height: number; pixels: Buffer } {
+    const width = 300;
+    const height = 120;
+    const pixels = Buffer.alloc(width * height * 3, 255);
+    const paint = (x0: number, y0: number, w: number, h: number, rgb: [number, number, number]): void => {
+      for (let y = y0; y < y0 + h; y++) for (let x = x0; x < x0 + w; x++) pixels.set(rgb, (y * width + x) * 3);
+    };
+    paint(180, 60, 85, 44, [31, 78, 140]);
+    // The label: white strokes inside the fill.
+    for (let k = 0; k < 5; k++) paint(195 + k * 12, 72, 3, 20, [255, 255, 255]);
+    // Dark body text: thin strokes, never a button.
+    for (let k = 0; k < 20; k++) paint(10 + k * 8, 20, 2, 14, [24, 32, 44]);
+    return { width, height, pixels };
+  }
+
+  it("finds the button's box and not the text", () => {
+    expect(filledButtons(picture())).toEqual([{ left: 180, top: 60, width: 85, height: 44 }]);
   });
 });
