@@ -74,6 +74,11 @@ export class KioskScreen {
     private readonly log: (line: string) => void = () => undefined,
   ) {}
 
+  /** Seconds since the VM started. */
+  now(): number {
+    return this.vm.now();
+  }
+
   /** Takes a screendump (kept as NN-name.png when `name` is given, else overwritten as scratch) and reads it. */
   async look(name?: string): Promise<Look> {
     const base = name ? join(this.dir, `screen-${String(++this.n).padStart(2, '0')}-${name}`) : join(this.dir, 'screen-scratch');

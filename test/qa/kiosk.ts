@@ -5,6 +5,8 @@ import { KioskScreen, longestBlank } from './kiosk-screen';
 import { startLiveVm, type LiveVm } from './live-vm';
 import { Qmp } from './qmp';
 import { Monitor } from './screen';
+import { screenText } from './ocr';
+import { sleep } from './serial';
 import type { Firmware } from '../vm/qemu';
 
 /**
@@ -136,29 +138,79 @@ export async function bootToWizard(o: BootToWizardOptions): Promise<BootToWizard
 /** What the initramfs (cryptsetup's cryptroot) asks on the installed system's screen. */
 export const UNLOCK_PROMPT = 'Please unlock disk';
 
+/** The installed system's screen, keyboard and pointer, through QEMU's monitor and QMP sockets. */
+export interface InstalledScreen {
+  readonly screen: KioskScreen;
+  close(): void;
+}
+
+export async function connectScreen(
+  vm: { readonly display: { readonly monitorSocket: string; readonly qmpSocket: string }; readonly now: () => number; readonly alive: () => boolean },
+  dir: string,
+  log: (line: string) => void,
+): Promise<InstalledScreen> {
+  const monitor = await Monitor.connect(vm.display.monitorSocket, 30_000, vm.alive);
+  let input: Qmp;
+  try {
+    input = await Qmp.connect(vm.display.qmpSocket, 30_000, vm.alive);
+  } catch (e) {
+    monitor.close();
+    throw e;
+  }
+  return {
+    screen: new KioskScreen({ monitor, input, now: vm.now }, dir, log),
+    close: () => {
+      input.close();
+      monitor.close();
+    },
+  };
+}
+
 /**
  * The installed system's passphrase prompt, answered on its own screen with the guest's keyboard:
  * `keys` are what a US keyboard's labels say (key codes), so the disk opens only when the initramfs
  * reads those keys in the layout the wizard was told. Returns the screendump of the prompt.
  */
-export async function unlockOnScreen(
-  vm: { readonly display: { readonly monitorSocket: string; readonly qmpSocket: string }; readonly now: () => number; readonly alive: () => boolean },
-  o: { keys: string; dir: string; log: (line: string) => void; timeoutMs?: number },
-): Promise<{ promptSeconds: number; screendump: string }> {
-  const monitor = await Monitor.connect(vm.display.monitorSocket, 30_000, vm.alive);
-  let input: Qmp | undefined;
-  try {
-    input = await Qmp.connect(vm.display.qmpSocket, 30_000, vm.alive);
-    const screen = new KioskScreen({ monitor, input, now: vm.now }, o.dir, o.log);
-    await screen.waitFor(UNLOCK_PROMPT, { timeoutMs: o.timeoutMs ?? 10 * 60_000, everyMs: 3000, what: "the installed system's passphrase prompt" });
-    const promptSeconds = vm.now();
-    const screendump = await screen.keep('installed-unlock-prompt');
-    o.log(`the passphrase prompt is on the installed system's screen after ${promptSeconds.toFixed(1)} s; typing it with the guest's keyboard`);
-    await screen.type(o.keys);
-    await screen.press('ret');
-    return { promptSeconds, screendump };
-  } finally {
-    input?.close();
-    monitor.close();
+export async function unlockOnScreen(screen: KioskScreen, o: { keys: string; log: (line: string) => void; timeoutMs?: number }): Promise<{ promptSeconds: number; screendump: string }> {
+  await screen.waitFor(UNLOCK_PROMPT, { timeoutMs: o.timeoutMs ?? 10 * 60_000, everyMs: 3000, what: "the installed system's passphrase prompt" });
+  const promptSeconds = screen.now();
+  const screendump = await screen.keep('installed-unlock-prompt');
+  o.log(`the passphrase prompt is on the installed system's screen after ${promptSeconds.toFixed(1)} s; typing it with the guest's keyboard`);
+  await screen.type(o.keys);
+  await screen.press('ret');
+  return { promptSeconds, screendump };
+}
+
+/**
+ * A login on the installed system's own console (tty1), typed with the guest's keyboard: `keys` for
+ * the user and the password as a US keyboard's labels say, so it succeeds only when the console
+ * reads them in the chosen layout. Succeeds when the shell's prompt names the user and the host.
+ */
+export async function consoleLoginOnScreen(screen: KioskScreen, o: { userKeys: string; passwordKeys: string; expect: string; log: (line: string) => void; timeoutMs?: number }): Promise<string> {
+  const limit = o.timeoutMs ?? 3 * 60_000;
+  await screen.waitFor('login:', { timeoutMs: limit, what: "the installed system's login prompt on its screen" });
+  await screen.type(o.userKeys);
+  await screen.press('ret');
+  await screen.waitFor('Password:', { timeoutMs: 60_000, what: 'the password prompt on the screen' });
+  await screen.type(o.passwordKeys);
+  await screen.press('ret');
+  const deadline = performance.now() + limit;
+  for (;;) {
+    const look = await screen.look();
+    const text = screenText(look.words);
+    if (text.includes(o.expect)) {
+      const file = await screen.keep('installed-console-login');
+      o.log(`logged in on the installed system's own console: the screen reads "${o.expect}"`);
+      return file;
+    }
+    if (/Login incorrect/i.test(text)) {
+      const file = await screen.keep('installed-console-login-failed');
+      throw new Error(`the installed system's console refused the password typed with the chosen layout's keys ("Login incorrect", ${file})`);
+    }
+    if (performance.now() > deadline) {
+      const file = await screen.keep('installed-console-login-timeout');
+      throw new Error(`no shell prompt with "${o.expect}" on the installed system's screen within ${limit / 1000} s (${file}); it read:\n${text.slice(0, 1000)}`);
+    }
+    await sleep(3000);
   }
 }

@@ -16,7 +16,7 @@ import { assertPortFree, startLiveVm, type LiveVm } from './live-vm';
 import type { VariantReport } from './report';
 import { cleanChunk, sleep } from './serial';
 import { driveWizard, PRODUCT, TEST_IDS, until, welcomeShown } from './wizard';
-import { unlockOnScreen as unlockOnScreenPrompt, watchBootToWizard } from './kiosk';
+import { connectScreen, consoleLoginOnScreen, unlockOnScreen as unlockOnScreenPrompt, watchBootToWizard, type InstalledScreen } from './kiosk';
 import { KioskScreen } from './kiosk-screen';
 import { driveKioskWizard, shutDownFromKiosk, usKeysFor } from './kiosk-wizard';
 
@@ -116,6 +116,7 @@ export async function runVariant(v: Variant, o: RunOptions): Promise<VariantRepo
     };
     let password = PASSWORD;
     let unlockOnScreen: NonNullable<Parameters<typeof bootAndLogin>[2]>['unlockOnScreen'];
+    let more: NonNullable<Parameters<typeof bootAndLogin>[2]>['more'];
     if (v.mode === 'interactive') {
       vm = await startLiveVm({ ...common(v, o.iso.path, target, dir, report.accel), isolated: true });
       await kiosk(vm, v, report, dir, log);
@@ -126,14 +127,25 @@ export async function runVariant(v: Variant, o: RunOptions): Promise<VariantRepo
       const sockets = mkdtempSync(join(tmpdir(), 'particle-qa-installed-'));
       cleanups.push(() => rmSync(sockets, { recursive: true, force: true }));
       const display = { vga: v.vga, monitorSocket: join(sockets, 'monitor.sock'), qmpSocket: join(sockets, 'qmp.sock') };
+      let installed: InstalledScreen | null = null;
+      cleanups.push(() => installed?.close());
       unlockOnScreen = {
         display,
         unlock: async () => {
           const started = performance.now();
-          const r = await unlockOnScreenPrompt({ display, now: () => (performance.now() - started) / 1000, alive: () => true }, { keys: usKeysFor(KIOSK_PASSPHRASE), dir, log });
+          installed = await connectScreen({ display, now: () => (performance.now() - started) / 1000, alive: () => true }, dir, log);
+          const r = await unlockOnScreenPrompt(installed.screen, { keys: usKeysFor(KIOSK_PASSPHRASE), log });
           report.images.push(relative(dir, r.screendump));
           report.seconds.installedUnlockPrompt = r.promptSeconds;
         },
+      };
+      // After the serial console's checks: log in on the installed system's own screen with the
+      // guest's keyboard, so its console keymap is the chosen one too.
+      more = async () => {
+        if (!installed) throw new Error('the installed system has no screen connection');
+        const file = await consoleLoginOnScreen(installed.screen, { userKeys: usKeysFor(USER), passwordKeys: usKeysFor(KIOSK_PASSWORD), expect: `${USER}@${report.expectedHostname}`, log });
+        report.images.push(relative(dir, file));
+        report.installedConsoleLogin = true;
       };
     } else if (v.mode === 'remote') {
       await assertPortFree(REMOTE_PORT);
@@ -152,7 +164,7 @@ export async function runVariant(v: Variant, o: RunOptions): Promise<VariantRepo
     await vm.stop();
     vm = null;
     log(`booting the installed disk (${v.firmware})`);
-    const r = await bootAndLogin(target, v.firmware, { timeoutMs: unlockOnScreen ? 15 * 60_000 : 180_000, password, ...(unlockOnScreen ? { unlockOnScreen } : {}) });
+    const r = await bootAndLogin(target, v.firmware, { timeoutMs: unlockOnScreen ? 15 * 60_000 : 180_000, password, ...(unlockOnScreen ? { unlockOnScreen } : {}), ...(more ? { more } : {}) });
     report.target = { accel: r.accel, loginPromptSeconds: r.loginPromptSeconds, hostname: r.hostname, whoami: r.whoami, firmwareSeen: r.firmwareSeen };
     log(`installed disk: login prompt after ${r.loginPromptSeconds.toFixed(1)} s, hostname "${r.hostname}", user "${r.whoami}", ${r.firmwareSeen}`);
     const wrong: string[] = [];
