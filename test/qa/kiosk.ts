@@ -5,7 +5,7 @@ import { KioskScreen, longestBlank } from './kiosk-screen';
 import { startLiveVm, type LiveVm } from './live-vm';
 import { Qmp } from './qmp';
 import { Monitor } from './screen';
-import { screenText } from './ocr';
+import { lineIncludes, screenText } from './ocr';
 import { sleep } from './serial';
 import type { Firmware } from '../vm/qemu';
 
@@ -198,7 +198,7 @@ export async function consoleLoginOnScreen(screen: KioskScreen, o: { userKeys: s
   for (;;) {
     const look = await screen.look();
     const text = screenText(look.words);
-    if (text.includes(o.expect)) {
+    if (lineIncludes(look.words, o.expect) || lineIncludes(await look.enlarged(), o.expect)) {
       const file = await screen.keep('installed-console-login');
       o.log(`logged in on the installed system's own console: the screen reads "${o.expect}"`);
       return file;

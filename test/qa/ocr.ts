@@ -126,6 +126,29 @@ export function findPhrase(words: readonly Word[], phrase: string, o: { exact?: 
   return found.sort((a, b) => a.top - b.top || a.left - b.left);
 }
 
+/**
+ * Whether a line of `words` holds `want` with at most `maxEdits` letters or digits read wrong, added
+ * or lost (OCR of a console font reads "anna@particle-kiosk" as "annagpart icle-kiosk"): only letters
+ * and digits count, spaces and punctuation are dropped on both sides.
+ */
+export function lineIncludes(words: readonly Word[], want: string, maxEdits = 2): boolean {
+  const w = normalize(want);
+  if (w === '') throw new Error(`nothing to look for in "${want}"`);
+  const byLine = new Map<string, string>();
+  for (const x of words) byLine.set(x.line, (byLine.get(x.line) ?? '') + normalize(x.text));
+  for (const text of byLine.values()) {
+    // Edit distance of `w` against any stretch of `text` (free start and end in the text).
+    let prev = Array.from({ length: text.length + 1 }, () => 0);
+    for (let i = 1; i <= w.length; i++) {
+      const cur = [i];
+      for (let j = 1; j <= text.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (w[i - 1] === text[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+    if (Math.min(...prev) <= maxEdits) return true;
+  }
+  return false;
+}
+
 /** The words read, line by line, for failure messages. */
 export function screenText(words: readonly Word[]): string {
   const byLine = new Map<string, string[]>();

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { longestBlank, type Sample } from '../qa/kiosk-screen';
 import { listOption, longestStill, readProgress, usKeysFor } from '../qa/kiosk-wizard';
-import { findPhrase, normalize, parseTsv, sameWord, type Word } from '../qa/ocr';
+import { findPhrase, lineIncludes, normalize, parseTsv, sameWord, type Word } from '../qa/ocr';
 import { ABS_MAX, toAbs, usKeyStrokes } from '../qa/qmp';
 import { filledButtons, isBlank, ppmToPng, readPpm, screenStats, upscalePpm } from '../qa/screen';
 
@@ -171,5 +171,19 @@ describe('filled buttons on a screendump', () => {
 
   it("finds the button's box and not the text", () => {
     expect(filledButtons(picture())).toEqual([{ left: 180, top: 60, width: 85, height: 44 }]);
+  });
+});
+
+describe("the installed system's console as read on its screen", () => {
+  const words = parseTsv(readFileSync(join(import.meta.dirname, '../fixtures/qa/tty1-login-1280x800.tsv'), 'utf8'));
+
+  it('finds the shell prompt of the user and host despite the console font (read "annagpart icle-kiosk")', () => {
+    expect(lineIncludes(words, 'anna@particle-kiosk')).toBe(true);
+  });
+
+  it('does not find another user or host, nor a prompt split over two lines', () => {
+    expect(lineIncludes(words, 'root@particle-kiosk')).toBe(false);
+    expect(lineIncludes(words, 'anna@particle-qa')).toBe(false);
+    expect(lineIncludes(words, 'login anna Password')).toBe(false);
   });
 });
