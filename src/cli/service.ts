@@ -232,10 +232,12 @@ export async function serveCommand(args: readonly string[], io: CliIo): Promise<
     'ui-dir': { type: 'string' },
     image: { type: 'string' },
     deployer: { type: 'string' },
+    'run-root': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) return -1;
   const offeredImage = offeredImageOption(values, 'serve');
+  const runRoot = typeof values['run-root'] === 'string' ? resolve(values['run-root']) : DEFAULT_RUN_ROOT;
   const tokenFile = typeof values['token-file'] === 'string' ? values['token-file'] : undefined;
   const tokenOwner = typeof values['token-owner'] === 'string' ? parseTokenOwner(values['token-owner']) : undefined;
   if (tokenOwner && tokenFile === undefined) throw new UsageError('--token-owner needs --token-file: it says who may read that file', 'serve');
@@ -252,7 +254,7 @@ export async function serveCommand(args: readonly string[], io: CliIo): Promise<
   let running: RunningEngine | undefined;
   let service: HttpService | undefined;
   try {
-    running = await startEngine(mode, log, offeredImage);
+    running = await startEngine(mode, log, offeredImage, runRoot);
     service = await serveHttp(
       createRpcServer(running.engine, log),
       { host: typeof values.listen === 'string' ? values.listen : '127.0.0.1', port, uiDir, ...(token ? { token } : {}) },

@@ -95,7 +95,7 @@ Options:
 
   serve: `Usage: particle-installer serve [--port N] [--listen ADDR] [--demo] [--test-mode]
                               [--token-file FILE [--token-owner UID[:GID]]] [--ui-dir DIR]
-                              [--image TRANSPORT:REF [--deployer bootc|oci-rootfs]]
+                              [--image TRANSPORT:REF [--deployer bootc|oci-rootfs]] [--run-root DIR]
 
 Serve the installer UI over HTTP and the engine over a WebSocket at /rpc, guarded by a random
 token. Prints the URL to open, and one JSON line {"event":"listening","url":…,"port":…} on stdout.
@@ -113,6 +113,8 @@ Options:
                      registry, oci, oci-archive or containers-storage
   --deployer D       How the offered image is installed: bootc (the default) or oci-rootfs
                      (a plain OCI image without bootc); only with --image
+  --run-root DIR     Where install run directories and the engine's state file live
+                     (default /run/particle-installer), as for service
   -h, --help         Show this help
 
 Environment:
