@@ -1,10 +1,21 @@
 // Bundles the engine, service and CLI into one file that runs on the live system's Node.
 import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+const zodEnglishOnly = fileURLToPath(new URL('./zod-locales-en.mjs', import.meta.url));
+
+/** zod's locales index, as zod's own modules import it, is replaced by the English-only stub. */
+const zodLocales = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onResolve({ filter: /(^|\/)locales\/index\.js$/ }, (args) => (/[\\/]node_modules[\\/]zod[\\/]/.test(args.importer) ? { path: zodEnglishOnly } : undefined));
+  },
+};
+
 const started = performance.now();
-await build({
+const result = await build({
   entryPoints: ['src/cli/main.ts'],
   outfile: 'out/engine/cli.mjs',
   bundle: true,
@@ -12,9 +23,16 @@ await build({
   target: 'node20',
   format: 'esm',
   sourcemap: 'linked',
+  // Node parses the whole file before the engine can listen: on a slow live system (one CPU under
+  // emulation) every byte costs. Whitespace and syntax only: names stay as written, for stack traces.
+  minifyWhitespace: true,
+  minifySyntax: true,
+  plugins: [zodLocales],
+  metafile: true,
   define: { __APP_VERSION__: JSON.stringify(pkg.version) },
   // Some dependencies still call require(); give the ESM bundle one.
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   logLevel: 'warning',
 });
-console.log(`engine bundle: out/engine/cli.mjs in ${Math.round(performance.now() - started)} ms`);
+const bytes = Object.values(result.metafile.outputs).find((o) => o.entryPoint)?.bytes ?? 0;
+console.log(`engine bundle: out/engine/cli.mjs (${(bytes / 1024).toFixed(0)} KiB) in ${Math.round(performance.now() - started)} ms`);
