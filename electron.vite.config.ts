@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { defineConfig } from 'electron-vite';
 import react from '@vitejs/plugin-react';
+import { i18nPerLocale } from './scripts/i18n-per-locale';
 
 const pkg = JSON.parse(readFileSync(resolve(__dirname, 'package.json'), 'utf8')) as { version: string };
 const define = { __APP_VERSION__: JSON.stringify(pkg.version) };
@@ -33,7 +34,7 @@ export default defineConfig({
   renderer: {
     root: resolve(__dirname, 'src/renderer'),
     define,
-    plugins: [react()],
+    plugins: [i18nPerLocale(__dirname), react()],
     resolve: { alias: brandingAlias },
     build: {
       outDir: resolve(__dirname, 'out/renderer'),

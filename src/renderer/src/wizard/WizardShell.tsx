@@ -1,10 +1,11 @@
-import { useEffect, useRef, type MouseEvent } from 'react';
+import { Suspense, useEffect, useRef, type MouseEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { branding } from '../branding';
 import { ContrastToggle } from '../components/ContrastToggle';
 import { EngineNotice } from '../components/EngineNotice';
 import { Header } from '../components/Header';
 import { useApp } from '../store/react';
+import { ChunkLoading } from './deferred';
 import { STEPS } from './steps';
 import { StepRail } from './StepRail';
 
@@ -53,7 +54,9 @@ export function WizardShell() {
           <h1 id="page-heading" ref={heading} tabIndex={-1} data-testid="page-heading">
             {t(step.headingKey, { product: branding.productName })}
           </h1>
-          <Page />
+          <Suspense fallback={<ChunkLoading />}>
+            <Page />
+          </Suspense>
         </main>
       </div>
       <footer className="nav-bar">

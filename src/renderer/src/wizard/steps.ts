@@ -1,16 +1,24 @@
 import type { ComponentType } from 'react';
 import { DiskFooter } from '../components/DiskFooter';
 import { SummaryFooter } from '../components/SummaryFooter';
-import { DiskPage } from '../pages/DiskPage';
-import { KeyboardPage } from '../pages/KeyboardPage';
-import { SummaryPage } from '../pages/SummaryPage';
-import { TimezonePage } from '../pages/TimezonePage';
-import { UsersPage } from '../pages/UsersPage';
 import { WelcomePage } from '../pages/WelcomePage';
 import { WelcomeFooter } from '../components/WelcomeFooter';
 import { branding } from '../branding';
 import { requirementsGate } from '../welcome/requirements';
 import { storageValid, usersValid, type AppState } from '../store';
+import { deferred } from './deferred';
+
+// The pages after Welcome, each its own chunk (see deferred.tsx); preloadSteps() fetches them.
+const keyboard = deferred(() => import('../pages/KeyboardPage').then((m) => m.KeyboardPage));
+const timezone = deferred(() => import('../pages/TimezonePage').then((m) => m.TimezonePage));
+const disk = deferred(() => import('../pages/DiskPage').then((m) => m.DiskPage));
+const users = deferred(() => import('../pages/UsersPage').then((m) => m.UsersPage));
+const summary = deferred(() => import('../pages/SummaryPage').then((m) => m.SummaryPage));
+
+/** Fetches the code of every page after Welcome, so Next never waits for it. */
+export function preloadSteps(): Promise<void> {
+  return Promise.all([keyboard, timezone, disk, users, summary].map((d) => d.preload())).then(() => undefined);
+}
 
 /**
  * The wizard, in order. A page is added here and nowhere else. Progress, done and failure are not
@@ -46,7 +54,7 @@ export const STEPS: readonly StepDefinition[] = [
     titleKey: 'keyboard.step.title',
     headingKey: 'keyboard.step.heading',
     blockedKey: 'keyboard.step.blocked',
-    component: KeyboardPage,
+    component: keyboard.Component,
     canProceed: () => true,
   },
   {
@@ -54,7 +62,7 @@ export const STEPS: readonly StepDefinition[] = [
     titleKey: 'timezone.step.title',
     headingKey: 'timezone.step.heading',
     blockedKey: 'timezone.step.blocked',
-    component: TimezonePage,
+    component: timezone.Component,
     canProceed: () => true,
   },
   {
@@ -62,7 +70,7 @@ export const STEPS: readonly StepDefinition[] = [
     titleKey: 'steps.disk.title',
     headingKey: 'steps.disk.heading',
     blockedKey: 'storage.blocked',
-    component: DiskPage,
+    component: disk.Component,
     canProceed: storageValid,
     // Next with a blocked message naming what is missing (a disk, a passphrase, a partition for /).
     footer: DiskFooter,
@@ -72,7 +80,7 @@ export const STEPS: readonly StepDefinition[] = [
     titleKey: 'steps.users.title',
     headingKey: 'steps.users.heading',
     blockedKey: 'steps.users.blocked',
-    component: UsersPage,
+    component: users.Component,
     canProceed: usersValid,
   },
   {
@@ -80,7 +88,7 @@ export const STEPS: readonly StepDefinition[] = [
     titleKey: 'summary.step.title',
     headingKey: 'summary.step.heading',
     blockedKey: 'summary.step.blocked',
-    component: SummaryPage,
+    component: summary.Component,
     canProceed: (s) => s.summary.plan !== null,
     // "Install" (with its confirmation) instead of Next.
     footer: SummaryFooter,
