@@ -1,22 +1,16 @@
 // UI figures for npm run bench: the renderer's initial JS and CSS gzipped, and the time from
 // navigation to an interactive Welcome page in Debian's Chromium (median of 10, each in a fresh
-// browser context so nothing is cached), served by the real engine's `serve`.
-import { spawn } from 'node:child_process';
+// browser context so nothing is cached), served by the real engine's `serve`; then the start-up
+// figures of bench-start.ts (the engine's start, and the page on one slowed CPU).
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright';
+import { median, startFigures, startServe } from './bench-start';
 
 const CHROMIUM = '/usr/bin/chromium';
 const RUNS = 10;
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 export interface AssetSizes {
   readonly files: string[];
@@ -42,30 +36,6 @@ export function initialAssets(kind: 'js' | 'css', dir = 'out/renderer'): AssetSi
   return { files, raw, gzip };
 }
 
-async function startServe(dir: string): Promise<{ url: string; stop: () => void }> {
-  const child = spawn(process.execPath, ['out/engine/cli.mjs', 'serve', '--port', '0', '--token-file', join(dir, 'token')], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let err = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${err}`)), 30_000);
-    child.once('exit', (code) => reject(new Error(`serve exited with ${code}:\n${err}`)));
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      try {
-        const msg = JSON.parse(line) as { event?: string; url?: string };
-        if (msg.event === 'listening' && msg.url) {
-          clearTimeout(timer);
-          resolve(msg.url);
-        }
-      } catch {
-        // only the listening event matters
-      }
-    });
-  });
-  return { url, stop: () => child.kill('SIGTERM') };
-}
-
 /**
  * Milliseconds from navigation start until the Welcome page is interactive: the engine answered
  * (the wizard replaced the loading screen) and the language choices can be clicked.
@@ -73,7 +43,7 @@ async function startServe(dir: string): Promise<{ url: string; stop: () => void 
 export async function welcomeInteractive(): Promise<number[] | string> {
   if (!existsSync(CHROMIUM)) return `${CHROMIUM} is missing (apt-get install chromium)`;
   const dir = mkdtempSync(join(tmpdir(), 'particle-bench-ui-'));
-  const server = await startServe(dir);
+  const server = await startServe(['--port', '0', '--token-file', join(dir, 'token'), '--run-root', join(dir, 'run')]);
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
   const times: number[] = [];
   try {
@@ -91,7 +61,7 @@ export async function welcomeInteractive(): Promise<number[] | string> {
     }
   } finally {
     await browser.close();
-    server.stop();
+    await server.stop();
     rmSync(dir, { recursive: true, force: true });
   }
   return times;
@@ -105,4 +75,7 @@ export async function uiFigures(): Promise<void> {
   const times = await welcomeInteractive();
   if (typeof times === 'string') console.log(`welcome page interactive: skipped: ${times}`);
   else console.log(`welcome page interactive in Chromium (median of ${times.length}, fresh context each): ${median(times).toFixed(0)} ms (min ${Math.min(...times).toFixed(0)}, max ${Math.max(...times).toFixed(0)})`);
+  // The same on one CPU with the page's CPU slowed 20 times (a stand-in for the live ISO under
+  // emulation), with the engine's own start: bench-start.ts.
+  await startFigures({ runs: 5, engineRuns: 10 });
 }

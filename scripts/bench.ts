@@ -1,6 +1,7 @@
 // npm run bench: figures people staring at a live ISO care about. Needs `npm run build` first.
 //  - listDisks through the engine service (stdio, warm) against plain lsblk with the same columns
 //  - the renderer's initial JavaScript and CSS gzipped, and the time to an interactive Welcome page (bench-ui.ts)
+//  - start-up: the engine's start to listening, and the Welcome page on one slowed CPU (bench-start.ts)
 //  - install figures (root; see bench-install.ts): engine against a plain script, progress events, peak RSS
 //  - OCI unpacking against tar -xzf of the same layers (bench-unpack.ts)
 //  - oci-rootfs in QEMU: power-on to login prompt of what was installed, UEFI and BIOS (bench-vm-boot.ts)
@@ -10,14 +11,10 @@ import { LSBLK_COLUMNS } from '../src/engine/disks';
 import { installFigures } from './bench-install';
 import { unpackFigures } from './bench-unpack';
 import { vmBootFigures } from './bench-vm-boot';
+import { median } from './bench-start';
 import { uiFigures } from './bench-ui';
 
 const RUNS = 20;
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 const cols = Array.isArray(LSBLK_COLUMNS) ? LSBLK_COLUMNS.join(',') : String(LSBLK_COLUMNS);
 
 /** Times listDisks through the service and plain lsblk alternately, so both see the same machine load. */
