@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright';
 import { expectNoAxeViolations, launchChromium } from './browser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { activeTestId, advanceToStep, FIXTURE_DISKS, FIXTURE_INFO, skipNetworkCheck, stepIndexOf, demoUiSkipReason } from './fixtures';
+import { activeTestId, advanceToStep, FIXTURE_DISKS, FIXTURE_INFO, skipNetworkCheck, stepIndexOf, demoUiSkipReason, chooseLanguage } from './fixtures';
 import { loopsBackedBy, startDemoServer, stopDemoServer, type DemoServer } from './serve';
 
 /**
@@ -162,7 +162,7 @@ describe.skipIf(skipReason !== null)('Welcome and Disk pages', () => {
   it('shows the Disk page right to left in Arabic and stays accessible', async () => {
     const { page, errors } = await openWizard();
     const disk = await stepIndexOf(page, 'disk');
-    await page.getByTestId('welcome-language-ar').check();
+    await chooseLanguage(page, 'ar');
     expect(await page.evaluate(() => [document.documentElement.lang, document.documentElement.dir])).toEqual(['ar', 'rtl']);
     await advanceToStep(page, disk);
     await waitForDisks(page);

@@ -200,3 +200,12 @@ export async function skipNetworkCheck(page: Page, saveTargets: readonly SaveTar
 export function activeTestId(page: Page): Promise<string> {
   return page.evaluate(() => document.activeElement?.getAttribute('data-testid') ?? '');
 }
+
+/**
+ * Chooses the installer's language on the Welcome page and waits until the page has turned to it
+ * (`lang` on the document): languages other than English load when chosen, as their own chunk.
+ */
+export async function chooseLanguage(page: Page, locale: string): Promise<void> {
+  await page.getByTestId(`welcome-language-${locale}`).check();
+  await expect.poll(() => page.evaluate(() => document.documentElement.lang), { timeout: 30_000 }).toBe(locale);
+}

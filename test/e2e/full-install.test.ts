@@ -6,7 +6,7 @@ import type { Browser, Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fakeEnv } from '../fakes/index';
 import { expectNoAxeViolations, launchChromium } from './browser';
-import { activeTestId, currentStep, FORWARD, skipNetworkCheck, stepIndexOf, demoUiSkipReason } from './fixtures';
+import { activeTestId, currentStep, FORWARD, skipNetworkCheck, stepIndexOf, demoUiSkipReason, chooseLanguage } from './fixtures';
 import { loopsBackedBy, startDemoServer, stopDemoServer, type DemoServer } from './serve';
 
 /**
@@ -240,7 +240,7 @@ describe.skipIf(skipReason !== null)('Full install through the UI', () => {
     const { page, errors, steps } = await open(run);
     const T = TEXT.ar;
 
-    await page.getByTestId('welcome-language-ar').check();
+    await chooseLanguage(page, 'ar');
     expect(await page.evaluate(() => document.documentElement.dir)).toBe('rtl');
     await expect.poll(() => page.getByTestId('welcome-install').isEnabled(), { timeout: 60_000 }).toBe(true);
     await checkPage(page, 'ar', 'welcome');

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from './browser';
-import { advanceToStep, currentStep, skipNetworkCheck, demoUiSkipReason } from './fixtures';
+import { advanceToStep, currentStep, skipNetworkCheck, demoUiSkipReason, chooseLanguage } from './fixtures';
 import { loopsBackedBy, startDemoServer, stopDemoServer, type DemoServer } from './serve';
 
 /**
@@ -69,7 +69,7 @@ describe.skipIf(skipReason !== null)('screen sizes and 200% text', () => {
       await skipNetworkCheck(page);
       await page.goto(server!.url);
       await page.getByTestId(/^welcome-language-/).first().waitFor();
-      await page.getByTestId(`welcome-language-${c.locale}`).check();
+      await chooseLanguage(page, c.locale);
       if (c.bigText) await page.addStyleTag({ content: ':root { font-size: 200% !important; }' });
       for (let step = 0; step < 4; step++) {
         if (step > 0) await advanceToStep(page, step);

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectNoAxeViolations, launchChromium } from './browser';
-import { activeTestId, advanceToStep, currentStep, skipNetworkCheck, stepIndexOf, demoUiSkipReason } from './fixtures';
+import { activeTestId, advanceToStep, currentStep, skipNetworkCheck, stepIndexOf, demoUiSkipReason, chooseLanguage } from './fixtures';
 import { loopsBackedBy, startDemoServer, stopDemoServer, type DemoServer } from './serve';
 
 /**
@@ -168,7 +168,7 @@ describe.skipIf(skipReason !== null)('Summary page', () => {
 
     // Arabic, right to left: back to the language, then forward again with every choice kept.
     await advanceBack(page, language);
-    await page.getByTestId('welcome-language-ar').check();
+    await chooseLanguage(page, 'ar');
     await advanceToStep(page, summary);
     await headline.waitFor({ timeout: 30_000 });
     expect(await page.evaluate(() => document.documentElement.dir)).toBe('rtl');

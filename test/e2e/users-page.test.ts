@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright';
 import { expectNoAxeViolations, launchChromium } from './browser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { activeTestId, advanceToStep, skipNetworkCheck, stepIndexOf, demoUiSkipReason } from './fixtures';
+import { activeTestId, advanceToStep, skipNetworkCheck, stepIndexOf, demoUiSkipReason, chooseLanguage } from './fixtures';
 import { loopsBackedBy, startDemoServer, stopDemoServer, type DemoServer } from './serve';
 
 /**
@@ -188,7 +188,7 @@ describe.skipIf(skipReason !== null)('Users page', () => {
     const { page, errors } = await openWizard();
     // Step indexes are read from the rail, then the language is switched to Arabic.
     const [disk, users] = [await stepIndexOf(page, 'disk'), await stepIndexOf(page, 'users')];
-    await page.getByTestId('welcome-language-ar').check();
+    await chooseLanguage(page, 'ar');
     expect(await page.evaluate(() => document.documentElement.dir)).toBe('rtl');
     await advanceToStep(page, disk);
     await chooseDisk(page);
