@@ -22,6 +22,7 @@ if (why) console.warn(`[vm] live ISO QA skipped: ${why}`);
 // screen) runs by default; PARTICLE_QA_KIOSK=0 runs only its first part, the Welcome page on the
 // guest's screen after power-on, for a quicker run.
 const kioskInstall = process.env.PARTICLE_QA_KIOSK !== '0';
+if (!why && kioskInstall) console.warn('[vm] the Welcome-only kiosk boot check is skipped: the install through the kiosk runs, and it boots to the same Welcome page under the same blank-screen limit first (PARTICLE_QA_KIOSK=0 runs the Welcome-only check instead)');
 if (!why && !kioskInstall) console.warn('[vm] the install driven through the kiosk is skipped: PARTICLE_QA_KIOSK=0 (only the Welcome page on the guest\'s screen is checked)');
 
 const MIN = 60_000;
