@@ -1,6 +1,7 @@
+import { makePlan } from '../support/make-plan';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { TFunction } from 'i18next';
-import { InstallPlanSchema, ProgressEventSchema, type InstallPlan, type PlanAction, type PlanStep, type ProgressEvent, type StepId } from '../../src/shared/install';
+import { ProgressEventSchema, type InstallPlan, type PlanAction, type PlanStep, type ProgressEvent, type StepId } from '../../src/shared/install';
 import type { ExecOptions, ExecResult } from '../../src/engine/exec';
 import { InstallLog, SpeedCalibration, runPlan, type ExecStreaming, type RunContext, type RunOptions } from '../../src/engine/install';
 import { actionProfile, commandName } from '../../src/engine/install/activity';
@@ -29,20 +30,8 @@ const step = (id: StepId, weight: number, actions: PlanAction[]): PlanStep => ({
  */
 function ociRootfsPlan(): InstallPlan {
   const disk = '/dev/vdb';
-  return InstallPlanSchema.parse({
-    id: 'plan-speed',
-    createdAt: '2026-01-01T00:00:00Z',
-    disk: { path: disk, serial: 'S1', wwn: null, size: 20 * 1024 ** 3, byIdPath: null, diskSeq: null, ptUuid: null },
-    firmware: 'uefi',
-    arch: 'x64',
-    layout: 'erase',
-    partitions: [],
-    kernelArgs: [],
-    sourceImgref: 'oci:/images/debian',
-    targetImgref: null,
-    pointOfNoReturn: 0,
-    summary: [],
-    steps: [
+  return makePlan(
+    [
       step('wipe', 1, [1, 2, 3, ''].map((p) => run(['wipefs', '--all', '--force', `${disk}${p}`]))),
       step('partition', 2, [run(['sfdisk', '--wipe', 'always', disk], { stdin: 'label: gpt\n' })]),
       step('settle', 1, [run(['udevadm', 'settle']), run(['partx', '--delete', disk]), run(['partx', '--add', disk]), run(['udevadm', 'settle']), run(['lsblk', '--nodeps', `${disk}1`])]),
@@ -70,7 +59,8 @@ function ociRootfsPlan(): InstallPlan {
       step('finalize', 3, [run(['fstrim', '--verbose', T]), run(['sync']), run(['mount', '-o', 'remount,ro', T])]),
       step('teardown', 1, [run(['umount', '--recursive', T])]),
     ],
-  });
+    { id: 'plan-speed', disk, size: 20 * 1024 ** 3 },
+  );
 }
 
 /** What the image carries: initramfs-tools and GRUB for EFI. */

@@ -1,5 +1,6 @@
+import { makePlan } from '../support/make-plan';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { InstallPlanSchema, ProgressEventSchema, type InstallPlan, type PlanAction, type PlanStep, type ProgressEvent, type StepId } from '../../src/shared/install';
+import { ProgressEventSchema, type InstallPlan, type PlanAction, type PlanStep, type ProgressEvent, type StepId } from '../../src/shared/install';
 import type { ExecOptions, ExecResult } from '../../src/engine/exec';
 import { InstallLog, runPlan, type ExecStreaming, type RunContext } from '../../src/engine/install';
 import { actionProfile, commandName, dracutReader, grubInstallReader, grubMkconfigReader, lineCounter } from '../../src/engine/install/activity';
@@ -16,20 +17,8 @@ const step = (id: StepId, actions: PlanAction[], weight: number): PlanStep => ({
 
 /** Shaped like an oci-rootfs plan's second half: the unpack is done, the boot loader step is next. */
 function plan(initramfs: string[]): InstallPlan {
-  return InstallPlanSchema.parse({
-    id: 'plan-progress',
-    createdAt: '2026-01-01T00:00:00Z',
-    disk: { path: '/dev/vdb', serial: 'S1', wwn: null, size: 64 * 1024 ** 3, byIdPath: null, diskSeq: null, ptUuid: null },
-    firmware: 'uefi',
-    arch: 'x64',
-    layout: 'erase',
-    partitions: [],
-    kernelArgs: [],
-    sourceImgref: 'oci:/images/debian',
-    targetImgref: null,
-    pointOfNoReturn: 0,
-    summary: [],
-    steps: [
+  return makePlan(
+    [
       step('format', [run(['mkfs.ext4', '-F', '/dev/vdb2'])], 4),
       step('deploy', [run(['long-copy', '/images/debian', T])], 40),
       step('configure', [{ kind: 'write', path: `${T}/etc/hostname`, content: 'box\n', mode: '0644' }], 4),
@@ -48,7 +37,8 @@ function plan(initramfs: string[]): InstallPlan {
       step('finalize', [run(['sync'])], 3),
       step('teardown', [run(['umount', '--recursive', T])], 1),
     ],
-  });
+    { id: 'plan-progress' },
+  );
 }
 
 /** How long each fake command takes, by its name inside chroot, and what it prints meanwhile. */

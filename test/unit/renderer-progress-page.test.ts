@@ -3,7 +3,8 @@ import { renderToStaticMarkup } from 'react-dom/server';
 import { I18nextProvider } from 'react-i18next';
 import { describe, expect, it } from 'vitest';
 import type { InstallerApi } from '../../src/shared/api';
-import { ACTIVITY_IDS, InstallPlanSchema, type InstallState, type ProgressEvent } from '../../src/shared/install';
+import { makePlan } from '../support/make-plan';
+import { ACTIVITY_IDS, type InstallState, type ProgressEvent } from '../../src/shared/install';
 import { App } from '../../src/renderer/src/App';
 import { RESOURCES, createI18n } from '../../src/renderer/src/i18n';
 import { LOCALES, type LocaleCode } from '../../src/renderer/src/i18n/locales';
@@ -15,21 +16,10 @@ import { StoreContext } from '../../src/renderer/src/store/react';
 // in place of a time left that would be stale.
 
 const STEP_IDS = ['format', 'deploy', 'bootloader', 'teardown'] as const;
-const PLAN = InstallPlanSchema.parse({
-  id: 'plan-1',
-  createdAt: '2026-01-01T00:00:00Z',
-  disk: { path: '/dev/loop0', serial: null, wwn: null, size: 64 * 1024 ** 3, byIdPath: null, diskSeq: null, ptUuid: null },
-  firmware: 'uefi',
-  arch: 'x64',
-  layout: 'erase',
-  partitions: [],
-  kernelArgs: [],
-  sourceImgref: 'oci:/images/debian',
-  targetImgref: null,
-  steps: STEP_IDS.map((id) => ({ id, title: `English ${id}`, weight: 1, destructive: false, resumable: true, actions: [] })),
-  pointOfNoReturn: 0,
-  summary: [],
-});
+const PLAN = makePlan(
+  STEP_IDS.map((id) => ({ id, title: `English ${id}`, weight: 1, destructive: false, resumable: true, actions: [] })),
+  { id: 'plan-1', disk: '/dev/loop0', serial: null },
+);
 
 const running = (patch: Partial<InstallState>): InstallState => ({
   phase: 'running',
