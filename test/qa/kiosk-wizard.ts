@@ -23,6 +23,7 @@ export const KIOSK_TEXT = {
   germanNoDeadKeys: 'German (no dead keys)',
   timezoneHeading: 'Where are you?',
   diskHeading: 'Where should the system be installed?',
+  rescan: 'Rescan',
   encrypt: 'Encrypt the system',
   passphrase: 'Encryption passphrase',
   /** What the Disk page's footer says while the passphrase or its confirmation is missing (storage.missing). */
@@ -190,6 +191,10 @@ export const STEPS: Record<string, (c: StepContext) => Promise<void>> = {
 
   async disk({ screen, now, w, pages }) {
     await page(screen, KIOSK_TEXT.diskHeading, 'disk', pages, now);
+    // The list comes once the engine has probed the disks ("Looking for disks…" until then; on a
+    // loaded host that outlasted the first look, and the wheel turned meanwhile scrolled the list
+    // past the target once it came): wait for its Rescan button first.
+    await screen.waitFor(KIOSK_TEXT.rescan, { timeoutMs: 180_000, exact: true, what: 'the disk list (its Rescan button)' });
     // The target may sit below the fold (after other disks): scroll to it before clicking.
     await screen.scrollUntil(w.diskLabel, { x: 150, y: 600, exact: true });
     await screen.click(w.diskLabel, { exact: true });
