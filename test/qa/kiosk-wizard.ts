@@ -233,9 +233,15 @@ export const STEPS: Record<string, (c: StepContext) => Promise<void>> = {
     // scrolls with the focus): full name, username, password, confirmation, computer name.
     await screen.click(T.fullName, { exact: true });
     await screen.type(usKeysFor(w.fullName));
-    await sleep(1000);
-    const look = await screen.look('users-typed');
+    // The screen shows the typed text once the guest has drawn it: on a loaded host that took more
+    // than the second a single look waited (the field was still empty), so look for up to 30 s.
     const surname = w.fullName.split(' ').pop()!;
+    let look = await screen.look();
+    for (let waited = 0; findPhrase(look.words, surname).length === 0 && waited < 30_000; waited += 2000) {
+      await sleep(2000);
+      look = await screen.look();
+    }
+    look = await screen.look('users-typed');
     const read = findPhrase(look.words, surname).length > 0 ? surname : '';
     c.fullNameRead = read || (look.words.find((x) => /[yz]/i.test(x.text) && x.text.length >= 4)?.text ?? '(not read)');
     if (!read) throw new Error(`after choosing German, the keys typed "${usKeysFor(w.fullName)}" on a US keyboard should show "${w.fullName}", but the screen does not read "${surname}" (closest: ${c.fullNameRead})`);
