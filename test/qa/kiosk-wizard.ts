@@ -34,6 +34,10 @@ export const KIOSK_TEXT = {
   confirm: 'Confirm password',
   hostname: 'Computer name',
   summaryHeading: 'Ready to install',
+  /** The Summary footer's hint while the plan is being made: Install is disabled until it goes (summary.install.blocked). */
+  installBlocked: 'The installation can start once the plan is ready.',
+  /** The confirmation dialog's title (summary.install.dialogTitleErase). */
+  confirmTitle: 'Erase the disk and install?',
   confirmErase: 'Erase and install',
   progress: (product: string) => `Installing ${product}`,
   done: (product: string) => `${product} is installed`,
@@ -264,9 +268,33 @@ export const STEPS: Record<string, (c: StepContext) => Promise<void>> = {
   },
 
   async summary({ screen, now, pages }) {
-    await page(screen, KIOSK_TEXT.summaryHeading, 'summary', pages, now);
-    await screen.click(KIOSK_TEXT.install, { exact: true });
-    await screen.click(KIOSK_TEXT.confirmErase, { exact: true });
+    const T = KIOSK_TEXT;
+    await page(screen, T.summaryHeading, 'summary', pages, now);
+    // Install stays disabled while the plan is made (seconds on a loaded host); a click on it then
+    // does nothing. Wait, as a person would, until the footer's hint is gone.
+    const deadline = performance.now() + 120_000;
+    for (;;) {
+      const l = await screen.look();
+      const blocked = findPhrase(l.words, T.installBlocked).length > 0 || findPhrase(await l.enlarged(), T.installBlocked).length > 0;
+      if (!blocked) break;
+      if (performance.now() > deadline) {
+        const file = await screen.keep('plan-timeout');
+        throw new Error(`the Summary page still said "${T.installBlocked}" after 120 s (${file})`);
+      }
+      await sleep(2000);
+    }
+    // The dialog opens on the click; if the first click still met a disabled button, click once more.
+    for (let attempt = 1; ; attempt++) {
+      await screen.click(T.install, { exact: true });
+      try {
+        await screen.waitFor(T.confirmTitle, { timeoutMs: 30_000, what: `the confirmation "${T.confirmTitle}" after clicking Install` });
+        break;
+      } catch (e) {
+        if (attempt >= 2) throw e;
+      }
+    }
+    await screen.keep('summary-confirm');
+    await screen.click(T.confirmErase, { exact: true });
   },
 
   async install(c) {

@@ -187,3 +187,24 @@ describe("the installed system's console as read on its screen", () => {
     expect(lineIncludes(words, 'login anna Password')).toBe(false);
   });
 });
+
+describe("the kiosk harness's texts are the wizard's own English strings", () => {
+  it('finds every KIOSK_TEXT entry among the English translations (a renamed label fails here, not after a 20-minute VM run)', async () => {
+    const { KIOSK_TEXT } = await import('../qa/kiosk-wizard');
+    const { RESOURCES } = await import('../../src/renderer/src/i18n/resources');
+    const strings: string[] = [];
+    const walk = (v: unknown): void => {
+      if (typeof v === 'string') strings.push(v.replace(/\{\{product\}\}/g, 'ParticleOS'));
+      else if (v && typeof v === 'object') for (const x of Object.values(v)) walk(x);
+    };
+    walk(RESOURCES.en);
+    // The layout's name comes from the guest's XKB rules (evdev.xml), not from the wizard's strings.
+    const fromSystem = new Set(['germanNoDeadKeys']);
+    const wanted = Object.entries(KIOSK_TEXT).filter(([k]) => !fromSystem.has(k)).flatMap(([k, v]) =>
+      typeof v === 'function' ? [[k, v('ParticleOS')] as const] : Array.isArray(v) ? v.map((x) => [k, x] as const) : [[k, v as string] as const],
+    );
+    expect(wanted.length).toBeGreaterThan(20);
+    const missing = wanted.filter(([, text]) => !strings.some((s) => s.startsWith(text)));
+    expect(missing).toEqual([]);
+  });
+});
