@@ -6,7 +6,7 @@ import { MAX_MESSAGE_BYTES } from '../shared';
 import { allowedHosts, authenticate, hostAllowed, newToken, originAllowed, sessionCookie, tokenMatches } from './auth';
 import type { Logger } from './log';
 import type { RpcServer } from './rpc-core';
-import { sendText, serveStatic } from './static';
+import { SECURITY_HEADERS, sendText, serveStatic } from './static';
 
 export interface HttpOptions {
   /** Address to bind; 127.0.0.1 unless asked otherwise. */
@@ -50,6 +50,30 @@ function pathAndQuery(req: IncomingMessage): { path: string; query: URLSearchPar
 }
 
 /**
+ * Whether a request comes from a navigation another site started (Fetch Metadata: `cross-site` or
+ * `same-site`, which covers a file:// page). Typed addresses, bookmarks and command lines send
+ * `none`; browsers without Fetch Metadata send nothing and keep the plain redirect.
+ */
+export function crossSiteNavigation(req: IncomingMessage): boolean {
+  const site = req.headers['sec-fetch-site'];
+  return site === 'cross-site' || site === 'same-site';
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+/**
+ * The page that follows a token trade started by another site: it moves on to `location` at once
+ * (no script: the CSP allows none inline), in the wizard's background colour so that the moment it
+ * is on screen is not a white flash, with a link for a browser that does not follow refreshes.
+ */
+export function tradePage(location: string): string {
+  const to = escapeHtml(location);
+  return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="0; url=${to}"><title>Particle Installer</title><style>html{background:#f3f5f8;color:#334155;font-family:sans-serif}</style></head><body><p><a href="${to}">Particle Installer</a></p></body></html>\n`;
+}
+
+/**
  * `serve`: the renderer bundle over HTTP and the engine protocol over a WebSocket, for a browser
  * (remote install, QA, kiosk fallback). Bound to loopback by default and guarded by a token.
  */
@@ -78,6 +102,21 @@ export async function serveHttp(server: RpcServer, options: HttpOptions, log: Lo
       const rest = new URLSearchParams(query);
       rest.delete('token');
       const location = rest.size > 0 ? `/?${rest.toString()}` : '/';
+      if (crossSiteNavigation(req)) {
+        // Followed from another site (the kiosk's file:// starting page, a link in a web page): a
+        // browser would not send the SameSite=Strict cookie on a redirect at the end of that
+        // navigation, and the wizard would answer "Unauthorized". A page of this origin that moves on
+        // by itself starts a navigation of its own, which is same-site and carries the cookie.
+        const body = tradePage(location);
+        res.writeHead(200, {
+          ...SECURITY_HEADERS,
+          'Set-Cookie': sessionCookie(token, port),
+          'Content-Type': 'text/html; charset=utf-8',
+          'Content-Length': String(Buffer.byteLength(body)),
+          'Cache-Control': 'no-store',
+        });
+        return void res.end(req.method === 'HEAD' ? undefined : body);
+      }
       res.writeHead(303, { 'Set-Cookie': sessionCookie(token, port), Location: location, 'Cache-Control': 'no-store' });
       return void res.end();
     }

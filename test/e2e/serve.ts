@@ -11,10 +11,11 @@ export interface DemoServer {
 }
 
 /** `env`, when given, replaces process.env for the server (e.g. fakeEnv() to put the bootc fake first on PATH). */
-export async function startDemoServer(repo: string, tokenFile: string, cacheDir: string, timeoutMs = 90_000, env: NodeJS.ProcessEnv = process.env): Promise<DemoServer> {
+/** `port` fixes the port (0: a free one), as the live ISO's engine-start does. */
+export async function startDemoServer(repo: string, tokenFile: string, cacheDir: string, timeoutMs = 90_000, env: NodeJS.ProcessEnv = process.env, port = 0): Promise<DemoServer> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--demo', '--port', '0', '--token-file', tokenFile],
+    ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--demo', '--port', String(port), '--token-file', tokenFile],
     { cwd: repo, env: { ...env, XDG_CACHE_HOME: cacheDir }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let err = '';

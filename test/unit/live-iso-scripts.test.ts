@@ -40,6 +40,32 @@ describe('karg: the kernel arguments the live session reads', () => {
   });
 });
 
+describe('starting page: the kiosk\'s first page, naming the wizard\'s address', () => {
+  const make = (url: string) =>
+    spawnSync(join(SCRIPTS, 'starting-page'), [url], { encoding: 'utf8', env: { ...process.env, PARTICLE_STARTING_TEMPLATE: join(SCRIPTS, 'starting.html') } });
+
+  it("writes the address engine-start makes into the page, once, and changes nothing else", () => {
+    const token = '0123456789abcdef'.repeat(2);
+    // engine-start's own format: printf 'http://127.0.0.1:%s/?token=%s'
+    const engineStart = readFileSync(join(SCRIPTS, 'engine-start'), 'utf8');
+    expect(engineStart).toContain("printf 'http://127.0.0.1:%s/?token=%s\\n' \"$port\" \"$token\"");
+    const r = make(`http://127.0.0.1:43210/?token=${token}`);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.match(/particle-wizard/g)).toHaveLength(2); // the meta, and the script that reads it
+    expect(r.stdout).toContain(`<meta name="particle-wizard" content="http://127.0.0.1:43210/?token=${token}">`);
+    const template = readFileSync(join(SCRIPTS, 'starting.html'), 'utf8');
+    expect(r.stdout.replace(`content="http://127.0.0.1:43210/?token=${token}"`, 'content=""')).toBe(template);
+  });
+  it('refuses any other address, so nothing can be written into the HTML or fetched elsewhere', () => {
+    for (const bad of ['', 'http://10.0.2.15:8470/?token=ab', 'https://127.0.0.1:1/?token=ab', 'http://127.0.0.1:1/?token=ab"><script>x()</script>', 'http://127.0.0.1:1/?token=AB', 'http://127.0.0.1:1/x?token=ab']) {
+      const r = make(bad);
+      expect(r.status, bad).toBe(2);
+      expect(r.stdout, bad).toBe('');
+      expect(r.stderr).toMatch(/not a loopback wizard address/);
+    }
+  });
+});
+
 describe('pairing page', () => {
   const token = 'a3f9'.repeat(16);
   const html = spawnSync(join(SCRIPTS, 'pairing-page'), [token, '<li><code>http://10.0.2.15:8470/?token=x</code></li>', `http://127.0.0.1:8470/?token=${token}`], { encoding: 'utf8' }).stdout;

@@ -77,6 +77,24 @@ describe('serve: HTTP + WebSocket with a token', () => {
     expect(r.headers.location).toBe('/?pseudo=1');
   });
 
+  it('answers a trade another site started (Fetch Metadata cross-site, as from the kiosk\'s file:// page) with a page that moves on by itself, so the Strict cookie is sent', async () => {
+    for (const site of ['cross-site', 'same-site']) {
+      const r = await get(svc.port, `/?pseudo=1&x=%3Cb%3E&token=${svc.token}`, { 'sec-fetch-site': site });
+      expect(r.status, site).toBe(200);
+      expect(r.headers.location).toBeUndefined();
+      expect(String(r.headers['set-cookie'])).toMatch(/HttpOnly; SameSite=Strict/);
+      expect(r.headers['content-security-policy']).toBe(CSP);
+      expect(r.headers['cache-control']).toBe('no-store');
+      expect(r.body).toContain('<meta http-equiv="refresh" content="0; url=/?pseudo=1&amp;x=%3Cb%3E">');
+      expect(r.body).not.toContain(svc.token);
+    }
+    // Typed, bookmarked or given on a command line: the plain redirect, as before.
+    for (const site of ['none', 'same-origin']) {
+      const r = await get(svc.port, `/?token=${svc.token}`, { 'sec-fetch-site': site });
+      expect(r.status, site).toBe(303);
+    }
+  });
+
   it('serves the UI with the cookie, with CSP and the other security headers', async () => {
     const page = await get(svc.port, '/', { cookie });
     expect(page.status).toBe(200);
