@@ -131,6 +131,23 @@ describe('planner', () => {
     expect(deploy.slice(deploy.indexOf('bootc'))).toEqual(['bootc', 'install', 'to-disk', '--wipe', '--filesystem', 'ext4', '--block-setup', 'direct', '/dev/nvme0n1']);
     expect(runs(p, 'mount').at(-1)).toEqual(['mount', '/dev/nvme0n1p3', '/run/particle-installer/abcdef01/target']);
   });
+
+  it("bootc's own layout with btrfs: the root is mounted at the top level, as bootc's to-disk makes no subvolume (baseline.rs:128-168)", () => {
+    const p = plan({ layout: { type: 'bootc', filesystem: 'btrfs' } });
+    expect(runs(p, 'mount').at(-1)).toEqual(['mount', '/dev/nvme0n1p3', '/run/particle-installer/abcdef01/target']);
+  });
+
+  it('erase with btrfs through bootc: rootflags for @ (and its compression) go in as --karg, since bootc derives none given --root-mount-spec (install.rs:2594-2598)', () => {
+    const deployOf = (p: InstallPlan) => {
+      const argv = runs(p, 'deploy')[0]!;
+      return argv.slice(argv.indexOf('bootc'));
+    };
+    const btrfs = deployOf(plan({ layout: { type: 'erase', filesystem: 'btrfs' } }));
+    expect(btrfs.some((a) => a.startsWith('--root-mount-spec=UUID='))).toBe(true);
+    const kargs = btrfs.flatMap((a, i) => (btrfs[i - 1] === '--karg' ? [a] : []));
+    expect(kargs[0]).toBe('rootflags=subvol=@,compress=zstd:1');
+    expect(deployOf(plan({ layout: { type: 'erase', filesystem: 'xfs' } })).join(' ')).not.toContain('rootflags');
+  });
 });
 
 describe('keyboard layout of the installed console and LUKS prompt (kernel arguments through bootc --karg)', () => {

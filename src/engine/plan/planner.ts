@@ -7,6 +7,9 @@ import { selectDisk } from './select';
 import { bootloaderStep, debianKeyboard, initramfsKeymap, keymapWarnings, rootfsConfigure, rootfsDeploySteps, type RootfsLayout } from './rootfs';
 import { deploySteps, extraConfig, imgref, kargFlags, mkfs, PlanError, refuse, run, step, summarize, wipePartition } from './steps';
 
+/** How the erase layout's btrfs root is mounted, while installing and by the installed system. */
+const BTRFS_ROOT_OPTIONS = 'subvol=@,compress=zstd:1';
+
 /**
  * The planner: a pure function from (request, disks, system facts) to an InstallPlan. Every command
  * it will run is here with its exact argv, so the summary page and `plan --config` show exactly what
@@ -163,7 +166,7 @@ function build(request: AnswerFile, disk: Disk, facts: SystemFacts, o: PlanOptio
     steps.push(step('format', true, fmt));
 
     const mounts: PlanAction[] = [{ kind: 'mkdir', path: target, mode: '0700' }];
-    mounts.push(run(['mount', ...(layout.filesystem === 'btrfs' ? ['-o', 'subvol=@,compress=zstd:1'] : []), rootDev, target]));
+    mounts.push(run(['mount', ...(layout.filesystem === 'btrfs' ? ['-o', BTRFS_ROOT_OPTIONS] : []), rootDev, target]));
     if (boot) mounts.push({ kind: 'mkdir', path: `${target}/boot`, mode: '0755' }, run(['mount', boot.path, `${target}/boot`]));
     // A plain root gets its homes in @home from the start, as the fstab it is given mounts them.
     if (rootfs && layout.filesystem === 'btrfs') mounts.push({ kind: 'mkdir', path: `${target}/home`, mode: '0755' }, run(['mount', '-o', 'subvol=@home,compress=zstd:1', rootDev, `${target}/home`]));
@@ -176,7 +179,14 @@ function build(request: AnswerFile, disk: Disk, facts: SystemFacts, o: PlanOptio
 
       const deployArgs = ['--skip-finalize', `--root-mount-spec=UUID=${rootFsUuid}`];
       if (boot) deployArgs.push(`--boot-mount-spec=UUID=${boot.uuid}`);
-    steps.push(...deploySteps(container, request, deployer, sourceImgref, o.runDir, 'to-filesystem', [...deployArgs, ...kargFlags([...kargs, ...request.kernelArgs])], target, false));
+      // Given --root-mount-spec, bootc derives `root=<spec>` and `rw` and nothing else: the
+      // `rootflags=subvol=` it reads from a btrfs mount is only for a root without a spec
+      // (crates/lib/src/install.rs:2594-2617, 2660-2705, bootc-dev/bootc at
+      // 534c76ea474a356aa288f6767635e579ea2614d5). Without it the initramfs mounts btrfs's top level,
+      // where /ostree is not (it is in @), and the system does not start. The compression the root
+      // was written with stays on too.
+      const rootKargs = layout.filesystem === 'btrfs' ? [`rootflags=${BTRFS_ROOT_OPTIONS}`] : [];
+      steps.push(...deploySteps(container, request, deployer, sourceImgref, o.runDir, 'to-filesystem', [...deployArgs, ...kargFlags([...rootKargs, ...kargs, ...request.kernelArgs])], target, false));
     }
   } else if (layout.type === 'existing') {
     const e = existingLayout(layout, disk, target, o.uuid);
@@ -202,7 +212,9 @@ function build(request: AnswerFile, disk: Disk, facts: SystemFacts, o: PlanOptio
       step('mount', false, [
         run(['partx', '--update', disk.path], { okExitCodes: [0, 1] }),
         { kind: 'mkdir', path: target, mode: '0700' },
-        run(['mount', ...(layout.filesystem === 'btrfs' ? ['-o', 'subvol=@'] : []), rootPart, target]),
+        // bootc's to-disk makes no btrfs subvolumes: its root is the filesystem's top level
+        // (crates/lib/src/install/baseline.rs:128-168 and 487-488 at the commit above).
+        run(['mount', rootPart, target]),
       ]),
     );
   }
