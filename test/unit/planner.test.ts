@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { classifyDisks } from '../../src/engine/disks';
 import { planInstall, type SystemFacts } from '../../src/engine/plan';
 import { hashRequestPasswords } from '../../src/engine/crypt';
-import { InstallPlanSchema, validateAnswerFile, type AnswerFileInput, type InstallPlan, type PlanAction } from '../../src/shared';
+import { InstallPlanSchema, validateAnswerFile, type AnswerFileInput, type InstallPlan, type Partition, type PlanAction } from '../../src/shared';
+import { makeDisk } from '../support/make-disk';
 
 const machine = (name: string) =>
   classifyDisks(JSON.parse(readFileSync(`test/fixtures/machines/${name}/snapshot.json`, 'utf8')), { minimumSize: 16 * 1024 ** 3, allowLoop: 'none' });
@@ -130,6 +131,33 @@ describe('planner', () => {
     const deploy = runs(p, 'deploy')[0]!;
     expect(deploy.slice(deploy.indexOf('bootc'))).toEqual(['bootc', 'install', 'to-disk', '--wipe', '--filesystem', 'ext4', '--block-setup', 'direct', '/dev/nvme0n1']);
     expect(runs(p, 'mount').at(-1)).toEqual(['mount', '/dev/nvme0n1p3', '/run/particle-installer/abcdef01/target']);
+  });
+
+  it("a kept root (bootc --replace=alongside) only when the plan formats the ESP and /boot, which bootc empties (install.rs:2354-2379)", () => {
+    const part = (n: number, typeGuid: string, fsType: string, id: string): Partition => ({
+      path: `/dev/vda${n}`, name: `vda${n}`, number: n, start: n * 2048, size: 8 * 1024 ** 3, typeGuid, typeName: null,
+      partLabel: null, fsType, label: null, uuid: id, mountpoints: [], holders: [], os: null,
+    });
+    const linux = makeDisk({
+      partitionTable: 'gpt',
+      partitions: [
+        part(1, 'c12a7328-f81f-11d2-ba4b-00a0c93ec93b', 'vfat', 'CB4C-274F'),
+        part(2, '0fc63daf-8483-4772-8e79-3d69d8477de4', 'ext4', '2db66ccc-69f7-4f9e-af8c-b1b3a20b4a4f'),
+        part(3, '0fc63daf-8483-4772-8e79-3d69d8477de4', 'ext4', '6f993627-8161-4030-a811-5feca433b25e'),
+      ],
+    });
+    const on = (mounts: Array<{ partition: string; mountpoint: '/' | '/boot' | '/boot/efi'; format: boolean; filesystem?: 'xfs' }>) => tryPlan({ disk: { path: '/dev/vda' }, layout: { type: 'existing', mounts } }, [linux]);
+    const keepRoot = { partition: '/dev/vda2', mountpoint: '/' as const, format: false };
+    const keptEsp = on([keepRoot, { partition: '/dev/vda1', mountpoint: '/boot/efi', format: false }]);
+    expect(!keptEsp.ok && keptEsp.error.message).toMatch(/^layout\.mounts: keeping \/dev\/vda2 .*deletes everything on the EFI system partition \/dev\/vda1 .*map \/dev\/vda1 to \/boot\/efi with format$/);
+    const unmappedEsp = on([keepRoot]);
+    expect(!unmappedEsp.ok && unmappedEsp.error.message).toMatch(/EFI system partition \/dev\/vda1 /);
+    const keptBoot = on([keepRoot, { partition: '/dev/vda1', mountpoint: '/boot/efi', format: true }, { partition: '/dev/vda3', mountpoint: '/boot', format: false }]);
+    expect(!keptBoot.ok && keptBoot.error.message).toMatch(/deletes everything in \/boot \(\/dev\/vda3\)/);
+    const formattedEsp = on([keepRoot, { partition: '/dev/vda1', mountpoint: '/boot/efi', format: true }]);
+    expect(formattedEsp.ok && runs(formattedEsp.plan, 'deploy')[0]).toContain('--replace=alongside');
+    const formattedRoot = on([{ ...keepRoot, format: true, filesystem: 'xfs' }, { partition: '/dev/vda1', mountpoint: '/boot/efi', format: false }]);
+    expect(formattedRoot.ok && runs(formattedRoot.plan, 'deploy')[0]).not.toContain('--replace=alongside');
   });
 
   it("bootc's own layout with btrfs: the root is mounted at the top level, as bootc's to-disk makes no subvolume (baseline.rs:128-168)", () => {

@@ -146,7 +146,7 @@ describe('storage rules: existing partitions', () => {
   it('refuses two partitions on one mountpoint, naming both', () => {
     const e = errorsOf(map({ '/dev/sda2': { mountpoint: '/', format: true, filesystem: 'ext4' }, '/dev/sda3': { mountpoint: '/', format: false, filesystem: 'xfs' } }));
     expect(e.partitions['/dev/sda2']).toEqual([{ key: 'duplicateMountpoint', params: { mountpoint: '/' } }]);
-    expect(e.partitions['/dev/sda3']).toEqual([{ key: 'duplicateMountpoint', params: { mountpoint: '/' } }]);
+    expect(e.partitions['/dev/sda3']).toEqual([{ key: 'duplicateMountpoint', params: { mountpoint: '/' } }, { key: 'keepRootClears' }]);
     expect(missingItems(PARTED, e)).toEqual(['partitions']);
   });
 
@@ -160,8 +160,15 @@ describe('storage rules: existing partitions', () => {
   });
 
   it('keeps / (installed alongside) but not a file system the engine cannot use', () => {
-    const keepRoot = errorsOf(map({ '/dev/sda3': { mountpoint: '/', format: false, filesystem: 'xfs' } }));
+    const keepRoot = errorsOf(map({ '/dev/sda3': { mountpoint: '/', format: false, filesystem: 'xfs' }, '/dev/sda1': { mountpoint: '/boot/efi', format: true, filesystem: 'vfat' } }));
     expect(missingItems(PARTED, keepRoot)).toEqual([]);
+    // bootc's --replace=alongside empties the ESP and /boot: keeping / needs both formatted.
+    const keptEsp = errorsOf(map({ '/dev/sda3': { mountpoint: '/', format: false, filesystem: 'xfs' }, '/dev/sda1': { mountpoint: '/boot/efi', format: false, filesystem: 'vfat' } }));
+    expect(keptEsp.partitions['/dev/sda3']).toEqual([{ key: 'keepRootClears' }]);
+    const noEspMapped = errorsOf(map({ '/dev/sda3': { mountpoint: '/', format: false, filesystem: 'xfs' } }));
+    expect(noEspMapped.partitions['/dev/sda3']).toEqual([{ key: 'keepRootClears' }]);
+    const keptBoot = errorsOf(map({ '/dev/sda3': { mountpoint: '/', format: false, filesystem: 'xfs' }, '/dev/sda1': { mountpoint: '/boot/efi', format: true, filesystem: 'vfat' }, '/dev/sda2': { mountpoint: '/boot', format: false, filesystem: 'ext4' } }));
+    expect(keptBoot.partitions['/dev/sda3']).toEqual([{ key: 'keepRootClears' }]);
     const ntfs = errorsOf(map({ '/dev/sda2': { mountpoint: '/', format: true, filesystem: 'xfs' }, '/dev/sda4': { mountpoint: '/home', format: false, filesystem: 'xfs' } }));
     expect(ntfs.partitions['/dev/sda4']).toEqual([{ key: 'keepUnsupported', params: { filesystem: 'ntfs' } }]);
     const formatted = errorsOf(map({ '/dev/sda2': { mountpoint: '/', format: true, filesystem: 'xfs' }, '/dev/sda4': { mountpoint: '/home', format: true, filesystem: 'ext4' } }));

@@ -4,8 +4,17 @@ import { mkfs, PlanError, run, step } from './steps';
 
 /**
  * Installing into partitions that already exist: each mapped partition is formatted or kept, the
- * root (and /boot) mounted for bootc, /home mounted by a unit written into the deployment. Nothing
- * outside the mapped partitions is touched, and a kept root is installed alongside its contents.
+ * root (and /boot) mounted for bootc, /home mounted by a unit written into the deployment. bootc
+ * installs its boot loader on the disk's EFI system partition (bootupd), next to what is there.
+ *
+ * A kept root is installed with bootc's `--replace=alongside`, which is not gentle: bootc deletes
+ * everything in /boot and, when boot/efi is a directory that is not a mount point, mounts the first
+ * EFI system partition of the root's disk there and deletes everything on it, other systems' boot
+ * loaders included (clean_boot_directories, crates/lib/src/install.rs:2354-2379; mount_esp_part,
+ * crates/lib/src/bootloader.rs:48-83; bootc-dev/bootc at 534c76ea474a356aa288f6767635e579ea2614d5).
+ * Whether the kept root holds boot/efi cannot be known before it is mounted, so a kept root is only
+ * accepted when the plan formats the EFI system partition and /boot anyway: nothing is then lost that
+ * the person did not agree to erase.
  */
 
 type Existing = Extract<AnswerFile['layout'], { type: 'existing' }>;
@@ -69,7 +78,19 @@ export function existingLayout(layout: Existing, disk: Disk, target: string, uui
   const deployArgs = ['--skip-finalize', `--root-mount-spec=UUID=${root.uuid}`];
   if (boot) deployArgs.push(`--boot-mount-spec=UUID=${boot.uuid}`);
   // bootc wants an empty root; a kept one gets the new system beside what it holds.
-  if (!rootFormatted) deployArgs.push('--replace=alongside');
+  if (!rootFormatted) {
+    const espMapping = layout.mounts.find((m) => m.mountpoint === '/boot/efi');
+    if (!espMapping?.format) {
+      const esp = espMapping?.partition ?? disk.partitions.find((p) => p.typeGuid === TYPE.esp)?.path;
+      fail(
+        `keeping ${root.path} installs with bootc's --replace=alongside, which deletes everything on the EFI system partition ${esp} (other systems' boot loaders too) and in /boot; format ${root.path}, or map ${esp} to /boot/efi with format`,
+      );
+    }
+    if (boot && !layout.mounts.find((m) => m.mountpoint === '/boot')!.format) {
+      fail(`keeping ${root.path} installs with bootc's --replace=alongside, which deletes everything in /boot (${boot.path}); format ${boot.path} or ${root.path}`);
+    }
+    deployArgs.push('--replace=alongside');
+  }
 
   const configure: PlanAction[] = [];
   if (home) {

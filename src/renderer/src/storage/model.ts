@@ -160,6 +160,13 @@ export function validateStorage(fields: StorageFields, disk: Disk | null, tpm2Av
         errs.push({ key: p.fsType ? 'keepUnsupported' : 'keepEmpty', params: { filesystem: p.fsType ?? '' } });
       }
       if (!m.format && p.uuid === null && KEEPABLE.has(fs)) errs.push({ key: 'keepNoUuid' });
+      // A kept root is installed with bootc's --replace=alongside, which empties /boot and the EFI
+      // system partition; the engine refuses it unless both are formatted anyway (plan/existing.ts).
+      if (mp === '/' && !m.format) {
+        const esp = used.find((x) => x.m.mountpoint === '/boot/efi');
+        const boot = used.find((x) => x.m.mountpoint === '/boot');
+        if (!esp?.m.format || (boot && !boot.m.format)) errs.push({ key: 'keepRootClears' });
+      }
       if (errs.length > 0) partitions[p.path] = errs;
     }
   } else if (fields.encrypt) {
