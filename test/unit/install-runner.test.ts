@@ -102,6 +102,8 @@ class FakeMachine {
   readonly dirs = new Map<string, number>();
   readonly links = new Map<string, string>();
   failOn: ((argv: readonly string[]) => boolean) | null = null;
+  /** What a failing command leaves at the end of its stderr. */
+  failStderr = `bad key ${PASSPHRASE}`;
   blockOn: ((argv: readonly string[]) => boolean) | null = null;
   /** Called once a blocking command has started, so a test can cancel then. */
   onBlocked: () => void = () => {};
@@ -132,7 +134,7 @@ class FakeMachine {
     }
     this.clock += 1000;
     if (this.failOn?.(argv)) {
-      throw new CommandError(makeError('command-failed', `${shown[0]} exited with code 1.`, { command: shown, exitCode: 1, stderrTail: `bad key ${PASSPHRASE}` }));
+      throw new CommandError(makeError('command-failed', `${shown[0]} exited with code 1.`, { command: shown, exitCode: 1, stderrTail: redact(this.failStderr, options.secrets) }));
     }
     this.apply(argv);
     return { exitCode: 0, stdout: '', stderr: argv[0] === 'sfdisk' ? `token ${TOKEN} used\n` : '', durationMs: 1000 };
@@ -352,6 +354,29 @@ const EXPECTED_RETRY: Record<string, string> = {
   configure: 'configure',
   finalize: 'finalize',
 };
+
+describe("runPlan: bootc's own reason for failing", () => {
+  it("puts bootc's error line and what to do into the message a person reads", async () => {
+    const h = harness();
+    // bootc's empty-root check, as its main prints it (crates/utils/src/lib.rs:59-63; the causes at
+    // crates/lib/src/install.rs:2240-2290, bootc-dev/bootc 534c76ea474a356aa288f6767635e579ea2614d5).
+    h.machine.failStderr = 'error: Installing to filesystem: Verifying empty rootfs: Requiring directory contains only mount points: Found entry in boot: grub2';
+    h.machine.failOn = (argv) => argv.join(' ').startsWith(FAIL_AT.deploy!);
+    const outcome = await runPlan(testPlan(), h.ctx);
+    expect(outcome.error?.message).toBe(
+      `${outcome.error?.command?.[0]} exited with code 1: Installing to filesystem: Verifying empty rootfs: Requiring directory contains only mount points: Found entry in boot: grub2 The target file system is not empty (perhaps from an earlier failed attempt): format it and try again.`,
+    );
+    expect(outcome.error?.stderrTail).toContain('Found entry in boot: grub2');
+  });
+
+  it('leaves other commands\' messages alone', async () => {
+    const h = harness();
+    h.machine.failStderr = 'error: something';
+    h.machine.failOn = (argv) => argv.join(' ').startsWith(FAIL_AT.format!);
+    const outcome = await runPlan(testPlan(), h.ctx);
+    expect(outcome.error?.message).toMatch(/^mkfs\.\S+ exited with code 1\.$/);
+  });
+});
 
 describe('runPlan: a command fails', () => {
   for (const [stepId, prefix] of Object.entries(FAIL_AT)) {

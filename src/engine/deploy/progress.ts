@@ -201,7 +201,9 @@ const HINTS: readonly (readonly [RegExp, string])[] = [
   [/rootless/i, 'bootc cannot install from rootless podman: run podman as root.'],
   [/--privileged|CAP_SYS_ADMIN|must be executed as the root user/, 'bootc needs full root privileges: run podman as root with --privileged.'],
   [/Not a mountpoint/, 'The target file system must be mounted before installing.'],
-  [/Non-empty root filesystem/, 'The target file system is not empty (perhaps from an earlier failed attempt): format it and try again.'],
+  // bootc's empty-root check (require_empty_rootdir and require_dir_contains_only_mounts,
+  // crates/lib/src/install.rs:2240-2290 at 534c76ea474a356aa288f6767635e579ea2614d5).
+  [/Non-empty root filesystem|Found entry in |Found empty directory: /, 'The target file system is not empty (perhaps from an earlier failed attempt): format it and try again.'],
   [/ostree\.bootable|not a bootable/i, 'This image is not a bootable container image.'],
   [/short-name/, 'Use a fully qualified image reference, such as registry.example.org/os:1.'],
   [/dial tcp|no such host|connection refused|i\/o timeout|network is unreachable/i, 'The registry could not be reached. Check the network connection.'],

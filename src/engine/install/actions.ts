@@ -2,6 +2,7 @@ import { makeError, type InstallerError } from '../../shared/errors';
 import { PLAN_PLACEHOLDERS, type ActivityId, type PlanAction, type PlanCondition, type PlanStep } from '../../shared/install';
 import { CommandError, tail, type ExecResult } from '../exec';
 import { actionProfile } from './activity';
+import { parseBootcError } from '../deploy/progress';
 import type { OutputProgress, DeploymentPaths, RunAction, RunContext } from './types';
 
 /**
@@ -236,10 +237,24 @@ async function runCommand(step: PlanStep, action: RunAction, hooks: ActionHooks,
   } catch (e) {
     const error = e instanceof CommandError ? e.error : makeError('internal', `${argv[0]} could not be run: ${e instanceof Error ? e.message : String(e)}`);
     ctx.log.command({ step: step.id, argv, exitCode: error.exitCode ?? null, durationMs: ctx.now() - started, ...(error.stderrTail ? { stderrTail: error.stderrTail } : {}) });
-    throw new StepFailure({ ...error, step: step.id, command: error.command ?? argv });
+    throw new StepFailure({ ...withBootcReason(error, argv), step: step.id, command: error.command ?? argv });
   }
   const stderrTail = tail(result.stderr, 5);
   ctx.log.command({ step: step.id, argv, exitCode: result.exitCode, durationMs: ctx.now() - started, ...(stderrTail ? { stderrTail } : {}) });
+}
+
+/**
+ * A failed bootc (or the podman that runs it) says why on stderr, as `error: <context>: <cause>`
+ * (bootc's main, crates/utils/src/lib.rs:59-63 at 534c76ea474a356aa288f6767635e579ea2614d5): that
+ * reason, and what to do about it when it is a known one, go into the message a person reads, after
+ * "bootc exited with code 1".
+ */
+export function withBootcReason(error: InstallerError, argv: readonly string[]): InstallerError {
+  if (error.code !== 'command-failed' || !error.stderrTail || !(argv[0] === 'podman' || argv.includes('bootc'))) return error;
+  const reason = parseBootcError(error.stderrTail);
+  if (!reason) return error;
+  const head = error.message.replace(/\.$/, '');
+  return { ...error, message: `${head}: ${reason.message}${reason.hint ? ` ${reason.hint}` : ''}` };
 }
 
 /** Cuts streamed output into lines; "\r" ends a line too, because progress bars redraw with it. */
