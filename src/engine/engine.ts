@@ -51,6 +51,8 @@ export interface EngineOptions {
   readonly systemPaths?: Partial<SystemPaths>;
   /** Environment naming the live session (PARTICLE_SESSION_DISPLAY…); default process.env. */
   readonly sessionEnv?: Readonly<Record<string, string | undefined>>;
+  /** Where the pre-flight looks for the plan's programs and bootc's host files; PATH and / by default (tests). */
+  readonly preflightHost?: InstallerDeps['preflightHost'];
 }
 
 export const DEFAULT_LOG_DIR = '/var/log/particle-installer';
@@ -111,6 +113,7 @@ export function createEngine(options: EngineOptions): Engine {
     state,
     recovered,
     ...(killAfterStep ? { killAfterStep } : {}),
+    ...(options.preflightHost ? { preflightHost: options.preflightHost } : {}),
     exec,
     execStreaming: exec,
     probe,

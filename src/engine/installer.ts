@@ -15,6 +15,7 @@ import { BootcProgress, parsePodmanPullLine } from './deploy/progress';
 import { CommandError, type Exec } from './exec';
 import { findDeployment, findKernel, InstallLog, realFs, realProbes, removeRunDir, runPlan, type EngineState, type ExecStreaming, type RecoveryReport, type RunContext, type RunOutcome } from './install';
 import { scrubSecrets } from './install/scrub';
+import { preflight, type PreflightHost } from './install/preflight';
 import { redact } from './exec';
 import { planInstall, planSecrets, type SystemFacts } from './plan';
 
@@ -46,6 +47,8 @@ export interface InstallerDeps {
    * right after this step finishes, the sharpest interruption at a step boundary there is.
    */
   readonly killAfterStep?: string;
+  /** Where the pre-flight looks for programs and for files bootc reads from this system; PATH and / by default. */
+  readonly preflightHost?: PreflightHost;
 }
 
 interface Planned {
@@ -142,6 +145,15 @@ export class Installer {
     try {
       await this.ensureRecovered();
       await this.verifyDisk(planned.plan, resumeFrom !== undefined);
+      const problems = preflight(planned.plan, this.deps.preflightHost ?? { path: process.env.PATH ?? '', root: '/' }, resumeFrom ?? 0);
+      if (problems.length > 0) {
+        throw new CommandError(
+          makeError('command-failed', `This system cannot carry out the plan: ${problems.map((p) => `${p.what}; ${p.fix}`).join('. ')}. Nothing was written to ${planned.plan.disk.path}.`, {
+            kind: 'system',
+            detail: problems.map((p) => `${p.what}: ${p.fix}`).join('\n'),
+          }),
+        );
+      }
     } finally {
       this.starting = null;
     }

@@ -269,6 +269,24 @@ describe.skipIf(why !== null)('install pipeline on loop devices (root)', () => {
     expect(mountsUnder(dir)).toEqual([]);
   }, 180_000);
 
+  it('pre-flight: a program the plan runs is missing, so the start is refused and every byte of the disk stays as it was', async () => {
+    const disk = newDisk('preflight', 4 * GiB);
+    run(['sfdisk', '--quiet', disk], 'label: gpt\ntype=linux\n');
+    const before = await sha256(disk);
+    // This engine sees a PATH where only the fakes are: sfdisk, mkfs.xfs and the rest are "not installed".
+    const strict = createEngine({ mode: 'test', minimumSize: GiB, runRoot: join(dir, 'run-preflight'), preflightHost: { path: FAKES, root: '/' } });
+    const plan = await strict.handlers.planInstall({ request: request(disk) });
+    const refused = await strict.handlers.startInstall({ planId: plan.id }).then(
+      () => null,
+      (e: unknown) => e as { error?: { message: string; code: string } },
+    );
+    expect(refused?.error?.code).toBe('command-failed');
+    expect(refused?.error?.message).toMatch(/^This system cannot carry out the plan: wipefs is not installed on this system \(the "wipe" step runs it\); install it \(Debian package util-linux\)\. sfdisk is not installed/);
+    expect(refused?.error?.message).toMatch(new RegExp(`Nothing was written to ${disk}\\.$`));
+    expect((await strict.handlers.getInstallState({})).phase).toBe('idle');
+    expect(await sha256(disk)).toBe(before);
+  }, 120_000);
+
   it('cancel before the point of no return leaves every byte of the disk as it was', async () => {
     const disk = newDisk('cancel-early', 4 * GiB);
     run(['sfdisk', '--quiet', disk], 'label: gpt\ntype=linux\n');

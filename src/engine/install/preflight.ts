@@ -1,0 +1,108 @@
+import { accessSync, constants, existsSync } from 'node:fs';
+import { delimiter, isAbsolute, join } from 'node:path';
+import type { InstallPlan } from '../../shared/install';
+
+/**
+ * What the plan needs of this machine, checked before its first step, so that nothing that can be
+ * known before the wipe is left to fail after it: every program the plan runs on this system, and
+ * what bootc reads from this system when it runs here rather than inside the image's container.
+ *
+ * bootc's host form (`bootc install … --source-imgref`) takes `/` for the container root
+ * (crates/lib/src/install.rs:1553): it requires ostree's prepare-root.conf there
+ * (install.rs:1769-1770; crates/ostree-ext/src/ostree_prepareroot.rs:47-67), and an ostree install
+ * needs bootupd's `bootupctl` on PATH, or it stops with "bootupd is required for ostree-based
+ * installs" (crates/lib/src/bootloader.rs:85-96, install.rs:1812-1827 and 1885-1887);
+ * bootc-dev/bootc at 534c76ea474a356aa288f6767635e579ea2614d5. By then it has written to the disk.
+ */
+
+export interface PreflightHost {
+  /** PATH to look programs up in. */
+  readonly path: string;
+  /** What plays `/` for files bootc reads from the host. */
+  readonly root: string;
+}
+
+export interface PreflightProblem {
+  readonly what: string;
+  readonly fix: string;
+}
+
+function executable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether `program` would be found as the first word of an argv (absolute, or on PATH). */
+export function findProgram(program: string, path: string): string | null {
+  if (program.includes('/')) return isAbsolute(program) && executable(program) ? program : null;
+  for (const dir of path.split(delimiter)) {
+    if (dir === '') continue;
+    const file = join(dir, program);
+    if (executable(file)) return file;
+  }
+  return null;
+}
+
+/** Debian package names for programs a live system may lack, for the "what to do". */
+const PACKAGE: Readonly<Record<string, string>> = {
+  sfdisk: 'fdisk',
+  wipefs: 'util-linux',
+  'mkfs.xfs': 'xfsprogs',
+  'mkfs.ext4': 'e2fsprogs',
+  'mkfs.btrfs': 'btrfs-progs',
+  btrfs: 'btrfs-progs',
+  'mkfs.vfat': 'dosfstools',
+  cryptsetup: 'cryptsetup',
+  'systemd-cryptenroll': 'systemd-cryptsetup',
+  podman: 'podman',
+  skopeo: 'skopeo',
+  bootupctl: 'bootupd',
+};
+
+/**
+ * Every problem, in plan order, from step `from` on (a retry runs only those). Empty when the plan
+ * can run here.
+ */
+export function preflight(plan: InstallPlan, host: PreflightHost, from = 0): PreflightProblem[] {
+  const problems: PreflightProblem[] = [];
+  const seen = new Set<string>();
+  let hostBootc = false;
+  for (const step of plan.steps.slice(from)) {
+    for (const action of step.actions) {
+      // A conditional command (the image's own dracut or GRUB, in a chroot) can only be judged when
+      // its condition is; chroot itself is what runs here.
+      if (action.kind !== 'run' || (action.when?.length ?? 0) > 0) continue;
+      const program = action.argv[0]!;
+      if (program === 'bootc' && action.argv.includes('--source-imgref')) hostBootc = true;
+      if (seen.has(program)) continue;
+      seen.add(program);
+      if (findProgram(program, host.path) === null) {
+        const pkg = PACKAGE[program];
+        problems.push({
+          what: `${program} is not installed on this system (the "${step.id}" step runs it)`,
+          fix: pkg ? `install it (Debian package ${pkg})` : `install ${program}`,
+        });
+      }
+    }
+  }
+  if (hostBootc) {
+    const conf = ['etc/ostree/prepare-root.conf', 'usr/lib/ostree/prepare-root.conf'];
+    if (!conf.some((f) => existsSync(join(host.root, f)))) {
+      problems.push({
+        what: 'bootc runs on this system and reads ostree/prepare-root.conf from it, but there is none in /etc or /usr/lib',
+        fix: 'install from a container of the image (the podman deployer), or provide /usr/lib/ostree/prepare-root.conf as the image has it',
+      });
+    }
+    if (findProgram('bootupctl', host.path) === null) {
+      problems.push({
+        what: 'bootc runs on this system and installs the boot loader with bootupd, but bootupctl is not installed here',
+        fix: 'install from a container of the image (the podman deployer), or install bootupd (Debian package bootupd)',
+      });
+    }
+  }
+  return problems;
+}

@@ -1,0 +1,79 @@
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { findProgram, preflight } from '../../src/engine/install/preflight';
+import type { InstallPlan, PlanAction } from '../../src/shared';
+
+/** The pre-flight: what a plan needs of this machine, before anything touches the disk. */
+
+const dir = mkdtempSync(join(tmpdir(), 'particle-preflight-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const bin = join(dir, 'bin');
+mkdirSync(bin);
+function tool(name: string, mode = 0o755): void {
+  writeFileSync(join(bin, name), '#!/bin/sh\n');
+  chmodSync(join(bin, name), mode);
+}
+for (const t of ['wipefs', 'sfdisk', 'mkfs.xfs', 'mount', 'bootc', 'chroot']) tool(t);
+tool('mkfs.btrfs', 0o644); // there, but not executable
+
+const run = (...argv: string[]): PlanAction => ({ kind: 'run', argv });
+function plan(steps: Array<[string, PlanAction[]]>): InstallPlan {
+  return { disk: { path: '/dev/vdb' }, steps: steps.map(([id, actions]) => ({ id, actions })) } as unknown as InstallPlan;
+}
+const root = (files: string[]): string => {
+  const r = mkdtempSync(join(dir, 'root-'));
+  for (const f of files) {
+    mkdirSync(join(r, f, '..'), { recursive: true });
+    writeFileSync(join(r, f), '[composefs]\nenabled = yes\n');
+  }
+  return r;
+};
+
+describe('pre-flight', () => {
+  it('finds programs on PATH and by absolute path, executable only', () => {
+    expect(findProgram('sfdisk', bin)).toBe(join(bin, 'sfdisk'));
+    expect(findProgram('mkfs.btrfs', bin)).toBeNull();
+    expect(findProgram(join(bin, 'mount'), '')).toBe(join(bin, 'mount'));
+    expect(findProgram('./mount', bin)).toBeNull();
+    expect(findProgram('cryptsetup', `${join(dir, 'nope')}:${bin}`)).toBeNull();
+  });
+
+  it('names each missing program once, the step that runs it and its Debian package', () => {
+    const p = plan([
+      ['wipe', [run('wipefs', '--all', '/dev/vdb')]],
+      ['encrypt', [run('cryptsetup', 'luksFormat', '/dev/vdb2'), run('cryptsetup', 'open', '/dev/vdb2', 'x')]],
+      ['format', [run('mkfs.btrfs', '/dev/vdb2'), run('mkfs.xfs', '/dev/vdb3')]],
+    ]);
+    expect(preflight(p, { path: bin, root: root(['usr/lib/ostree/prepare-root.conf']) })).toEqual([
+      { what: 'cryptsetup is not installed on this system (the "encrypt" step runs it)', fix: 'install it (Debian package cryptsetup)' },
+      { what: 'mkfs.btrfs is not installed on this system (the "format" step runs it)', fix: 'install it (Debian package btrfs-progs)' },
+    ]);
+  });
+
+  it('checks only the steps a retry runs, and not commands that wait for a condition', () => {
+    const p = plan([
+      ['encrypt', [run('cryptsetup', 'luksFormat', '/dev/vdb2')]],
+      ['bootloader', [{ kind: 'run', argv: ['dracut', '--force'], when: [{ path: '/x', is: 'exists' }] } as unknown as PlanAction, run('chroot', '/t', 'grub-install')]],
+    ]);
+    expect(preflight(p, { path: bin, root: '/' }, 1)).toEqual([]);
+    expect(preflight(p, { path: bin, root: '/' }, 0)).toHaveLength(1);
+  });
+
+  it("bootc's host form: wants prepare-root.conf in /etc or /usr/lib and bootupctl, as bootc reads them from this system", () => {
+    const host = plan([['deploy', [run('bootc', 'install', 'to-filesystem', '--source-imgref', 'oci:/img', '/t')]]]);
+    const none = preflight(host, { path: bin, root: root([]) });
+    expect(none.map((x) => x.what)).toEqual([
+      'bootc runs on this system and reads ostree/prepare-root.conf from it, but there is none in /etc or /usr/lib',
+      'bootc runs on this system and installs the boot loader with bootupd, but bootupctl is not installed here',
+    ]);
+    tool('bootupctl');
+    expect(preflight(host, { path: bin, root: root(['etc/ostree/prepare-root.conf']) })).toEqual([]);
+    expect(preflight(host, { path: bin, root: root(['usr/lib/ostree/prepare-root.conf']) })).toEqual([]);
+    // In the image's container (podman run … bootc), bootc reads the image's own files: only podman is needed here.
+    const contained = plan([['deploy', [run('podman', 'run', '--rm', 'img', 'bootc', 'install', 'to-filesystem', '/target')]]]);
+    expect(preflight(contained, { path: bin, root: root([]) }).map((x) => x.what)).toEqual(['podman is not installed on this system (the "deploy" step runs it)']);
+  });
+});
