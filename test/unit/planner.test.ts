@@ -160,6 +160,17 @@ describe('planner', () => {
     expect(formattedRoot.ok && runs(formattedRoot.plan, 'deploy')[0]).not.toContain('--replace=alongside');
   });
 
+  it('an image from a file: warns that updates have no source unless targetImage names one (install.rs:1631-1644), and refuses a signature check bootc would not make (install.rs:1058-1063)', () => {
+    const fromFile = plan({ image: { reference: '/run/live/medium/particle/image', transport: 'oci' } });
+    expect(fromFile.warnings.map((w) => w.id)).toEqual(['no-update-source']);
+    expect(fromFile.warnings[0]!.message).toContain('ostree-unverified-registry:/run/live/medium/particle/image');
+    expect(plan({ image: { reference: '/srv/os.tar', transport: 'oci-archive', targetImage: 'quay.io/example/os:42' } }).warnings).toEqual([]);
+    expect(plan({}).warnings).toEqual([]);
+    const signed = tryPlan({ image: { reference: '/srv/os.tar', transport: 'oci-archive', targetImage: 'quay.io/example/os:42', enforceSignaturePolicy: true } });
+    expect(!signed.ok && signed.error.message).toMatch(/^image\.enforceSignaturePolicy: a local image file carries no signature to check, and bootc does not check/);
+    expect(tryPlan({ image: { reference: 'quay.io/example/os:42', enforceSignaturePolicy: true } }).ok).toBe(true);
+  });
+
   it("bootc's own layout with btrfs: the root is mounted at the top level, as bootc's to-disk makes no subvolume (baseline.rs:128-168)", () => {
     const p = plan({ layout: { type: 'bootc', filesystem: 'btrfs' } });
     expect(runs(p, 'mount').at(-1)).toEqual(['mount', '/dev/nvme0n1p3', '/run/particle-installer/abcdef01/target']);

@@ -73,6 +73,13 @@ function build(request: AnswerFile, disk: Disk, facts: SystemFacts, o: PlanOptio
     if (request.image.transport === 'docker-archive') refuse('image.transport', 'bootc cannot install from a docker-archive; use the oci-rootfs deployer, or an OCI archive');
     if (request.bootloader !== 'auto') refuse('bootloader', 'bootc installs its own boot loader; the choice is for the oci-rootfs deployer');
     if (layout.type === 'erase' && layout.growOnFirstBoot) refuse('layout.growOnFirstBoot', 'growing the root on first boot is done by the oci-rootfs deployer; bootc images bring their own');
+    // bootc fetches its source with the signature check relaxed whatever the flag says
+    // (crates/lib/src/install.rs:1058-1063 at 534c76ea474a356aa288f6767635e579ea2614d5); the flag
+    // only makes later updates verified. A registry image is checked by `podman pull` against the
+    // policy; a local file has no signature to check, so "verified" could not be true.
+    if (request.image.enforceSignaturePolicy && request.image.transport !== 'registry') {
+      refuse('image.enforceSignaturePolicy', 'a local image file carries no signature to check, and bootc does not check the image it installs from; install from the registry, or turn the check off');
+    }
   }
   let rootfsLayout: RootfsLayout | null = null;
   const sourceImgref = imgref(request.image);
@@ -220,6 +227,15 @@ function build(request: AnswerFile, disk: Disk, facts: SystemFacts, o: PlanOptio
   }
 
   const warnings: PlanWarning[] = rootfsLayout && rootfsLayout.mapper ? keymapWarnings(request, rootfsLayout.target) : [];
+  // Without --target-imgref bootc records the source's name with the registry transport, whatever
+  // the source was (install.rs:1631-1644; ostree-ext container/mod.rs:308-327, at the commit above):
+  // a path on this machine, which `bootc upgrade` cannot pull.
+  if (!rootfs && request.image.transport !== 'registry' && !request.image.targetImage) {
+    warnings.push({
+      id: 'no-update-source',
+      message: `The installed system will not find updates: it is installed from ${request.image.reference}, and no registry image to update from was given (image.targetImage). bootc would record ostree-unverified-registry:${request.image.reference} as the image to update from.`,
+    });
+  }
   if (rootfsLayout) {
     const T = rootfsLayout.target;
     steps.push(

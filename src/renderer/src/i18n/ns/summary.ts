@@ -104,8 +104,9 @@ export default defineNamespace({
       },
     },
     warning: {
-      title: 'Keyboard at the passphrase prompt',
+      title: 'Before you install',
       'luks-keymap-default': 'If the system image cannot load your keyboard layout before the system starts (it lacks console-setup or kbd), the passphrase prompt at every start uses the image’s default layout, usually English (US). Choose a passphrase that types the same with both layouts.',
+      'no-update-source': 'The installed system will not find updates: it is installed from a file, and no registry image to update from was given (image.targetImage in an answer file). bootc would record the file’s path as the image to update from.',
     },
     install: {
       button: 'Install',
@@ -221,8 +222,9 @@ export default defineNamespace({
       },
     },
     warning: {
-      title: 'Tastatur bei der Passphrasen-Abfrage',
+      title: 'Vor der Installation',
       'luks-keymap-default': 'Kann das Systemabbild Ihre Tastaturbelegung nicht schon vor dem Systemstart laden (ihm fehlt console-setup oder kbd), nutzt die Passphrasen-Abfrage bei jedem Start die Standardbelegung des Abbilds, meist Englisch (US). Wählen Sie eine Passphrase, die sich mit beiden Belegungen gleich tippt.',
+      'no-update-source': 'Das installierte System findet keine Aktualisierungen: Es wird aus einer Datei installiert, und es wurde kein Registry-Abbild angegeben, aus dem es aktualisiert (image.targetImage in einer Antwortdatei). bootc würde den Pfad der Datei als Quelle für Aktualisierungen eintragen.',
     },
     install: {
       button: 'Installieren',
@@ -338,8 +340,9 @@ export default defineNamespace({
       },
     },
     warning: {
-      title: 'Clavier à la demande de phrase de passe',
+      title: 'Avant l’installation',
       'luks-keymap-default': 'Si l’image système ne peut pas charger votre disposition de clavier avant le démarrage du système (il lui manque console-setup ou kbd), la demande de phrase de passe utilise à chaque démarrage la disposition par défaut de l’image, en général anglais (US). Choisissez une phrase de passe qui se tape de la même façon avec les deux dispositions.',
+      'no-update-source': 'Le système installé ne trouvera pas de mises à jour : il est installé depuis un fichier, et aucune image de registre pour les mises à jour n’a été indiquée (image.targetImage dans un fichier de réponses). bootc enregistrerait le chemin du fichier comme source des mises à jour.',
     },
     install: {
       button: 'Installer',
@@ -455,8 +458,9 @@ export default defineNamespace({
       },
     },
     warning: {
-      title: 'Teclado al pedir la frase de contraseña',
+      title: 'Antes de instalar',
       'luks-keymap-default': 'Si la imagen del sistema no puede cargar su distribución de teclado antes de que arranque el sistema (le falta console-setup o kbd), la petición de la frase de contraseña usa en cada arranque la distribución predeterminada de la imagen, normalmente inglés (EE. UU.). Elija una frase de contraseña que se escriba igual con ambas distribuciones.',
+      'no-update-source': 'El sistema instalado no encontrará actualizaciones: se instala desde un archivo y no se indicó ninguna imagen de registro de la que actualizarse (image.targetImage en un archivo de respuestas). bootc registraría la ruta del archivo como origen de las actualizaciones.',
     },
     install: {
       button: 'Instalar',
@@ -572,8 +576,9 @@ export default defineNamespace({
       },
     },
     warning: {
-      title: 'Teclado no pedido da frase secreta',
+      title: 'Antes de instalar',
       'luks-keymap-default': 'Se a imagem do sistema não puder carregar o seu layout de teclado antes de o sistema iniciar (faltam console-setup ou kbd), o pedido da frase secreta usa a cada inicialização o layout padrão da imagem, geralmente inglês (EUA). Escolha uma frase secreta que se digite igual nos dois layouts.',
+      'no-update-source': 'O sistema instalado não encontrará atualizações: ele é instalado a partir de um arquivo, e nenhuma imagem de registro para atualizações foi indicada (image.targetImage em um arquivo de respostas). O bootc registraria o caminho do arquivo como origem das atualizações.',
     },
     install: {
       button: 'Instalar',
@@ -689,8 +694,9 @@ export default defineNamespace({
       },
     },
     warning: {
-      title: 'لوحة المفاتيح عند طلب عبارة المرور',
+      title: 'قبل التثبيت',
       'luks-keymap-default': 'إذا لم تستطع صورة النظام تحميل تخطيط لوحة مفاتيحك قبل بدء النظام (لأنها تفتقر إلى console-setup أو kbd)، فسيستخدم طلب عبارة المرور عند كل تشغيل التخطيط الافتراضي للصورة، وهو عادةً الإنجليزية (الولايات المتحدة). اختر عبارة مرور تُكتب بالطريقة نفسها في التخطيطين.',
+      'no-update-source': 'لن يجد النظام المثبَّت تحديثات: فهو يُثبَّت من ملف، ولم تُحدَّد صورة سجلّ يُحدَّث منها (image.targetImage في ملف الإجابات). سيسجّل bootc مسار الملف مصدرًا للتحديثات.',
     },
     install: {
       button: 'تثبيت',
@@ -806,8 +812,9 @@ export default defineNamespace({
       },
     },
     warning: {
-      title: '输入口令时的键盘',
+      title: '安装之前',
       'luks-keymap-default': '如果系统镜像无法在系统启动前加载你的键盘布局（缺少 console-setup 或 kbd），每次启动时的口令提示将使用镜像的默认布局，通常为英语（美国）。请选择在两种布局下输入结果相同的口令。',
+      'no-update-source': '安装后的系统将找不到更新：它是从文件安装的，且未指定用于更新的镜像仓库映像（应答文件中的 image.targetImage）。bootc 会把该文件的路径记录为更新来源。',
     },
     install: {
       button: '安装',
@@ -923,8 +930,9 @@ export default defineNamespace({
       },
     },
     warning: {
-      title: 'パスフレーズ入力時のキーボード',
+      title: 'インストールの前に',
       'luks-keymap-default': 'システムイメージが起動前にキーボードレイアウトを読み込めない場合（console-setup または kbd がない場合）、起動のたびのパスフレーズ入力ではイメージの既定のレイアウト（通常は英語 (US)）が使われます。どちらのレイアウトでも同じように入力できるパスフレーズを選んでください。',
+      'no-update-source': 'インストールされたシステムは更新を見つけられません。ファイルからインストールされ、更新元のレジストリーイメージが指定されていないためです（応答ファイルの image.targetImage）。bootc はファイルのパスを更新元として記録します。',
     },
     install: {
       button: 'インストール',
