@@ -1,10 +1,10 @@
 // The podman contract fake: pull/load/image exists/inspect/rmi against a tiny fake storage, and
-// `podman run … IMAGE bootc install …` with the checks bootc makes inside a container, running the
-// bootc fake in-process with container paths translated through the -v mounts.
+// `podman run … IMAGE bootc install …`, running the bootc fake in-process as bootc runs inside the
+// container: its `/` is the image, paths go through the -v mounts, and what bootc checks about the
+// container (privileges, PID and user namespace) is handed to it to check in its own order.
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { err, Exit, failureMessage, injectedFailure, logInvocation, main, spendFailure, splitRef } from './lib/common.mjs';
-import { parseBootc } from './lib/cli.mjs';
 import { runBootc } from './lib/run.mjs';
 import { describeImage, findImage, localName, normalizeRef, ociArchiveName, ociLayoutName, printCopy, removeImage, storeImage } from './lib/storage.mjs';
 
@@ -137,11 +137,19 @@ const RUN_OPTS = {
   '--cap-add': 'value', '--device': 'value', '--tmpfs': 'value', '-w': 'value', '--workdir': 'value', '--log-driver': 'value',
 };
 
-/** Container path → host path through the -v mounts (longest prefix wins); null when not mounted. */
-function translator(volumes) {
+/**
+ * bootc mirrors these from the host's PID 1 mount namespace itself when they are not mounted in
+ * (ensure_mirrored_host_mount, install.rs:1670-1680; crates/mount/src/mount.rs:356-367), which
+ * needs --pid=host; so they are the host's with or without `-v`.
+ */
+const MIRRORED = ['/dev', '/var/lib/containers', '/var/tmp', '/run/udev'];
+
+/** Container path → host path through the -v mounts (longest prefix wins); null when not there. */
+function translator(volumes, pidHost) {
+  const all = pidHost ? [...volumes, ...MIRRORED.filter((m) => !volumes.some((v) => v.container === m)).map((m) => ({ host: m, container: m }))] : volumes;
   return (path) => {
     const p = posix.resolve('/', path);
-    const hit = volumes.filter((v) => p === v.container || p.startsWith(`${v.container === '/' ? '' : v.container}/`)).sort((a, b) => b.container.length - a.container.length)[0];
+    const hit = all.filter((v) => p === v.container || p.startsWith(`${v.container === '/' ? '' : v.container}/`)).sort((a, b) => b.container.length - a.container.length)[0];
     return hit ? posix.join(hit.host, posix.relative(hit.container, p)) : null;
   };
 }
@@ -156,34 +164,27 @@ async function cmdRun(args) {
     return { host, container: posix.resolve('/', container) };
   });
   const inner = rest.slice(1);
-  const installing = rest[0] === 'bootc' && inner[0] === 'install' && ['to-filesystem', 'to-disk'].includes(inner[1]);
-  // Rootless podman would pull into the user's storage and start the container; bootc then refuses.
-  // The fake refuses first, without touching root's storage.
-  if (installing && process.getuid() !== 0) bootcError('Cannot install from rootless podman; this command must be run as root');
+  const rootless = process.getuid() !== 0;
   const pullPolicy = last(opts, '--pull') ?? 'missing';
   if (!['missing', 'always', 'never', 'newer'].includes(pullPolicy)) podmanError(`invalid pull policy "${pullPolicy}"`);
   const norm = normalizeRef(positionals[0]);
   if (norm.error) podmanError(norm.error);
-  let image = findImage(norm.ref);
-  if (!image && pullPolicy === 'never') podmanError(`${norm.ref}: image not known`);
-  if (!image || pullPolicy === 'always') image = await pull(norm.ref, { quiet: false });
+  let image;
+  if (rootless) {
+    // Rootless podman pulls into the user's own storage, which the fake does not keep: it shows the
+    // pull and leaves root's storage alone.
+    image = describeImage(norm.ref);
+    await printCopy(image, { trying: norm.ref, quiet: false, cached: false });
+  } else {
+    image = findImage(norm.ref);
+    if (!image && pullPolicy === 'never') podmanError(`${norm.ref}: image not known`);
+    if (!image || pullPolicy === 'always') image = await pull(norm.ref, { quiet: false });
+  }
 
   if (rest.length === 0) podmanError('the test fake runs only `bootc install …` in a container; no command given');
   if (rest[0] !== 'bootc') podmanError(`crun: executable file \`${rest[0]}\` not found in $PATH: No such file or directory: OCI runtime attempted to invoke a command that was not found`, 127);
   logInvocation('bootc', inner, { container: true, image: image.ref });
 
-  // What bootc checks inside the container, in its order: root and CAP_SYS_ADMIN, then the host PID
-  // namespace. The fake also insists on the documented mounts and SELinux label.
-  if (installing) {
-    parseBootc(inner); // clap refuses bad arguments (exit 2) before any check runs
-    if (!opts['--privileged']) bootcError('Querying root privilege: The container must be executed with full privileges (e.g. --privileged flag)');
-    if (last(opts, '--pid') !== 'host') bootcError('This command must be run with the podman --pid=host flag');
-    const labels = opts['--security-opt'] ?? [];
-    if (!labels.includes('label=type:unconfined_t') && !labels.includes('label=disable')) bootcError('test fake: podman run needs --security-opt label=type:unconfined_t (as documented)');
-    for (const need of ['/dev', '/var/lib/containers']) {
-      if (!volumes.some((v) => v.container === need && v.host === need)) bootcError(`test fake: podman run needs -v ${need}:${need} (as documented)`);
-    }
-  }
   // A named container can be stopped with `podman rm --force NAME`, as the engine's teardown does.
   const name = last(opts, '--name');
   const record = name ? containerFile(name) : null;
@@ -193,7 +194,12 @@ async function cmdRun(args) {
     writeFileSync(record, String(process.pid));
   }
   try {
-    await runBootc(inner, { uid: 0, inContainer: true, containerImage: image, host: translator(volumes) });
+    const pidHost = last(opts, '--pid') === 'host';
+    // What bootc can see of its container: uid 0 in any podman container; CAP_SYS_ADMIN in the
+    // bounding set only with --privileged; its own PID 1 without --pid=host; /proc/1 owned by the
+    // overflow uid in a rootless user namespace.
+    const container = { privileged: Boolean(opts['--privileged']), pidHost, proc1Uid: rootless ? 65534 : 0, rootless };
+    await runBootc(inner, { uid: 0, inContainer: true, containerImage: image, host: translator(volumes, pidHost), container });
   } finally {
     if (record) rmSync(record, { force: true });
   }
@@ -223,11 +229,6 @@ function cmdRm(args) {
     rmSync(record, { force: true });
     process.stdout.write(`${name}\n`);
   }
-}
-
-function bootcError(message) {
-  err(`error: ${message}`);
-  throw new Exit(1);
 }
 
 /** Global options podman takes before the command; --root moves the (fake) storage. */

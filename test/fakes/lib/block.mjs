@@ -2,7 +2,7 @@
 // (through device-mapper slaves for LUKS), the ESP on that disk, and the to-disk partitioning.
 import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { fail, must, run, sleep } from './common.mjs';
+import { fail, run, sleep } from './common.mjs';
 
 const unescape = (s) => s.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
 
@@ -90,56 +90,75 @@ export const partNode = (disk, n) => (/\d$/.test(disk) ? `${disk}p${n}` : `${dis
 
 /**
  * Tells the kernel about a new table and waits for the nodes: there is no udevd on these machines,
- * so `partx -u` (update) and then `partx -a` (add) stand in for it.
+ * so `partx -u` (update) and then `partx -a` (add) stand in for bootc's `udevadm settle`.
  */
 export async function settlePartitions(disk, count) {
+  run(['partx', '-d', disk]);
   run(['partx', '-u', disk]);
   if (!existsSync(partNode(disk, count))) run(['partx', '-a', disk]);
   for (let i = 0; i < 100 && !existsSync(partNode(disk, count)); i++) await sleep(50);
-  if (!existsSync(partNode(disk, count))) fail(`Installing to disk: ${partNode(disk, count)} did not appear after partx`);
+  if (!existsSync(partNode(disk, count))) fail(`Installing to disk: Creating rootfs: ${partNode(disk, count)} did not appear after partx (test fake)`);
 }
 
 /**
- * The default to-disk layout from the reference: BIOS boot 1 MiB, ESP 512 MiB, /boot 510 MiB only
- * with tpm2-luks, root on the rest (or --root-size). Returns the partition nodes.
+ * inspect_filesystem (crates/mount/src/mount.rs:68-98@534c76ea): findmnt's view of the mount at
+ * `path` ({ source, target, fstype, options, uuid }), or null when findmnt finds none.
  */
-export async function partitionDisk(disk, { withBoot, rootSize }) {
-  const lines = [
-    'label: gpt',
-    `size=1MiB, type=${BIOS_BOOT_TYPE.toUpperCase()}, name="BIOS-BOOT"`,
-    `size=512MiB, type=${ESP_TYPE.toUpperCase()}, name="EFI-SYSTEM"`,
-  ];
-  if (withBoot) lines.push(`size=510MiB, type=${LINUX_DATA_TYPE.toUpperCase()}, name="boot"`);
-  const size = rootSize ? `size=${/\d$/.test(rootSize) ? `${rootSize}M` : rootSize}, ` : '';
-  lines.push(`${size}type=${ROOT_X86_64_TYPE.toUpperCase()}, name="root"`);
-  must(['sfdisk', '--quiet', '--wipe', 'always', '--wipe-partitions', 'always', '--no-reread', '--no-tell-kernel', disk], 'Installing to disk: Partitioning', `${lines.join('\n')}\n`);
-  const count = withBoot ? 4 : 3;
-  // Drop nodes of an older, longer table before adding the new ones.
-  run(['partx', '-d', disk]);
-  await settlePartitions(disk, count);
-  return {
-    bios: partNode(disk, 1),
-    esp: partNode(disk, 2),
-    boot: withBoot ? partNode(disk, 3) : null,
-    root: partNode(disk, count),
-  };
+export function inspectFilesystem(path) {
+  const r = run(['findmnt', '-J', '-v', '--output=SOURCE,TARGET,MAJ:MIN,FSTYPE,OPTIONS,UUID', '--mountpoint', path]);
+  if (r.status !== 0) return null;
+  return JSON.parse(r.stdout).filesystems?.[0] ?? null;
 }
 
-/** mkfs for the root filesystem types bootc supports. */
-export function mkfs(fstype, dev, label) {
-  const argv = {
-    xfs: ['mkfs.xfs', '-f', '-q', '-L', label, dev],
-    ext4: ['mkfs.ext4', '-q', '-F', '-L', label, dev],
-    btrfs: ['mkfs.btrfs', '-q', '-f', '-L', label, dev],
-    vfat: ['mkfs.vfat', '-F', '32', '-n', label.toUpperCase(), dev],
-  }[fstype];
-  must(argv, `Installing to disk: Formatting ${dev}`);
+/** find_mount_option (crates/lib/src/utils.rs:59-68): the value of `name=` in a mount's options. */
+export function findMountOption(options, name) {
+  for (const kv of options.split(',')) {
+    const eq = kv.indexOf('=');
+    if (eq >= 0 && kv.slice(0, eq) === name) return kv.slice(eq + 1);
+  }
+  return null;
 }
 
-/** Devices (the disk itself or its partitions) that are mounted: to-disk must not touch those. */
-export function mountedParts(disk) {
-  const name = kernelName(disk);
-  return mounts()
-    .map((m) => m.source)
-    .filter((src) => src.startsWith('/dev/') && (kernelName(src) === name || disksOf(src).includes(`/dev/${name}`)));
+/** lsblk's view of a device as bootc_blockdev::list_dev reads it: size in bytes, serial, model, children. */
+export function listDev(dev) {
+  const r = run(['lsblk', '-J', '-b', '-o', 'NAME,PATH,SIZE,SERIAL,MODEL,PARTTYPE', dev]);
+  if (r.status !== 0) return null;
+  const d = JSON.parse(r.stdout).blockdevices?.[0];
+  if (!d) return null;
+  return { path: d.path, size: Number(d.size), serial: d.serial ?? null, model: d.model ?? null, children: (d.children ?? []).map((c) => c.path) };
+}
+
+/**
+ * is_mounted_in_pid1_mountns (crates/mount/src/mount.rs:119-127, 170-184): any mount whose source
+ * contains the device path, a substring test, so mounted partitions count too.
+ */
+export const isDeviceMounted = (dev) => mounts().some((m) => m.source.includes(dev));
+
+const ARCH = { x64: 'x86_64', arm64: 'aarch64' }[process.arch] ?? process.arch;
+
+/** DPS root partition type of this architecture (discoverable_partition_specification.rs:510-530). */
+export const ROOT_TYPE = { x86_64: ROOT_X86_64_TYPE, aarch64: 'b921b045-1df0-41c3-af44-4c6f280d3fae' }[ARCH] ?? ROOT_X86_64_TYPE;
+
+/**
+ * The sfdisk script of install_create_rootfs (install/baseline.rs:282-350@534c76ea): a random
+ * label-id, BIOS boot on x86_64, the 512 MiB ESP, /boot only for tpm2-luks, root on the rest or
+ * `rootSizeMiB`. Returns { script, esp, boot, root } partition numbers.
+ */
+export function partitionScript({ withBoot, rootSizeMiB, labelId }) {
+  const lines = ['label: gpt', `label-id: ${labelId}`];
+  let partno = 0;
+  if (ARCH === 'x86_64') {
+    partno++;
+    lines.push(`size=1MiB, bootable, type=${BIOS_BOOT_TYPE.toUpperCase()}, name="BIOS-BOOT"`);
+  }
+  const esp = ++partno;
+  lines.push(`size=512MiB, type=${ESP_TYPE}, name="EFI-SYSTEM"`);
+  let boot = null;
+  if (withBoot) {
+    boot = ++partno;
+    lines.push('size=510MiB, name="boot"');
+  }
+  const root = partno + 1;
+  lines.push(`${rootSizeMiB === null ? '' : `size=${rootSizeMiB}MiB, `}type=${ROOT_TYPE}, name="root"`);
+  return { script: `${lines.join('\n')}\n`, esp, boot, root };
 }

@@ -1,51 +1,55 @@
-// bootc's command-line grammar, exactly as the reference lists it, with clap-style refusals (exit 2).
-// Anything the reference does not list is refused, so an engine that invents a flag fails in tests.
+// bootc's command-line grammar as clap derives it from bootc's option structs (install.rs:243-604
+// and install/baseline.rs:89-116@534c76ea), with clap's refusals (exit 2). Anything bootc does not
+// declare is refused, so an engine that invents a flag fails in tests. Values clap takes as plain
+// strings are accepted here and judged later, where bootc judges them.
 import { err, Exit } from './common.mjs';
 
 const BOTH = ['to-filesystem', 'to-disk'];
 const FS = ['to-filesystem'];
 const DISK = ['to-disk'];
 
-const TRANSPORTS = ['docker://', 'oci:', 'oci-archive:', 'containers-storage:'];
-
-/** flag → { value: placeholder or null for booleans, verbs, repeat, check(value) → error text or null } */
+/**
+ * flag → { value: placeholder or null for booleans, verbs, repeat, values (clap ValueEnum names;
+ * `hidden` ones are accepted but not listed), requires }
+ */
 const FLAGS = {
+  // InstallBlockDeviceOpts (baseline.rs:89-116)
   '--wipe': { value: null, verbs: DISK },
   '--block-setup': { value: 'BLOCK_SETUP', verbs: DISK, values: ['direct', 'tpm2-luks'] },
   '--filesystem': { value: 'FILESYSTEM', verbs: DISK, values: ['xfs', 'ext4', 'btrfs'] },
-  '--root-size': { value: 'ROOT_SIZE', verbs: DISK, check: (v) => (/^\d+[MGT]?$/.test(v) ? null : 'expected a size like 20G (allowed specifiers: M, G, T)') },
+  '--root-size': { value: 'ROOT_SIZE', verbs: DISK },
   '--via-loopback': { value: null, verbs: DISK },
-  '--root-mount-spec': { value: 'ROOT_MOUNT_SPEC', verbs: FS, allowEmpty: true },
-  '--boot-mount-spec': { value: 'BOOT_MOUNT_SPEC', verbs: FS, allowEmpty: true },
+  // InstallTargetFilesystemOpts (install.rs:464-500)
+  '--root-mount-spec': { value: 'ROOT_MOUNT_SPEC', verbs: FS },
+  '--boot-mount-spec': { value: 'BOOT_MOUNT_SPEC', verbs: FS },
   '--replace': { value: 'REPLACE', verbs: FS, values: ['wipe', 'alongside'] },
-  '--skip-finalize': { value: null, verbs: FS },
   '--acknowledge-destructive': { value: null, verbs: FS },
-  '--source-imgref': { value: 'SOURCE_IMGREF', verbs: BOTH, check: checkSourceImgref },
-  '--target-imgref': { value: 'TARGET_IMGREF', verbs: BOTH, check: checkTargetImgref },
-  '--target-transport': { value: 'TARGET_TRANSPORT', verbs: BOTH, values: ['registry', 'oci', 'oci-archive', 'containers-storage'] },
+  '--skip-finalize': { value: null, verbs: FS },
+  // InstallSourceOpts (install.rs:299-309)
+  '--source-imgref': { value: 'SOURCE_IMGREF', verbs: BOTH },
+  // InstallTargetOpts (install.rs:243-297)
+  '--target-transport': { value: 'TARGET_TRANSPORT', verbs: BOTH },
+  '--target-imgref': { value: 'TARGET_IMGREF', verbs: BOTH },
+  '--target-no-signature-verification': { value: null, verbs: BOTH, hidden: true },
   '--enforce-container-sigpolicy': { value: null, verbs: BOTH },
-  '--karg': { value: 'KARG', verbs: BOTH, repeat: true, check: (v) => (/^[^\s=][^\s]*$/.test(v) ? null : 'expected KEY=VALUE or KEY without spaces') },
-  '--root-ssh-authorized-keys': { value: 'ROOT_SSH_AUTHORIZED_KEYS', verbs: BOTH },
-  '--stateroot': { value: 'STATEROOT', verbs: BOTH, check: (v) => (/^[A-Za-z0-9_.-]+$/.test(v) ? null : 'invalid stateroot name') },
-  '--generic-image': { value: null, verbs: BOTH },
-  '--bootloader': { value: 'BOOTLOADER', verbs: BOTH, values: ['grub', 'systemd', 'none'] },
-  '--disable-selinux': { value: null, verbs: BOTH },
-  '--skip-fetch-check': { value: null, verbs: BOTH },
   '--run-fetch-check': { value: null, verbs: BOTH },
+  '--skip-fetch-check': { value: null, verbs: BOTH },
+  '--experimental-unified-storage': { value: null, verbs: BOTH, hidden: true },
+  // InstallConfigOpts (install.rs:332-392)
+  '--disable-selinux': { value: null, verbs: BOTH },
+  '--karg': { value: 'KARG', verbs: BOTH, repeat: true },
+  '--karg-delete': { value: 'KARG_DELETE', verbs: BOTH, repeat: true },
+  '--root-ssh-authorized-keys': { value: 'ROOT_SSH_AUTHORIZED_KEYS', verbs: BOTH },
+  '--generic-image': { value: null, verbs: BOTH },
+  '--bound-images': { value: 'BOUND_IMAGES', verbs: BOTH, values: ['stored', 'pull'], hiddenValues: ['skip'] },
+  '--stateroot': { value: 'STATEROOT', verbs: BOTH },
+  '--bootupd-skip-boot-uuid': { value: null, verbs: BOTH },
+  '--bootloader': { value: 'BOOTLOADER', verbs: BOTH, values: ['grub', 'grub-cc', 'systemd', 'none'] },
+  // InstallComposefsOpts (install.rs:394-411)
+  '--composefs-backend': { value: null, verbs: BOTH },
+  '--allow-missing-verity': { value: null, verbs: BOTH, requires: '--composefs-backend' },
+  '--uki-addon': { value: 'UKI_ADDON', verbs: BOTH, repeat: true, requires: '--composefs-backend' },
 };
-
-function checkSourceImgref(v) {
-  const t = TRANSPORTS.find((p) => v.startsWith(p));
-  if (!t) return `unknown transport; expected one of ${TRANSPORTS.join(', ')}`;
-  return v.length > t.length ? null : 'missing image after the transport';
-}
-
-function checkTargetImgref(v) {
-  if (/^[a-z-]+:\/\//.test(v) || /^(oci|oci-archive|containers-storage|docker|registry):/.test(v)) {
-    return 'a target image reference takes no transport; use --target-transport';
-  }
-  return v ? null : 'empty image reference';
-}
 
 const usageLine = (verb) => `Usage: bootc install ${verb} [OPTIONS] <${verb === 'to-disk' ? 'DEVICE' : 'ROOT_PATH'}>`;
 
@@ -63,7 +67,7 @@ function usage(verb, first, withUsage = true) {
 
 function help(verb) {
   const lines = Object.entries(FLAGS)
-    .filter(([, f]) => f.verbs.includes(verb))
+    .filter(([, f]) => f.verbs.includes(verb) && !f.hidden)
     .map(([name, f]) => `      ${name}${f.value ? ` <${f.value}>` : ''}`);
   process.stdout.write(`${usageLine(verb)}\n\nOptions:\n${lines.join('\n')}\n  -h, --help\n`);
   throw new Exit(0);
@@ -86,7 +90,7 @@ export function parseBootc(argv) {
     usage('to-filesystem', argv[0] ? `unrecognized subcommand '${argv[0]}'` : "'bootc' requires a subcommand but one was not provided", false);
   }
   const verb = argv[1];
-  if (verb === 'print-configuration') return { verb, target: null, opts: {} };
+  if (verb === 'print-configuration') return parsePrintConfiguration(argv.slice(2));
   if (!BOTH.includes(verb)) {
     err(verb ? `error: unrecognized subcommand '${verb}'` : "error: 'bootc install' requires a subcommand but one was not provided");
     err('');
@@ -95,7 +99,7 @@ export function parseBootc(argv) {
     err("For more information, try '--help'.");
     throw new Exit(2);
   }
-  const opts = { karg: [] };
+  const opts = { karg: [], kargDelete: [], ukiAddon: [] };
   const positionals = [];
   const seen = new Set();
   const rest = argv.slice(2);
@@ -125,14 +129,14 @@ export function parseBootc(argv) {
     let value;
     if (eq >= 0) value = arg.slice(eq + 1);
     else if (i + 1 < rest.length && !rest[i + 1].startsWith('--')) value = rest[++i];
-    if (value === undefined || (value === '' && !flag.allowEmpty)) usage(verb, `a value is required for '${shown}' but none was supplied`);
-    if (flag.values && !flag.values.includes(value)) {
+    // clap's String parser takes an empty `--flag=`; only a missing value is refused.
+    if (value === undefined) usage(verb, `a value is required for '${shown}' but none was supplied`);
+    if (flag.values && !flag.values.includes(value) && !flag.hiddenValues?.includes(value)) {
       usage(verb, `invalid value '${value}' for '${shown}'\n  [possible values: ${flag.values.join(', ')}]`, false);
     }
-    const problem = flag.check?.(value);
-    if (problem) usage(verb, `invalid value '${value}' for '${shown}': ${problem}`, false);
     if (flag.repeat) {
       opts[key(name)].push(value);
+      seen.add(name);
       continue;
     }
     if (seen.has(name)) usage(verb, `the argument '${shown}' cannot be used multiple times`);
@@ -142,8 +146,9 @@ export function parseBootc(argv) {
   const placeholder = verb === 'to-disk' ? '<DEVICE>' : '<ROOT_PATH>';
   if (positionals.length === 0) usage(verb, `the following required arguments were not provided:\n  ${placeholder}`);
   if (positionals.length > 1) usage(verb, `unexpected argument '${positionals[1]}' found`);
-  if (opts.skipFetchCheck && opts.runFetchCheck) {
-    usage(verb, "the argument '--skip-fetch-check' cannot be used with '--run-fetch-check'");
+  // clap `requires` (install.rs:402-410); --skip-fetch-check and --run-fetch-check do not conflict.
+  for (const [name, flag] of Object.entries(FLAGS)) {
+    if (flag.requires && seen.has(name) && !seen.has(flag.requires)) usage(verb, `the following required arguments were not provided:\n  ${flag.requires}`);
   }
   return { verb, target: positionals[0], opts };
 }
@@ -151,4 +156,27 @@ export function parseBootc(argv) {
 /** `--root-ssh-authorized-keys` → `rootSshAuthorizedKeys` */
 function key(flag) {
   return flag.slice(2).replace(/-([a-z])/g, (_, c) => c.toUpperCase());
+}
+
+/** `bootc install print-configuration [--all]` (InstallPrintConfigurationOpts, install.rs:598-604). */
+function parsePrintConfiguration(rest) {
+  const opts = {};
+  for (const arg of rest) {
+    if (arg === '--all' && !opts.all) opts.all = true;
+    else if (arg === '--all') usageFor('print-configuration', "the argument '--all' cannot be used multiple times");
+    else if (arg === '-h' || arg === '--help') {
+      process.stdout.write('Usage: bootc install print-configuration [OPTIONS]\n\nOptions:\n      --all\n  -h, --help\n');
+      throw new Exit(0);
+    } else usageFor('print-configuration', `unexpected argument '${arg}' found`);
+  }
+  return { verb: 'print-configuration', target: null, opts };
+}
+
+function usageFor(verb, first) {
+  err(`error: ${first}`);
+  err('');
+  err(`Usage: bootc install ${verb} [OPTIONS]`);
+  err('');
+  err("For more information, try '--help'.");
+  throw new Exit(2);
 }

@@ -20,6 +20,8 @@ export const env = {
   layers: () => Math.max(1, Math.floor(numberEnv('PARTICLE_FAKE_LAYERS', 5))),
   storage: () => process.env.PARTICLE_FAKE_STORAGE || '/var/lib/containers/particle-fake',
   allowNoDm: () => Boolean(process.env.PARTICLE_FAKE_ALLOW_NO_DM),
+  /** Test-only: a directory that plays the host's `/` for what the host form reads from `/`. */
+  hostRoot: () => process.env.PARTICLE_FAKE_HOST_ROOT || '/',
 };
 
 function numberEnv(name, fallback) {
@@ -39,20 +41,83 @@ export function logInvocation(tool, argv, extra = {}) {
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Prints one line on stdout, then waits PARTICLE_FAKE_DELAY_MS so consumers see paced output. */
+/** Prints one line on stdout (bootc's `println!`), then waits PARTICLE_FAKE_DELAY_MS so consumers see paced output. */
 export async function say(line) {
   process.stdout.write(`${line}\n`);
   await sleep(env.delayMs());
 }
 
+/** One line on stderr (bootc's `eprintln!`). */
 export function err(line) {
   process.stderr.write(`${line}\n`);
 }
 
-/** Prints `error: …` the way bootc's anyhow chain does and exits 1. */
+/**
+ * Prints `error: …` the way bootc's main does: `error: {e:#}`, the anyhow context chain on one line,
+ * on stderr, exit 1 (crates/utils/src/lib.rs:59-63@534c76ea). `message` is the whole chain.
+ */
 export function fail(message) {
   err(`error: ${message}`);
   throw new Exit(1);
+}
+
+/**
+ * bootc's spinner when stderr is not a terminal: `eprint!("{msg}...")`, the work, then
+ * `eprintln!("done ({elapsed})")`, two writes on stderr (crates/lib/src/utils.rs:164-192@534c76ea).
+ * A failure in between leaves the line open, so `error: …` follows on the same line, as with bootc.
+ */
+export async function spinner(msg, work) {
+  const started = Date.now();
+  process.stderr.write(`${msg}...`);
+  const r = await work();
+  process.stderr.write(`done (${humanDuration(Date.now() - started)})\n`);
+  await sleep(env.delayMs());
+  return r;
+}
+
+const DURATION_UNITS = [
+  [365 * 24 * 3600e3, 'year'],
+  [7 * 24 * 3600e3, 'week'],
+  [24 * 3600e3, 'day'],
+  [3600e3, 'hour'],
+  [60e3, 'minute'],
+  [1e3, 'second'],
+];
+
+/** indicatif's HumanDuration Display (src/format.rs, indicatif 0.18 as locked by bootc): "0 seconds", "1 second", "89 seconds", "2 minutes". */
+export function humanDuration(ms) {
+  let idx = 0;
+  for (let i = 0; i < DURATION_UNITS.length; i++) {
+    idx = i;
+    const next = DURATION_UNITS[i + 1];
+    const cur = DURATION_UNITS[i][0];
+    if (next && ms + next[0] / 2 >= cur + cur / 2) break;
+  }
+  const [unit, name] = DURATION_UNITS[idx];
+  let t = Math.round(ms / unit);
+  if (idx < DURATION_UNITS.length - 1) t = Math.max(t, 2);
+  return t === 1 ? `${t} ${name}` : `${t} ${name}s`;
+}
+
+/**
+ * bootc's `Task` (crates/lib/src/task.rs@534c76ea): prints its description with `println!` (and with
+ * `verbose()` a `> argv` line), runs the command with stdout/stderr inherited, and fails with
+ * `Task <description> failed: <ExitStatus>`. `context` is the chain above it. Returns the exit status.
+ */
+export async function task(description, argv, { context, verbose = false, cwd, input, quietOutput = false, print = true, display } = {}) {
+  if (print) await say(description);
+  if (print && verbose) await say(`> ${(display ?? argv).join(' ')}`);
+  const r = spawnSync(argv[0], argv.slice(1), { cwd, input, stdio: [input === undefined ? 'ignore' : 'pipe', quietOutput ? 'pipe' : 'inherit', quietOutput ? 'pipe' : 'inherit'] });
+  if (r.error || r.status !== 0) {
+    if (quietOutput) process.stderr.write(`${r.stdout ?? ''}${r.stderr ?? ''}`);
+    fail(`${context}: Task ${description} failed: ${exitStatus(r)}`);
+  }
+}
+
+/** Rust's `ExitStatus` Debug on Linux: `ExitStatus(unix_wait_status(<raw wait status>))`. */
+export function exitStatus(r) {
+  const raw = r.signal ? { SIGTERM: 15, SIGKILL: 9, SIGINT: 2 }[r.signal] ?? 9 : (r.status ?? 127) << 8;
+  return `ExitStatus(unix_wait_status(${raw}))`;
 }
 
 export const STAGES = ['pull', 'init', 'deploy', 'bootloader', 'finalize'];
@@ -86,20 +151,24 @@ export function spendFailure(f) {
 }
 
 /**
- * The documented message for an injected failure kind; `ctx` gives the image and target so the text
- * reads like what bootc would print for this very run.
+ * The message for an injected failure kind, with the context chain bootc puts above the real error.
+ * `ctx`: { verb ("Installing to filesystem" or "Installing to disk"), image (the source image name
+ * bootc pulls from), registry (repo:tag a registry would be asked for) }. The registry texts are
+ * containers/image's (through skopeo's OpenImage), not bootc's.
  */
 export function failureMessage(stage, kind, ctx) {
-  const { repo, tag } = splitRef(ctx.image ?? 'quay.io/example/os:latest');
+  const { repo, tag } = splitRef((ctx.registry ?? ctx.image ?? 'quay.io/example/os:latest').replace(/@sha256:[0-9a-f]+$/, ''));
+  // install_container's #[context] (install.rs:1025), ImageImporter::prepare's and prepare_internal's
+  // (ostree-ext container/store.rs:716, 940), the proxy's "failed to invoke method" (containers-image-proxy).
+  const fetch = `${ctx.verb}: Creating ostree deployment: Preparing import: Fetching manifest: failed to invoke method OpenImage`;
   switch (kind) {
     case 'no-space':
-      return `Installing to filesystem: Insufficient free space for ${ctx.target ?? '/target'} (available: 1.2 GB required: 2.2 GB)`;
+      // deploy.rs:430-450: the image name, not the target path.
+      return `${ctx.verb}: Creating ostree deployment: Insufficient free space for ${ctx.image} (available: 1.2 GB required: 2.2 GB)`;
     case 'manifest-unknown':
-      return `Installing to filesystem: Creating ostree deployment: Pulling: Creating importer: failed to invoke method OpenImage: reading manifest ${tag} in ${repo}: manifest unknown`;
+      return `${fetch}: reading manifest ${tag} in ${repo}: manifest unknown`;
     case 'unauthorized':
-      return `Installing to filesystem: Creating ostree deployment: Pulling: Creating importer: failed to invoke method OpenImage: reading manifest ${tag} in ${repo}: unauthorized: access to the requested resource is not authorized`;
-    case 'esp-not-found':
-      return `Installing bootloader: Failed to find ESP device on ${ctx.disk ?? '/dev/vda'}`;
+      return `${fetch}: reading manifest ${tag} in ${repo}: unauthorized: access to the requested resource is not authorized`;
     default:
       return `${stage}: injected failure`;
   }
@@ -139,16 +208,20 @@ export function splitRef(ref) {
 
 export const sha256 = (text) => createHash('sha256').update(text).digest('hex');
 
-/** Sizes the way containers/image prints them: decimal units, one decimal ("2.2 GB"). */
+/**
+ * glib's g_format_size() with default flags, which bootc and ostree-ext use for sizes
+ * (ostree-ext container/store.rs:445, deploy.rs:443-444): "1 byte", "17 bytes", "2.1 MB", "2.2 GB".
+ */
 export function humanSize(bytes) {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let value = bytes;
+  if (bytes < 1000) return bytes === 1 ? '1 byte' : `${bytes} bytes`;
+  const units = ['kB', 'MB', 'GB', 'TB', 'PB', 'EB'];
+  let value = bytes / 1000;
   let unit = 0;
   while (value >= 1000 && unit < units.length - 1) {
     value /= 1000;
     unit++;
   }
-  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+  return `${value.toFixed(1)} ${units[unit]}`;
 }
 
 /** Runs a tool with an argv array (never a shell); returns { status, stdout, stderr }. */

@@ -1,182 +1,398 @@
-// `bootc install to-filesystem` (and the shared staged install that to-disk reuses): preflight checks
-// with bootc's refusals, then the documented stage lines, failure injection and the tree on disk.
-import { existsSync, readdirSync, readFileSync, rmSync, statfsSync, statSync } from 'node:fs';
+// `bootc install to-filesystem` (install_to_filesystem, install.rs:2451-2736@534c76ea) and the
+// ostree install both verbs share (install_to_filesystem_impl, ostree_install, install_container:
+// install.rs:1025-2120): bootc's target checks and refusals in bootc's order, the kernel arguments
+// it derives, --replace, the lines it prints on the streams it prints them to, failure injection
+// and the tree on disk.
+import { existsSync, lstatSync, opendirSync, readFileSync, rmdirSync, statfsSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { disksOf, findEsp, fsUuid, isMountpoint, mountAt } from './block.mjs';
-import { env, Exit, fail, failureMessage, humanSize, injectedFailure, maybeHang, must, say, sleep, spendFailure } from './common.mjs';
-import { describeImage, findImage, normalizeRef, ociArchiveName, ociLayoutName, localName } from './storage.mjs';
-import { initLayout, injectRootKeys, originRef, writeAleph, writeBootEntry, writeDeployment, writePayload } from './tree.mjs';
+import { disksOf, ESP_TYPE, findMountOption, inspectFilesystem, isMountpoint, mountAt, partitionsOf } from './block.mjs';
+import { bootupdNoEsp, installViaBootupd } from './bootupd.mjs';
+import { env, exitStatus, Exit, fail, failureMessage, humanSize, injectedFailure, maybeHang, onSignalExit, run, say, sleep, spendFailure, spinner, task } from './common.mjs';
+import { loadConfig, printableConfig } from './config.mjs';
+import { openSource, pullSpec } from './fetch.mjs';
+import { ostreeImageRef, prepareInstall } from './prepare.mjs';
+import { hostRoot, imageRoot, queryBoundImages } from './roots.mjs';
+import { findImage } from './storage.mjs';
+import { initLayout, injectRootKeys, writeAleph, writeBootEntry, writeDeployment, writePayload } from './tree.mjs';
 
-const KEY_LINE = /^(?:\S+\s+)?(?:ssh-(?:rsa|ed25519|dss)|ecdsa-sha2-nistp(?:256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com)\s+[A-Za-z0-9+/]+={0,3}(?:\s.*)?$/;
+/** The whole to-filesystem verb. `ctx.host` maps paths as bootc sees them to host paths. */
+export async function toFilesystem(cmd, ctx) {
+  const verb = 'Installing to filesystem';
+  const { opts } = cmd;
+  const shown = cmd.target;
+  const root = ctx.host(shown);
+  // install.rs:2500-2520, in this order.
+  if (!root || !existsSync(root)) fail(`${verb}: Opening target root directory ${shown}: No such file or directory (os error 2)`);
+  if (!statSync(root).isDirectory()) fail(`${verb}: Opening target root directory ${shown}: Not a directory (os error 20)`);
+  if (!isMountpoint(root)) fail(`${verb}: Not a mountpoint: ${shown}`);
+  if (lstatSync(root).isSymbolicLink()) fail(`${verb}: Not a directory: ${shown}`);
+  // install.rs:2522-2547: a deployment root's physical root is its sysroot.
+  const isOstree = existsSync(join(root, 'sysroot/ostree'));
+  const physical = isOstree ? join(root, 'sysroot') : root;
+  if (isOstree && !isMountpoint(physical)) fail(`${verb}: Not a mountpoint: ${shown}/sysroot`);
+  // install.rs:2552, 2564: findmnt, then the type, before prepare_install runs.
+  const inspect = inspectFilesystem(physical);
+  if (!inspect) fail(`${verb}: Inspecting filesystem ${isOstree ? `${shown}/sysroot` : shown}: findmnt returned no data for ${shown}`);
+  if (!['xfs', 'ext4', 'btrfs'].includes(inspect.fstype)) fail(`${verb}: Unknown filesystem: ${inspect.fstype}`);
 
-/** Host form only: inside podman, the podman fake has already made the container's checks. */
-export function requireRoot(uid, inContainer) {
-  if (uid === 0 || inContainer) return;
-  fail('Querying root privilege: This command must be executed as the root user');
+  const state = await prepareInstall(opts, ctx, verb, inspect.fstype);
+
+  // install.rs:2573-2584. bootc checks nothing else about the target: not whether it is
+  // read-only, not whether /boot or an ESP is mounted.
+  if (opts.replace === 'wipe') {
+    await say('Wiping contents of root');
+    removeAllNoXdev(physical, true, verb);
+  } else if (opts.replace === 'alongside') {
+    cleanBootDirectories(root, isOstree, verb, ctx);
+  } else {
+    requireEmptyRootdir(physical, verb);
+  }
+
+  // install.rs:2586-2625: root= from the spec as given (nothing else with a spec; nothing at all
+  // when it is empty), else the filesystem's UUID and, on btrfs, the subvol findmnt shows.
+  const spec = opts.rootMountSpec ?? state.config?.['root-mount-spec'] ?? null;
+  let rootInfo;
+  if (spec !== null) rootInfo = { spec, kargs: [] };
+  else {
+    if (!inspect.uuid) fail(`${verb}: No filesystem uuid found in target root`);
+    const subvol = inspect.fstype === 'btrfs' ? findMountOption(inspect.options, 'subvol') : null;
+    rootInfo = { spec: `UUID=${inspect.uuid}`, kargs: subvol === null ? [] : [`rootflags=subvol=${subvol}`] };
+  }
+
+  // install.rs:2627-2650: /boot is separate when it is on another device than the physical root.
+  const bootPath = join(root, 'boot');
+  const bootIsMount = existsSync(bootPath) && lstatSync(bootPath).dev !== statSync(physical).dev;
+  let bootUuid = null;
+  if (bootIsMount) {
+    bootUuid = inspectFilesystem(bootPath)?.uuid ?? fail(`${verb}: No UUID found for /boot`);
+  }
+  // install.rs:2660-2692: --boot-mount-spec (empty: none), else a UUID= /boot line of the
+  // target's etc/fstab, else the separate /boot's UUID.
+  const bootOpt = opts.bootMountSpec ?? state.config?.['boot-mount-spec'] ?? null;
+  let boot;
+  if (bootOpt !== null) boot = bootOpt === '' ? null : bootOpt;
+  else boot = fstabBootUuidSpec(physical) ?? (bootUuid ? `UUID=${bootUuid}` : null);
+
+  // install.rs:2694-2711
+  const kargs = rootInfo.spec === '' ? [] : [`root=${rootInfo.spec}`, ...rootInfo.kargs];
+  kargs.push('rw');
+  if (boot) kargs.push(`boot=${boot}`);
+
+  await installToFilesystemImpl(state, {
+    physical,
+    targetRoot: root,
+    kargs,
+    boot,
+    bootIsSeparate: bootIsMount,
+    rootfsUuid: inspect.uuid,
+    // install.rs:2713-2714: alongside never finalizes.
+    skipFinalize: opts.replace === 'alongside' || Boolean(opts.skipFinalize),
+    disks: disksOf(inspect.source),
+  });
+  // install.rs:2733, 2122-2124
+  await say('Installation complete!');
+}
+
+/** read_boot_fstab_entry (install.rs:2787-2814), used only when its source is UUID= (install.rs:2674-2681). */
+function fstabBootUuidSpec(physical) {
+  let text;
+  try {
+    text = readFileSync(join(physical, 'etc/fstab'), 'utf8');
+  } catch {
+    return null;
+  }
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) continue;
+    const [source, target] = line.split(/\s+/);
+    if (target === '/boot') return /^uuid=/i.test(source) ? source : null;
+  }
+  return null;
+}
+
+/** Directory entries in readdir order, as cap-std's `entries()` yields them (bootc does not sort). */
+function entries(dir) {
+  const d = opendirSync(dir);
+  const out = [];
+  try {
+    for (let e = d.readSync(); e !== null; e = d.readSync()) out.push(e);
+  } finally {
+    d.closeSync();
+  }
+  return out;
+}
+
+/** open_dir_noxdev: a directory on another device than its parent is a mount point, left alone. */
+const sameDevice = (parent, child) => lstatSync(child).dev === statSync(parent).dev;
+
+/** Rust's `{:?}` of a file name. */
+const debugName = (name) => JSON.stringify(name);
+
+/**
+ * require_empty_rootdir and require_dir_contains_only_mounts (install.rs:2230-2291): a top-level
+ * file fails; a directory passes only if everything under it is a mount point, lost+found or a
+ * directory of such; an empty unmounted directory (an empty /boot too) fails.
+ */
+function requireEmptyRootdir(physical, verb) {
+  const chain = `${verb}: Verifying empty rootfs`;
+  for (const e of entries(physical)) {
+    if (e.name === 'lost+found') continue;
+    if (e.isDirectory()) requireOnlyMounts(physical, e.name, chain);
+    else fail(`${chain}: Non-empty root filesystem; found ${debugName(e.name)}`);
+  }
+}
+
+function requireOnlyMounts(parent, name, above) {
+  const chain = `${above}: Requiring directory contains only mount points`;
+  const dir = join(parent, name);
+  if (!sameDevice(parent, dir)) return;
+  const list = entries(dir);
+  if (list.length === 0) fail(`${chain}: Found empty directory: ${name}`);
+  for (const e of list) {
+    if (e.name === 'lost+found') continue;
+    if (e.isDirectory()) requireOnlyMounts(dir, e.name, chain);
+    else fail(`${chain}: Found entry in ${name}: ${e.name}`);
+  }
 }
 
 /**
- * Resolves what to install: { image, shown (for "Installing image:"), name (for the aleph),
- * defaultTarget: { name, transport } }. `host(path)` maps a path bootc sees to a host path.
+ * remove_all_in_dir_no_xdev (install.rs:2293-2313): deletes in readdir order without crossing into
+ * other filesystems; with `mountErr` (--replace=wipe) a mount point stops it half way.
  */
-export function resolveSource(opts, { containerImage, host }) {
-  const src = opts.sourceImgref;
-  if (!src) {
-    if (!containerImage) fail('Either --source-imgref must be defined or this command must be executed inside a podman container.');
-    return { image: containerImage, shown: `docker://${containerImage.ref}`, name: containerImage.ref, defaultTarget: { name: containerImage.ref, transport: 'registry' } };
+function removeAllNoXdev(dir, mountErr, chain) {
+  for (const e of entries(dir)) {
+    const path = join(dir, e.name);
+    if (e.isDirectory()) {
+      if (sameDevice(dir, path)) {
+        removeAllNoXdev(path, mountErr, chain);
+        rmdirSync(path);
+      } else if (mountErr) {
+        fail(`${chain}: Found unexpected mount point ${debugName(e.name)}`);
+      }
+    } else {
+      unlinkSync(path);
+    }
   }
-  if (src.startsWith('docker://')) {
-    const norm = normalizeRef(src.slice('docker://'.length));
-    if (norm.error) fail(`Installing to filesystem: Parsing ${src}: ${norm.error}`);
-    return { image: describeImage(norm.ref), shown: `docker://${norm.ref}`, name: norm.ref, defaultTarget: { name: norm.ref, transport: 'registry' } };
-  }
-  if (src.startsWith('containers-storage:')) {
-    const name = src.slice('containers-storage:'.length);
-    const image = findImage(name);
-    if (!image) fail(`Installing to filesystem: Creating ostree deployment: Pulling: Creating importer: failed to invoke method OpenImage: ${src}: image not known`);
-    return { image, shown: src, name: image.ref, defaultTarget: { name: image.ref, transport: 'containers-storage' } };
-  }
-  const archive = src.startsWith('oci-archive:');
-  const body = src.slice(archive ? 'oci-archive:'.length : 'oci:'.length);
-  // oci:DIR:REF names one image of a layout; a path never contains the last colon's suffix here.
-  const m = /^(.*?)(?::([^/:]+))?$/.exec(body);
-  const path = host(m[1]);
-  const read = path ? (archive ? ociArchiveName(path) : ociLayoutName(path)) : { error: `open ${m[1]}: no such file or directory` };
-  if (read.error) fail(`Installing to filesystem: Creating ostree deployment: Pulling: Creating importer: failed to invoke method OpenImage: ${read.error}`);
-  const image = describeImage(localName(m[1], m[2] ?? read.name));
-  return { image, shown: src, name: image.ref, defaultTarget: { name: body, transport: archive ? 'oci-archive' : 'oci' } };
 }
 
-/** Reads and checks --root-ssh-authorized-keys before anything is written. */
-export function readKeys(opts, host) {
-  const given = opts.rootSshAuthorizedKeys;
-  if (given === undefined) return null;
-  const path = host(given);
-  if (!path || !existsSync(path) || !statSync(path).isFile()) fail(`Installing to filesystem: Reading ${given}: No such file or directory (os error 2)`);
-  const text = readFileSync(path, 'utf8');
-  const lines = text.split('\n').map((l) => l.trim());
-  const bad = lines.findIndex((l) => l && !l.startsWith('#') && !KEY_LINE.test(l));
-  if (bad >= 0) fail(`Installing to filesystem: Parsing ${given}: invalid SSH public key on line ${bad + 1}`);
-  if (!lines.some((l) => l && !l.startsWith('#'))) fail(`Installing to filesystem: Parsing ${given}: no SSH public keys found`);
-  return text;
+/**
+ * --replace=alongside: clean_boot_directories (install.rs:2354-2379) with mount_esp_part
+ * (bootloader.rs:41-83). When boot/efi is a directory but not a mount point, the first ESP on the
+ * root's disks is mounted there. Then everything in /boot goes (names starting with `loader` stay
+ * only when the target is an ostree deployment root), and everything on the filesystem at
+ * boot/efi: another system's boot loaders on a shared ESP included. bootc prints nothing here.
+ */
+function cleanBootDirectories(root, isOstree, verb, ctx) {
+  const chain = `${verb}: Removing boot directory content`;
+  const boot = join(root, 'boot');
+  // open_dir_remount_rw (crates/lib/src/utils.rs:83-96)
+  if (isMountpoint(boot)) {
+    const r = run(['mount', '-o', 'remount,rw', boot]);
+    if (r.status !== 0) fail(`${chain}: Opening /boot: Opening boot with writable mount: Failed to remount: ${exitStatus(r)}`);
+  }
+  if (!existsSync(boot) || !statSync(boot).isDirectory()) fail(`${chain}: Opening /boot: Opening boot with writable mount: No such file or directory (os error 2)`);
+
+  const efi = join(boot, 'efi');
+  if (existsSync(efi) && statSync(efi).isDirectory() && !isMountpoint(efi)) {
+    const physical = isOstree ? join(root, 'sysroot') : root;
+    const source = mountAt(physical)?.source ?? inspectFilesystem(physical)?.source;
+    for (const disk of source ? disksOf(source) : []) {
+      // find_partition_of_esp_optional (crates/blockdev/src/blockdev.rs:255-290): by partition type.
+      const esp = partitionsOf(disk).find((p) => p.type === ESP_TYPE)?.node;
+      if (!esp) continue;
+      const r = run(['mount', esp, efi]);
+      if (r.status !== 0) {
+        process.stderr.write(r.stderr);
+        fail(`${chain}: Failed to run command: Command {\n    program: "mount",\n    args: [\n        "mount",\n        ${JSON.stringify(esp)},\n        ${JSON.stringify(efi)},\n    ],\n}`);
+      }
+      // Inside podman bootc works in its own mount namespace, so the mount ends with it;
+      // on the host (--source-imgref) it stays.
+      if (ctx.inContainer) onSignalExitAndEnd(() => run(['umount', efi]));
+      break;
+    }
+  }
+
+  // remove_all_except_loader_dirs (install.rs:2315-2352)
+  const emptying = `${chain}: Emptying /boot: Removing boot directory content except loader dir on ostree`;
+  for (const e of entries(boot)) {
+    if (isOstree && e.name.startsWith('loader')) continue;
+    const path = join(boot, e.name);
+    if (e.isDirectory()) {
+      if (!sameDevice(boot, path)) continue;
+      removeAllNoXdev(path, false, `${emptying}: Removing directory contents: ${e.name}`);
+      rmdirSync(path);
+    } else {
+      unlinkSync(path);
+    }
+  }
+  if (existsSync(efi) && statSync(efi).isDirectory()) removeAllNoXdev(efi, false, `${chain}: Emptying EFI system partition`);
 }
 
-/** What bootc refuses about a to-filesystem target; `shown` is the path as bootc was given it. */
-export function checkTargetRoot(root, shown, opts) {
-  if (!existsSync(root)) fail(`Installing to filesystem: Opening ${shown}: No such file or directory (os error 2)`);
-  const mount = mountAt(root);
-  if (!mount) fail(`Not a mountpoint: ${shown}`);
-  if (!['xfs', 'ext4', 'btrfs'].includes(mount.fstype)) fail(`Installing to filesystem: Unsupported root filesystem type ${mount.fstype} on ${shown}`);
-  if (mount.options.split(',').includes('ro')) fail(`Installing to filesystem: ${shown} is mounted read-only`);
-  if (opts.replace === 'alongside') return;
-  for (const name of readdirSync(root)) {
-    const path = join(root, name);
-    if (name === 'lost+found' || isMountpoint(path)) continue;
-    if (name === 'boot' && statSync(path).isDirectory() && readdirSync(path).length === 0) continue;
-    if (opts.replace === 'wipe') rmSync(path, { recursive: true, force: true });
-    else fail(`Non-empty root filesystem; found ${JSON.stringify(name)}`);
+/** Cleanups that run when the fake ends, normally or by a signal. */
+const atEnd = [];
+function onSignalExitAndEnd(fn) {
+  atEnd.push(fn);
+  onSignalExit(fn);
+}
+process.on('exit', () => {
+  for (const fn of atEnd.splice(0).reverse()) fn();
+});
+
+/** Kernel command line parameters, split on blanks (quoted values stay whole). */
+export function params(text) {
+  return text.match(/(?:[^\s"]+|"[^"]*")+/g) ?? [];
+}
+
+/** Cmdline::extend: a parameter is added unless the same one is already there. */
+export function extend(list, more) {
+  for (const p of more) if (!list.includes(p)) list.push(p);
+}
+
+/** delete_kargs (install.rs:1251-1262): `key=value` removes that exact one, `key` every one with that key. */
+function deleteKargs(list, deletes) {
+  for (const d of deletes) {
+    const hasValue = d.includes('=');
+    const key = d.split('=')[0];
+    for (let i = list.length - 1; i >= 0; i--) {
+      if (hasValue ? list[i] === d : list[i].split('=')[0] === key) list.splice(i, 1);
+    }
   }
+}
+
+/**
+ * The final kernel arguments (install.rs:1138-1173): the root setup's, the install config's
+ * `kargs`, the image's usr/lib/bootc/kargs.d (the fake image has none), then the config's and the
+ * CLI's --karg-delete, then every --karg.
+ */
+function finalKargs(rootKargs, state) {
+  const out = [];
+  extend(out, rootKargs.flatMap(params));
+  for (const k of state.config?.kargs ?? []) extend(out, params(k));
+  deleteKargs(out, [...(state.config?.['karg-deletes'] ?? []), ...state.opts.kargDelete]);
+  for (const k of state.opts.karg) extend(out, params(k));
+  return out;
 }
 
 /** Fails or hangs here when the environment asks for it; `partial` runs before failing. */
-async function checkpoint(stage, ctx, partial) {
+async function checkpoint(stage, state, partial) {
   await maybeHang(stage);
   const f = injectedFailure();
   if (!f || f.stage !== stage) return;
   spendFailure(f);
   if (partial) await partial();
-  fail(failureMessage(stage, f.kind, ctx));
+  if (f.kind === 'esp-not-found') bootupdNoEsp(state);
+  const spec = pullSpec(state);
+  fail(failureMessage(stage, f.kind, { verb: state.verb, image: spec.image, registry: state.source.transport === 'registry' || state.source.image ? state.source.name : null }));
 }
 
 /**
- * The staged install into a mounted root. `root` is the host path, `shown` what bootc was given.
- * `finalize` remounts read-only at the end (to-disk unmounts anyway).
+ * install_to_filesystem_impl with ostree_install (install.rs:1952-2120): bound images, the ostree
+ * layout, the image, the deployment, the bootloader, then finalizing. `rs` is the root setup:
+ * { physical, targetRoot, kargs, boot (spec or null), bootIsSeparate, rootfsUuid, skipFinalize, disks }.
  */
-export async function installTree({ root, shown, opts, source, keys, finalize }) {
-  const started = Date.now();
-  const mount = mountAt(root);
-  const disk = mount ? disksOf(mount.source)[0] ?? mount.source : '/dev/vda';
-  const ctx = { image: source.image.ref, target: shown, disk };
-  const stateroot = opts.stateroot ?? 'default';
-  const { image } = source;
+export async function installToFilesystemImpl(state, rs) {
+  const { verb } = state;
+  const rootKargs = [...rs.kargs];
+  if (state.selinux === 'force-target-disabled') rootKargs.push('selinux=0');
+  // install.rs:1953-1957, 1316-1319
+  if (rs.boot && !/^uuid=/i.test(rs.boot)) fail(`${verb}: /boot is not specified via UUID= (this is currently required)`);
+  if (!rs.boot && !rs.rootfsUuid) fail(`${verb}: No uuid for boot/root`);
 
-  await say(`Installing image: ${source.shown}`);
-  await checkpoint('pull', ctx);
-  await say(`Digest: ${image.digest}`);
+  const bound = resolveBoundImages(state);
 
-  await say('Initializing ostree layout');
-  await checkpoint('init', ctx, async () => initLayout(root));
-  initLayout(root);
+  // initialize_ostree_root (install.rs:894-1023)
+  const hasOstree = existsSync(join(rs.physical, 'ostree/repo'));
+  if (hasOstree) await say('Reusing extant ostree layout');
+  else {
+    await say('Initializing ostree layout');
+    await checkpoint('init', state, () => initLayout(rs.physical));
+    try {
+      initLayout(rs.physical);
+    } catch {
+      fail(`${verb}: Creating ostree deployment: Task Initializing ostree layout failed: ExitStatus(unix_wait_status(256))`);
+    }
+  }
 
-  const free = statfsSync(root);
-  const available = free.bavail * free.bsize;
-  const required = Math.ceil(image.size * 1.1);
-  if (available < required) fail(`Installing to filesystem: Insufficient free space for ${shown} (available: ${humanSize(available)} required: ${humanSize(required)})`);
+  // install_container (install.rs:1025-1249): the source opened and its layers counted first.
+  await checkpoint('pull', state);
+  const image = openSource(state);
+  const spec = pullSpec(state);
   await say(`layers already present: 0; layers needed: ${image.layers.length} (${humanSize(image.size)})`);
-  await checkpoint('deploy', ctx, () => writePayload(root, image, image.size, { limit: 0.5 }));
-  await writePayload(root, image, image.size, { onLayer: () => sleep(env.layerDelayMs()) });
+  // check_disk_space_ostree (deploy.rs:430-465): the repo keeps ostree's min-free-space-percent
+  // (3 by default, an ostree setting) free.
+  const fsStat = statfsSync(rs.physical);
+  const usable = Math.max(0, fsStat.bavail * fsStat.bsize - Math.floor((fsStat.blocks * fsStat.bsize * 3) / 100));
+  if (image.size > usable) fail(`${verb}: Creating ostree deployment: Insufficient free space for ${spec.image} (available: ${humanSize(usable)} required: ${humanSize(image.size)})`);
+  await checkpoint('deploy', state, () => writePayload(rs.physical, image, image.size, { limit: 0.5 }));
+  await writePayload(rs.physical, image, image.size, { onLayer: () => sleep(env.layerDelayMs()) });
 
-  const bootMounted = isMountpoint(join(root, 'boot'));
-  const bootMount = bootMounted ? mountAt(join(root, 'boot')) : null;
-  const target = opts.targetImgref ? { name: opts.targetImgref, transport: opts.targetTransport ?? 'registry' } : source.defaultTarget;
-  const { rel, csum } = writeDeployment(root, {
-    image,
-    stateroot,
-    origin: originRef(target.name, target.transport, Boolean(opts.enforceContainerSigpolicy)),
-    bootMount: bootMount ? { spec: opts.bootMountSpec ?? `UUID=${fsUuid(bootMount.source)}`, fstype: bootMount.fstype } : null,
+  const kargs = finalKargs(rootKargs, state);
+  const { rel } = await spinner('Deploying container image', async () => {
+    const d = writeDeployment(rs.physical, { image, stateroot: state.stateroot, origin: ostreeImageRef(state.target, false), bootSpec: rs.boot });
+    writeBootEntry(join(rs.physical, 'boot'), { csum: d.csum, stateroot: state.stateroot, bootPrefix: rs.bootIsSeparate ? '' : '/boot', options: kargs });
+    return d;
   });
-  writeBootEntry(join(root, 'boot'), { csum, stateroot, bootPrefix: bootMounted ? '' : '/boot', options: kernelOptions(mount, opts) });
-  writeAleph(root, source.name);
-  await say(`Deploying container image...done (${Math.round((Date.now() - started) / 1000)} seconds)`);
-  if (keys !== null) await say(`Injected: ${injectRootKeys(root, rel, keys)}`);
+  if (state.keys !== null) {
+    injectRootKeys(rs.physical, rel, state.keys);
+    await say('Injected: etc/tmpfiles.d/bootc-root-ssh.conf');
+  }
+  writeAleph(rs.physical, { image, sourceName: spec.image, targetName: state.target.name, selinux: state.selinux });
 
-  const loader = opts.bootloader ?? 'grub';
-  if (loader !== 'none') {
-    await say(`Bootloader: ${loader}`);
-    await say(loader === 'grub' ? 'Installing bootloader via bootupd' : 'Installing bootloader via bootctl');
-  }
-  await checkpoint('bootloader', ctx);
-  if (loader !== 'none') {
-    const esp = disksOf(mount.source).map(findEsp).find(Boolean);
-    if (!esp) fail(`Installing bootloader: Failed to find ESP device on ${disk}`);
-  }
+  // PostFetchState::new (install.rs:1812-1830): grub when bootupctl is on the PATH of `/` and the
+  // image carries bootupd's payload, else systemd, which the ostree path refuses.
+  const bootloader = state.bootloader ?? (state.containerRoot.hasExecutable('bootupctl') && existsSync(join(rs.physical, rel, 'usr/lib/bootupd/updates')) ? 'grub' : 'systemd');
+  await say(`Bootloader: ${bootloader}`);
+  if (bootloader === 'grub') await installViaBootupd(state, rs, (stage) => checkpoint(stage, state));
+  else if (bootloader === 'systemd' || bootloader === 'grub-cc') fail(`${verb}: bootupd is required for ostree-based installs`);
+  else await checkpoint('bootloader', state);
 
-  if (finalize) {
-    await say('Trimming root');
-    await checkpoint('finalize', ctx);
-    await say('Finalizing filesystem root');
-    // bootc leaves the target read-only; an installer that configures afterwards must remount rw.
-    must(['mount', '-o', 'remount,ro', root], 'Finalizing filesystem root');
-  } else {
-    await checkpoint('finalize', ctx);
+  await storeBoundImages(bound);
+
+  // install.rs:2111-2117, finalize_filesystem (install.rs:1410-1443)
+  if (rs.skipFinalize) {
+    await checkpoint('finalize', state);
+    return;
   }
-  await say('Installation complete!');
-  return { deployment: rel, checksum: csum };
+  for (const [name, path] of [['root', '.'], ...(rs.boot ? [['boot', 'boot']] : [])]) {
+    await say(`Trimming ${name}`);
+    if (name === 'root') await checkpoint('finalize', state);
+    await task(`Trimming ${name}`, ['fstrim', '--quiet-unsupported', '-v', path], { context: verb, cwd: rs.physical, print: false });
+    await task(`Finalizing filesystem ${name}`, ['mount', '-o', 'remount,ro', path], { context: verb, cwd: rs.physical });
+    if (mountAt(join(rs.physical, path))?.fstype !== 'vfat') {
+      for (const a of ['-f', '-u']) run(['fsfreeze', a, join(rs.physical, path)]);
+    }
+  }
 }
 
-/** `root=… [rootflags=subvol=…] rw` then every --karg in order. */
-function kernelOptions(mount, opts) {
-  const out = [];
-  if (opts.rootMountSpec === undefined) out.push(`root=UUID=${fsUuid(mount.source)}`);
-  else if (opts.rootMountSpec !== '') out.push(`root=${opts.rootMountSpec}`);
-  if (mount.fstype === 'btrfs' && mount.root !== '/') out.push(`rootflags=subvol=${mount.root.replace(/^\//, '')}`);
-  out.push('rw', ...(opts.karg ?? []));
-  return out;
+/**
+ * BoundImages::from_state (install.rs:1922-1949): `stored` (the default) resolves every image the
+ * root bootc runs in declares against the host's container storage, before anything is written;
+ * `pull` fetches them after the bootloader; `skip` does neither.
+ */
+function resolveBoundImages(state) {
+  const mode = state.opts.boundImages ?? 'stored';
+  if (mode === 'skip') return { mode, images: [] };
+  const images = queryBoundImages(state.containerRoot, state.verb);
+  if (mode === 'stored') {
+    for (const image of images) {
+      // ResolvedBoundImage::from_image (boundimage.rs:121-135); the tail is skopeo's.
+      if (!findImage(image)) fail(`${state.verb}: resolving bound image ${image}: failed to invoke method OpenImage: ${image}: image not known`);
+    }
+  }
+  return { mode, images };
 }
 
-/** The whole to-filesystem verb. `host` maps paths as bootc sees them to host paths. */
-export async function toFilesystem(cmd, env) {
-  requireRoot(env.uid, env.inContainer);
-  const root = env.host(cmd.target);
-  const source = resolveSource(cmd.opts, env);
-  const keys = readKeys(cmd.opts, env.host);
-  if (!root) fail(`Installing to filesystem: Opening ${cmd.target}: No such file or directory (os error 2)`);
-  checkTargetRoot(root, cmd.target, cmd.opts);
-  await installTree({ root, shown: cmd.target, opts: cmd.opts, source, keys, finalize: !cmd.opts.skipFinalize });
+/** pull_images_impl (boundimage.rs:176-200); stored images are copied silently (install.rs:1897-1905). */
+async function storeBoundImages(bound) {
+  if (bound.mode !== 'pull') return;
+  for (const image of bound.images) await spinner(`Fetching bound image: ${image}`, async () => {});
+  await say(`Bound images stored: ${bound.images.length}`);
 }
 
-/** `bootc install print-configuration`: the image's install config. */
-export function printConfiguration() {
-  process.stdout.write(`${JSON.stringify({ 'root-fs-type': 'xfs', kargs: [] })}\n`);
+/** `bootc install print-configuration [--all]`: the install configuration of `/` (install.rs:885-892). */
+export function printConfiguration(opts, ctx) {
+  const root = ctx.inContainer ? imageRoot() : hostRoot();
+  process.stdout.write(printableConfig(loadConfig(root), Boolean(opts.all)));
   throw new Exit(0);
 }
+

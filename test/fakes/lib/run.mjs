@@ -5,11 +5,13 @@ import { toDisk } from './disk.mjs';
 import { printConfiguration, toFilesystem } from './install.mjs';
 
 /**
- * ctx: { uid, inContainer, containerImage (storage record or null), host(path) → host path or null }.
+ * ctx: { uid, inContainer, containerImage (storage record or null), host(path) → host path or null,
+ * container: what bootc can tell about the podman container it runs in (podman form only):
+ * { privileged, pidHost, proc1Uid, rootless } }.
  */
 export async function runBootc(argv, ctx) {
   const cmd = parseBootc(argv);
-  if (cmd.verb === 'print-configuration') printConfiguration();
+  if (cmd.verb === 'print-configuration') printConfiguration(cmd.opts, ctx);
   if (cmd.verb === 'to-disk') await toDisk(cmd, ctx);
   else await toFilesystem(cmd, ctx);
 }

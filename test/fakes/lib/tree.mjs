@@ -1,11 +1,13 @@
-// What a bootc install leaves in the target root, in the layout the reference describes: an ostree
-// repo, a deployment with its own etc, the stateroot's var, a BLS loader entry and the aleph file.
-// Small but real files, so the engine's post-install configuration has something true to edit.
+// What a bootc install leaves in the target root: an ostree repo, a deployment with its own etc,
+// the stateroot's var, a BLS loader entry and the aleph file. Small but real files, so the engine's
+// post-install configuration has something true to edit.
 import { Buffer } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { release } from 'node:os';
 import { join } from 'node:path';
 import { sha256 } from './common.mjs';
+import { canonicalJson } from './config.mjs';
 
 export const KERNEL_VERSION = '6.12.0-1.particle.x86_64';
 
@@ -38,7 +40,8 @@ function write(path, content, mode = 0o644) {
 export function initLayout(root) {
   const repo = join(root, 'ostree/repo');
   for (const d of ['objects', 'refs/heads', 'refs/remotes', 'tmp', 'state']) mkdirSync(join(repo, d), { recursive: true });
-  write(join(repo, 'config'), '[core]\nrepo_version=1\nmode=bare\n\n[sysroot]\nreadonly=true\nbootloader=none\n');
+  // DEFAULT_REPO_CONFIG (install.rs:231-238), set with `ostree config` after init-fs.
+  write(join(repo, 'config'), '[core]\nrepo_version=1\nmode=bare\n\n[sysroot]\nbootloader=none\nbootprefix=true\nreadonly=true\n');
   mkdirSync(join(root, 'ostree/deploy'), { recursive: true });
 }
 
@@ -69,13 +72,6 @@ export async function writePayload(root, image, bytes, { limit = 1, onLayer = as
 /** The deployment checksum: a stable function of the image and stateroot, 64 hex like an ostree commit. */
 export const deploymentChecksum = (image, stateroot) => sha256(`${image.digest}#${stateroot}`);
 
-/** The origin ostree records for `bootc upgrade`: where the target image lives. */
-export function originRef(target, transport, enforce) {
-  const name = transport === 'registry' ? `docker://${target}` : `${transport}:${target}`;
-  if (enforce) return `ostree-image-signed:${name}`;
-  return transport === 'registry' ? `ostree-unverified-registry:${target}` : `ostree-unverified-image:${name}`;
-}
-
 /**
  * "Deploying container image": ROOT/ostree/deploy/<stateroot>/{deploy/<csum>.0, var}. Returns the
  * deployment directory (relative to ROOT) and the checksum.
@@ -85,7 +81,8 @@ export function writeDeployment(root, ctx) {
   const stateroot = join(root, 'ostree/deploy', ctx.stateroot);
   const rel = join('ostree/deploy', ctx.stateroot, 'deploy', `${csum}.0`);
   const dep = join(root, rel);
-  for (const d of ['usr/bin', 'usr/sbin', 'usr/lib/modules', 'var', 'sysroot', 'boot', 'etc/tmpfiles.d']) mkdirSync(join(dep, d), { recursive: true });
+  // usr/lib/bootupd/updates: the image ships bootupd's payload, so bootc picks grub (bootloader.rs:85-96).
+  for (const d of ['usr/bin', 'usr/sbin', 'usr/lib/modules', 'usr/lib/bootupd/updates', 'var', 'sysroot', 'boot', 'etc/tmpfiles.d']) mkdirSync(join(dep, d), { recursive: true });
   mkdirSync(join(stateroot, 'var/home'), { recursive: true });
   mkdirSync(join(stateroot, 'var/roothome'), { recursive: true, mode: 0o700 });
   write(join(dep, 'usr/lib/os-release'), OS_RELEASE);
@@ -103,18 +100,18 @@ export function writeDeployment(root, ctx) {
   const groups = BASE.group.map((l) => l.split(':')[0]);
   write(join(dep, 'etc/gshadow'), groups.map((g) => `${g}:!*::`).join('\n') + '\n', 0o000);
   write(join(dep, 'etc/hostname'), '');
-  if (ctx.bootMount) write(join(dep, 'etc/fstab'), `${ctx.bootMount.spec} /boot ${ctx.bootMount.fstype} defaults 1 2\n`);
+  // MountSpec::to_fstab (install.rs:771-777), written when a /boot spec exists (install.rs:1227-1236).
+  if (ctx.bootSpec) write(join(dep, 'etc/fstab'), `${ctx.bootSpec} /boot auto ro 0 0\n`);
   write(join(root, `${rel}.origin`), `[origin]\ncontainer-image-reference=${ctx.origin}\n`);
   return { rel, csum };
 }
 
 /**
- * bootc writes root's keys as a tmpfiles.d line (`f~` = base64 content), applied on first boot into
- * /var/roothome, because /var is not part of the image.
+ * inject_root_ssh_authorized_keys (install/osconfig.rs:14-51@534c76ea): one `f~` line with the file
+ * as given, base64, for /var/roothome (the deployment's /root symlink), applied on first boot.
  */
 export function injectRootKeys(root, rel, keys) {
-  const body = Buffer.from(keys.endsWith('\n') ? keys : `${keys}\n`).toString('base64');
-  const conf = 'd /var/roothome/.ssh 0700 root root -\n' + `f~ /var/roothome/.ssh/authorized_keys 600 root root - ${body}\n`;
+  const conf = `f~ /var/roothome/.ssh/authorized_keys 600 root root - ${Buffer.from(keys).toString('base64')}\n`;
   write(join(root, rel, 'etc/tmpfiles.d/bootc-root-ssh.conf'), conf);
   return 'etc/tmpfiles.d/bootc-root-ssh.conf';
 }
@@ -138,7 +135,14 @@ export function writeBootEntry(bootDir, { csum, stateroot, options, bootPrefix }
   write(join(bootDir, 'loader/entries/ostree-1.conf'), entry);
 }
 
-export function writeAleph(root, imageName) {
-  const aleph = { image: imageName, kernel: KERNEL_VERSION, selinux: 'disabled', timestamp: new Date().toISOString() };
-  write(join(root, '.bootc-aleph.json'), `${JSON.stringify(aleph, null, 2)}\n`);
+/**
+ * The aleph (install/aleph.rs:21-87@534c76ea): canonical JSON of the pulled image's digest and
+ * labels, the source name (left out under /tmp), the target name, `uname -r` of the installing
+ * kernel and the SELinux state.
+ */
+export function writeAleph(root, { image, sourceName, targetName, selinux }) {
+  const aleph = { digest: image.digest, kernel: release(), selinux, 'target-image': targetName, timestamp: null, version: null };
+  if (!sourceName.startsWith('/tmp')) aleph.image = sourceName;
+  if (Object.keys(image.labels ?? {}).length > 0) aleph.labels = image.labels;
+  write(join(root, '.bootc-aleph.json'), canonicalJson(aleph));
 }
