@@ -57,7 +57,6 @@ export function disksOf(dev) {
 export const ESP_TYPE = 'c12a7328-f81f-11d2-ba4b-00a0c93ec93b';
 export const BIOS_BOOT_TYPE = '21686148-6449-6e6f-744e-656564454649';
 export const ROOT_X86_64_TYPE = '4f68bce3-e8cd-4db1-96e7-fbcaf984b709';
-export const LINUX_DATA_TYPE = '0fc63daf-8483-4772-8e79-3d69d8477de4';
 
 /** The partitions sfdisk reads from a disk's table: [{ node, type (lowercase GUID) }]; [] without a table. */
 export function partitionsOf(disk) {
@@ -79,10 +78,6 @@ export function findEsp(disk) {
     if (type === 'vfat') return p.node;
   }
   return null;
-}
-
-export function fsUuid(dev) {
-  return run(['blkid', '-p', '-o', 'value', '-s', 'UUID', dev]).stdout.trim() || null;
 }
 
 /** Partition node n of a disk: loop0 → loop0p1, vda → vda1 (a trailing digit needs the `p`). */

@@ -230,13 +230,6 @@ export function run(argv, input) {
   return { status: r.error ? 127 : r.status, stdout: r.stdout ?? '', stderr: r.stderr || (r.error ? String(r.error) : '') };
 }
 
-/** Runs a tool that must succeed; otherwise fails the install with its stderr, like bootc's `Task` does. */
-export function must(argv, context, input) {
-  const r = run(argv, input);
-  if (r.status !== 0) fail(`${context}: ${argv.join(' ')} failed: ${r.stderr.trim().split('\n').pop() ?? ''}`);
-  return r.stdout;
-}
-
 /** Runs an entry point, turning Exit into the process exit code and anything else into a crash. */
 export async function main(fn) {
   try {
