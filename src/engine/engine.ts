@@ -20,6 +20,8 @@ import { EngineState, recoverLeftovers, type RecoveryReport } from './install';
 import type { ClassifyOptions } from './disks/types';
 import { createExec, type Exec } from './exec';
 import { systemHandlers, type SystemPaths } from './system';
+import { whichOnPath } from './system/deps';
+import { imageFacts } from './system/image';
 
 declare const __APP_VERSION__: string | undefined;
 
@@ -114,6 +116,7 @@ export function createEngine(options: EngineOptions): Engine {
     recovered,
     ...(killAfterStep ? { killAfterStep } : {}),
     ...(options.preflightHost ? { preflightHost: options.preflightHost } : {}),
+    imageFacts: (image) => imageFacts(image, { exec, which: whichOnPath() }),
     exec,
     execStreaming: exec,
     probe,

@@ -15,7 +15,7 @@ import { BootcProgress, parsePodmanPullLine } from './deploy/progress';
 import { CommandError, type Exec } from './exec';
 import { findDeployment, findKernel, InstallLog, realFs, realProbes, removeRunDir, runPlan, type EngineState, type ExecStreaming, type RecoveryReport, type RunContext, type RunOutcome } from './install';
 import { scrubSecrets } from './install/scrub';
-import { preflight, type PreflightHost } from './install/preflight';
+import { imagePreflight, preflight, rootCapacity, type ImagePreflightFacts, type PreflightHost } from './install/preflight';
 import { redact } from './exec';
 import { planInstall, planSecrets, type SystemFacts } from './plan';
 
@@ -49,6 +49,8 @@ export interface InstallerDeps {
   readonly killAfterStep?: string;
   /** Where the pre-flight looks for programs and for files bootc reads from this system; PATH and / by default. */
   readonly preflightHost?: PreflightHost;
+  /** Reads an image's digest, size, architecture and labels without pulling it, for the pre-flight. */
+  readonly imageFacts?: (image: { reference: string; transport: AnswerFile['image']['transport'] }) => Promise<ImagePreflightFacts>;
 }
 
 interface Planned {
@@ -146,6 +148,12 @@ export class Installer {
       await this.ensureRecovered();
       await this.verifyDisk(planned.plan, resumeFrom !== undefined);
       const problems = preflight(planned.plan, this.deps.preflightHost ?? { path: process.env.PATH ?? '', root: '/' }, resumeFrom ?? 0);
+      // The image, when it is a file or in local storage here (a registry is asked by the pull).
+      const { image } = planned.request;
+      if (this.deps.imageFacts && image.transport !== 'registry' && resumeFrom === undefined) {
+        const facts = await this.deps.imageFacts({ reference: image.reference, transport: image.transport });
+        problems.push(...imagePreflight({ image: image.reference, bootc: planned.request.deployer !== 'oci-rootfs', machineArch: this.deps.facts().arch, rootBytes: rootCapacity(planned.plan), facts }));
+      }
       if (problems.length > 0) {
         throw new CommandError(
           makeError('command-failed', `This system cannot carry out the plan: ${problems.map((p) => `${p.what}; ${p.fix}`).join('. ')}. Nothing was written to ${planned.plan.disk.path}.`, {

@@ -26,7 +26,8 @@ function writeLayout(dir: string, ref: string): string {
     return { digest: `sha256:${hex}`, size: buf.length };
   };
   const layer = blob(Buffer.alloc(4096, 7));
-  const config = blob(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [layer.digest] } }));
+  // A bootc image carries bootc's compatibility label (crates/lib/src/metadata.rs:1-4 at 534c76ea).
+  const config = blob(JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Labels: { 'containers.bootc': '1', 'ostree.bootable': '1' } }, rootfs: { type: 'layers', diff_ids: [layer.digest] } }));
   const manifest = blob(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config }, layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...layer }] }));
   writeFileSync(join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
   writeFileSync(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, annotations: { 'org.opencontainers.image.ref.name': ref } }] }));
@@ -73,17 +74,52 @@ describe.skipIf(why !== null)('an offered OCI layout image (root, loop device, b
     expect(req.checks.find((c) => c.id === 'network')!.status).toBe('skipped');
   });
 
-  it('installs from oci:DIR with the host form of bootc', async () => {
+  it('the host form of bootc on a system without prepare-root.conf and bootupctl (as the live ISO is): refused before anything is written', async () => {
+    const file = join(dir, 'bare.img');
+    sparseFile(file, 4 * GiB);
+    const disk = attachLoop(file);
+    loops.push(disk);
+    const sha256 = (): string => run(['sha256sum', file]).split(' ')[0]!;
+    const before = sha256();
+    const bare = createEngine({ mode: 'test', minimumSize: GiB, runRoot: join(dir, 'run-bare'), preflightHost: { path: process.env.PATH!, root: mkdtempSync(join(dir, 'bare-root-')) } });
+    const request: AnswerFileInput = { version: 1, disk: { path: disk }, layout: { type: 'erase' }, image: { reference: layout, transport: 'oci' }, hostname: 'oci-box' };
+    const plan = await bare.handlers.planInstall({ request });
+    const refused = await bare.handlers.startInstall({ planId: plan.id }).then(
+      () => null,
+      (e: unknown) => e as { error?: { message: string } },
+    );
+    expect(refused?.error?.message).toContain('reads ostree/prepare-root.conf from it, but there is none in /etc or /usr/lib');
+    expect(refused?.error?.message).toContain('bootupctl is not installed here');
+    expect(refused?.error?.message).toMatch(/Nothing was written to \/dev\/loop\d+\.$/);
+    expect(sha256()).toBe(before);
+  }, 240_000);
+
+  it('installs from oci:DIR with the host form of bootc where the system has prepare-root.conf and bootupctl', async () => {
+    // What bootc reads from this system in the host form (install.rs:1553, 1769-1770; bootloader.rs:85-96).
+    const hostRoot = mkdtempSync(join(dir, 'host-root-'));
+    mkdirSync(join(hostRoot, 'usr/lib/ostree'), { recursive: true });
+    writeFileSync(join(hostRoot, 'usr/lib/ostree/prepare-root.conf'), '[composefs]\nenabled = no\n');
+    const tools = mkdtempSync(join(dir, 'host-bin-'));
+    writeFileSync(join(tools, 'bootupctl'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+    const path = `${tools}:${process.env.PATH}`;
+    process.env.PATH = path;
+    process.env.PARTICLE_FAKE_HOST_ROOT = hostRoot;
+    const hosted = createEngine({ mode: 'test', minimumSize: GiB, runRoot: join(dir, 'run-host'), preflightHost: { path, root: hostRoot } });
     const file = join(dir, 'disk.img');
     sparseFile(file, 12 * GiB);
     const disk = attachLoop(file);
     loops.push(disk);
     const request: AnswerFileInput = { version: 1, disk: { path: disk }, layout: { type: 'erase' }, image: { reference: layout, transport: 'oci' }, hostname: 'oci-box' };
-    const plan = await engine.handlers.planInstall({ request });
+    const plan = await hosted.handlers.planInstall({ request });
     expect(plan.steps.map((s) => s.id)).not.toContain('pull');
-    await engine.handlers.startInstall({ planId: plan.id });
-    await engine.installer!.settled();
-    const state = InstallStateSchema.parse(await engine.handlers.getInstallState({}));
+    expect(plan.warnings.map((w) => w.id)).toEqual(['no-update-source']);
+    try {
+      await hosted.handlers.startInstall({ planId: plan.id });
+      await hosted.installer!.settled();
+    } finally {
+      delete process.env.PARTICLE_FAKE_HOST_ROOT;
+    }
+    const state = InstallStateSchema.parse(await hosted.handlers.getInstallState({}));
     expect(state.outcome?.kind, JSON.stringify(state.outcome)).toBe('finished');
     const bootc = readFakeLog(join(dir, 'fake.jsonl')).find((c) => c.tool === 'bootc' && c.argv.includes('to-filesystem'))!;
     expect(bootc.argv.slice(0, 5)).toEqual(['install', 'to-filesystem', '--source-imgref', `oci:${layout}`, '--skip-finalize']);

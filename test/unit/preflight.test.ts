@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { findProgram, preflight } from '../../src/engine/install/preflight';
+import { findProgram, imagePreflight, preflight, rootCapacity } from '../../src/engine/install/preflight';
 import type { InstallPlan, PlanAction } from '../../src/shared';
 
 /** The pre-flight: what a plan needs of this machine, before anything touches the disk. */
@@ -75,5 +75,33 @@ describe('pre-flight', () => {
     // In the image's container (podman run … bootc), bootc reads the image's own files: only podman is needed here.
     const contained = plan([['deploy', [run('podman', 'run', '--rm', 'img', 'bootc', 'install', 'to-filesystem', '/target')]]]);
     expect(preflight(contained, { path: bin, root: root([]) }).map((x) => x.what)).toEqual(['podman is not installed on this system (the "deploy" step runs it)']);
+  });
+});
+
+describe('pre-flight of the image', () => {
+  const facts = { digest: `sha256:${'a'.repeat(64)}`, size: 2 * 1024 ** 3, architecture: 'amd64', labels: { 'containers.bootc': '1' }, detail: 'Read from the OCI layout.' };
+  const check = (o: Partial<Parameters<typeof imagePreflight>[0]>) => imagePreflight({ image: '/img', bootc: true, machineArch: 'x64', rootBytes: 20 * 1024 ** 3, facts, ...o }).map((p) => p.what);
+
+  it('accepts a readable bootc image for this architecture that fits', () => {
+    expect(check({})).toEqual([]);
+    expect(check({ facts: { ...facts, labels: { 'ostree.bootable': '1' } } })).toEqual([]);
+    expect(check({ bootc: false, facts: { ...facts, labels: {} } })).toEqual([]);
+  });
+  it('refuses an image it cannot read, one without the bootc label, another architecture, one that does not fit', () => {
+    expect(check({ facts: { ...facts, digest: null, detail: 'The OCI layout could not be read: ENOENT.' } })).toEqual(['the image /img could not be read (The OCI layout could not be read: ENOENT.)']);
+    expect(check({ facts: { ...facts, labels: {} } })).toEqual(['/img is not a bootc image: it has neither the containers.bootc nor the ostree.bootable label']);
+    expect(check({ machineArch: 'arm64' })).toEqual(['/img is built for amd64, and this computer is arm64']);
+    expect(check({ rootBytes: 3 * 1024 ** 3 })).toEqual(['/img needs about 4.0 GiB once unpacked (2.0 GiB compressed), and the root file system gets 3.0 GiB']);
+  });
+  it('says nothing of what it could not learn (labels, architecture or size unknown)', () => {
+    expect(check({ facts: { ...facts, labels: null, architecture: null, size: null } })).toEqual([]);
+    expect(check({ rootBytes: null })).toEqual([]);
+  });
+  it("the root's capacity: its partition, the rest of the disk, or the whole disk for bootc's own layout", () => {
+    const disk = { path: '/dev/vda', size: 64 * 1024 ** 3 } as InstallPlan['disk'];
+    const part = (mountpoint: string | null, size: number | null, content = 'xfs') => ({ mountpoint, size, content }) as InstallPlan['partitions'][number];
+    expect(rootCapacity({ disk, partitions: [] })).toBe(64 * 1024 ** 3);
+    expect(rootCapacity({ disk, partitions: [part(null, 1024 ** 2, 'bios-boot'), part('/boot/efi', 1024 ** 3, 'vfat'), part('/', null)] })).toBe(64 * 1024 ** 3 - 1024 ** 3 - 1024 ** 2);
+    expect(rootCapacity({ disk, partitions: [part('/boot/efi', 1024 ** 3, 'vfat'), part('/', 10 * 1024 ** 3)] })).toBe(10 * 1024 ** 3);
   });
 });

@@ -135,7 +135,9 @@ describe('registry and local storage', () => {
   });
 
   it('parses skopeo output defensively', () => {
-    expect(parseSkopeoInspect('{"Digest":"md5:1","LayersData":null}')).toEqual({ digest: null, size: null });
+    expect(parseSkopeoInspect('{"Digest":"md5:1","LayersData":null}')).toEqual({ digest: null, size: null, architecture: null, labels: {} });
+    const bootc = parseSkopeoInspect(JSON.stringify({ Digest: `sha256:${'a'.repeat(64)}`, Architecture: 'arm64', Labels: { 'containers.bootc': '1' }, LayersData: [{ Size: 5 }, { Size: 7 }] }));
+    expect(bootc).toEqual({ digest: `sha256:${'a'.repeat(64)}`, size: 12, architecture: 'arm64', labels: { 'containers.bootc': '1' } });
   });
 });
 

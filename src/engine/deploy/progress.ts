@@ -196,7 +196,10 @@ const HINTS: readonly (readonly [RegExp, string])[] = [
   [/Insufficient free space|no space left on device/i, 'The target disk does not have enough free space for this image. Free up space or choose a bigger disk.'],
   [/manifest unknown|name unknown|image not known|not found: manifest/i, 'The image was not found. Check the image reference (registry, name and tag).'],
   [/unauthorized|authentication required|requested access to the resource is denied/i, 'The registry refused access to the image. Log in to the registry (podman login) or check the credentials.'],
-  [/Failed to find ESP/i, 'The disk needs an EFI system partition (vfat, type EFI System) on the same disk as the root file system.'],
+  // bootupd's error, which bootc prints before its own (bootc's bootloader.rs:223-263 runs bootupctl).
+  [/no mounted ESP found|Failed to find ESP/i, 'The disk needs an EFI system partition (vfat, type EFI System) on the same disk as the root file system.'],
+  [/bootupd is required/, 'bootc installs the boot loader with bootupd, which it did not find: install from a container of the image (the podman deployer), or install bootupd here.'],
+  [/prepare-root\.conf/, 'bootc ran on this system and needs ostree\'s prepare-root.conf from it: install from a container of the image (the podman deployer).'],
   [/--pid=host/, 'bootc must see the host processes: run the container with podman run --pid=host.'],
   [/rootless/i, 'bootc cannot install from rootless podman: run podman as root.'],
   [/--privileged|CAP_SYS_ADMIN|must be executed as the root user/, 'bootc needs full root privileges: run podman as root with --privileged.'],

@@ -106,3 +106,64 @@ export function preflight(plan: InstallPlan, host: PreflightHost, from = 0): Pre
   }
   return problems;
 }
+
+/** Node's architecture names in OCI's naming. */
+const OCI_ARCH: Readonly<Record<string, string>> = { x64: 'amd64', arm64: 'arm64', ia32: '386', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
+
+/** What was read about the image (system/image.ts imageFacts), as the pre-flight needs it. */
+export interface ImagePreflightFacts {
+  readonly digest: string | null;
+  readonly size: number | null;
+  readonly architecture: string | null;
+  readonly labels: Readonly<Record<string, string>> | null;
+  readonly detail: string;
+}
+
+const GiB = 1024 ** 3;
+const gib = (n: number): string => `${(n / GiB).toFixed(1)} GiB`;
+
+/**
+ * The image against the machine and the plan: it can be read; it is a bootc image when bootc
+ * installs it (bootc's compatibility label `containers.bootc`, crates/lib/src/metadata.rs:1-4, or
+ * ostree's `ostree.bootable`; bootc itself only logs a notice without them, deploy.rs:173-196 at
+ * 534c76ea474a356aa288f6767635e579ea2614d5, and then fails later); its CPU architecture is this
+ * machine's; and its compressed layers, at least doubled once unpacked, fit the root filesystem.
+ */
+export function imagePreflight(o: { image: string; bootc: boolean; machineArch: string; rootBytes: number | null; facts: ImagePreflightFacts }): PreflightProblem[] {
+  const { facts } = o;
+  const problems: PreflightProblem[] = [];
+  if (facts.digest === null) {
+    problems.push({ what: `the image ${o.image} could not be read (${facts.detail.trim()})`, fix: 'check the image reference, or choose another image' });
+    return problems;
+  }
+  if (o.bootc && facts.labels !== null && facts.labels['containers.bootc'] === undefined && facts.labels['ostree.bootable'] === undefined) {
+    problems.push({
+      what: `${o.image} is not a bootc image: it has neither the containers.bootc nor the ostree.bootable label`,
+      fix: 'choose a bootc image, or install this one with the oci-rootfs deployer',
+    });
+  }
+  const arch = OCI_ARCH[o.machineArch] ?? o.machineArch;
+  if (facts.architecture !== null && facts.architecture !== arch) {
+    problems.push({ what: `${o.image} is built for ${facts.architecture}, and this computer is ${arch}`, fix: `choose the ${arch} build of the image` });
+  }
+  if (facts.size !== null && o.rootBytes !== null && facts.size * 2 > o.rootBytes) {
+    problems.push({
+      what: `${o.image} needs about ${gib(facts.size * 2)} once unpacked (${gib(facts.size)} compressed), and the root file system gets ${gib(o.rootBytes)}`,
+      fix: 'choose a bigger disk or root partition, or a smaller image',
+    });
+  }
+  return problems;
+}
+
+/**
+ * Bytes the root filesystem gets: its planned partition's size, or for "the rest of the disk" the
+ * disk less the other partitions; the whole disk when bootc lays the disk out itself.
+ */
+export function rootCapacity(plan: Pick<InstallPlan, 'disk' | 'partitions'>): number | null {
+  if (plan.partitions.length === 0) return plan.disk.size;
+  const root = plan.partitions.find((p) => p.mountpoint === '/') ?? plan.partitions.find((p) => p.content === 'luks2');
+  if (!root) return null;
+  if (root.size !== null) return root.size;
+  const others = plan.partitions.filter((p) => p !== root).reduce((sum, p) => sum + (p.size ?? 0), 0);
+  return plan.disk.size - others;
+}

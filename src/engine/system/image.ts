@@ -46,18 +46,36 @@ export function pickManifest(index: unknown, ref: string | null): Descriptor {
   return manifests[0]!;
 }
 
-/** Sum of the layers' sizes of a manifest (or, for an index, of this machine's platform's manifest). */
-async function layersSize(desc: Descriptor, readBlob: (digest: string) => Promise<string>, depth = 0): Promise<number | null> {
+/** What an image's manifest and config say: layers' total size, CPU architecture and labels. */
+export interface ManifestFacts {
+  readonly size: number | null;
+  readonly architecture: string | null;
+  readonly labels: Readonly<Record<string, string>> | null;
+}
+
+/** The facts of a manifest (or, for an index, of this machine's platform's manifest). */
+async function manifestFacts(desc: Descriptor, readBlob: (digest: string) => Promise<string>, depth = 0): Promise<ManifestFacts> {
   if (!desc.digest || !DIGEST.test(desc.digest)) throw new Error(`bad digest ${String(desc.digest)}`);
-  const doc = JSON.parse(await readBlob(desc.digest)) as { mediaType?: string; layers?: { size?: number }[]; manifests?: Descriptor[] };
+  const doc = JSON.parse(await readBlob(desc.digest)) as { mediaType?: string; layers?: { size?: number }[]; manifests?: Descriptor[]; config?: Descriptor };
   if ((desc.mediaType && INDEX_TYPES.has(desc.mediaType)) || Array.isArray(doc.manifests)) {
-    if (depth > 0 || !Array.isArray(doc.manifests) || doc.manifests.length === 0) return null;
+    if (depth > 0 || !Array.isArray(doc.manifests) || doc.manifests.length === 0) return { size: null, architecture: null, labels: null };
     const arch = OCI_ARCH[process.arch] ?? process.arch;
     const pick = doc.manifests.find((m) => m.platform?.architecture === arch && (m.platform.os ?? 'linux') === 'linux') ?? doc.manifests[0]!;
-    return layersSize(pick, readBlob, depth + 1);
+    return manifestFacts(pick, readBlob, depth + 1);
   }
-  if (!Array.isArray(doc.layers)) return null;
-  return doc.layers.reduce((sum, l) => sum + (typeof l.size === 'number' ? l.size : 0), 0);
+  const size = Array.isArray(doc.layers) ? doc.layers.reduce((sum, l) => sum + (typeof l.size === 'number' ? l.size : 0), 0) : null;
+  let architecture: string | null = null;
+  let labels: Record<string, string> | null = null;
+  if (doc.config?.digest && DIGEST.test(doc.config.digest)) {
+    try {
+      const config = JSON.parse(await readBlob(doc.config.digest)) as { architecture?: string; config?: { Labels?: Record<string, string> | null } };
+      architecture = typeof config.architecture === 'string' ? config.architecture : null;
+      labels = config.config?.Labels ?? {};
+    } catch {
+      // The size stands on its own; architecture and labels stay unknown.
+    }
+  }
+  return { size, architecture, labels };
 }
 
 function blobPath(digest: string): string {
@@ -66,7 +84,7 @@ function blobPath(digest: string): string {
 }
 
 /** Digest and size of an image in an OCI layout directory or an OCI archive (read with tar). */
-async function fromLayout(image: ImageRef, deps: Pick<SystemDeps, 'exec'>): Promise<{ digest: string; size: number | null; detail: string }> {
+async function fromLayout(image: ImageRef, deps: Pick<SystemDeps, 'exec'>): Promise<ImageFacts> {
   const { path, ref } = splitLayoutReference(image.reference);
   const archive = image.transport === 'oci-archive';
   const readMember = async (member: string): Promise<string> => {
@@ -80,58 +98,67 @@ async function fromLayout(image: ImageRef, deps: Pick<SystemDeps, 'exec'>): Prom
   };
   const desc = pickManifest(JSON.parse(await readMember('index.json')), ref);
   if (!desc.digest || !DIGEST.test(desc.digest)) throw new Error(`index.json names no valid digest for the image`);
-  let size: number | null = null;
+  let facts: ManifestFacts = { size: null, architecture: null, labels: null };
   try {
-    size = await layersSize(desc, (d) => readMember(blobPath(d)));
+    facts = await manifestFacts(desc, (d) => readMember(blobPath(d)));
   } catch {
-    size = null;
+    // Digest only.
   }
-  return { digest: desc.digest, size, detail: `Read from the ${archive ? 'OCI archive' : 'OCI layout'}'s index.json${size === null ? ' (the manifest could not be read for the size)' : ''}.` };
+  return { digest: desc.digest, ...facts, detail: `Read from the ${archive ? 'OCI archive' : 'OCI layout'}'s index.json${facts.size === null ? ' (the manifest could not be read for the size)' : ''}.` };
 }
 
-/** skopeo inspect's JSON: Digest and the compressed layer sizes. */
-export function parseSkopeoInspect(text: string): { digest: string | null; size: number | null } {
-  const j = JSON.parse(text) as { Digest?: string; LayersData?: { Size?: number }[] | null };
+/** Everything read about an image without pulling it; nulls where it could not be read. */
+export interface ImageFacts extends ManifestFacts {
+  readonly digest: string | null;
+  /** English: where the facts came from or why they are missing. */
+  readonly detail: string;
+}
+
+const UNKNOWN = { digest: null, size: null, architecture: null, labels: null } as const;
+
+/** skopeo inspect's JSON: Digest, the compressed layer sizes, Architecture and Labels. */
+export function parseSkopeoInspect(text: string): Omit<ImageFacts, 'detail'> {
+  const j = JSON.parse(text) as { Digest?: string; LayersData?: { Size?: number }[] | null; Architecture?: string; Labels?: Record<string, string> | null };
   const digest = typeof j.Digest === 'string' && DIGEST.test(j.Digest) ? j.Digest : null;
   const size = Array.isArray(j.LayersData) ? j.LayersData.reduce((s, l) => s + (typeof l.Size === 'number' ? l.Size : 0), 0) : null;
-  return { digest, size };
+  return { digest, size, architecture: typeof j.Architecture === 'string' ? j.Architecture : null, labels: j.Labels ?? {} };
 }
 
-async function digestAndSize(image: ImageRef, deps: Pick<SystemDeps, 'exec' | 'which'>): Promise<{ digest: string | null; size: number | null; detail: string }> {
+export async function imageFacts(image: ImageRef, deps: Pick<SystemDeps, 'exec' | 'which'>): Promise<ImageFacts> {
   switch (image.transport) {
     case 'oci':
     case 'oci-archive':
       try {
         return await fromLayout(image, deps);
       } catch (e) {
-        return { digest: null, size: null, detail: `The ${image.transport === 'oci' ? 'OCI layout' : 'OCI archive'} could not be read: ${reason(e)}.` };
+        return { ...UNKNOWN, detail: `The ${image.transport === 'oci' ? 'OCI layout' : 'OCI archive'} could not be read: ${reason(e)}.` };
       }
     case 'docker-archive':
       try {
         const { readImage } = await import('../deploy/oci');
         const r = await readImage({ transport: 'docker-archive', path: image.reference });
-        return { digest: r.manifestDigest, size: r.totalBytes, detail: 'Read from the docker archive.' };
+        return { ...UNKNOWN, digest: r.manifestDigest, size: r.totalBytes, detail: 'Read from the docker archive.' };
       } catch (e) {
-        return { digest: null, size: null, detail: `The docker archive could not be read: ${reason(e)}.` };
+        return { ...UNKNOWN, detail: `The docker archive could not be read: ${reason(e)}.` };
       }
     case 'containers-storage': {
-      if (!deps.which('podman')) return { digest: null, size: null, detail: 'podman is not installed, so local container storage cannot be read.' };
+      if (!deps.which('podman')) return { ...UNKNOWN, detail: 'podman is not installed, so local container storage cannot be read.' };
       try {
         const r = await deps.exec(['podman', 'image', 'inspect', image.reference], { timeoutMs: 30_000 });
-        const first = (JSON.parse(r.stdout) as { Digest?: string }[])[0];
+        const first = (JSON.parse(r.stdout) as { Digest?: string; Architecture?: string; Labels?: Record<string, string> | null }[])[0];
         const digest = typeof first?.Digest === 'string' && DIGEST.test(first.Digest) ? first.Digest : null;
-        return { digest, size: null, detail: 'Read from local container storage (podman image inspect).' };
+        return { digest, size: null, architecture: first?.Architecture ?? null, labels: first ? (first.Labels ?? {}) : null, detail: 'Read from local container storage (podman image inspect).' };
       } catch (e) {
-        return { digest: null, size: null, detail: `podman image inspect failed: ${reason(e)}` };
+        return { ...UNKNOWN, detail: `podman image inspect failed: ${reason(e)}` };
       }
     }
     case 'registry': {
-      if (!deps.which('skopeo')) return { digest: null, size: null, detail: 'skopeo is not installed, so the registry was not asked for the digest.' };
+      if (!deps.which('skopeo')) return { ...UNKNOWN, detail: 'skopeo is not installed, so the registry was not asked for the digest.' };
       try {
         const r = await deps.exec(['skopeo', 'inspect', '--no-tags', `docker://${image.reference}`], { timeoutMs: 15_000 });
         return { ...parseSkopeoInspect(r.stdout), detail: 'Asked the registry (skopeo inspect).' };
       } catch (e) {
-        return { digest: null, size: null, detail: `skopeo inspect failed: ${reason(e)}` };
+        return { ...UNKNOWN, detail: `skopeo inspect failed: ${reason(e)}` };
       }
     }
   }
@@ -224,7 +251,7 @@ export function readPolicyVerdict(policyPath: string, image: ImageRef): Signatur
 }
 
 export async function inspectImage(image: ImageRef, deps: Pick<SystemDeps, 'exec' | 'which' | 'paths'>): Promise<ImageInfo> {
-  const facts = await digestAndSize(image, deps);
+  const facts = await imageFacts(image, deps);
   const policy = readPolicyVerdict(deps.paths.policyJson, image);
   return { reference: image.reference, digest: facts.digest, signature: policy.signature, size: facts.size, detail: `${facts.detail} ${policy.detail}` };
 }
