@@ -95,6 +95,12 @@ export function deploySteps(
   const common: string[] = [];
   if (request.image.targetImage) common.push('--target-imgref', request.image.targetImage);
   if (request.image.enforceSignaturePolicy) common.push('--enforce-container-sigpolicy');
+  // Images the system image binds (/usr/lib/bootc/bound-images.d) must by default already be in this
+  // machine's container storage, else bootc fails after the wipe; `pull` has bootc fetch them
+  // straight into the target's own storage (BoundImagesOpt, crates/lib/src/install.rs:311-324, used
+  // at 1922-1945; bootc-dev/bootc at 534c76ea474a356aa288f6767635e579ea2614d5). Only a registry
+  // install is online; an offline one keeps bootc's default.
+  if (request.image.transport === 'registry') common.push('--bound-images', 'pull');
   if (request.rootSshKeys.length > 0) {
     const keys = `${runDir}/root-ssh-keys`;
     prep.push({ kind: 'write', path: keys, content: `${request.rootSshKeys.join('\n')}\n`, mode: '0600' });
