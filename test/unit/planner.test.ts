@@ -158,6 +158,11 @@ describe('planner', () => {
     expect(formattedEsp.ok && runs(formattedEsp.plan, 'deploy')[0]).toContain('--replace=alongside');
     const formattedRoot = on([{ ...keepRoot, format: true, filesystem: 'xfs' }, { partition: '/dev/vda1', mountpoint: '/boot/efi', format: false }]);
     expect(formattedRoot.ok && runs(formattedRoot.plan, 'deploy')[0]).not.toContain('--replace=alongside');
+    // On a BIOS machine, GRUB needs a BIOS boot partition on a GPT disk: refused before anything is written.
+    const bios = tryPlan({ disk: { path: '/dev/vda' }, layout: { type: 'existing', mounts: [{ ...keepRoot, format: true, filesystem: 'xfs' }] } }, [linux], { ...facts, firmware: 'bios' });
+    expect(!bios.ok && bios.error.message).toMatch(/^layout\.mounts: \/dev\/vda is a GPT disk without a BIOS boot partition/);
+    const withBiosBoot = makeDisk({ ...linux, partitions: [...linux.partitions, part(4, '21686148-6449-6e6f-744e-656564454649', '', '')].map((p) => (p.number === 4 ? { ...p, fsType: null, uuid: null } : p)) });
+    expect(tryPlan({ disk: { path: '/dev/vda' }, layout: { type: 'existing', mounts: [{ ...keepRoot, format: true, filesystem: 'xfs' }] } }, [withBiosBoot], { ...facts, firmware: 'bios' }).ok).toBe(true);
   });
 
   it('an image from a file: warns that updates have no source unless targetImage names one (install.rs:1631-1644), and refuses a signature check bootc would not make (install.rs:1058-1063)', () => {

@@ -175,6 +175,14 @@ describe('storage rules: existing partitions', () => {
     expect(missingItems(PARTED, formatted)).toEqual([]);
   });
 
+  it('on a BIOS machine, wants a BIOS boot partition on a GPT disk', () => {
+    const mapping = map({ '/dev/sda2': { mountpoint: '/', format: true, filesystem: 'xfs' }, '/dev/sda1': { mountpoint: '/boot/efi', format: true, filesystem: 'vfat' } });
+    expect(validateStorage(mapping, PARTED, false, RECOVERY, 'bios').mapping).toEqual([{ key: 'noBiosBoot' }]);
+    expect(validateStorage(mapping, PARTED, false, RECOVERY, 'uefi').mapping).toEqual([]);
+    const withBiosBoot: Disk = { ...PARTED, partitions: [...PARTED.partitions, { ...PARTED.partitions[1]!, path: '/dev/sda5', name: 'sda5', number: 5, typeGuid: '21686148-6449-6E6F-744E-656564454649', fsType: null, uuid: null }] };
+    expect(validateStorage(mapping, withBiosBoot, false, RECOVERY, 'bios').mapping).toEqual([]);
+  });
+
   it('refuses mounted partitions and disks without an ESP', () => {
     const mounted: Disk = { ...PARTED, partitions: PARTED.partitions.map((p) => (p.path === '/dev/sda2' ? { ...p, mountpoints: ['/mnt'] } : p)) };
     expect(errorsOf(map({ '/dev/sda2': { mountpoint: '/', format: true, filesystem: 'xfs' } }), mounted).partitions['/dev/sda2']).toEqual([{ key: 'inUse', params: { mountpoints: '/mnt' } }]);

@@ -31,7 +31,7 @@ const fail = (message: string): never => {
   throw new PlanError(makeError('invalid-answer-file', `layout.mounts: ${message}`, { detail: 'layout.mounts' }));
 };
 
-export function existingLayout(layout: Existing, disk: Disk, target: string, uuid: () => string): ExistingParts {
+export function existingLayout(layout: Existing, disk: Disk, target: string, uuid: () => string, firmware: 'uefi' | 'bios' = 'uefi'): ExistingParts {
   const planned: PlannedPartition[] = [];
   const format: PlanAction[] = [];
   for (const m of layout.mounts) {
@@ -64,6 +64,12 @@ export function existingLayout(layout: Existing, disk: Disk, target: string, uui
     });
   }
   if (!disk.partitions.some((p) => p.typeGuid === TYPE.esp)) fail(`${disk.path} has no EFI system partition, which bootc needs on the same disk`);
+  // GRUB on a BIOS machine puts its core image in a BIOS boot partition when the disk is GPT; bootupd
+  // installs it there (its BIOS component runs grub2-install on the disk). Without one it fails after
+  // the new system was written, and the machine does not start.
+  if (firmware === 'bios' && disk.partitionTable === 'gpt' && !disk.partitions.some((p) => p.typeGuid?.toLowerCase() === TYPE.biosBoot)) {
+    fail(`${disk.path} is a GPT disk without a BIOS boot partition, which GRUB needs to start this computer in BIOS mode; create a 1 MiB partition of type "BIOS boot" first, or erase the disk`);
+  }
   const root = planned.find((p) => p.mountpoint === '/')!;
   const boot = planned.find((p) => p.mountpoint === '/boot');
   const home = planned.find((p) => p.mountpoint === '/home');

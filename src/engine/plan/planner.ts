@@ -196,7 +196,7 @@ function build(request: AnswerFile, disk: Disk, facts: SystemFacts, o: PlanOptio
       steps.push(...deploySteps(container, request, deployer, sourceImgref, o.runDir, 'to-filesystem', [...deployArgs, ...kargFlags([...rootKargs, ...kargs, ...request.kernelArgs])], target, false));
     }
   } else if (layout.type === 'existing') {
-    const e = existingLayout(layout, disk, target, o.uuid);
+    const e = existingLayout(layout, disk, target, o.uuid, facts.firmware);
     partitions = e.partitions;
     steps.push(...e.steps);
     teardown.push(...e.teardown);

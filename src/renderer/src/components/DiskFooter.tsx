@@ -13,7 +13,8 @@ export function DiskFooter() {
   const disk = useApp(selectedDisk);
   const storage = useApp((s) => s.storage);
   const tpm2 = useApp((s) => s.engine.info?.tpm2 === true);
-  const missing = missingItems(disk, validateStorage(storage.fields, disk, tpm2, storage.recovery));
+  const firmware = useApp((s) => s.engine.info?.firmware ?? null);
+  const missing = missingItems(disk, validateStorage(storage.fields, disk, tpm2, storage.recovery, firmware));
   const blocked = missing.length > 0;
   return (
     <div className="nav-next">

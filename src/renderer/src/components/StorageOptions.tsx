@@ -33,7 +33,8 @@ export function StorageOptions({ disk }: { readonly disk: Disk }) {
   const setTpm2 = useApp((s) => s.setTpm2);
   const touch = useApp((s) => s.touchStorage);
   const { fields, touched } = storage;
-  const errors = validateStorage(fields, disk, tpm2Available, storage.recovery);
+  const firmware = useApp((s) => s.engine.info?.firmware ?? null);
+  const errors = validateStorage(fields, disk, tpm2Available, storage.recovery, firmware);
   const tr = (list: readonly StorageError[]) => list.map((e) => t(`storage.errors.${e.key}`, e.params));
   const existingOffered = canUseExisting(disk);
   const mode = effectiveMode(fields, disk);

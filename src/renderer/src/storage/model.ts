@@ -133,7 +133,10 @@ export function effectiveMode(fields: StorageFields, disk: Disk | null): Storage
   return fields.mode === 'existing' && canUseExisting(disk) ? 'existing' : 'erase';
 }
 
-export function validateStorage(fields: StorageFields, disk: Disk | null, tpm2Available: boolean, recovery: RecoveryKeyState): StorageErrors {
+/** `firmware`: how this computer starts, when the engine said (a GPT disk then needs a BIOS boot partition for BIOS). */
+const BIOS_BOOT = '21686148-6449-6e6f-744e-656564454649';
+
+export function validateStorage(fields: StorageFields, disk: Disk | null, tpm2Available: boolean, recovery: RecoveryKeyState, firmware: 'uefi' | 'bios' | null = null): StorageErrors {
   const mapping: StorageError[] = [];
   const partitions: Record<string, StorageError[]> = {};
   const passphrase: StorageError[] = [];
@@ -145,6 +148,8 @@ export function validateStorage(fields: StorageFields, disk: Disk | null, tpm2Av
     const used = disk!.partitions.map((p) => ({ p, m: mountFor(fields, p) })).filter((x) => x.m.mountpoint !== null);
     if (!used.some((x) => x.m.mountpoint === '/')) mapping.push({ key: 'rootRequired' });
     if (!disk!.partitions.some(isEsp)) mapping.push({ key: 'noEsp' });
+    // GRUB needs a BIOS boot partition on a GPT disk to start in BIOS mode (the engine refuses it too, plan/existing.ts).
+    if (firmware === 'bios' && disk!.partitionTable === 'gpt' && !disk!.partitions.some((p) => p.typeGuid?.toLowerCase() === BIOS_BOOT)) mapping.push({ key: 'noBiosBoot' });
     for (const { p, m } of used) {
       const errs: StorageError[] = [];
       const mp = m.mountpoint!;

@@ -64,7 +64,7 @@ export const storageSlice: Slice<StorageSlice> = ({ api }) => (set, get) => {
 };
 
 export function storageErrors(state: Pick<AppState, 'storage' | 'disks' | 'engine'>): StorageErrors {
-  return validateStorage(state.storage.fields, selectedDisk(state), state.engine.info?.tpm2 === true, state.storage.recovery);
+  return validateStorage(state.storage.fields, selectedDisk(state), state.engine.info?.tpm2 === true, state.storage.recovery, state.engine.info?.firmware ?? null);
 }
 
 /** A disk is chosen and every storage choice can be installed. */

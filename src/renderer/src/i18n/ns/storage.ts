@@ -86,6 +86,7 @@ export default defineNamespace({
     errors: {
       rootRequired: 'Choose a partition for the system (/).',
       noEsp: 'This disk has no EFI system partition, which the system needs to start. Erase the disk instead.',
+      noBiosBoot: 'This computer starts in BIOS mode, and this GPT disk has no BIOS boot partition, which the boot loader needs. Erase the disk instead, or create a 1 MiB “BIOS boot” partition first.',
       duplicateMountpoint: 'Only one partition can be used as {{mountpoint}}.',
       inUse: 'This partition is in use (mounted on {{mountpoints}}).',
       notEsp: 'Only an EFI system partition can be used as /boot/efi.',
@@ -191,6 +192,7 @@ export default defineNamespace({
     errors: {
       rootRequired: 'Wählen Sie eine Partition für das System (/).',
       noEsp: 'Diese Festplatte hat keine EFI-Systempartition, die das System zum Starten braucht. Löschen Sie die Festplatte stattdessen.',
+      noBiosBoot: 'Dieser Computer startet im BIOS-Modus, und diese GPT-Festplatte hat keine BIOS-Boot-Partition, die der Bootloader braucht. Löschen Sie stattdessen die Festplatte oder legen Sie zuerst eine 1 MiB große Partition vom Typ „BIOS boot“ an.',
       duplicateMountpoint: 'Nur eine Partition kann als {{mountpoint}} verwendet werden.',
       inUse: 'Diese Partition wird verwendet (eingehängt unter {{mountpoints}}).',
       notEsp: 'Nur eine EFI-Systempartition kann als /boot/efi verwendet werden.',
@@ -296,6 +298,7 @@ export default defineNamespace({
     errors: {
       rootRequired: 'Choisissez une partition pour le système (/).',
       noEsp: 'Ce disque n’a pas de partition système EFI, nécessaire au démarrage du système. Effacez plutôt le disque.',
+      noBiosBoot: 'Cet ordinateur démarre en mode BIOS, et ce disque GPT n’a pas de partition d’amorçage BIOS, nécessaire au chargeur d’amorçage. Effacez plutôt le disque, ou créez d’abord une partition « BIOS boot » de 1 Mio.',
       duplicateMountpoint: 'Une seule partition peut servir de {{mountpoint}}.',
       inUse: 'Cette partition est utilisée (montée sur {{mountpoints}}).',
       notEsp: 'Seule une partition système EFI peut servir de /boot/efi.',
@@ -401,6 +404,7 @@ export default defineNamespace({
     errors: {
       rootRequired: 'Elija una partición para el sistema (/).',
       noEsp: 'Este disco no tiene partición de sistema EFI, que el sistema necesita para arrancar. Borre el disco en su lugar.',
+      noBiosBoot: 'Este equipo arranca en modo BIOS y este disco GPT no tiene partición de arranque BIOS, que el cargador de arranque necesita. Borre el disco en su lugar, o cree primero una partición «BIOS boot» de 1 MiB.',
       duplicateMountpoint: 'Solo una partición puede usarse como {{mountpoint}}.',
       inUse: 'Esta partición está en uso (montada en {{mountpoints}}).',
       notEsp: 'Solo una partición de sistema EFI puede usarse como /boot/efi.',
@@ -506,6 +510,7 @@ export default defineNamespace({
     errors: {
       rootRequired: 'Escolha uma partição para o sistema (/).',
       noEsp: 'Este disco não tem partição de sistema EFI, necessária para o sistema iniciar. Apague o disco em vez disso.',
+      noBiosBoot: 'Este computador inicia no modo BIOS, e este disco GPT não tem partição de inicialização BIOS, necessária ao carregador de inicialização. Apague o disco em vez disso, ou crie antes uma partição “BIOS boot” de 1 MiB.',
       duplicateMountpoint: 'Só uma partição pode ser usada como {{mountpoint}}.',
       inUse: 'Esta partição está em uso (montada em {{mountpoints}}).',
       notEsp: 'Só uma partição de sistema EFI pode ser usada como /boot/efi.',
@@ -611,6 +616,7 @@ export default defineNamespace({
     errors: {
       rootRequired: 'اختر قسمًا للنظام (/).',
       noEsp: 'لا يحتوي هذا القرص على قسم نظام EFI الذي يحتاجه النظام للإقلاع. امسح القرص بدلًا من ذلك.',
+      noBiosBoot: 'يُقلع هذا الحاسوب بوضع BIOS، ولا يحتوي قرص GPT هذا على قسم إقلاع BIOS الذي يحتاجه محمّل الإقلاع. امسح القرص بدلًا من ذلك، أو أنشئ أولًا قسمًا من نوع «BIOS boot» بحجم 1 ميبيبايت.',
       duplicateMountpoint: 'يمكن استخدام قسم واحد فقط بوصفه {{mountpoint}}.',
       inUse: 'هذا القسم قيد الاستخدام (مركّب على {{mountpoints}}).',
       notEsp: 'لا يمكن استخدام غير قسم نظام EFI بوصفه ‎/boot/efi.',
@@ -716,6 +722,7 @@ export default defineNamespace({
     errors: {
       rootRequired: '请为系统（/）选择一个分区。',
       noEsp: '此磁盘没有系统启动所需的 EFI 系统分区。请改为清除磁盘。',
+      noBiosBoot: '此计算机以 BIOS 模式启动，而此 GPT 磁盘没有引导加载程序所需的 BIOS 启动分区。请改为清除磁盘，或先创建一个 1 MiB 的“BIOS boot”分区。',
       duplicateMountpoint: '只能有一个分区用作 {{mountpoint}}。',
       inUse: '此分区正在使用中（挂载于 {{mountpoints}}）。',
       notEsp: '只有 EFI 系统分区才能用作 /boot/efi。',
@@ -821,6 +828,7 @@ export default defineNamespace({
     errors: {
       rootRequired: 'システム（/）用のパーティションを選んでください。',
       noEsp: 'このディスクには、システムの起動に必要な EFI システムパーティションがありません。代わりにディスクを消去してください。',
+      noBiosBoot: 'このコンピューターは BIOS モードで起動しますが、この GPT ディスクにはブートローダーに必要な BIOS ブートパーティションがありません。代わりにディスクを消去するか、先に 1 MiB の「BIOS boot」パーティションを作成してください。',
       duplicateMountpoint: '{{mountpoint}} として使えるパーティションは 1 つだけです。',
       inUse: 'このパーティションは使用中です（{{mountpoints}} にマウント）。',
       notEsp: '/boot/efi には EFI システムパーティションしか使えません。',
