@@ -285,7 +285,7 @@ describe.skipIf(why !== null)('install pipeline on loop devices (root)', () => {
     expect(refused?.error?.message).toMatch(new RegExp(`Nothing was written to ${disk}\\.$`));
     expect((await strict.handlers.getInstallState({})).phase).toBe('idle');
     expect(await sha256(disk)).toBe(before);
-  }, 120_000);
+  }, 300_000);
 
   it('cancel before the point of no return leaves every byte of the disk as it was', async () => {
     const disk = newDisk('cancel-early', 4 * GiB);

@@ -69,7 +69,7 @@ describe('planner', () => {
     expect(argv).toContain('quay.io/example/os:42');
     expect(argv!.slice(argv!.indexOf('bootc'))).toEqual([
       'bootc', 'install', 'to-filesystem', '--skip-finalize', `--root-mount-spec=UUID=${p.partitions[2]!.uuid}`,
-      '--karg', 'quiet', '--target-imgref', 'quay.io/example/os:stable', '--bound-images', 'pull', '/target',
+      '--karg', 'quiet', '--target-imgref', 'quay.io/example/os:stable', '--bound-images', 'pull', '--run-fetch-check', '/target',
     ]);
     expect(runs(p, 'pull')).toEqual([['podman', 'pull', 'docker://quay.io/example/os:42']]);
   });
@@ -129,7 +129,7 @@ describe('planner', () => {
     const p = plan({ layout: { type: 'bootc', filesystem: 'ext4' } });
     expect(p.steps.map((s) => s.id)).toEqual(['wipe', 'pull', 'deploy', 'mount', 'configure', 'finalize', 'teardown']);
     const deploy = runs(p, 'deploy')[0]!;
-    expect(deploy.slice(deploy.indexOf('bootc'))).toEqual(['bootc', 'install', 'to-disk', '--wipe', '--filesystem', 'ext4', '--block-setup', 'direct', '--bound-images', 'pull', '/dev/nvme0n1']);
+    expect(deploy.slice(deploy.indexOf('bootc'))).toEqual(['bootc', 'install', 'to-disk', '--wipe', '--filesystem', 'ext4', '--block-setup', 'direct', '--bound-images', 'pull', '--run-fetch-check', '/dev/nvme0n1']);
     expect(runs(p, 'mount').at(-1)).toEqual(['mount', '/dev/nvme0n1p3', '/run/particle-installer/abcdef01/target']);
   });
 

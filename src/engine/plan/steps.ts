@@ -100,7 +100,9 @@ export function deploySteps(
   // straight into the target's own storage (BoundImagesOpt, crates/lib/src/install.rs:311-324, used
   // at 1922-1945; bootc-dev/bootc at 534c76ea474a356aa288f6767635e579ea2614d5). Only a registry
   // install is online; an offline one keeps bootc's default.
-  if (request.image.transport === 'registry') common.push('--bound-images', 'pull');
+  // Online, bootc also checks that the image the system will update from can be fetched, before it
+  // writes anything (verify_target_fetch, install.rs:1523-1542, called at 1689-1691).
+  if (request.image.transport === 'registry') common.push('--bound-images', 'pull', '--run-fetch-check');
   if (request.rootSshKeys.length > 0) {
     const keys = `${runDir}/root-ssh-keys`;
     prep.push({ kind: 'write', path: keys, content: `${request.rootSshKeys.join('\n')}\n`, mode: '0600' });
