@@ -78,7 +78,12 @@ if [ -n "$image" ]; then
     oci-archive|docker-archive) [ -f "$image_source" ] || die "--image $image_transport:$image_source: no such file" ;;
     *) die "--image must be oci:DIR, oci-archive:FILE or docker-archive:FILE (an image for offline installs), not \"$image\"" ;;
   esac
-  [ -n "$deployer" ] || deployer=bootc
+  [ -n "$deployer" ] || deployer=oci-rootfs
+  # bootc from a file runs on the live system (its host form), and reads ostree's prepare-root.conf,
+  # the SELinux policy, its install config and bound images from / and needs bootupd here
+  # (crates/lib/src/install.rs:1553, 1769-1770, 1885-1887 of bootc-dev/bootc at 534c76ea): none of
+  # that is on this ISO, and the engine's pre-flight would refuse every install.
+  [ "$deployer" = oci-rootfs ] || die "--deployer bootc with an embedded image cannot install from this ISO yet: bootc would run on the live system, which has no bootc, no bootupd and no ostree/prepare-root.conf; use --deployer oci-rootfs"
 fi
 
 # The installer: the engine bundle and the renderer (npm run build), and for --shell electron the

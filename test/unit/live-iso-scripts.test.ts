@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // The live ISO's own scripts, run for real with bash: the kernel-argument parser the session uses,
 // the pairing page, the boot menu (checked by GRUB's own parser) and build.sh's refusals, which all
@@ -120,12 +120,17 @@ describe('boot menu', () => {
 
 describe('build.sh refuses bad input before touching anything', () => {
   const build = (...args: string[]) => spawnSync('bash', [join(LIVE, 'build.sh'), '--out', join(tmp, 'out'), '--cache', join(tmp, 'cache'), ...args], { encoding: 'utf8' });
+  beforeAll(() => {
+    mkdirSync(join(tmp, 'layout'), { recursive: true });
+    writeFileSync(join(tmp, 'layout/index.json'), '{"schemaVersion":2,"manifests":[]}');
+  });
   it.each([
     [['--shell', 'gtk'], /--shell must be browser or electron \(not "gtk"\)/],
     [['--deployer', 'rpm'], /--deployer must be bootc or oci-rootfs/],
     [['--deployer', 'oci-rootfs'], /--deployer only means something with --image/],
     [['--image', 'registry:quay.io/x/y'], /--image must be oci:DIR, oci-archive:FILE or docker-archive:FILE/],
     [['--image', `oci:${tmp}/none`], /is not an OCI layout \(no index\.json\)/],
+    [['--image', `oci:${tmp}/layout`, '--deployer', 'bootc'], /--deployer bootc with an embedded image cannot install from this ISO yet/],
     [['--name', 'a b/c'], /--name may hold letters, digits/],
     [['--frobnicate'], /unknown option --frobnicate/],
   ])('%j', (args, message) => {
