@@ -5,6 +5,7 @@
 //  - install figures (root; see bench-install.ts): engine against a plain script, progress events, peak RSS
 //  - OCI unpacking against tar -xzf of the same layers (bench-unpack.ts)
 //  - oci-rootfs in QEMU: power-on to login prompt of what was installed, UEFI and BIOS (bench-vm-boot.ts)
+// Separately: the pre-flight's cost before an install starts (bench-preflight.ts).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { LSBLK_COLUMNS } from '../src/engine/disks';
