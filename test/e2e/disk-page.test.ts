@@ -1,11 +1,11 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright';
 import { expectNoAxeViolations, launchChromium } from './browser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activeTestId, advanceToStep, FIXTURE_DISKS, FIXTURE_INFO, skipNetworkCheck, stepIndexOf, demoUiSkipReason, chooseLanguage } from './fixtures';
-import { loopsBackedBy, startDemoServer, stopDemoServer, type DemoServer } from './serve';
+import { closeDemo, loopsBackedBy, startDemoServer, type DemoServer } from './serve';
 
 /**
  * The Disk page in Debian's Chromium, reached through the steps before it (by the step rail), served by the real `serve --demo` engine on
@@ -34,14 +34,7 @@ describe.skipIf(skipReason !== null)('Welcome and Disk pages', () => {
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await stopDemoServer(server);
-    if (tmp) {
-      // The server detaches its demo disks on SIGTERM; nothing backed by our temp dir may remain.
-      const left = loopsBackedBy(tmp);
-      rmSync(tmp, { recursive: true, force: true });
-      expect(left, 'loop devices left attached by serve --demo').toEqual([]);
-    }
+    await closeDemo(browser, server, tmp);
   });
 
   /** A page that records console errors (CSP violations land there) and uncaught exceptions. */

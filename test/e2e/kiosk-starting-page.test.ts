@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -9,7 +9,7 @@ import type { Browser } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM, launchChromium } from './browser';
 import { demoUiSkipReason } from './fixtures';
-import { loopsBackedBy, startDemoServer, stopDemoServer, type DemoServer } from './serve';
+import { closeDemo, startDemoServer, type DemoServer } from './serve';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const LIVE = join(REPO, 'live-iso/rootfs/usr/lib/particle-installer/live');
@@ -65,13 +65,7 @@ describe.skipIf(handoverWhy !== null)('the kiosk starting page hands over to the
   let browser: Browser | undefined;
   let server: DemoServer | undefined;
   afterAll(async () => {
-    await browser?.close();
-    await stopDemoServer(server);
-    if (tmp) {
-      const left = loopsBackedBy(tmp);
-      rmSync(tmp, { recursive: true, force: true });
-      expect(left, 'loop devices left attached by serve --demo').toEqual([]);
-    }
+    await closeDemo(browser, server, tmp);
   });
 
   it('waits for the engine, then opens the wizard in the same tab, logged in, without the token in the address', { timeout: 240_000 }, async () => {

@@ -1,11 +1,11 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from './browser';
 import { advanceToStep, currentStep, skipNetworkCheck, demoUiSkipReason, chooseLanguage } from './fixtures';
-import { loopsBackedBy, startDemoServer, stopDemoServer, type DemoServer } from './serve';
+import { closeDemo, startDemoServer, type DemoServer } from './serve';
 
 /**
  * Screen sizes and text size: the first four pages at 800×600 in German with text at 200%, and at
@@ -29,13 +29,7 @@ describe.skipIf(skipReason !== null)('screen sizes and 200% text', () => {
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await stopDemoServer(server);
-    if (tmp) {
-      const left = loopsBackedBy(tmp);
-      rmSync(tmp, { recursive: true, force: true });
-      expect(left, 'loop devices left attached by serve --demo').toEqual([]);
-    }
+    await closeDemo(browser, server, tmp);
   });
 
   async function checkFits(page: Page, what: string): Promise<void> {

@@ -1,5 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { expect } from 'vitest';
 
 /** A running `particle-installer serve --demo`, started from source like a developer would. */
 export interface DemoServer {
@@ -60,4 +62,18 @@ export function loopsBackedBy(dir: string): string[] {
     .filter((l) => (l['back-file'] ?? '').replace(/ \(deleted\)$/, '').startsWith(dir))
     .map((l) => l.name)
     .sort();
+}
+
+/**
+ * The end of a test file that served the UI: closes the browser, stops the server (its SIGTERM
+ * teardown detaches the demo disks) and removes `tmp`, failing if a loop device backed by `tmp`
+ * is still attached.
+ */
+export async function closeDemo(browser: { close(): Promise<void> } | undefined, server: DemoServer | undefined, tmp: string | undefined): Promise<void> {
+  await browser?.close();
+  await stopDemoServer(server);
+  if (!tmp) return;
+  const left = loopsBackedBy(tmp);
+  rmSync(tmp, { recursive: true, force: true });
+  expect(left, 'loop devices left attached by serve --demo').toEqual([]);
 }

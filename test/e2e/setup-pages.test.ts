@@ -1,11 +1,11 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectNoAxeViolations, launchChromium } from './browser';
 import { activeTestId, demoUiSkipReason } from './fixtures';
-import { loopsBackedBy, startDemoServer, stopDemoServer, type DemoServer } from './serve';
+import { closeDemo, startDemoServer, type DemoServer } from './serve';
 
 /**
  * Welcome, Keyboard and Time zone in Debian's Chromium on the real `serve --demo` engine: language
@@ -33,13 +33,7 @@ describe.skipIf(skipReason !== null)('Welcome, Keyboard and Time zone pages', ()
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await stopDemoServer(server);
-    if (tmp) {
-      const left = loopsBackedBy(tmp);
-      rmSync(tmp, { recursive: true, force: true });
-      expect(left, 'loop devices left attached by serve --demo').toEqual([]);
-    }
+    await closeDemo(browser, server, tmp);
   });
 
   /**

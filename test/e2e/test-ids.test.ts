@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright';
@@ -8,7 +8,7 @@ import type { SaveTarget } from '../../src/shared/system';
 import { fakeEnv } from '../fakes/index';
 import { launchChromium } from './browser';
 import { FIXTURE_DISKS, FIXTURE_INFO, FORWARD, skipNetworkCheck, waitForView, demoUiSkipReason } from './fixtures';
-import { loopsBackedBy, startDemoServer, stopDemoServer, type DemoServer } from './serve';
+import { closeDemo, loopsBackedBy, startDemoServer, type DemoServer } from './serve';
 import { checkTestIds, describeUntagged } from './test-id-check';
 
 /**
@@ -69,13 +69,7 @@ describe.skipIf(skipReason !== null)('stable test ids on every page', () => {
     const verdict = untagged === 0 && duplicated === 0 ? 'all with a test id' : `${untagged} without a test id, ${duplicated} test ids on more than one element`;
     console.log(`test ids: ${total} interactive elements on ${checked.length} pages, ${verdict}`);
     if (server && (server.child.exitCode !== null || server.child.signalCode !== null)) console.log(`serve --demo exited with ${server.child.exitCode ?? server.child.signalCode}:\n${server.stderr().slice(-4000)}`);
-    await browser?.close();
-    await stopDemoServer(server);
-    if (tmp) {
-      const left = loopsBackedBy(tmp);
-      rmSync(tmp, { recursive: true, force: true });
-      expect(left, 'loop devices left attached by serve --demo').toEqual([]);
-    }
+    await closeDemo(browser, server, tmp);
   });
 
   /** Checks the page as it is now: it must show `view`; failures are listed and the walk goes on. */

@@ -1,11 +1,11 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright';
 import { expectNoAxeViolations, launchChromium } from './browser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activeTestId, advanceToStep, skipNetworkCheck, stepIndexOf, demoUiSkipReason, chooseLanguage } from './fixtures';
-import { loopsBackedBy, startDemoServer, stopDemoServer, type DemoServer } from './serve';
+import { closeDemo, startDemoServer, type DemoServer } from './serve';
 
 /**
  * The Users step in Debian's Chromium, reached through the earlier steps (by the rail) on the real
@@ -32,13 +32,7 @@ describe.skipIf(skipReason !== null)('Users page', () => {
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await stopDemoServer(server);
-    if (tmp) {
-      const left = loopsBackedBy(tmp);
-      rmSync(tmp, { recursive: true, force: true });
-      expect(left, 'loop devices left attached by serve --demo').toEqual([]);
-    }
+    await closeDemo(browser, server, tmp);
   });
 
   async function openWizard(): Promise<{ page: Page; errors: string[] }> {
