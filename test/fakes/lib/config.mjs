@@ -189,7 +189,8 @@ function syntax(path, i, what) {
   fail(`Loading configuration: Parsing ${JSON.stringify(path)}: TOML parse error at line ${i + 1}: ${what}`);
 }
 
-function stripComment(line) {
+/** The positions of `line`'s characters outside TOML strings ("…" with backslash escapes, '…' literal). */
+function* unquoted(line) {
   let quote = null;
   for (let i = 0; i < line.length; i++) {
     const ch = line[i];
@@ -197,22 +198,20 @@ function stripComment(line) {
       if (ch === '\\' && quote === '"') i++;
       else if (ch === quote) quote = null;
     } else if (ch === '"' || ch === "'") quote = ch;
-    else if (ch === '#') return line.slice(0, i);
+    else yield i;
   }
+}
+
+function stripComment(line) {
+  for (const i of unquoted(line)) if (line[i] === '#') return line.slice(0, i);
   return line;
 }
 
 function unbalanced(line) {
   let depth = 0;
-  let quote = null;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i];
-    if (quote) {
-      if (ch === '\\' && quote === '"') i++;
-      else if (ch === quote) quote = null;
-    } else if (ch === '"' || ch === "'") quote = ch;
-    else if (ch === '[') depth++;
-    else if (ch === ']') depth--;
+  for (const i of unquoted(line)) {
+    if (line[i] === '[') depth++;
+    else if (line[i] === ']') depth--;
   }
   return depth > 0;
 }
