@@ -17,6 +17,7 @@ import { attachLoop, ensurePartitionNode, loopUnavailableReason, run, sparseFile
 const skipReason = loopUnavailableReason(['sfdisk', 'partx', 'mkfs.ext4', 'mkfs.vfat', 'mkfs.xfs', 'blkid', 'mount', 'umount', 'findmnt', 'fstrim', 'lsblk']);
 if (skipReason) console.warn(`[unit] fake-bootc-disk skipped: ${skipReason}`);
 const noBtrfs = skipReason ?? loopUnavailableReason(['mkfs.btrfs', 'btrfs']);
+if (noBtrfs && !skipReason) console.warn(`[unit] fake-bootc-disk btrfs case skipped: ${noBtrfs}`);
 
 const GiB = 1024 ** 3;
 const IMAGE = 'quay.io/example/os:42';
