@@ -15,7 +15,8 @@ import { BootcProgress, parsePodmanPullLine } from './deploy/progress';
 import { CommandError, type Exec } from './exec';
 import { findDeployment, findKernel, InstallLog, realFs, realProbes, removeRunDir, runPlan, type EngineState, type ExecStreaming, type RecoveryReport, type RunContext, type RunOutcome } from './install';
 import { scrubSecrets } from './install/scrub';
-import { imagePreflight, preflight, rootCapacity, type ImagePreflightFacts, type PreflightHost } from './install/preflight';
+import { imagePreflight, preflight, rootCapacity, type PreflightHost } from './install/preflight';
+import type { ImageFacts, ImageRef } from './system/image';
 import { redact } from './exec';
 import { planInstall, planSecrets, type SystemFacts } from './plan';
 
@@ -50,7 +51,7 @@ export interface InstallerDeps {
   /** Where the pre-flight looks for programs and for files bootc reads from this system; PATH and / by default. */
   readonly preflightHost?: PreflightHost;
   /** Reads an image's digest, size, architecture and labels without pulling it, for the pre-flight. */
-  readonly imageFacts?: (image: { reference: string; transport: AnswerFile['image']['transport'] }) => Promise<ImagePreflightFacts>;
+  readonly imageFacts?: (image: ImageRef) => Promise<ImageFacts>;
 }
 
 interface Planned {

@@ -1,6 +1,7 @@
 import { accessSync, constants, existsSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 import type { InstallPlan } from '../../shared/install';
+import { ociArch, type ImageFacts } from '../system/image';
 
 /**
  * What the plan needs of this machine, checked before its first step, so that nothing that can be
@@ -107,18 +108,6 @@ export function preflight(plan: InstallPlan, host: PreflightHost, from = 0): Pre
   return problems;
 }
 
-/** Node's architecture names in OCI's naming. */
-const OCI_ARCH: Readonly<Record<string, string>> = { x64: 'amd64', arm64: 'arm64', ia32: '386', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
-
-/** What was read about the image (system/image.ts imageFacts), as the pre-flight needs it. */
-export interface ImagePreflightFacts {
-  readonly digest: string | null;
-  readonly size: number | null;
-  readonly architecture: string | null;
-  readonly labels: Readonly<Record<string, string>> | null;
-  readonly detail: string;
-}
-
 const GiB = 1024 ** 3;
 const gib = (n: number): string => `${(n / GiB).toFixed(1)} GiB`;
 
@@ -129,7 +118,7 @@ const gib = (n: number): string => `${(n / GiB).toFixed(1)} GiB`;
  * 534c76ea474a356aa288f6767635e579ea2614d5, and then fails later); its CPU architecture is this
  * machine's; and its compressed layers, at least doubled once unpacked, fit the root filesystem.
  */
-export function imagePreflight(o: { image: string; bootc: boolean; machineArch: string; rootBytes: number | null; facts: ImagePreflightFacts }): PreflightProblem[] {
+export function imagePreflight(o: { image: string; bootc: boolean; machineArch: string; rootBytes: number | null; facts: ImageFacts }): PreflightProblem[] {
   const { facts } = o;
   const problems: PreflightProblem[] = [];
   if (facts.digest === null) {
@@ -142,7 +131,7 @@ export function imagePreflight(o: { image: string; bootc: boolean; machineArch: 
       fix: 'choose a bootc image, or install this one with the oci-rootfs deployer',
     });
   }
-  const arch = OCI_ARCH[o.machineArch] ?? o.machineArch;
+  const arch = ociArch(o.machineArch);
   if (facts.architecture !== null && facts.architecture !== arch) {
     problems.push({ what: `${o.image} is built for ${facts.architecture}, and this computer is ${arch}`, fix: `choose the ${arch} build of the image` });
   }

@@ -30,8 +30,12 @@ export function splitLayoutReference(reference: string): { path: string; ref: st
   return { path: m?.[1] ?? reference, ref: m?.[2] ?? null };
 }
 
-/** Node's architecture name in OCI's naming. */
 const OCI_ARCH: Readonly<Record<string, string>> = { x64: 'amd64', arm64: 'arm64', ia32: '386', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
+
+/** Node's architecture name (process.arch) in OCI's naming. */
+export function ociArch(nodeArch: string): string {
+  return OCI_ARCH[nodeArch] ?? nodeArch;
+}
 
 /** Picks the descriptor for `ref` from an index.json: by its ref.name annotation, or the only one. */
 export function pickManifest(index: unknown, ref: string | null): Descriptor {
@@ -59,7 +63,7 @@ async function manifestFacts(desc: Descriptor, readBlob: (digest: string) => Pro
   const doc = JSON.parse(await readBlob(desc.digest)) as { mediaType?: string; layers?: { size?: number }[]; manifests?: Descriptor[]; config?: Descriptor };
   if ((desc.mediaType && INDEX_TYPES.has(desc.mediaType)) || Array.isArray(doc.manifests)) {
     if (depth > 0 || !Array.isArray(doc.manifests) || doc.manifests.length === 0) return { size: null, architecture: null, labels: null };
-    const arch = OCI_ARCH[process.arch] ?? process.arch;
+    const arch = ociArch(process.arch);
     const pick = doc.manifests.find((m) => m.platform?.architecture === arch && (m.platform.os ?? 'linux') === 'linux') ?? doc.manifests[0]!;
     return manifestFacts(pick, readBlob, depth + 1);
   }

@@ -51,6 +51,7 @@ export interface RecoveryKeyState {
 export const MIN_PASSPHRASE = PassphraseSchema.minLength ?? 0;
 export const MAX_PASSPHRASE = PassphraseSchema.maxLength ?? Number.MAX_SAFE_INTEGER;
 const ESP_TYPE = 'c12a7328-f81f-11d2-ba4b-00a0c93ec93b';
+const BIOS_BOOT = '21686148-6449-6e6f-744e-656564454649';
 /** Filesystems the engine can install into without formatting. */
 const KEEPABLE = new Set(['xfs', 'ext4', 'btrfs', 'vfat']);
 
@@ -134,8 +135,6 @@ export function effectiveMode(fields: StorageFields, disk: Disk | null): Storage
 }
 
 /** `firmware`: how this computer starts, when the engine said (a GPT disk then needs a BIOS boot partition for BIOS). */
-const BIOS_BOOT = '21686148-6449-6e6f-744e-656564454649';
-
 export function validateStorage(fields: StorageFields, disk: Disk | null, tpm2Available: boolean, recovery: RecoveryKeyState, firmware: 'uefi' | 'bios' | null = null): StorageErrors {
   const mapping: StorageError[] = [];
   const partitions: Record<string, StorageError[]> = {};
