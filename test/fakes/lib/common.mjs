@@ -182,9 +182,12 @@ export function onSignalExit(fn) {
   return () => signalCleanups.splice(signalCleanups.indexOf(fn), 1);
 }
 
-/** When PARTICLE_FAKE_HANG names this stage: block until a signal ends the process. */
-export async function maybeHang(stage) {
-  if (process.env.PARTICLE_FAKE_HANG !== stage) return;
+/**
+ * With PARTICLE_FAKE_HANG set, a signal ends the process the way podman's signal proxy does
+ * (128 + signal) at any point of the run, not only once the hang is reached: a test that signals as
+ * soon as it reads the last line before the hang must not race the handler being installed.
+ */
+if (process.env.PARTICLE_FAKE_HANG) {
   // A real process takes a moment to unwind; exit codes follow the shell's 128+signal rule.
   const quit = (code) =>
     setTimeout(() => {
@@ -193,6 +196,11 @@ export async function maybeHang(stage) {
     }, 200);
   process.on('SIGTERM', () => quit(143));
   process.on('SIGINT', () => quit(130));
+}
+
+/** When PARTICLE_FAKE_HANG names this stage: block until a signal ends the process. */
+export async function maybeHang(stage) {
+  if (process.env.PARTICLE_FAKE_HANG !== stage) return;
   for (;;) await sleep(60_000);
 }
 
