@@ -63,10 +63,22 @@ function actionLines(a: PlanAction): string[] {
       return [`ln -sfn ${word(a.target)} ${word(a.path)}`];
     case 'unpack':
       throw new Error('the shell form of a plan has no OCI unpacker; it is for bootc plans');
+    case 'relabel': {
+      // What the runner does: nothing without /etc/selinux/config or with SELINUX=disabled, else
+      // setfiles with that policy's file contexts ("targeted" when SELINUXTYPE is unset).
+      const conf = `${word(a.root)}/etc/selinux/config`;
+      const policy = `"$(sed -n 's/^[[:space:]]*SELINUXTYPE[[:space:]]*=[[:space:]]*"\\{0,1\\}\\([^"[:space:]#]*\\).*/\\1/p' ${conf} | tail -n 1)"`;
+      return [
+        `if [ -f ${conf} ] && ! grep -qiE '^[[:space:]]*SELINUX[[:space:]]*=[[:space:]]*"?disabled' ${conf}; then`,
+        `  policy=${policy}`,
+        `  setfiles -r ${word(a.root)} ${word(a.root)}/etc/selinux/"\${policy:-targeted}"/contexts/files/file_contexts ${a.paths.map(word).join(' ')}`,
+        'fi',
+      ];
+    }
   }
 }
 
-const text = (a: PlanAction): string => (a.kind === 'run' ? a.argv.join(' ') : a.kind === 'write' ? a.path : a.kind === 'symlink' ? `${a.path} ${a.target}` : a.kind === 'unpack' ? a.target : a.path);
+const text = (a: PlanAction): string => (a.kind === 'run' ? a.argv.join(' ') : a.kind === 'write' ? a.path : a.kind === 'symlink' ? `${a.path} ${a.target}` : a.kind === 'unpack' ? a.target : a.kind === 'relabel' ? [a.root, ...a.paths].join(' ') : a.path);
 
 /**
  * The plan as a bash script. Placeholders are found the first time an action needs them, with a

@@ -17,6 +17,8 @@ packages=(
   iproute2
   # the oci-rootfs deployer: GNU tar extracts the layers, zstd decompresses zstd layers
   tar zstd
+  # SELinux labels for what the installer writes into an SELinux image (setfiles); getfattr reads them in tests
+  policycoreutils attr
   # the VM test level: QEMU with OVMF (UEFI) and SeaBIOS, the guest image built with mmdebstrap
   qemu-system-x86 qemu-utils ovmf mmdebstrap debian-archive-keyring
   # the live ISO build: squashfs, a hybrid BIOS/UEFI ISO made by grub-mkrescue (xorriso, mtools)

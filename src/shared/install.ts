@@ -107,6 +107,16 @@ export const PlanActionSchema = z.discriminatedUnion('kind', [
   }),
   z.object({ kind: z.literal('symlink'), path: z.string(), target: z.string() }),
   z.object({ kind: z.literal('mkdir'), path: z.string(), mode: z.string().regex(/^0[0-7]{3}$/) }),
+  z.object({
+    kind: z.literal('relabel'),
+    /**
+     * The installed system's root. Its /etc/selinux/config decides: no file, or SELINUX=disabled, and
+     * the action is skipped; otherwise setfiles labels `paths` from that policy's file_contexts.
+     */
+    root: z.string(),
+    /** Absolute paths under root, labelled recursively as the booted system will see them. */
+    paths: z.array(z.string()).min(1),
+  }),
 ]);
 export type PlanAction = z.infer<typeof PlanActionSchema>;
 

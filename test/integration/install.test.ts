@@ -13,7 +13,8 @@ import { attachLoop, loopUnavailableReason, run, sparseFile, tryRun } from '../s
 // The whole pipeline on real loop devices with the real engine: sfdisk, wipefs, mkfs, mount, the
 // configure step, teardown. bootc and podman are the contract fake (test/fakes). LUKS needs
 // device-mapper, which this host lacks: those variants run at the VM level.
-const why = loopUnavailableReason(['sfdisk', 'mkfs.xfs', 'mkfs.btrfs', 'mkfs.vfat', 'wipefs', 'partx']);
+// setfiles: every bootc plan labels what it wrote when the image uses SELinux; getfattr reads the labels.
+const why = loopUnavailableReason(['sfdisk', 'mkfs.xfs', 'mkfs.btrfs', 'mkfs.vfat', 'wipefs', 'partx', 'setfiles', 'getfattr']);
 if (why) console.warn(`[integration] install tests skipped: ${why}`);
 
 const GiB = 1024 ** 3;
@@ -134,6 +135,64 @@ describe.skipIf(why !== null)('install pipeline on loop devices (root)', () => {
       expect(JSON.stringify(aleph)).toContain('quay.io/example/os:42');
       // The plaintext password is nowhere on the disk's configuration.
       expect(spawnSync('grep', ['-rlF', USER_PW, join(dep, 'etc')]).status).toBe(1);
+    } finally {
+      tryRun(['umount', mnt]);
+    }
+  }, 180_000);
+
+  it("an SELinux image: the accounts, settings and home written after bootc carry the labels of the image's own policy", async () => {
+    // The live system has no SELinux (nor has this host): bootc still labels what it wrote
+    // (host-disabled counts as enabled, install.rs:1353-1360), but not what comes after it.
+    process.env.PARTICLE_FAKE_SELINUX_POLICY = 'targeted';
+    try {
+      const disk = newDisk('selinux');
+      const state = await install(request(disk, { users: [{ name: 'anna', password: USER_PW, admin: true, sshKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ7dCpuJ5rjaVx3Fb/ydTg7rX8zC2H2y8J2W2hpTZ9yR anna@example'] }] }));
+      expect(state.outcome?.kind, JSON.stringify(state.outcome)).toBe('finished');
+      const root = state.plan!.partitions.at(-1)!;
+      const mnt = mkdtempSync(join(dir, 'check-'));
+      run(['mount', '-o', 'ro', root.path, mnt]);
+      try {
+        const deployRoot = join(mnt, 'ostree/deploy/default/deploy');
+        const dep = join(deployRoot, readdirSync(deployRoot).find((d) => d.endsWith('.0'))!);
+        const home = join(mnt, 'ostree/deploy/default/var/home/anna');
+        const label = (p: string): string => run(['getfattr', '--only-values', '-h', '-n', 'security.selinux', p]).replace(/\0$/, '');
+        const want: [string, string][] = [
+          [join(dep, 'etc/shadow'), 'system_u:object_r:shadow_t:s0'],
+          [join(dep, 'etc/passwd'), 'system_u:object_r:passwd_file_t:s0'],
+          [join(dep, 'etc/group'), 'system_u:object_r:passwd_file_t:s0'],
+          [join(dep, 'etc/hostname'), 'system_u:object_r:hostname_etc_t:s0'],
+          [join(dep, 'etc/locale.conf'), 'system_u:object_r:locale_t:s0'],
+          [join(dep, 'etc/localtime'), 'system_u:object_r:locale_t:s0'],
+          [join(dep, 'etc/X11/xorg.conf.d/00-keyboard.conf'), 'system_u:object_r:etc_t:s0'],
+          [home, 'unconfined_u:object_r:user_home_dir_t:s0'],
+          [join(home, '.ssh/authorized_keys'), 'unconfined_u:object_r:user_home_t:s0'],
+        ];
+        for (const [p, l] of want) expect(label(p), p).toBe(l);
+        // Nothing under /etc or the homes is left without a label.
+        const all = run(['find', join(dep, 'etc'), join(mnt, 'ostree/deploy/default/var/home'), '-print0']).split('\0').filter(Boolean);
+        const labelled = run(['getfattr', '-R', '-h', '--absolute-names', '-n', 'security.selinux', join(dep, 'etc'), join(mnt, 'ostree/deploy/default/var/home')]).match(/^# file: /gm)?.length ?? 0;
+        expect(labelled).toBe(all.length);
+      } finally {
+        tryRun(['umount', mnt]);
+      }
+      expect(JSON.stringify(state.log ?? '')).not.toContain(USER_PW);
+    } finally {
+      delete process.env.PARTICLE_FAKE_SELINUX_POLICY;
+    }
+  }, 180_000);
+
+  it('an image without SELinux gets no labels, and the plan says why it skipped them', async () => {
+    const disk = newDisk('no-selinux');
+    const state = await install(request(disk));
+    expect(state.outcome?.kind, JSON.stringify(state.outcome)).toBe('finished');
+    const root = state.plan!.partitions.at(-1)!;
+    const mnt = mkdtempSync(join(dir, 'check-'));
+    run(['mount', '-o', 'ro', root.path, mnt]);
+    try {
+      const deployRoot = join(mnt, 'ostree/deploy/default/deploy');
+      const dep = join(deployRoot, readdirSync(deployRoot).find((d) => d.endsWith('.0'))!);
+      expect(spawnSync('getfattr', ['-n', 'security.selinux', join(dep, 'etc/shadow')]).status).not.toBe(0);
+      expect(state.log.join('\n')).toContain('skipped SELinux labelling: the image has no /etc/selinux/config');
     } finally {
       tryRun(['umount', mnt]);
     }

@@ -69,6 +69,7 @@ describe('configureActions', () => {
       { kind: 'mkdir', path: '{deployment}/etc/X11/xorg.conf.d', mode: '0755' },
       { kind: 'write', path: '{deployment}/etc/X11/xorg.conf.d/00-keyboard.conf', content: expectedXorg, mode: '0644' },
       { kind: 'write', path: '{deployment}/etc/hostname', content: 'workstation.example.org\n', mode: '0644' },
+      { kind: 'relabel', root: '{deployment}', paths: ['{deployment}/etc', '{deployment}/var/home'] },
       { kind: 'run', argv: ['umount', '{deployment}/var'] },
     ]);
   });

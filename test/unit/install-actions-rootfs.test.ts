@@ -20,6 +20,7 @@ function world(existing: string[], o: { unpack?: RunContext['unpack']; kernel?: 
     symlink: async () => {},
     mkdir: async () => {},
     rm: async () => {},
+    readFile: async () => null,
     test: async (path, test) => (test === 'exists' ? existing.includes(path) : test === 'missing' ? !existing.includes(path) : test === 'writable' ? path.startsWith('/rw') : !path.startsWith('/rw')),
   };
   const log = new InstallLog({ secrets: [] });

@@ -139,7 +139,7 @@ async function simulate(slowness: number, options: RunOptions = {}): Promise<Sim
       if (ev.kind === 'step-finished') factors.push({ step: ev.step, factor: speed.factor, samples: speed.samples });
     },
     log: new InstallLog({ now: () => Date.now() }),
-    fs: { writeFile: async () => {}, symlink: async () => {}, mkdir: async () => {}, rm: async () => {}, test: async (path) => IN_IMAGE.has(path) },
+    fs: { writeFile: async () => {}, symlink: async () => {}, mkdir: async () => {}, rm: async () => {}, readFile: async () => null, test: async (path) => IN_IMAGE.has(path) },
     now: () => Date.now(),
     targetRoot: T,
     findDeployment: async () => null,

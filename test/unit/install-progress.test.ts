@@ -79,7 +79,7 @@ async function runWithClock(p: InstallPlan, script: Script): Promise<{ seen: See
     signal: new AbortController().signal,
     emit: (ev) => seen.push({ at: Date.now(), ev }),
     log: new InstallLog({ now: () => Date.now() }),
-    fs: { writeFile: async () => {}, symlink: async () => {}, mkdir: async () => {}, rm: async () => {}, test: async () => true },
+    fs: { writeFile: async () => {}, symlink: async () => {}, mkdir: async () => {}, rm: async () => {}, readFile: async () => null, test: async () => true },
     now: () => Date.now(),
     targetRoot: T,
     findDeployment: async () => null,

@@ -157,6 +157,7 @@ class FakeMachine {
     symlink: async (target, path) => void this.links.set(path, target),
     mkdir: async (path, mode) => void this.dirs.set(path, mode),
     rm: async (path) => void this.files.delete(path),
+    readFile: async (path) => this.files.get(path)?.content ?? null,
     test: async (path, test) => (test === 'exists' ? this.files.has(path) || this.dirs.has(path) : test === 'missing' ? !this.files.has(path) && !this.dirs.has(path) : test === 'writable'),
   };
 
@@ -541,5 +542,66 @@ describe('secrets', () => {
     expect(execFileSync('tar', ['-tzf', out], { encoding: 'utf8' }).trim().split('\n')).toEqual(['install.log', 'plan.json', 'lsblk.json', 'answer-file.json']);
     const answer = JSON.parse(execFileSync('tar', ['-xzOf', out, 'answer-file.json'], { encoding: 'utf8' })) as Record<string, unknown>;
     expect(answer).toEqual({ encryption: { passphrase: '***' }, users: [{ name: 'ada', password: '***', passwordHash: '$y$j9T$abc' }], note: 'x***y' });
+  });
+});
+
+// ---- SELinux labels for what the installer wrote --------------------------------------------------
+
+describe('runPlan: SELinux labels', () => {
+  const relabelPlan = (): InstallPlan => {
+    const plan = testPlan();
+    const configure = plan.steps[indexOf(plan, 'configure')]!;
+    configure.actions.push({ kind: 'relabel', root: '{deployment}', paths: ['{deployment}/etc', '{deployment}/var/home'] });
+    return plan;
+  };
+  const setfilesCalls = (h: Harness) => h.machine.calls.filter((c) => c.argv[0] === 'setfiles').map((c) => c.argv);
+
+  it('an image without /etc/selinux/config: nothing is labelled, and the log says why', async () => {
+    const h = harness();
+    const outcome = await runPlan(relabelPlan(), h.ctx);
+    expect(outcome.error).toBeUndefined();
+    expect(setfilesCalls(h)).toEqual([]);
+    expect(h.log.toText()).toContain('skipped SELinux labelling: the image has no /etc/selinux/config');
+  });
+
+  it('SELINUX=disabled: nothing is labelled', async () => {
+    const h = harness();
+    h.machine.files.set(`${DEPLOYMENT}/etc/selinux/config`, { content: '# comment\nSELINUX=disabled\nSELINUXTYPE=targeted\n', mode: 0o644 });
+    await runPlan(relabelPlan(), h.ctx);
+    expect(setfilesCalls(h)).toEqual([]);
+    expect(h.log.toText()).toContain('the image sets SELINUX=disabled');
+  });
+
+  it("labels the paths that exist from the policy the image's config names, as the booted system sees them", async () => {
+    const h = harness();
+    const fc = `${DEPLOYMENT}/etc/selinux/mls/contexts/files/file_contexts`;
+    h.machine.files.set(`${DEPLOYMENT}/etc/selinux/config`, { content: 'SELINUX = permissive # for now\nSELINUXTYPE="mls"\n', mode: 0o644 });
+    h.machine.files.set(fc, { content: '/.* system_u:object_r:default_t:s0\n', mode: 0o644 });
+    h.machine.dirs.set(`${DEPLOYMENT}/etc`, 0o755);
+    const outcome = await runPlan(relabelPlan(), h.ctx);
+    expect(outcome.error).toBeUndefined();
+    // var/home is not there in this plan, so only /etc is given; -r makes the lookups without the prefix.
+    expect(setfilesCalls(h)).toEqual([['setfiles', '-r', DEPLOYMENT, fc, `${DEPLOYMENT}/etc`]]);
+  });
+
+  it('SELinux on but the policy files missing: the install fails naming the file and what to do, and tears down', async () => {
+    const h = harness();
+    h.machine.files.set(`${DEPLOYMENT}/etc/selinux/config`, { content: 'SELINUX=enforcing\n', mode: 0o644 });
+    h.machine.dirs.set(`${DEPLOYMENT}/etc`, 0o755);
+    const outcome = await runPlan(relabelPlan(), h.ctx);
+    expect(outcome.error?.code).toBe('image-invalid');
+    expect(outcome.error?.step).toBe('configure');
+    expect(outcome.error?.message).toContain('/etc/selinux/targeted/contexts/files/file_contexts');
+    expect(outcome.error?.detail).toMatch(/policy package|SELINUX=disabled/);
+    expect(setfilesCalls(h)).toEqual([]);
+    expect(h.machine.mounted.size).toBe(0);
+  });
+
+  it('a policy name that is not a plain directory name is refused, not joined into a path', async () => {
+    const h = harness();
+    h.machine.files.set(`${DEPLOYMENT}/etc/selinux/config`, { content: 'SELINUXTYPE=../../../tmp/x\n', mode: 0o644 });
+    const outcome = await runPlan(relabelPlan(), h.ctx);
+    expect(outcome.error?.code).toBe('image-invalid');
+    expect(setfilesCalls(h)).toEqual([]);
   });
 });

@@ -60,6 +60,8 @@ describe('oci-rootfs plans', () => {
     const all = p.steps.flatMap((s) => s.actions).filter((a): a is Run => a.kind === 'run');
     expect(all.some((a) => a.argv[0] === 'podman' || a.argv[0] === 'bootc')).toBe(false);
     expect(p.summary.join('\n')).toMatch(/Unpack the layers of oci:\/srv\/images\/debian/);
+    // Layers carry no SELinux labels: an SELinux image gets its whole root labelled once everything is written.
+    expect(actions(p, 'finalize')[0]).toEqual({ kind: 'relabel', root: T, paths: [T] });
   });
 
   it('takes a tag after the layout path, an archive path as it is, and copies registry images onto the target first', () => {

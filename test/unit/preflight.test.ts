@@ -53,6 +53,17 @@ describe('pre-flight', () => {
     ]);
   });
 
+  it("needs setfiles wherever the plan labels files, since the image's SELinux is known only after the wipe", () => {
+    const relabel = { kind: 'relabel', root: '{deployment}', paths: ['{deployment}/etc'] } as PlanAction;
+    const p = plan([['configure', [relabel]], ['finalize', [relabel]]]);
+    expect(preflight(p, { path: bin, root: '/' })).toEqual([
+      { what: 'setfiles is not installed on this system (the "configure" step labels the installed files with it when the image uses SELinux)', fix: 'install it (Debian package policycoreutils)' },
+    ]);
+    const withSetfiles = mkdtempSync(join(dir, 'bin-'));
+    writeFileSync(join(withSetfiles, 'setfiles'), '#!/bin/sh\n', { mode: 0o755 });
+    expect(preflight(p, { path: `${bin}:${withSetfiles}`, root: '/' })).toEqual([]);
+  });
+
   it('checks only the steps a retry runs, and not commands that wait for a condition', () => {
     const p = plan([
       ['encrypt', [run('cryptsetup', 'luksFormat', '/dev/vdb2')]],

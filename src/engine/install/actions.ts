@@ -159,7 +159,67 @@ export async function runAction(step: PlanStep, action: PlanAction, hooks: Actio
     case 'unpack':
       await unpackAction(step, action, hooks);
       return 'ran';
+    case 'relabel':
+      return relabelAction(step, action, hooks);
   }
+}
+
+/**
+ * The image's SELinux settings as libselinux reads /etc/selinux/config: `SELINUX=` (enforcing,
+ * permissive or disabled) and `SELINUXTYPE=` (the policy's directory, "targeted" when unset).
+ * Null when the image has no config, which is an image without SELinux.
+ */
+export function parseSelinuxConfig(text: string | null): { mode: string; policy: string } | null {
+  if (text === null) return null;
+  let mode = 'enforcing';
+  let policy = 'targeted';
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    const m = /^(SELINUX|SELINUXTYPE)\s*=\s*"?([^"\s#]*)"?/.exec(line);
+    if (!m || m[2] === undefined || m[2] === '') continue;
+    if (m[1] === 'SELINUX') mode = m[2].toLowerCase();
+    else policy = m[2];
+  }
+  return { mode, policy };
+}
+
+/**
+ * Labels what the installer wrote after bootc (or the unpacker) finished. bootc relabels the
+ * physical root as its last step (install.rs:2099-2108 at 534c76ea474a356aa288f6767635e579ea2614d5),
+ * so accounts, settings and homes written afterwards carry no label, and an enforcing system denies
+ * logins to an unlabelled /etc/shadow or home. setfiles works from the image's own policy files and
+ * needs no SELinux on this machine: the kernel stores security.selinux like any other xattr.
+ */
+async function relabelAction(step: PlanStep, action: Extract<PlanAction, { kind: 'relabel' }>, hooks: ActionHooks): Promise<ActionRun> {
+  const { ctx, placeholders } = hooks;
+  const root = await placeholders.resolve(action.root, step);
+  const config = parseSelinuxConfig(await ctx.fs.readFile(`${root}/etc/selinux/config`));
+  if (config === null || config.mode === 'disabled') {
+    ctx.log.message('info', `skipped SELinux labelling: ${config === null ? 'the image has no /etc/selinux/config' : 'the image sets SELINUX=disabled'}`, step.id);
+    return 'skipped';
+  }
+  if (!/^[A-Za-z0-9_.-]+$/.test(config.policy)) {
+    throw new StepFailure(makeError('image-invalid', `The image's /etc/selinux/config names the policy "${config.policy}", which is not a directory name.`, { kind: 'user', step: step.id, detail: 'Fix SELINUXTYPE= in the image, or choose another image.' }));
+  }
+  const contexts = `${root}/etc/selinux/${config.policy}/contexts/files/file_contexts`;
+  if (!(await ctx.fs.test(contexts, 'exists'))) {
+    throw new StepFailure(
+      makeError('image-invalid', `The image turns SELinux on (SELINUXTYPE=${config.policy}) but has no ${contexts.slice(root.length)}, so what the installer wrote cannot be labelled and an enforcing system would refuse logins.`, {
+        kind: 'user',
+        step: step.id,
+        detail: `Install the policy package for "${config.policy}" in the image, or set SELINUX=disabled in its /etc/selinux/config.`,
+      }),
+    );
+  }
+  const paths: string[] = [];
+  for (const p of action.paths) {
+    const resolved = await placeholders.resolve(p, step);
+    if (await ctx.fs.test(resolved, 'exists')) paths.push(resolved);
+  }
+  if (paths.length === 0) return 'skipped';
+  // -r: the paths' labels are looked up as the booted system sees them (without the root prefix).
+  await runCommand(step, { kind: 'run', argv: ['setfiles', '-r', root, contexts, ...paths], timeoutSeconds: 1800 }, hooks, ['setfiles', '-r', root, contexts, ...paths]);
+  return 'ran';
 }
 
 async function fsStep(step: PlanStep, what: string[], op: () => Promise<void>, ctx: RunContext): Promise<void> {

@@ -62,6 +62,7 @@ const PACKAGE: Readonly<Record<string, string>> = {
   podman: 'podman',
   skopeo: 'skopeo',
   bootupctl: 'bootupd',
+  setfiles: 'policycoreutils',
 };
 
 /**
@@ -75,7 +76,15 @@ export function preflight(plan: InstallPlan, host: PreflightHost, from = 0): Pre
   for (const step of plan.steps.slice(from)) {
     for (const action of step.actions) {
       // A conditional command (the image's own dracut or GRUB, in a chroot) can only be judged when
-      // its condition is; chroot itself is what runs here.
+      // its condition is; chroot itself is what runs here. SELinux labelling depends on the image,
+      // which is known only after the wipe, so setfiles must be here in any case.
+      if (action.kind === 'relabel') {
+        if (!seen.has('setfiles') && findProgram('setfiles', host.path) === null) {
+          problems.push({ what: `setfiles is not installed on this system (the "${step.id}" step labels the installed files with it when the image uses SELinux)`, fix: 'install it (Debian package policycoreutils)' });
+        }
+        seen.add('setfiles');
+        continue;
+      }
       if (action.kind !== 'run' || (action.when?.length ?? 0) > 0) continue;
       const program = action.argv[0]!;
       if (program === 'bootc' && action.argv.includes('--source-imgref')) hostBootc = true;

@@ -26,6 +26,14 @@ export const realFs: FsOps = {
   async rm(path) {
     await rm(path, { recursive: true, force: true });
   },
+  async readFile(path) {
+    try {
+      return await readFile(path, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw e;
+    }
+  },
   async test(path, test) {
     const can = (mode: number): Promise<boolean> => access(path, mode).then(() => true, () => false);
     switch (test) {

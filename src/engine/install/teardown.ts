@@ -104,5 +104,6 @@ async function resolveCheck(action: PlanAction, step: PlanStep, placeholders: Pl
 
 function describe(action: PlanAction): string {
   if (action.kind === 'run') return action.argv.join(' ');
+  if (action.kind === 'relabel') return `relabel ${action.paths.join(' ')} (SELinux, policy of ${action.root})`;
   return action.kind === 'unpack' ? `unpack ${action.source.path} onto ${action.target}` : `${action.kind} ${action.path}`;
 }

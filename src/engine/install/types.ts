@@ -16,6 +16,8 @@ export interface FsOps {
   symlink(target: string, path: string): Promise<void>;
   mkdir(path: string, mode: number): Promise<void>;
   rm(path: string): Promise<void>;
+  /** A small text file's content, or null when it does not exist. */
+  readFile(path: string): Promise<string | null>;
   /** A plan condition on a path: exists, missing, writable (a read-write mount), not-writable. */
   test(path: string, test: PlanCondition['test']): Promise<boolean>;
 }

@@ -6,8 +6,9 @@ import { mkdir, run, write } from './steps';
  * What the configure step does to the deployment bootc just wrote: users, autologin, host name,
  * locale, keyboard and time zone, as plan actions (pure: no I/O here). bootc itself creates none of
  * these. The order follows Anaconda's for bootc/ostree deployments: bind the stateroot's var onto the
- * deployment's var, useradd, /etc/localtime, locale.conf, vconsole.conf, hostname, unbind. SELinux
- * relabelling of what we write belongs to the step that finishes the deployment, not here.
+ * deployment's var, useradd, /etc/localtime, locale.conf, vconsole.conf, hostname, unbind. For a
+ * bootc deployment, SELinux labels for what was written are set before the unbind (the homes are
+ * reachable as /var/home only then); a plain root is labelled whole at the end (rootfsRelabel).
  *
  * Paths are relative to the placeholders `{deployment}` (the deployment root) and `{stateroot-var}`
  * (the stateroot's var, the installed system's /var), which the runner resolves.
@@ -21,6 +22,11 @@ export interface ConfigureOptions {
    * are known paths; default the bootc placeholders `{deployment}` and `{stateroot-var}`.
    */
   readonly root?: string;
+  /**
+   * More settings for a bootc deployment's /etc (swap, mounts), written before the SELinux labels
+   * are set, so they get theirs too.
+   */
+  readonly more?: readonly PlanAction[];
 }
 
 const DEPLOYMENT = '{deployment}';
@@ -199,7 +205,14 @@ export function configureActions(request: AnswerFile, o: ConfigureOptions = {}):
 
   if (request.hostname !== undefined) out.push(write(`${D}/etc/hostname`, `${clean('host name', request.hostname)}\n`));
 
-  // The runner's teardown unmounts it too if the step fails halfway.
-  if (ostree) out.push(run(['umount', `${D}/var`]));
+  out.push(...(o.more ?? []));
+
+  if (ostree) {
+    // bootc labelled its own files (install.rs:2099-2108 at 534c76ea474a356aa288f6767635e579ea2614d5);
+    // what useradd and the writes above made comes after that and has none.
+    out.push({ kind: 'relabel', root: D, paths: [`${D}/etc`, `${D}/var/home`] });
+    // The runner's teardown unmounts it too if the step fails halfway.
+    out.push(run(['umount', `${D}/var`]));
+  }
   return out;
 }

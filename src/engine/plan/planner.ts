@@ -249,10 +249,14 @@ function build(request: AnswerFile, disk: Disk, facts: SystemFacts, o: PlanOptio
     );
     steps.push(bootloaderStep(request, rootfsLayout));
   } else {
-    steps.push(step('configure', false, [...configureActions(request, { adminGroup: o.adminGroup ?? 'wheel' }), ...extraConfig(request), ...extra]));
+    steps.push(step('configure', false, configureActions(request, { adminGroup: o.adminGroup ?? 'wheel', more: [...extraConfig(request), ...extra] })));
   }
   steps.push(
     step('finalize', false, [
+      // A plain root unpacked from layers has no SELinux labels at all (and the boot loader step wrote
+      // more), so an SELinux image gets the whole root filesystem labelled; setfiles stays on it and
+      // does not walk the ESP, /proc or /sys mounted below.
+      ...(rootfsLayout ? [{ kind: 'relabel' as const, root: rootfsLayout.target, paths: [rootfsLayout.target] }] : []),
       run(['fstrim', '--verbose', target], { okExitCodes: [0, 1], timeoutSeconds: 1800 }),
       run(['sync'], { timeoutSeconds: 600 }),
       run(['mount', '-o', 'remount,ro', target]),

@@ -22,6 +22,11 @@ export const env = {
   allowNoDm: () => Boolean(process.env.PARTICLE_FAKE_ALLOW_NO_DM),
   /** Test-only: a directory that plays the host's `/` for what the host form reads from `/`. */
   hostRoot: () => process.env.PARTICLE_FAKE_HOST_ROOT || '/',
+  /**
+   * The SELinux policy the image carries ("targeted"), or null for an image without SELinux: its
+   * /etc/selinux/config and the policy's file_contexts are then in the image's `/` and deployment.
+   */
+  selinuxPolicy: () => (/^[A-Za-z0-9_-]+$/.test(process.env.PARTICLE_FAKE_SELINUX_POLICY ?? '') ? process.env.PARTICLE_FAKE_SELINUX_POLICY : null),
 };
 
 function numberEnv(name, fallback) {

@@ -3,6 +3,7 @@
 // install.rs:1025-2120): bootc's target checks and refusals in bootc's order, the kernel arguments
 // it derives, --replace, the lines it prints on the streams it prints them to, failure injection
 // and the tree on disk.
+import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, opendirSync, readFileSync, rmdirSync, statfsSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { disksOf, ESP_TYPE, findMountOption, inspectFilesystem, isMountpoint, mountAt, partitionsOf } from './block.mjs';
@@ -328,7 +329,7 @@ export async function installToFilesystemImpl(state, rs) {
 
   const kargs = finalKargs(rootKargs, state);
   const { rel } = await spinner('Deploying container image', async () => {
-    const d = writeDeployment(rs.physical, { image, stateroot: state.stateroot, origin: ostreeImageRef(state.target, false), bootSpec: rs.boot });
+    const d = writeDeployment(rs.physical, { image, stateroot: state.stateroot, origin: ostreeImageRef(state.target, false), bootSpec: rs.boot, selinuxPolicy: env.selinuxPolicy() });
     writeBootEntry(join(rs.physical, 'boot'), { csum: d.csum, stateroot: state.stateroot, bootPrefix: rs.bootIsSeparate ? '' : '/boot', options: kargs });
     return d;
   });
@@ -348,6 +349,11 @@ export async function installToFilesystemImpl(state, rs) {
 
   await storeBoundImages(bound);
 
+  // The final SELinux pass over the physical root (install.rs:2099-2108): done whenever a policy was
+  // loaded, which is also when the host has SELinux off (SELinuxFinalState::enabled,
+  // install.rs:1353-1360).
+  if (state.selinux === 'enabled' || state.selinux === 'host-disabled') labelInstalled(rs.physical, rel, state.stateroot);
+
   // install.rs:2111-2117, finalize_filesystem (install.rs:1410-1443)
   if (rs.skipFinalize) {
     await checkpoint('finalize', state);
@@ -361,6 +367,25 @@ export async function installToFilesystemImpl(state, rs) {
     if (mountAt(join(rs.physical, path))?.fstype !== 'vfat') {
       for (const a of ['-f', '-u']) run(['fsfreeze', a, join(rs.physical, path)]);
     }
+  }
+}
+
+/**
+ * What carries SELinux labels when bootc returns: the deployment (ostree checks it out from a commit
+ * whose files were labelled with the image's own policy on import) and the stateroot's var (the final
+ * pass; ensure_dir_labeled_recurse, lsm.rs:396-460, labels only files without a label). setfiles
+ * plays libselinux here; the rest of the physical root (repo objects, /boot) is not labelled by the fake.
+ */
+function labelInstalled(physical, rel, stateroot) {
+  const dep = join(physical, rel);
+  const conf = existsSync(join(dep, 'etc/selinux/config')) ? readFileSync(join(dep, 'etc/selinux/config'), 'utf8') : '';
+  const policy = /^SELINUXTYPE=(\S+)/m.exec(conf)?.[1];
+  if (!policy) return;
+  const fc = join(dep, 'etc/selinux', policy, 'contexts/files/file_contexts');
+  const sr = join(physical, 'ostree/deploy', stateroot);
+  for (const [root, path] of [[dep, dep], [sr, join(sr, 'var')]]) {
+    const r = spawnSync('setfiles', ['-r', root, fc, path], { encoding: 'utf8' });
+    if (r.error || r.status !== 0) fail(`Final SELinux relabeling of physical root: the fake plays libselinux with setfiles, which failed: ${r.error?.message ?? r.stderr.trim()}`);
   }
 }
 

@@ -6,19 +6,23 @@
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { delimiter, join, posix } from 'node:path';
 import { env, fail } from './common.mjs';
+import { selinuxFiles } from './tree.mjs';
 
 /**
  * The fake image's own root, for the podman form: what a bootc base image ships that bootc reads
  * from `/` (prepare-root.conf as Fedora's ostree ships it, one install config naming the root
- * filesystem and both block setups). No SELinux policy, no bound images, bootupctl on PATH.
+ * filesystem and both block setups). No bound images, bootupctl on PATH; an SELinux policy only when
+ * PARTICLE_FAKE_SELINUX_POLICY names one.
  */
-const IMAGE_FILES = {
+const BASE_IMAGE_FILES = {
   'usr/lib/ostree/prepare-root.conf': '[composefs]\nenabled = yes\n[sysroot]\nreadonly = true\n',
   'usr/lib/bootc/install/00-particle.toml': '[install]\nblock = ["direct", "tpm2-luks"]\n\n[install.filesystem.root]\ntype = "xfs"\n',
 };
 
 /** The container image as bootc sees its own `/` (podman form). */
 export function imageRoot() {
+  const policy = env.selinuxPolicy();
+  const IMAGE_FILES = policy === null ? BASE_IMAGE_FILES : { ...BASE_IMAGE_FILES, ...selinuxFiles(policy) };
   const dirs = new Set(Object.keys(IMAGE_FILES).flatMap((f) => f.split('/').slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join('/'))));
   return {
     kind: 'image',
@@ -28,8 +32,8 @@ export function imageRoot() {
     list: (rel) => (dirs.has(rel) ? [...new Set(Object.keys(IMAGE_FILES).filter((f) => f.startsWith(`${rel}/`)).map((f) => f.slice(rel.length + 1).split('/')[0]))] : null),
     // The image ships bootupd (usr/bin/bootupctl), as bootc base images do.
     hasExecutable: (name) => name === 'bootupctl',
-    // No /etc/selinux/config in the fake image.
-    selinuxPolicy: false,
+    // lsm::have_selinux_policy (lsm.rs:119-122): `etc/selinux/config` in `/`.
+    selinuxPolicy: 'etc/selinux/config' in IMAGE_FILES,
   };
 }
 

@@ -36,6 +36,36 @@ function write(path, content, mode = 0o644) {
   writeFileSync(path, content, { mode });
 }
 
+/**
+ * An SELinux image's policy files, as far as labelling needs them: /etc/selinux/config and the
+ * policy's file_contexts. The entries are a few of Fedora's targeted policy's, with its type names,
+ * so a label that comes out wrong names a real type.
+ */
+export function selinuxFiles(policy) {
+  const fc = [
+    ['/.*', 'system_u:object_r:default_t:s0'],
+    ['/usr(/.*)?', 'system_u:object_r:usr_t:s0'],
+    ['/etc(/.*)?', 'system_u:object_r:etc_t:s0'],
+    ['/etc/passwd[-+]?', '--', 'system_u:object_r:passwd_file_t:s0'],
+    ['/etc/group[-+]?', '--', 'system_u:object_r:passwd_file_t:s0'],
+    ['/etc/shadow.*', '--', 'system_u:object_r:shadow_t:s0'],
+    ['/etc/gshadow.*', '--', 'system_u:object_r:shadow_t:s0'],
+    ['/etc/hostname', '--', 'system_u:object_r:hostname_etc_t:s0'],
+    ['/etc/locale\\.conf', '--', 'system_u:object_r:locale_t:s0'],
+    ['/etc/vconsole\\.conf', '--', 'system_u:object_r:locale_t:s0'],
+    ['/etc/localtime', '-l', 'system_u:object_r:locale_t:s0'],
+    ['/var(/.*)?', 'system_u:object_r:var_t:s0'],
+    ['/var/home', '-d', 'system_u:object_r:home_root_t:s0'],
+    ['/var/home/[^/]+', '-d', 'unconfined_u:object_r:user_home_dir_t:s0'],
+    ['/var/home/[^/]+/.+', 'unconfined_u:object_r:user_home_t:s0'],
+    ['/var/roothome(/.*)?', 'system_u:object_r:admin_home_t:s0'],
+  ];
+  return {
+    'etc/selinux/config': `SELINUX=enforcing\nSELINUXTYPE=${policy}\n`,
+    [`etc/selinux/${policy}/contexts/files/file_contexts`]: fc.map((f) => f.join('\t')).join('\n') + '\n',
+  };
+}
+
 /** "Initializing ostree layout": the repo skeleton at ROOT/ostree/repo. */
 export function initLayout(root) {
   const repo = join(root, 'ostree/repo');
@@ -100,6 +130,7 @@ export function writeDeployment(root, ctx) {
   const groups = BASE.group.map((l) => l.split(':')[0]);
   write(join(dep, 'etc/gshadow'), groups.map((g) => `${g}:!*::`).join('\n') + '\n', 0o000);
   write(join(dep, 'etc/hostname'), '');
+  if (ctx.selinuxPolicy) for (const [rel, text] of Object.entries(selinuxFiles(ctx.selinuxPolicy))) write(join(dep, rel), text);
   // MountSpec::to_fstab (install.rs:771-777), written when a /boot spec exists (install.rs:1227-1236).
   if (ctx.bootSpec) write(join(dep, 'etc/fstab'), `${ctx.bootSpec} /boot auto ro 0 0\n`);
   write(join(root, `${rel}.origin`), `[origin]\ncontainer-image-reference=${ctx.origin}\n`);
