@@ -22,9 +22,12 @@ if (!XATTR_TOOL) console.warn('[integration] xattr assertions skipped: neither g
 function xattr(path: string, name: string): string | null {
   const r =
     XATTR_TOOL === 'getfattr'
-      ? spawnSync('getfattr', ['--absolute-names', '--only-values', '-h', '-n', name, '-e', 'hex', path], { encoding: 'utf8' })
+      ? spawnSync('getfattr', ['--absolute-names', '-h', '-n', name, '-e', 'hex', path], { encoding: 'utf8' })
       : spawnSync('python3', ['-c', 'import os,sys\ntry: print(os.getxattr(sys.argv[1], sys.argv[2], follow_symlinks=False).hex())\nexcept OSError: sys.exit(1)', path, name], { encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.trim().replace(/^0x/, '') : null;
+  if (r.status !== 0) return null;
+  // getfattr prints "# file: P" then "NAME=0x<hex>" (--only-values would drop the hex encoding).
+  if (XATTR_TOOL === 'getfattr') return /=0x([0-9a-f]*)$/m.exec(r.stdout)?.[1] ?? null;
+  return r.stdout.trim();
 }
 
 const MTIME = 1_600_000_000;
