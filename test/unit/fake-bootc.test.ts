@@ -183,6 +183,32 @@ describe('print-configuration', () => {
   });
 });
 
+describe('install finalize', () => {
+  it('takes exactly one ROOT_PATH, as clap does', () => {
+    const none = bootc('install', 'finalize');
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('the following required arguments were not provided:\n  <ROOT_PATH>');
+    expect(bootc('install', 'finalize', '/a', '/b').stderr).toContain("unexpected argument '/b' found");
+    expect(bootc('install', 'finalize', '--wipe', '/a').code).toBe(2);
+  });
+
+  it.skipIf(!isRoot)('needs an ostree repo and a deployment listed by a loader entry; prints nothing when both are there', () => {
+    const root = mkdtempSync(join(dir, 'finalize-'));
+    expect(bootc('install', 'finalize', root).stderr).toBe('error: opendir(ostree/repo): No such file or directory\n');
+    mkdirSync(join(root, 'ostree/repo'), { recursive: true });
+    mkdirSync(join(root, 'boot/loader/entries'), { recursive: true });
+    const empty = bootc('install', 'finalize', root);
+    expect([empty.code, empty.stderr]).toEqual([1, `error: Failed to find deployment in ${root}\n`]);
+    writeFileSync(join(root, 'boot/loader/entries/ostree-1.conf'), 'title x\noptions root=UUID=1 rw ostree=/ostree/boot.1/default/abc/0\n');
+    expect(bootc('install', 'finalize', root)).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    // Inside podman: through the -v mount, and only with full privileges.
+    const inside = podman('run', '--rm', '--privileged', '--pid=host', '-v', `${root}:/target`, IMAGE, 'bootc', 'install', 'finalize', '/target');
+    expect(inside.code).toBe(0);
+    const unprivileged = podman('run', '--rm', '--pid=host', '-v', `${root}:/target`, IMAGE, 'bootc', 'install', 'finalize', '/target');
+    expect(unprivileged.stderr).toContain('error: This command requires full root privileges (CAP_SYS_ADMIN)');
+  });
+});
+
 describe('podman run', () => {
   const target = () => join(dir, 'target');
   const cmd = ['bootc', 'install', 'to-filesystem', '--skip-finalize', '/target'];

@@ -72,6 +72,11 @@ describe('planner', () => {
       '--karg', 'quiet', '--target-imgref', 'quay.io/example/os:stable', '--bound-images', 'pull', '--run-fetch-check', '/target',
     ]);
     expect(runs(p, 'pull')).toEqual([['podman', 'pull', 'docker://quay.io/example/os:42']]);
+    // After the settings, bootc checks the sysroot still lists the deployment, in the same image.
+    expect(runs(p, 'finalize')[0]).toEqual([
+      'podman', 'run', '--rm', '--name', 'particle-deploy-abcdef01-finalize', '--privileged', '--pid=host', '--security-opt', 'label=type:unconfined_t',
+      '-v', '/run/particle-installer/abcdef01/target:/target', 'quay.io/example/os:42', 'bootc', 'install', 'finalize', '/target',
+    ]);
   });
 
   it('LUKS2: XBOOTLDR /boot, passphrase only on stdin, rd.luks.uuid, close on teardown', () => {
@@ -85,7 +90,7 @@ describe('planner', () => {
     expect(runs(p, 'format').at(-1)![0]).toBe('mkfs.ext4');
     expect(runs(p, 'format').at(-1)!.at(-1)).toMatch(/^\/dev\/mapper\/particle-/);
     expect(runs(p, 'teardown')).toEqual([
-      ['podman', 'rm', '--force', '--ignore', 'particle-deploy-abcdef01'],
+      ['podman', 'rm', '--force', '--ignore', 'particle-deploy-abcdef01', 'particle-deploy-abcdef01-finalize'],
       ['umount', '--recursive', '/run/particle-installer/abcdef01/target'],
       ['cryptsetup', 'close', 'particle-abcdef01'],
     ]);

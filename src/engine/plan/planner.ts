@@ -5,7 +5,7 @@ import { existingLayout } from './existing';
 import { eraseLayout, layoutBytes, partitionPath, sfdiskScript, vfatVolumeId } from './layout';
 import { selectDisk } from './select';
 import { bootloaderStep, debianKeyboard, initramfsKeymap, keymapWarnings, rootfsConfigure, rootfsDeploySteps, type RootfsLayout } from './rootfs';
-import { deploySteps, extraConfig, imgref, kargFlags, mkfs, PlanError, refuse, run, step, summarize, wipePartition } from './steps';
+import { bootcFinalize, deploySteps, extraConfig, imgref, kargFlags, mkfs, PlanError, refuse, run, step, summarize, wipePartition } from './steps';
 
 /** How the erase layout's btrfs root is mounted, while installing and by the installed system. */
 const BTRFS_ROOT_OPTIONS = 'subvol=@,compress=zstd:1';
@@ -89,7 +89,9 @@ function build(request: AnswerFile, disk: Disk, facts: SystemFacts, o: PlanOptio
   const extra: PlanAction[] = [];
   const container = `particle-deploy-${o.id.slice(0, 8)}`;
   const teardown: PlanAction[] = [];
-  if (deployer === 'podman' && !rootfs) teardown.push(run(['podman', 'rm', '--force', '--ignore', container], { timeoutSeconds: 120 }));
+  if (deployer === 'podman' && !rootfs) {
+    teardown.push(run(['podman', 'rm', '--force', '--ignore', container, `${container}-finalize`], { timeoutSeconds: 120 }));
+  }
   teardown.push(run(['umount', '--recursive', target], { timeoutSeconds: 120 }));
 
   if (layout.type === 'erase') {
@@ -256,7 +258,7 @@ function build(request: AnswerFile, disk: Disk, facts: SystemFacts, o: PlanOptio
       // A plain root unpacked from layers has no SELinux labels at all (and the boot loader step wrote
       // more), so an SELinux image gets the whole root filesystem labelled; setfiles stays on it and
       // does not walk the ESP, /proc or /sys mounted below.
-      ...(rootfsLayout ? [{ kind: 'relabel' as const, root: rootfsLayout.target, paths: [rootfsLayout.target] }] : []),
+      ...(rootfsLayout ? [{ kind: 'relabel' as const, root: rootfsLayout.target, paths: [rootfsLayout.target] }] : [bootcFinalize(container, request, deployer, target)]),
       run(['fstrim', '--verbose', target], { okExitCodes: [0, 1], timeoutSeconds: 1800 }),
       run(['sync'], { timeoutSeconds: 600 }),
       run(['mount', '-o', 'remount,ro', target]),

@@ -132,6 +132,20 @@ export function deploySteps(
   return steps;
 }
 
+/**
+ * `bootc install finalize`, "the penultimate step of an installation using to-filesystem" (cli.rs:323-328
+ * at 534c76ea474a356aa288f6767635e579ea2614d5): after the settings are written, bootc loads the
+ * target's ostree sysroot and fails unless it still lists a deployment (install_finalize,
+ * install.rs:2927-2960). Run the way the deploy step ran bootc: in the image's container, or here.
+ */
+export function bootcFinalize(container: string, request: AnswerFile, deployer: 'podman' | 'host', target: string): PlanAction {
+  if (deployer === 'host') return run(['bootc', 'install', 'finalize', target], { timeoutSeconds: 600 });
+  return run(
+    ['podman', 'run', '--rm', '--name', `${container}-finalize`, '--privileged', '--pid=host', '--security-opt', 'label=type:unconfined_t', '-v', `${target}:/target`, request.image.reference, 'bootc', 'install', 'finalize', '/target'],
+    { timeoutSeconds: 600 },
+  );
+}
+
 /** Settings beyond users and locale that follow from the layout. */
 export function extraConfig(request: AnswerFile, root = '{deployment}'): PlanAction[] {
   const out: PlanAction[] = [];

@@ -91,6 +91,7 @@ export function parseBootc(argv) {
   }
   const verb = argv[1];
   if (verb === 'print-configuration') return parsePrintConfiguration(argv.slice(2));
+  if (verb === 'finalize') return parseFinalize(argv.slice(2));
   if (!BOTH.includes(verb)) {
     err(verb ? `error: unrecognized subcommand '${verb}'` : "error: 'bootc install' requires a subcommand but one was not provided");
     err('');
@@ -159,6 +160,30 @@ function key(flag) {
 }
 
 /** `bootc install print-configuration [--all]` (InstallPrintConfigurationOpts, install.rs:598-604). */
+/** `install finalize <ROOT_PATH>` (InstallOpts::Finalize, cli.rs:323-328): one path, no options. */
+function parseFinalize(rest) {
+  const usageFinalize = (first) => {
+    err(`error: ${first}`);
+    err('');
+    err('Usage: bootc install finalize <ROOT_PATH>');
+    err('');
+    err("For more information, try '--help'.");
+    throw new Exit(2);
+  };
+  const positionals = [];
+  for (const arg of rest) {
+    if (arg === '-h' || arg === '--help') {
+      process.stdout.write('Usage: bootc install finalize <ROOT_PATH>\n\nArguments:\n  <ROOT_PATH>\n\nOptions:\n  -h, --help\n');
+      throw new Exit(0);
+    }
+    if (arg.startsWith('-') && arg !== '-') usageFinalize(`unexpected argument '${arg}' found`);
+    positionals.push(arg);
+  }
+  if (positionals.length === 0) usageFinalize('the following required arguments were not provided:\n  <ROOT_PATH>');
+  if (positionals.length > 1) usageFinalize(`unexpected argument '${positionals[1]}' found`);
+  return { verb: 'finalize', target: positionals[0], opts: {} };
+}
+
 function parsePrintConfiguration(rest) {
   const opts = {};
   for (const arg of rest) {

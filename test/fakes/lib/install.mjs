@@ -4,7 +4,7 @@
 // it derives, --replace, the lines it prints on the streams it prints them to, failure injection
 // and the tree on disk.
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, opendirSync, readFileSync, rmdirSync, statfsSync, statSync, unlinkSync } from 'node:fs';
+import { existsSync, lstatSync, opendirSync, readdirSync, readFileSync, rmdirSync, statfsSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { disksOf, ESP_TYPE, findMountOption, inspectFilesystem, isMountpoint, mountAt, partitionsOf } from './block.mjs';
 import { bootupdNoEsp, installViaBootupd } from './bootupd.mjs';
@@ -412,6 +412,23 @@ async function storeBoundImages(bound) {
   if (bound.mode !== 'pull') return;
   for (const image of bound.images) await spinner(`Fetching bound image: ${image}`, async () => {});
   await say(`Bound images stored: ${bound.images.length}`);
+}
+
+/**
+ * `bootc install finalize <ROOT_PATH>` (install_finalize, install.rs:2927-2960): root with
+ * CAP_SYS_ADMIN (require_root(false), cli.rs:1041-1063, so the non-container messages even inside
+ * podman), then the ostree sysroot at the path is loaded and must list a deployment. libostree opens
+ * ostree/repo first (ensure_repo, ostree-sysroot.c:1071-1080 at ostreedev/ostree 46204655) and lists
+ * deployments from the boot loader entries' `ostree=` arguments. Prints nothing on success.
+ */
+export async function installFinalize(target, ctx) {
+  if (ctx.uid !== 0) fail('This command must be executed as the root user');
+  if (ctx.container && !ctx.container.privileged) fail('This command requires full root privileges (CAP_SYS_ADMIN)');
+  const root = ctx.host(target);
+  if (root === null || !existsSync(join(root, 'ostree/repo'))) fail('opendir(ostree/repo): No such file or directory');
+  const entries = join(root, 'boot/loader/entries');
+  const deployed = existsSync(entries) && readdirSync(entries).some((f) => f.endsWith('.conf') && /^options .*\bostree=\S+/m.test(readFileSync(join(entries, f), 'utf8')));
+  if (!deployed) fail(`Failed to find deployment in ${target}`);
 }
 
 /** `bootc install print-configuration [--all]`: the install configuration of `/` (install.rs:885-892). */

@@ -2,7 +2,7 @@
 // bootc "inside the container" in-process with paths translated through the -v mounts.
 import { parseBootc } from './cli.mjs';
 import { toDisk } from './disk.mjs';
-import { printConfiguration, toFilesystem } from './install.mjs';
+import { installFinalize, printConfiguration, toFilesystem } from './install.mjs';
 
 /**
  * ctx: { uid, inContainer, containerImage (storage record or null), host(path) → host path or null,
@@ -12,6 +12,7 @@ import { printConfiguration, toFilesystem } from './install.mjs';
 export async function runBootc(argv, ctx) {
   const cmd = parseBootc(argv);
   if (cmd.verb === 'print-configuration') printConfiguration(cmd.opts, ctx);
+  if (cmd.verb === 'finalize') return installFinalize(cmd.target, ctx);
   if (cmd.verb === 'to-disk') await toDisk(cmd, ctx);
   else await toFilesystem(cmd, ctx);
 }
