@@ -63,6 +63,9 @@ function actionLines(a: PlanAction): string[] {
       return [`ln -sfn ${word(a.target)} ${word(a.path)}`];
     case 'unpack':
       throw new Error('the shell form of a plan has no OCI unpacker; it is for bootc plans');
+    case 'preflight':
+      // The engine's checks before the start; the plain script has nothing to check with.
+      return a.checks.map((c) => `# pre-flight: ${c.replace(/\n/g, ' ')}`);
     case 'relabel': {
       // What the runner does: nothing without /etc/selinux/config or with SELINUX=disabled, else
       // setfiles with that policy's file contexts ("targeted" when SELINUXTYPE is unset).
@@ -78,7 +81,7 @@ function actionLines(a: PlanAction): string[] {
   }
 }
 
-const text = (a: PlanAction): string => (a.kind === 'run' ? a.argv.join(' ') : a.kind === 'write' ? a.path : a.kind === 'symlink' ? `${a.path} ${a.target}` : a.kind === 'unpack' ? a.target : a.kind === 'relabel' ? [a.root, ...a.paths].join(' ') : a.path);
+const text = (a: PlanAction): string => (a.kind === 'run' ? a.argv.join(' ') : a.kind === 'write' ? a.path : a.kind === 'symlink' ? `${a.path} ${a.target}` : a.kind === 'unpack' ? a.target : a.kind === 'relabel' ? [a.root, ...a.paths].join(' ') : a.kind === 'preflight' ? '' : a.path);
 
 /**
  * The plan as a bash script. Placeholders are found the first time an action needs them, with a

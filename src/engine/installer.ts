@@ -149,9 +149,10 @@ export class Installer {
       await this.ensureRecovered();
       await this.verifyDisk(planned.plan, resumeFrom !== undefined);
       const problems = preflight(planned.plan, this.deps.preflightHost ?? { path: process.env.PATH ?? '', root: '/' }, resumeFrom ?? 0);
-      // The image, when it is a file or in local storage here (a registry is asked by the pull).
+      // The image: a file or local storage is read here, a registry is asked (skopeo inspect),
+      // so an unreachable or missing image stops the install before the wipe, not at the pull.
       const { image } = planned.request;
-      if (this.deps.imageFacts && image.transport !== 'registry' && resumeFrom === undefined) {
+      if (this.deps.imageFacts && resumeFrom === undefined) {
         const facts = await this.deps.imageFacts({ reference: image.reference, transport: image.transport });
         problems.push(...imagePreflight({ image: image.reference, bootc: planned.request.deployer !== 'oci-rootfs', machineArch: this.deps.facts().arch, rootBytes: rootCapacity(planned.plan), facts }));
       }

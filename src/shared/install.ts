@@ -10,6 +10,7 @@ import { InstallerErrorSchema } from './errors';
  */
 
 export const STEP_IDS = [
+  'preflight',
   'verify-disk',
   'wipe',
   'partition',
@@ -107,6 +108,15 @@ export const PlanActionSchema = z.discriminatedUnion('kind', [
   }),
   z.object({ kind: z.literal('symlink'), path: z.string(), target: z.string() }),
   z.object({ kind: z.literal('mkdir'), path: z.string(), mode: z.string().regex(/^0[0-7]{3}$/) }),
+  z.object({
+    kind: z.literal('preflight'),
+    /**
+     * What is checked before the first step that writes to the disk, in English: commands on this
+     * system, the image and its fit, booting. The engine checks them when the install starts and
+     * refuses to start, with the disk untouched, when one fails; the runner logs them as passed.
+     */
+    checks: z.array(z.string()).min(1),
+  }),
   z.object({
     kind: z.literal('relabel'),
     /**

@@ -346,6 +346,35 @@ describe.skipIf(why !== null)('install pipeline on loop devices (root)', () => {
     expect(await sha256(disk)).toBe(before);
   }, 300_000);
 
+  it.each([
+    ['down', /pinging container registry quay\.io: .*no such host/],
+    ['missing', /reading manifest 42 in quay\.io\/example\/os: manifest unknown/],
+  ] as const)('pre-flight: a registry that is %s stops the start before the wipe, with the registry error, and the disk is left as it was', async (state, reason) => {
+    const disk = newDisk(`registry-${state}`, 4 * GiB);
+    run(['sfdisk', '--quiet', disk], 'label: gpt\ntype=linux\n');
+    // Hashing the whole disk takes tens of seconds on a loaded host: once is enough to show it.
+    const before = state === 'down' ? await sha256(disk) : run(['sfdisk', '--dump', disk]);
+    process.env.PARTICLE_FAKE_REGISTRY = state;
+    try {
+      const plan = await engine.handlers.planInstall({ request: request(disk) });
+      // The plan shows the check as its first step, before the point of no return.
+      expect(plan.steps[0]!.id).toBe('preflight');
+      expect(plan.pointOfNoReturn).toBeGreaterThan(0);
+      const refused = await engine.handlers.startInstall({ planId: plan.id }).then(
+        () => null,
+        (e: unknown) => e as { error?: { message: string } },
+      );
+      expect(refused?.error?.message).toMatch(/^This system cannot carry out the plan: the image quay\.io\/example\/os:42 could not be read \(skopeo inspect failed: /);
+      expect(refused?.error?.message).toMatch(reason);
+      expect(refused?.error?.message).toContain('check the image reference and the network');
+      expect(refused?.error?.message).toMatch(new RegExp(`Nothing was written to ${disk}\\.$`));
+    } finally {
+      delete process.env.PARTICLE_FAKE_REGISTRY;
+    }
+    expect((await engine.handlers.getInstallState({})).phase).not.toBe('running');
+    expect(state === 'down' ? await sha256(disk) : run(['sfdisk', '--dump', disk])).toBe(before);
+  }, 300_000);
+
   it('cancel before the point of no return leaves every byte of the disk as it was', async () => {
     const disk = newDisk('cancel-early', 4 * GiB);
     run(['sfdisk', '--quiet', disk], 'label: gpt\ntype=linux\n');

@@ -55,7 +55,7 @@ describe('oci-rootfs plans', () => {
   it('unpacks a local OCI layout instead of running bootc, then installs the boot loader before finishing', () => {
     const p = plan({});
     expect(InstallPlanSchema.parse(p)).toBeTruthy();
-    expect(p.steps.map((s) => s.id)).toEqual(['wipe', 'partition', 'settle', 'format', 'mount', 'deploy', 'configure', 'bootloader', 'finalize', 'teardown']);
+    expect(p.steps.map((s) => s.id)).toEqual(['preflight', 'wipe', 'partition', 'settle', 'format', 'mount', 'deploy', 'configure', 'bootloader', 'finalize', 'teardown']);
     expect(actions(p, 'deploy')).toEqual([{ kind: 'unpack', source: { transport: 'oci', path: '/srv/images/debian' }, target: T, protect: ['.particle-image'] }]);
     const all = p.steps.flatMap((s) => s.actions).filter((a): a is Run => a.kind === 'run');
     expect(all.some((a) => a.argv[0] === 'podman' || a.argv[0] === 'bootc')).toBe(false);

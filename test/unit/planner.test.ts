@@ -43,8 +43,15 @@ describe('planner', () => {
   it('erase disk, unencrypted xfs: layout, order, point of no return, valid plan', () => {
     const p = plan({});
     expect(InstallPlanSchema.parse(p)).toBeTruthy();
-    expect(p.steps.map((s) => s.id)).toEqual(['wipe', 'partition', 'settle', 'format', 'mount', 'pull', 'deploy', 'configure', 'finalize', 'teardown']);
-    expect(p.pointOfNoReturn).toBe(0);
+    expect(p.steps.map((s) => s.id)).toEqual(['preflight', 'wipe', 'partition', 'settle', 'format', 'mount', 'pull', 'deploy', 'configure', 'finalize', 'teardown']);
+    // The pre-flight step comes first and writes nothing; the wipe is the point of no return.
+    expect(p.pointOfNoReturn).toBe(1);
+    const pre = p.steps[0]!;
+    expect(pre.destructive).toBe(false);
+    expect(pre.actions).toHaveLength(1);
+    const checks = pre.actions[0]!.kind === 'preflight' ? pre.actions[0]!.checks : [];
+    expect(checks.join('\n')).toMatch(/registry answers for it \(skopeo inspect\), it is a bootc image .*built for amd64/);
+    expect(checks.join('\n')).toContain('UEFI');
     expect(p.partitions.map((x) => [x.number, x.path, x.label, x.content, x.size])).toEqual([
       [1, '/dev/nvme0n1p1', 'bios-boot', 'bios-boot', 1024 ** 2],
       [2, '/dev/nvme0n1p2', 'ESP', 'vfat', 1024 ** 3],
@@ -132,7 +139,7 @@ describe('planner', () => {
 
   it("bootc's own layout: to-disk --wipe, then the root is mounted again to configure it", () => {
     const p = plan({ layout: { type: 'bootc', filesystem: 'ext4' } });
-    expect(p.steps.map((s) => s.id)).toEqual(['wipe', 'pull', 'deploy', 'mount', 'configure', 'finalize', 'teardown']);
+    expect(p.steps.map((s) => s.id)).toEqual(['preflight', 'wipe', 'pull', 'deploy', 'mount', 'configure', 'finalize', 'teardown']);
     const deploy = runs(p, 'deploy')[0]!;
     expect(deploy.slice(deploy.indexOf('bootc'))).toEqual(['bootc', 'install', 'to-disk', '--wipe', '--filesystem', 'ext4', '--block-setup', 'direct', '--bound-images', 'pull', '--run-fetch-check', '/dev/nvme0n1']);
     expect(runs(p, 'mount').at(-1)).toEqual(['mount', '/dev/nvme0n1p3', '/run/particle-installer/abcdef01/target']);

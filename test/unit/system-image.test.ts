@@ -5,9 +5,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImageInfoSchema } from '../../src/shared';
-import { createExec, type Exec } from '../../src/engine/exec';
+import { CommandError, createExec, type Exec } from '../../src/engine/exec';
+import { makeError } from '../../src/shared/errors';
 import { DEFAULT_SYSTEM_PATHS } from '../../src/engine/system/deps';
-import { dockerScopes, evaluatePolicy, inspectImage, parseSkopeoInspect, pathScopes, readPolicyVerdict, splitLayoutReference, type ImageRef } from '../../src/engine/system/image';
+import { dockerScopes, evaluatePolicy, inspectImage, parseSkopeoInspect, pathScopes, readPolicyVerdict, skopeoReason, splitLayoutReference, type ImageRef } from '../../src/engine/system/image';
 
 const POLICY = resolve('test/fixtures/system/policy/policy.json');
 const tmp = mkdtempSync(join(tmpdir(), 'system-image-'));
@@ -172,5 +173,18 @@ describe('signature policy', () => {
     expect(dockerScopes('quay.io/fedora/fedora-bootc:42')).toEqual(['quay.io/fedora/fedora-bootc:42', 'quay.io/fedora/fedora-bootc', 'quay.io/fedora', 'quay.io', '*.io', '']);
     expect(dockerScopes('fedora')).toEqual(['docker.io/library/fedora', 'docker.io/library', 'docker.io', '*.io', '']);
     expect(pathScopes('/srv/images/os:1')).toEqual(['/srv/images/os:1', '/srv/images/os', '/srv/images', '/srv', '/', '']);
+  });
+});
+
+describe('skopeoReason', () => {
+  const failed = (stderrTail: string) => new CommandError(makeError('command-failed', 'skopeo exited with code 1.', { exitCode: 1, stderrTail }));
+  it("takes logrus's fatal message, unquoted, from the last such line", () => {
+    const tail = 'time="2026-12-06T12:00:00Z" level=warning msg="x"\ntime="2026-12-06T12:00:01Z" level=fatal msg="Error parsing image name \\"docker://q.io/a:1\\": pinging container registry q.io: Get \\"https://q.io/v2/\\": dial tcp: lookup q.io: no such host"';
+    expect(skopeoReason(failed(tail))).toBe('Error parsing image name "docker://q.io/a:1": pinging container registry q.io: Get "https://q.io/v2/": dial tcp: lookup q.io: no such host');
+  });
+  it('falls back to the last line, then to the error itself', () => {
+    expect(skopeoReason(failed('some\nError: unknown flag: --x\n'))).toBe('Error: unknown flag: --x');
+    expect(skopeoReason(failed(''))).toBe('skopeo exited with code 1.');
+    expect(skopeoReason(new Error('spawn skopeo ENOENT'))).toBe('spawn skopeo ENOENT');
   });
 });

@@ -161,6 +161,10 @@ export async function runAction(step: PlanStep, action: PlanAction, hooks: Actio
       return 'ran';
     case 'relabel':
       return relabelAction(step, action, hooks);
+    case 'preflight':
+      // The engine ran these checks when the install started and would not have started otherwise.
+      for (const c of action.checks) ctx.log.message('info', `checked before the start: ${c}`, step.id);
+      return 'ran';
   }
 }
 

@@ -200,6 +200,8 @@ export function actionProfile(action: PlanAction): ActionProfile {
     }
     case 'unpack':
       return { expectedMs: 300 * S, calibrates: false, activity: 'image-unpack', reader: null };
+    case 'preflight':
+      return { expectedMs: 10, calibrates: false, activity: null, reader: null };
     case 'relabel':
       return { expectedMs: 5 * S, calibrates: false, activity: null, reader: null };
     case 'write':

@@ -131,7 +131,9 @@ export function imagePreflight(o: { image: string; bootc: boolean; machineArch: 
   const { facts } = o;
   const problems: PreflightProblem[] = [];
   if (facts.digest === null) {
-    problems.push({ what: `the image ${o.image} could not be read (${facts.detail.trim()})`, fix: 'check the image reference, or choose another image' });
+    const tool = /^(\S+) is not installed/.exec(facts.detail)?.[1];
+    const fix = tool ? `install ${tool} (Debian package ${PACKAGE[tool] ?? tool}), which reads the image before the disk is erased` : 'check the image reference and the network, or choose another image';
+    problems.push({ what: `the image ${o.image} could not be read (${facts.detail.trim()})`, fix });
     return problems;
   }
   if (o.bootc && facts.labels !== null && facts.labels['containers.bootc'] === undefined && facts.labels['ostree.bootable'] === undefined) {

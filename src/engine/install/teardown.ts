@@ -104,6 +104,7 @@ async function resolveCheck(action: PlanAction, step: PlanStep, placeholders: Pl
 
 function describe(action: PlanAction): string {
   if (action.kind === 'run') return action.argv.join(' ');
+  if (action.kind === 'preflight') return `pre-flight: ${action.checks.length} checks`;
   if (action.kind === 'relabel') return `relabel ${action.paths.join(' ')} (SELinux, policy of ${action.root})`;
   return action.kind === 'unpack' ? `unpack ${action.source.path} onto ${action.target}` : `${action.kind} ${action.path}`;
 }

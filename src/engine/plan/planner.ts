@@ -1,11 +1,12 @@
 import { makeError, type AnswerFile, type Disk, type InstallerError, type InstallPlan, type PlanAction, type PlannedPartition, type PlanStep, type PlanWarning } from '../../shared';
 import { formatBytes } from '../disks';
+import { ociArch } from '../system/image';
 import { configureActions, keymapKernelArgs } from './configure';
 import { existingLayout } from './existing';
 import { eraseLayout, layoutBytes, partitionPath, sfdiskScript, vfatVolumeId } from './layout';
 import { selectDisk } from './select';
 import { bootloaderStep, debianKeyboard, initramfsKeymap, keymapWarnings, rootfsConfigure, rootfsDeploySteps, type RootfsLayout } from './rootfs';
-import { bootcFinalize, deploySteps, extraConfig, imgref, kargFlags, mkfs, PlanError, refuse, run, step, summarize, wipePartition } from './steps';
+import { bootcFinalize, deploySteps, preflightStep, extraConfig, imgref, kargFlags, mkfs, PlanError, refuse, run, step, summarize, wipePartition } from './steps';
 
 /** How the erase layout's btrfs root is mounted, while installing and by the installed system. */
 const BTRFS_ROOT_OPTIONS = 'subvol=@,compress=zstd:1';
@@ -265,6 +266,9 @@ function build(request: AnswerFile, disk: Disk, facts: SystemFacts, o: PlanOptio
     ]),
   );
   steps.push(step('teardown', false, teardown));
+
+  const hostBootc = steps.some((s) => s.actions.some((a) => a.kind === 'run' && a.argv[0] === 'bootc' && a.argv.includes('--source-imgref')));
+  steps.unshift(preflightStep(request, sourceImgref, { hostBootc, firmware: facts.firmware, arch: ociArch(facts.arch) }));
 
   return {
     id: o.id,

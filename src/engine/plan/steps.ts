@@ -3,8 +3,9 @@ import { formatBytes } from '../disks';
 
 /** Building blocks of plans: steps with their titles and weights, and the commands they run. */
 
-export const WEIGHT = { wipe: 1, partition: 2, settle: 1, encrypt: 6, format: 4, mount: 1, pull: 30, deploy: 40, configure: 4, bootloader: 12, finalize: 3, teardown: 1 } as const;
+export const WEIGHT = { preflight: 0.2, wipe: 1, partition: 2, settle: 1, encrypt: 6, format: 4, mount: 1, pull: 30, deploy: 40, configure: 4, bootloader: 12, finalize: 3, teardown: 1 } as const;
 export const TITLE: Record<PlanStep['id'], string> = {
+  preflight: 'Checking the system and the image',
   'verify-disk': 'Checking the disk',
   wipe: 'Erasing old signatures',
   partition: 'Creating partitions',
@@ -19,7 +20,7 @@ export const TITLE: Record<PlanStep['id'], string> = {
   finalize: 'Finishing',
   teardown: 'Cleaning up',
 };
-export const RESUMABLE = new Set<PlanStep['id']>(['mount', 'pull', 'configure', 'bootloader', 'finalize', 'teardown']);
+export const RESUMABLE = new Set<PlanStep['id']>(['preflight', 'mount', 'pull', 'configure', 'bootloader', 'finalize', 'teardown']);
 
 export const run = (argv: string[], extra: Omit<Extract<PlanAction, { kind: 'run' }>, 'kind' | 'argv'> = {}): PlanAction => ({ kind: 'run', argv, ...extra });
 export const mkdir = (path: string, mode = '0755'): PlanAction => ({ kind: 'mkdir', path, mode });
@@ -144,6 +145,21 @@ export function bootcFinalize(container: string, request: AnswerFile, deployer: 
     ['podman', 'run', '--rm', '--name', `${container}-finalize`, '--privileged', '--pid=host', '--security-opt', 'label=type:unconfined_t', '-v', `${target}:/target`, request.image.reference, 'bootc', 'install', 'finalize', '/target'],
     { timeoutSeconds: 600 },
   );
+}
+
+/**
+ * The plan's first step: what the engine checks when the install starts, before anything is written
+ * (installer.ts runs the checks, install/preflight.ts holds them; the start is refused with the disk
+ * untouched if one fails). The runner logs them as passed.
+ */
+export function preflightStep(request: AnswerFile, source: string, o: { hostBootc: boolean; firmware: string; arch: string }): PlanStep {
+  const bootc = request.deployer !== 'oci-rootfs';
+  const checks = ['Every program the plan runs is installed on this system.'];
+  if (o.hostBootc) checks.push("bootc runs on this system, so ostree's prepare-root.conf and bootupd's bootupctl must be here too.");
+  const reach = request.image.transport === 'registry' ? 'its registry answers for it (skopeo inspect)' : 'it can be read here';
+  checks.push(`The image ${source}: ${reach}${bootc ? ', it is a bootc image (containers.bootc or ostree.bootable label)' : ''}, it is built for ${o.arch}, and twice its compressed size fits the root file system.`);
+  checks.push(`The partitions and the boot loader start this computer with ${o.firmware === 'bios' ? 'BIOS' : 'UEFI'} firmware (checked when the plan was made).`);
+  return step('preflight', false, [{ kind: 'preflight', checks }]);
 }
 
 /** Settings beyond users and locale that follow from the layout. */

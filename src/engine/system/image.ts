@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import type { ImageInfo } from '../../shared';
 import type { AnswerFile } from '../../shared/answer-file';
 import { reason, type SystemDeps } from './deps';
+import { CommandError } from '../exec';
 
 /**
  * Facts about an image without pulling it: the manifest digest and compressed size (from an OCI
@@ -128,6 +129,26 @@ export function parseSkopeoInspect(text: string): Omit<ImageFacts, 'detail'> {
   return { digest, size, architecture: typeof j.Architecture === 'string' ? j.Architecture : null, labels: j.Labels ?? {} };
 }
 
+/**
+ * What skopeo said when it failed: its last `level=fatal msg="…"` (logrus's text format, the message
+ * quoted as a Go string), else the last line of stderr, else the exit.
+ */
+export function skopeoReason(e: unknown): string {
+  const tail = e instanceof CommandError ? (e.error.stderrTail ?? '') : '';
+  const lines = tail.split('\n').map((l) => l.trim()).filter(Boolean);
+  for (const line of lines.reverse()) {
+    const m = /level=(?:fatal|error) msg=("(?:[^"\\]|\\.)*")/.exec(line);
+    if (m) {
+      try {
+        return JSON.parse(m[1]!) as string;
+      } catch {
+        return m[1]!.slice(1, -1);
+      }
+    }
+  }
+  return lines[0] ?? reason(e);
+}
+
 export async function imageFacts(image: ImageRef, deps: Pick<SystemDeps, 'exec' | 'which'>): Promise<ImageFacts> {
   switch (image.transport) {
     case 'oci':
@@ -162,7 +183,7 @@ export async function imageFacts(image: ImageRef, deps: Pick<SystemDeps, 'exec' 
         const r = await deps.exec(['skopeo', 'inspect', '--no-tags', `docker://${image.reference}`], { timeoutMs: 15_000 });
         return { ...parseSkopeoInspect(r.stdout), detail: 'Asked the registry (skopeo inspect).' };
       } catch (e) {
-        return { ...UNKNOWN, detail: `skopeo inspect failed: ${reason(e)}` };
+        return { ...UNKNOWN, detail: `skopeo inspect failed: ${skopeoReason(e)}` };
       }
     }
   }

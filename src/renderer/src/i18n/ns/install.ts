@@ -39,6 +39,7 @@ export default defineNamespace({
       stopped: 'Stopped',
     },
     step: {
+      preflight: 'Checking the system and the image',
       'verify-disk': 'Checking the disk',
       wipe: 'Erasing old signatures',
       partition: 'Creating partitions',
@@ -177,6 +178,7 @@ export default defineNamespace({
       stopped: 'Abgebrochen',
     },
     step: {
+      preflight: 'System und Abbild werden geprüft',
       'verify-disk': 'Festplatte wird geprüft',
       wipe: 'Alte Signaturen werden gelöscht',
       partition: 'Partitionen werden angelegt',
@@ -315,6 +317,7 @@ export default defineNamespace({
       stopped: 'Interrompu',
     },
     step: {
+      preflight: 'Vérification du système et de l’image',
       'verify-disk': 'Vérification du disque',
       wipe: 'Effacement des anciennes signatures',
       partition: 'Création des partitions',
@@ -453,6 +456,7 @@ export default defineNamespace({
       stopped: 'Detenido',
     },
     step: {
+      preflight: 'Comprobando el sistema y la imagen',
       'verify-disk': 'Comprobando el disco',
       wipe: 'Borrando firmas antiguas',
       partition: 'Creando particiones',
@@ -591,6 +595,7 @@ export default defineNamespace({
       stopped: 'Interrompida',
     },
     step: {
+      preflight: 'Verificando o sistema e a imagem',
       'verify-disk': 'Verificando o disco',
       wipe: 'Apagando assinaturas antigas',
       partition: 'Criando partições',
@@ -729,6 +734,7 @@ export default defineNamespace({
       stopped: 'أُوقفت',
     },
     step: {
+      preflight: 'فحص النظام والصورة',
       'verify-disk': 'فحص القرص',
       wipe: 'مسح التواقيع القديمة',
       partition: 'إنشاء الأقسام',
@@ -867,6 +873,7 @@ export default defineNamespace({
       stopped: '已停止',
     },
     step: {
+      preflight: '正在检查系统和映像',
       'verify-disk': '正在检查磁盘',
       wipe: '正在清除旧的签名',
       partition: '正在创建分区',
@@ -1005,6 +1012,7 @@ export default defineNamespace({
       stopped: '中止',
     },
     step: {
+      preflight: 'システムとイメージを確認しています',
       'verify-disk': 'ディスクを確認しています',
       wipe: '古い署名を消去しています',
       partition: 'パーティションを作成しています',
