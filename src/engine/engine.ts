@@ -20,8 +20,8 @@ import { EngineState, recoverLeftovers, type RecoveryReport } from './install';
 import type { ClassifyOptions } from './disks/types';
 import { createExec, type Exec } from './exec';
 import { systemHandlers, type SystemPaths } from './system';
-import { whichOnPath } from './system/deps';
-import { imageFacts } from './system/image';
+import { DEFAULT_SYSTEM_PATHS, whichOnPath } from './system/deps';
+import { imageFacts, readPolicyVerdict } from './system/image';
 
 declare const __APP_VERSION__: string | undefined;
 
@@ -117,6 +117,7 @@ export function createEngine(options: EngineOptions): Engine {
     ...(killAfterStep ? { killAfterStep } : {}),
     ...(options.preflightHost ? { preflightHost: options.preflightHost } : {}),
     imageFacts: (image) => imageFacts(image, { exec, which: whichOnPath() }),
+    signaturePolicy: (image) => readPolicyVerdict(options.systemPaths?.policyJson ?? DEFAULT_SYSTEM_PATHS.policyJson, image),
     exec,
     execStreaming: exec,
     probe,

@@ -15,8 +15,8 @@ import { BootcProgress, parsePodmanPullLine } from './deploy/progress';
 import { CommandError, type Exec } from './exec';
 import { findDeployment, findKernel, InstallLog, realFs, realProbes, removeRunDir, runPlan, type EngineState, type ExecStreaming, type RecoveryReport, type RunContext, type RunOutcome } from './install';
 import { scrubSecrets } from './install/scrub';
-import { imagePreflight, preflight, rootCapacity, type PreflightHost } from './install/preflight';
-import type { ImageFacts, ImageRef } from './system/image';
+import { imagePreflight, preflight, rootCapacity, signaturePreflight, type PreflightHost } from './install/preflight';
+import type { ImageFacts, ImageRef, SignatureVerdict } from './system/image';
 import { redact } from './exec';
 import { planInstall, planSecrets, type SystemFacts } from './plan';
 
@@ -52,6 +52,8 @@ export interface InstallerDeps {
   readonly preflightHost?: PreflightHost;
   /** Reads an image's digest, size, architecture and labels without pulling it, for the pre-flight. */
   readonly imageFacts?: (image: ImageRef) => Promise<ImageFacts>;
+  /** What this system's containers-policy.json demands of an image (for image.enforceSignaturePolicy). */
+  readonly signaturePolicy?: (image: ImageRef) => SignatureVerdict;
 }
 
 interface Planned {
@@ -155,6 +157,9 @@ export class Installer {
       if (this.deps.imageFacts && resumeFrom === undefined) {
         const facts = await this.deps.imageFacts({ reference: image.reference, transport: image.transport });
         problems.push(...imagePreflight({ image: image.reference, bootc: planned.request.deployer !== 'oci-rootfs', machineArch: this.deps.facts().arch, rootBytes: rootCapacity(planned.plan), facts }));
+      }
+      if (image.enforceSignaturePolicy && this.deps.signaturePolicy && resumeFrom === undefined) {
+        problems.push(...signaturePreflight(image.reference, this.deps.signaturePolicy({ reference: image.reference, transport: image.transport })));
       }
       if (problems.length > 0) {
         throw new CommandError(

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, existsSync, createReadStream } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, existsSync, createReadStream, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -373,6 +373,32 @@ describe.skipIf(why !== null)('install pipeline on loop devices (root)', () => {
     }
     expect((await engine.handlers.getInstallState({})).phase).not.toBe('running');
     expect(state === 'down' ? await sha256(disk) : run(['sfdisk', '--dump', disk])).toBe(before);
+  }, 300_000);
+
+  it("pre-flight: a verified image is asked for, so this system's signature policy must require a signature before anything is written", async () => {
+    const policy = join(dir, 'policy.json');
+    const signed = createEngine({ mode: 'test', minimumSize: GiB, runRoot: join(dir, 'run-sigpolicy'), systemPaths: { policyJson: policy } });
+    const req = (disk: string) => request(disk, { image: { reference: 'quay.io/example/os:42', targetImage: 'quay.io/example/os:stable', enforceSignaturePolicy: true } });
+    const attempt = async (disk: string) => {
+      const plan = await signed.handlers.planInstall({ request: req(disk) });
+      return signed.handlers.startInstall({ planId: plan.id }).then(
+        () => null,
+        (e: unknown) => (e as { error?: { message: string } }).error?.message ?? String(e),
+      );
+    };
+    const disk = newDisk('sigpolicy');
+    run(['sfdisk', '--quiet', disk], 'label: gpt\ntype=linux\n');
+    const before = run(['sfdisk', '--dump', disk]);
+    writeFileSync(policy, JSON.stringify({ default: [{ type: 'insecureAcceptAnything' }] }));
+    expect(await attempt(disk)).toMatch(/does not require a signature for quay\.io\/example\/os:42 \(The policy accepts this image unsigned \(default\)\.\); give the registry a signedBy/);
+    writeFileSync(policy, JSON.stringify({ default: [{ type: 'insecureAcceptAnything' }], transports: { docker: { 'quay.io/example': [{ type: 'reject' }] } } }));
+    expect(await attempt(disk)).toMatch(/policy rejects quay\.io\/example\/os:42, so the download would fail after the disk was erased/);
+    expect(run(['sfdisk', '--dump', disk])).toBe(before);
+    // A policy that demands a signature lets the install start (podman pull verifies it).
+    writeFileSync(policy, JSON.stringify({ default: [{ type: 'reject' }], transports: { docker: { 'quay.io/example/os': [{ type: 'sigstoreSigned', keyPath: '/etc/pki/example.pub' }] } } }));
+    expect(await attempt(disk)).toBeNull();
+    await signed.installer!.settled();
+    expect((await signed.handlers.getInstallState({})).outcome?.kind).toBe('finished');
   }, 300_000);
 
   it('cancel before the point of no return leaves every byte of the disk as it was', async () => {

@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { findProgram, imagePreflight, preflight, rootCapacity } from '../../src/engine/install/preflight';
+import { findProgram, imagePreflight, preflight, rootCapacity, signaturePreflight } from '../../src/engine/install/preflight';
 import type { InstallPlan, PlanAction } from '../../src/shared';
 
 /** The pre-flight: what a plan needs of this machine, before anything touches the disk. */
@@ -114,5 +114,16 @@ describe('pre-flight of the image', () => {
     expect(rootCapacity({ disk, partitions: [] })).toBe(64 * 1024 ** 3);
     expect(rootCapacity({ disk, partitions: [part(null, 1024 ** 2, 'bios-boot'), part('/boot/efi', 1024 ** 3, 'vfat'), part('/', null)] })).toBe(64 * 1024 ** 3 - 1024 ** 3 - 1024 ** 2);
     expect(rootCapacity({ disk, partitions: [part('/boot/efi', 1024 ** 3, 'vfat'), part('/', 10 * 1024 ** 3)] })).toBe(10 * 1024 ** 3);
+  });
+});
+
+describe('signature pre-flight', () => {
+  it('passes only a policy that demands a signature; accept-anything and reject are named with the fix', () => {
+    expect(signaturePreflight('q.io/a:1', { signature: 'verified', detail: 'The policy requires a valid signature (default).' })).toEqual([]);
+    const open = signaturePreflight('q.io/a:1', { signature: 'unverified', detail: 'The policy accepts this image unsigned (default).' });
+    expect(open[0]?.what).toMatch(/does not require a signature for q\.io\/a:1/);
+    const rejected = signaturePreflight('q.io/a:1', { signature: 'unverified', detail: 'The policy rejects this image (default).' });
+    expect(rejected[0]?.what).toMatch(/rejects q\.io\/a:1, so the download would fail after the disk was erased/);
+    expect(signaturePreflight('q.io/a:1', { signature: 'unknown', detail: 'No signature policy could be read (ENOENT).' })).toHaveLength(1);
   });
 });

@@ -167,3 +167,24 @@ export function rootCapacity(plan: Pick<InstallPlan, 'disk' | 'partitions'>): nu
   const others = plan.partitions.filter((p) => p !== root).reduce((sum, p) => sum + (p.size ?? 0), 0);
   return plan.disk.size - others;
 }
+
+/**
+ * image.enforceSignaturePolicy, before the wipe. bootc's --enforce-container-sigpolicy only records
+ * that updates must be signed; it fetches the image it installs with the check relaxed (install.rs:
+ * 255-275 and 1631, utils.rs:141-146 at 534c76ea474a356aa288f6767635e579ea2614d5). What verifies
+ * the image is `podman pull` against this system's containers-policy.json, so that policy must
+ * require a signature for the image: one that accepts it unsigned would verify nothing, one that
+ * rejects it would fail the pull after the disk was erased.
+ */
+export function signaturePreflight(image: string, verdict: { readonly signature: string; readonly detail: string }): PreflightProblem[] {
+  if (verdict.signature === 'verified') return [];
+  const rejects = /rejects/.test(verdict.detail);
+  return [
+    {
+      what: rejects
+        ? `this system's signature policy rejects ${image}, so the download would fail after the disk was erased (${verdict.detail.trim()})`
+        : `the answer file asks for a verified image (image.enforceSignaturePolicy), but this system's signature policy does not require a signature for ${image} (${verdict.detail.trim()})`,
+      fix: 'give the registry a signedBy or sigstoreSigned requirement in /etc/containers/policy.json, or turn image.enforceSignaturePolicy off',
+    },
+  ];
+}

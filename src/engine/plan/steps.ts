@@ -158,6 +158,7 @@ export function preflightStep(request: AnswerFile, source: string, o: { hostBoot
   if (o.hostBootc) checks.push("bootc runs on this system, so ostree's prepare-root.conf and bootupd's bootupctl must be here too.");
   const reach = request.image.transport === 'registry' ? 'its registry answers for it (skopeo inspect)' : 'it can be read here';
   checks.push(`The image ${source}: ${reach}${bootc ? ', it is a bootc image (containers.bootc or ostree.bootable label)' : ''}, it is built for ${o.arch}, and twice its compressed size fits the root file system.`);
+  if (request.image.enforceSignaturePolicy) checks.push("This system's signature policy requires a signature for the image, which podman pull then verifies.");
   checks.push(`The partitions and the boot loader start this computer with ${o.firmware === 'bios' ? 'BIOS' : 'UEFI'} firmware (checked when the plan was made).`);
   return step('preflight', false, [{ kind: 'preflight', checks }]);
 }
