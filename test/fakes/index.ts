@@ -52,7 +52,7 @@ export interface FakeResult {
 }
 
 /** Runs `podman` or `bootc` from the fake bin directory and waits for it. */
-export function runFake(tool: 'podman' | 'bootc', args: readonly string[], env: NodeJS.ProcessEnv): FakeResult {
+export function runFake(tool: 'podman' | 'bootc' | 'skopeo', args: readonly string[], env: NodeJS.ProcessEnv): FakeResult {
   const r = spawnSync(join(FAKE_BIN, tool), args, { env, encoding: 'utf8', timeout: 120_000 });
   return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }

@@ -8,7 +8,7 @@ import { ImageInfoSchema } from '../../src/shared';
 import { CommandError, createExec, type Exec } from '../../src/engine/exec';
 import { makeError } from '../../src/shared/errors';
 import { DEFAULT_SYSTEM_PATHS } from '../../src/engine/system/deps';
-import { dockerScopes, evaluatePolicy, inspectImage, parseSkopeoInspect, pathScopes, readPolicyVerdict, skopeoReason, splitLayoutReference, type ImageRef } from '../../src/engine/system/image';
+import { dockerScopes, evaluatePolicy, imageFacts, inspectImage, parseSkopeoInspect, pathScopes, readPolicyVerdict, repositoryOf, skopeoReason, splitLayoutReference, type ImageRef } from '../../src/engine/system/image';
 
 const POLICY = resolve('test/fixtures/system/policy/policy.json');
 const tmp = mkdtempSync(join(tmpdir(), 'system-image-'));
@@ -186,5 +186,30 @@ describe('skopeoReason', () => {
     expect(skopeoReason(failed('some\nError: unknown flag: --x\n'))).toBe('Error: unknown flag: --x');
     expect(skopeoReason(failed(''))).toBe('skopeo exited with code 1.');
     expect(skopeoReason(new Error('spawn skopeo ENOENT'))).toBe('spawn skopeo ENOENT');
+  });
+});
+
+describe('registry facts with a skopeo that prints no LayersData (before 1.10)', () => {
+  it('sums the layers of this platform\'s manifest, through a multi-platform index', async () => {
+    const calls: string[][] = [];
+    const exec: Exec = async (argv) => {
+      calls.push([...argv]);
+      const ref = argv.at(-1)!;
+      let out: unknown;
+      if (!argv.includes('--raw')) out = { Digest: `sha256:${'a'.repeat(64)}`, Architecture: 'amd64', Labels: { 'containers.bootc': '1' } };
+      else if (ref === 'docker://q.io:5000/os/base:42') out = { manifests: [{ digest: `sha256:${'b'.repeat(64)}`, platform: { architecture: 'arm64', os: 'linux' } }, { digest: `sha256:${'c'.repeat(64)}`, platform: { architecture: 'amd64', os: 'linux' } }] };
+      else if (ref === `docker://q.io:5000/os/base@sha256:${'c'.repeat(64)}`) out = { layers: [{ size: 1000 }, { size: 234 }] };
+      else throw new Error(`unexpected ${ref}`);
+      return { exitCode: 0, stdout: JSON.stringify(out), stderr: '', durationMs: 1 };
+    };
+    const facts = await imageFacts({ reference: 'q.io:5000/os/base:42', transport: 'registry' }, { exec, which: () => '/usr/bin/skopeo' });
+    expect(facts).toMatchObject({ digest: `sha256:${'a'.repeat(64)}`, size: 1234, architecture: 'amd64', labels: { 'containers.bootc': '1' } });
+    expect(calls.map((c) => c.at(-1))).toEqual(['docker://q.io:5000/os/base:42', 'docker://q.io:5000/os/base:42', `docker://q.io:5000/os/base@sha256:${'c'.repeat(64)}`]);
+  });
+
+  it('names the repository of tagged, digested and ported references', () => {
+    expect(repositoryOf('q.io:5000/os/base:42')).toBe('q.io:5000/os/base');
+    expect(repositoryOf('q.io:5000/os/base')).toBe('q.io:5000/os/base');
+    expect(repositoryOf(`q.io/os@sha256:${'d'.repeat(64)}`)).toBe('q.io/os');
   });
 });

@@ -181,12 +181,39 @@ export async function imageFacts(image: ImageRef, deps: Pick<SystemDeps, 'exec' 
       if (!deps.which('skopeo')) return { ...UNKNOWN, detail: 'skopeo is not installed, so the registry was not asked for the digest.' };
       try {
         const r = await deps.exec(['skopeo', 'inspect', '--no-tags', `docker://${image.reference}`], { timeoutMs: 15_000 });
-        return { ...parseSkopeoInspect(r.stdout), detail: 'Asked the registry (skopeo inspect).' };
+        const facts = parseSkopeoInspect(r.stdout);
+        if (facts.size !== null) return { ...facts, detail: 'Asked the registry (skopeo inspect).' };
+        // skopeo before 1.10 (Debian 12's 1.9.3) prints no LayersData: the sizes come from the
+        // manifest itself, this platform's one when the tag names a multi-platform index.
+        const size = await registryLayerBytes(image.reference, facts.architecture, deps).catch(() => null);
+        return { ...facts, size, detail: `Asked the registry (skopeo inspect${size === null ? '; the layer sizes could not be read' : ', and --raw for the layer sizes'}).` };
       } catch (e) {
         return { ...UNKNOWN, detail: `skopeo inspect failed: ${skopeoReason(e)}` };
       }
     }
   }
+}
+
+/** `host/repo:tag` or `host/repo@sha256:…` → `host/repo` (a port's colon is before the last slash). */
+export function repositoryOf(reference: string): string {
+  const noDigest = reference.replace(/@sha256:[0-9a-f]{64}$/, '');
+  const slash = noDigest.lastIndexOf('/');
+  const colon = noDigest.lastIndexOf(':');
+  return colon > slash ? noDigest.slice(0, colon) : noDigest;
+}
+
+/** The compressed size of an image's layers from its raw manifest (through the index for `arch`). */
+async function registryLayerBytes(reference: string, arch: string | null, deps: Pick<SystemDeps, 'exec'>): Promise<number | null> {
+  const raw = async (ref: string): Promise<unknown> => JSON.parse((await deps.exec(['skopeo', 'inspect', '--raw', `docker://${ref}`], { timeoutMs: 15_000 })).stdout) as unknown;
+  let manifest = (await raw(reference)) as { manifests?: { digest?: string; platform?: { architecture?: string; os?: string } }[]; layers?: { size?: number }[] };
+  if (Array.isArray(manifest.manifests)) {
+    const want = arch ?? ociArch(process.arch);
+    const entry = manifest.manifests.find((m) => m.platform?.architecture === want && (m.platform.os ?? 'linux') === 'linux');
+    if (!entry?.digest || !DIGEST.test(entry.digest)) return null;
+    manifest = (await raw(`${repositoryOf(reference)}@${entry.digest}`)) as typeof manifest;
+  }
+  if (!Array.isArray(manifest.layers)) return null;
+  return manifest.layers.reduce((s, l) => s + (typeof l.size === 'number' ? l.size : 0), 0);
 }
 
 /** "fedora" → "docker.io/library/fedora", as containers/image normalises Docker Hub names. */
