@@ -135,6 +135,11 @@ describe.skipIf(why !== null)('install pipeline on loop devices (root)', () => {
       expect(JSON.stringify(aleph)).toContain('quay.io/example/os:42');
       // The plaintext password is nowhere on the disk's configuration.
       expect(spawnSync('grep', ['-rlF', USER_PW, join(dep, 'etc')]).status).toBe(1);
+      // The image was pulled into storage on the target, which is gone again; the live system's
+      // storage never held it.
+      expect(readdirSync(mnt)).not.toContain('.particle-containers');
+      const hostStorage = join(dir, 'storage');
+      expect(existsSync(hostStorage) ? readdirSync(hostStorage).filter((f) => f.endsWith('.json')) : []).toEqual([]);
     } finally {
       tryRun(['umount', mnt]);
     }

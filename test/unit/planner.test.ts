@@ -69,21 +69,36 @@ describe('planner', () => {
   it('deploys with the documented podman form and passes the root mount spec', () => {
     const p = plan({ image: { reference: 'quay.io/example/os:42', targetImage: 'quay.io/example/os:stable' }, kernelArgs: ['quiet'] });
     const [argv] = runs(p, 'deploy');
-    expect(argv!.slice(0, 15)).toEqual([
-      'podman', 'run', '--rm', '--name', 'particle-deploy-abcdef01', '--privileged', '--pid=host', '--security-opt', 'label=type:unconfined_t',
-      '-v', '/dev:/dev', '-v', '/var/lib/containers:/var/lib/containers', '-v', '/run/particle-installer/abcdef01/target:/target',
+    const T = '/run/particle-installer/abcdef01/target';
+    const store = `${T}/.particle-containers`;
+    const globals = ['--root', `${store}/storage`, '--runroot', '/run/particle-installer/abcdef01/podman-run'];
+    // The image is pulled into storage on the target's own filesystem, never into the live system's.
+    expect(argv!.slice(0, 19)).toEqual([
+      'podman', ...globals, 'run', '--rm', '--name', 'particle-deploy-abcdef01', '--privileged', '--pid=host', '--security-opt', 'label=type:unconfined_t',
+      '-v', '/dev:/dev', '-v', `${store}:/var/lib/containers`, '-v', `${T}:/target`,
     ]);
+    const pull = p.steps.find((s) => s.id === 'pull')!.actions;
+    expect(pull.slice(0, 2)).toEqual([{ kind: 'mkdir', path: store, mode: '0700' }, { kind: 'run', argv: ['mount', '--bind', store, store] }]);
     expect(argv).toContain('quay.io/example/os:42');
     expect(argv!.slice(argv!.indexOf('bootc'))).toEqual([
       'bootc', 'install', 'to-filesystem', '--skip-finalize', `--root-mount-spec=UUID=${p.partitions[2]!.uuid}`,
       '--karg', 'quiet', '--target-imgref', 'quay.io/example/os:stable', '--bound-images', 'pull', '--run-fetch-check', '/target',
     ]);
-    expect(runs(p, 'pull')).toEqual([['podman', 'pull', 'docker://quay.io/example/os:42']]);
+    expect(runs(p, 'pull').at(-1)).toEqual(['podman', ...globals, 'pull', 'docker://quay.io/example/os:42']);
     // After the settings, bootc checks the sysroot still lists the deployment, in the same image.
-    expect(runs(p, 'finalize')[0]).toEqual([
-      'podman', 'run', '--rm', '--name', 'particle-deploy-abcdef01-finalize', '--privileged', '--pid=host', '--security-opt', 'label=type:unconfined_t',
-      '-v', '/run/particle-installer/abcdef01/target:/target', 'quay.io/example/os:42', 'bootc', 'install', 'finalize', '/target',
+    expect(runs(p, 'finalize').slice(0, 4)).toEqual([
+      [
+        'podman', ...globals, 'run', '--rm', '--name', 'particle-deploy-abcdef01-finalize', '--privileged', '--pid=host', '--security-opt', 'label=type:unconfined_t',
+        '-v', `${T}:/target`, 'quay.io/example/os:42', 'bootc', 'install', 'finalize', '/target',
+      ],
+      // Then the storage goes, before the trim.
+      ['umount', store],
+      ['rm', '-rf', '--one-file-system', store],
+      ['fstrim', '--verbose', T],
     ]);
+    // Teardown asks the same storage for the containers, once it exists.
+    const rm = p.steps.find((s) => s.id === 'teardown')!.actions[0]!;
+    expect(rm).toMatchObject({ kind: 'run', argv: ['podman', ...globals, 'rm', '--force', '--ignore', 'particle-deploy-abcdef01', 'particle-deploy-abcdef01-finalize'], when: [{ path: `${store}/storage`, test: 'exists' }] });
   });
 
   it('LUKS2: XBOOTLDR /boot, passphrase only on stdin, rd.luks.uuid, close on teardown', () => {
@@ -97,7 +112,7 @@ describe('planner', () => {
     expect(runs(p, 'format').at(-1)![0]).toBe('mkfs.ext4');
     expect(runs(p, 'format').at(-1)!.at(-1)).toMatch(/^\/dev\/mapper\/particle-/);
     expect(runs(p, 'teardown')).toEqual([
-      ['podman', 'rm', '--force', '--ignore', 'particle-deploy-abcdef01', 'particle-deploy-abcdef01-finalize'],
+      ['podman', '--root', '/run/particle-installer/abcdef01/target/.particle-containers/storage', '--runroot', '/run/particle-installer/abcdef01/podman-run', 'rm', '--force', '--ignore', 'particle-deploy-abcdef01', 'particle-deploy-abcdef01-finalize'],
       ['umount', '--recursive', '/run/particle-installer/abcdef01/target'],
       ['cryptsetup', 'close', 'particle-abcdef01'],
     ]);

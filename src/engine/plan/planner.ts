@@ -6,7 +6,7 @@ import { existingLayout } from './existing';
 import { eraseLayout, layoutBytes, partitionPath, sfdiskScript, vfatVolumeId } from './layout';
 import { selectDisk } from './select';
 import { bootloaderStep, debianKeyboard, initramfsKeymap, keymapWarnings, rootfsConfigure, rootfsDeploySteps, type RootfsLayout } from './rootfs';
-import { bootcFinalize, deploySteps, preflightStep, extraConfig, imgref, kargFlags, mkfs, PlanError, refuse, run, step, summarize, wipePartition } from './steps';
+import { bootcFinalize, deploySteps, podmanStorage, preflightStep, extraConfig, imgref, kargFlags, mkfs, PlanError, refuse, run, step, summarize, wipePartition } from './steps';
 
 /** How the erase layout's btrfs root is mounted, while installing and by the installed system. */
 const BTRFS_ROOT_OPTIONS = 'subvol=@,compress=zstd:1';
@@ -90,8 +90,10 @@ function build(request: AnswerFile, disk: Disk, facts: SystemFacts, o: PlanOptio
   const extra: PlanAction[] = [];
   const container = `particle-deploy-${o.id.slice(0, 8)}`;
   const teardown: PlanAction[] = [];
+  const storage = podmanStorage(request, layout.type === 'erase' || layout.type === 'existing' ? 'to-filesystem' : 'to-disk', target, o.runDir);
   if (deployer === 'podman' && !rootfs) {
-    teardown.push(run(['podman', 'rm', '--force', '--ignore', container, `${container}-finalize`], { timeoutSeconds: 120 }));
+    // With the storage on the target, podman knows the containers only through the same --root.
+    teardown.push(run(['podman', ...storage.globals, 'rm', '--force', '--ignore', container, `${container}-finalize`], { timeoutSeconds: 120, ...(storage.existsWhen ? { when: [{ path: storage.existsWhen, test: 'exists' as const }] } : {}) }));
   }
   teardown.push(run(['umount', '--recursive', target], { timeoutSeconds: 120 }));
 
@@ -196,7 +198,7 @@ function build(request: AnswerFile, disk: Disk, facts: SystemFacts, o: PlanOptio
       // where /ostree is not (it is in @), and the system does not start. The compression the root
       // was written with stays on too.
       const rootKargs = layout.filesystem === 'btrfs' ? [`rootflags=${BTRFS_ROOT_OPTIONS}`] : [];
-      steps.push(...deploySteps(container, request, deployer, sourceImgref, o.runDir, 'to-filesystem', [...deployArgs, ...kargFlags([...rootKargs, ...kargs, ...request.kernelArgs])], target, false));
+      steps.push(...deploySteps(container, request, deployer, sourceImgref, o.runDir, 'to-filesystem', [...deployArgs, ...kargFlags([...rootKargs, ...kargs, ...request.kernelArgs])], target, false, storage));
     }
   } else if (layout.type === 'existing') {
     const e = existingLayout(layout, disk, target, o.uuid, facts.firmware);
@@ -205,7 +207,7 @@ function build(request: AnswerFile, disk: Disk, facts: SystemFacts, o: PlanOptio
     teardown.push(...e.teardown);
     // Existing partitions are never LUKS here (existing.ts accepts vfat, ext4, xfs and btrfs only).
     kargs.push(...keymapKernelArgs(request.keyboard, false, request.kernelArgs));
-    steps.push(...deploySteps(container, request, deployer, sourceImgref, o.runDir, 'to-filesystem', [...e.deployArgs, ...kargFlags([...kargs, ...request.kernelArgs])], target, e.steps.every((s) => !s.destructive)));
+    steps.push(...deploySteps(container, request, deployer, sourceImgref, o.runDir, 'to-filesystem', [...e.deployArgs, ...kargFlags([...kargs, ...request.kernelArgs])], target, e.steps.every((s) => !s.destructive), storage));
     extra.push(...e.configure);
   } else {
     // bootc's own layout: it partitions and formats; afterwards its root (partition 3 on x86, after
@@ -216,7 +218,7 @@ function build(request: AnswerFile, disk: Disk, facts: SystemFacts, o: PlanOptio
     steps.push(step('wipe', true, [...disk.partitions.map((p) => wipePartition(p.path)), run(['wipefs', '--all', '--force', disk.path])]));
     // tpm2-luks is refused above, so bootc's own layout has no passphrase prompt to serve.
     kargs.push(...keymapKernelArgs(request.keyboard, false, request.kernelArgs));
-    steps.push(...deploySteps(container, request, deployer, sourceImgref, o.runDir, 'to-disk', [...args, ...kargFlags([...kargs, ...request.kernelArgs])], disk.path, true));
+    steps.push(...deploySteps(container, request, deployer, sourceImgref, o.runDir, 'to-disk', [...args, ...kargFlags([...kargs, ...request.kernelArgs])], disk.path, true, storage));
     const rootPart = partitionPath(disk.path, facts.arch === 'x64' ? 3 : 2);
     steps.push(
       step('mount', false, [
@@ -259,7 +261,7 @@ function build(request: AnswerFile, disk: Disk, facts: SystemFacts, o: PlanOptio
       // A plain root unpacked from layers has no SELinux labels at all (and the boot loader step wrote
       // more), so an SELinux image gets the whole root filesystem labelled; setfiles stays on it and
       // does not walk the ESP, /proc or /sys mounted below.
-      ...(rootfsLayout ? [{ kind: 'relabel' as const, root: rootfsLayout.target, paths: [rootfsLayout.target] }] : [bootcFinalize(container, request, deployer, target)]),
+      ...(rootfsLayout ? [{ kind: 'relabel' as const, root: rootfsLayout.target, paths: [rootfsLayout.target] }] : bootcFinalize(container, request, deployer, target, storage)),
       run(['fstrim', '--verbose', target], { okExitCodes: [0, 1], timeoutSeconds: 1800 }),
       run(['sync'], { timeoutSeconds: 600 }),
       run(['mount', '-o', 'remount,ro', target]),

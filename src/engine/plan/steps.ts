@@ -80,6 +80,41 @@ export function imgref(image: AnswerFile['image']): string {
   }
 }
 
+/**
+ * Where podman keeps the images the install pulls. A registry image installed onto a mounted target
+ * is pulled into storage on the target's own filesystem, not into the live system's (whose /var is
+ * RAM on a live ISO): `--root` there, `--runroot` in the run directory, and bootc in the container
+ * sees it as its /var/lib/containers. The directory is bind-mounted onto itself first, because
+ * bootc's empty-root check passes only directories that hold nothing but mount points, and tells
+ * a mount point by openat2's RESOLVE_NO_XDEV, which a bind mount trips (require_dir_contains_only_mounts,
+ * install.rs:2230-2271 at 534c76ea474a356aa288f6767635e579ea2614d5; open_dir_noxdev, coreos/cap-std-ext
+ * src/dirext.rs:536-554 at ffb736fa). It goes once bootc is done with the image, before the trim.
+ */
+export interface PodmanStorage {
+  /** podman's global options: before the command. */
+  readonly globals: readonly string[];
+  /** The container's /var/lib/containers. */
+  readonly volume: readonly string[];
+  readonly setup: readonly PlanAction[];
+  readonly cleanup: readonly PlanAction[];
+  /** A path that exists once the storage does (teardown asks podman only then). */
+  readonly existsWhen: string | null;
+}
+
+export function podmanStorage(request: AnswerFile, verb: 'to-filesystem' | 'to-disk', target: string, runDir: string): PodmanStorage {
+  if (verb !== 'to-filesystem' || request.image.transport !== 'registry') {
+    return { globals: [], volume: ['-v', '/var/lib/containers:/var/lib/containers'], setup: [], cleanup: [], existsWhen: null };
+  }
+  const store = `${target}/.particle-containers`;
+  return {
+    globals: ['--root', `${store}/storage`, '--runroot', `${runDir}/podman-run`],
+    volume: ['-v', `${store}:/var/lib/containers`],
+    setup: [mkdir(store, '0700'), run(['mount', '--bind', store, store])],
+    cleanup: [run(['umount', store]), run(['rm', '-rf', '--one-file-system', store], { timeoutSeconds: 600 })],
+    existsWhen: `${store}/storage`,
+  };
+}
+
 export function deploySteps(
   container: string,
   request: AnswerFile,
@@ -90,6 +125,7 @@ export function deploySteps(
   verbArgs: readonly string[],
   dest: string,
   destructive: boolean,
+  storage: PodmanStorage = podmanStorage(request, verb, dest, runDir),
 ): PlanStep[] {
   const steps: PlanStep[] = [];
   const prep: PlanAction[] = [];
@@ -116,14 +152,14 @@ export function deploySteps(
     }
     const image = request.image.reference;
     if (request.image.transport === 'registry') {
-      steps.push(step('pull', false, [run(['podman', 'pull', source], { timeoutSeconds: 6 * 3600 })]));
+      steps.push(step('pull', false, [...storage.setup, run(['podman', ...storage.globals, 'pull', source], { timeoutSeconds: 6 * 3600 })]));
     }
     const mountDest = verb === 'to-filesystem' ? ['-v', `${dest}:/target`] : [];
     const keyMount = request.rootSshKeys.length > 0 ? ['-v', `${runDir}/root-ssh-keys:${runDir}/root-ssh-keys:ro`] : [];
     argv = [
       // Named, so teardown can stop it: killing the podman client does not stop the container.
-      'podman', 'run', '--rm', '--name', container, '--privileged', '--pid=host', '--security-opt', 'label=type:unconfined_t',
-      '-v', '/dev:/dev', '-v', '/var/lib/containers:/var/lib/containers', ...mountDest, ...keyMount,
+      'podman', ...storage.globals, 'run', '--rm', '--name', container, '--privileged', '--pid=host', '--security-opt', 'label=type:unconfined_t',
+      '-v', '/dev:/dev', ...storage.volume, ...mountDest, ...keyMount,
       image, 'bootc', 'install', verb, ...verbArgs, ...common, verb === 'to-filesystem' ? '/target' : dest,
     ];
   } else {
@@ -139,12 +175,15 @@ export function deploySteps(
  * target's ostree sysroot and fails unless it still lists a deployment (install_finalize,
  * install.rs:2927-2960). Run the way the deploy step ran bootc: in the image's container, or here.
  */
-export function bootcFinalize(container: string, request: AnswerFile, deployer: 'podman' | 'host', target: string): PlanAction {
-  if (deployer === 'host') return run(['bootc', 'install', 'finalize', target], { timeoutSeconds: 600 });
-  return run(
-    ['podman', 'run', '--rm', '--name', `${container}-finalize`, '--privileged', '--pid=host', '--security-opt', 'label=type:unconfined_t', '-v', `${target}:/target`, request.image.reference, 'bootc', 'install', 'finalize', '/target'],
-    { timeoutSeconds: 600 },
-  );
+export function bootcFinalize(container: string, request: AnswerFile, deployer: 'podman' | 'host', target: string, storage: PodmanStorage): PlanAction[] {
+  if (deployer === 'host') return [run(['bootc', 'install', 'finalize', target], { timeoutSeconds: 600 })];
+  return [
+    run(
+      ['podman', ...storage.globals, 'run', '--rm', '--name', `${container}-finalize`, '--privileged', '--pid=host', '--security-opt', 'label=type:unconfined_t', '-v', `${target}:/target`, request.image.reference, 'bootc', 'install', 'finalize', '/target'],
+      { timeoutSeconds: 600 },
+    ),
+    ...storage.cleanup,
+  ];
 }
 
 /**

@@ -123,8 +123,12 @@ function entries(dir) {
   return out;
 }
 
-/** open_dir_noxdev: a directory on another device than its parent is a mount point, left alone. */
-const sameDevice = (parent, child) => lstatSync(child).dev === statSync(parent).dev;
+/**
+ * open_dir_noxdev: openat2 with RESOLVE_NO_XDEV, which refuses to cross any mount point, a bind
+ * mount of the same filesystem included (coreos/cap-std-ext src/dirext.rs:536-554 at ffb736fa); so a
+ * directory that is a mount point, or on another device than its parent, is left alone.
+ */
+const crossesMount = (parent, child) => isMountpoint(child) || lstatSync(child).dev !== statSync(parent).dev;
 
 /** Rust's `{:?}` of a file name. */
 const debugName = (name) => JSON.stringify(name);
@@ -146,7 +150,7 @@ function requireEmptyRootdir(physical, verb) {
 function requireOnlyMounts(parent, name, above) {
   const chain = `${above}: Requiring directory contains only mount points`;
   const dir = join(parent, name);
-  if (!sameDevice(parent, dir)) return;
+  if (crossesMount(parent, dir)) return;
   const list = entries(dir);
   if (list.length === 0) fail(`${chain}: Found empty directory: ${name}`);
   for (const e of list) {
@@ -164,7 +168,7 @@ function removeAllNoXdev(dir, mountErr, chain) {
   for (const e of entries(dir)) {
     const path = join(dir, e.name);
     if (e.isDirectory()) {
-      if (sameDevice(dir, path)) {
+      if (!crossesMount(dir, path)) {
         removeAllNoXdev(path, mountErr, chain);
         rmdirSync(path);
       } else if (mountErr) {
@@ -219,7 +223,7 @@ function cleanBootDirectories(root, isOstree, verb, ctx) {
     if (isOstree && e.name.startsWith('loader')) continue;
     const path = join(boot, e.name);
     if (e.isDirectory()) {
-      if (!sameDevice(boot, path)) continue;
+      if (crossesMount(boot, path)) continue;
       removeAllNoXdev(path, false, `${emptying}: Removing directory contents: ${e.name}`);
       rmdirSync(path);
     } else {
