@@ -138,8 +138,12 @@ describe.skipIf(why !== null)('recovery after the engine is killed (root, loop d
   }
 
   /** Checks the disk against one of the states docs/recovery.md names. */
-  function expectDiskState(state: string, disk: string, p: Reply): void {
+  function expectDiskState(state: string, disk: string, p: Reply, before: string): void {
     const table = spawnSync('sfdisk', ['--json', disk], { encoding: 'utf8' });
+    if (state === 'untouched') {
+      expect(spawnSync('sfdisk', ['--dump', disk], { encoding: 'utf8' }).stdout, 'the partition table is as it was').toBe(before);
+      return;
+    }
     if (state === 'blank') {
       expect(table.status, 'no partition table is left').not.toBe(0);
       expect(blkid(disk, 'PTTYPE'), 'no table signature').toBeNull();
@@ -189,6 +193,7 @@ describe.skipIf(why !== null)('recovery after the engine is killed (root, loop d
   // is said so and skipped.
   it.for([...DOCUMENTED.keys()])('killed right after step %s: the next start releases everything and the disk is as documented', { timeout: 180_000 }, async (stepId: string, ctx: TestContext) => {
     const disk = await usedDisk(`kill-${stepId}`);
+    const before = spawnSync('sfdisk', ['--dump', disk], { encoding: 'utf8' }).stdout;
     const svc = startService({ PARTICLE_TEST_KILL_AFTER_STEP: stepId });
     const p = await plan(svc.client, disk);
     const ids = (p.steps as { id: string }[]).map((s) => s.id);
@@ -221,7 +226,7 @@ describe.skipIf(why !== null)('recovery after the engine is killed (root, loop d
     expect(existsSync(stateFile)).toBe(false);
     expect(existsSync(record.install.runDir)).toBe(false);
     // Recovery does not write to the disk: it is exactly where the dead engine left it.
-    expectDiskState(DOCUMENTED.get(stepId)!, disk, p);
+    expectDiskState(DOCUMENTED.get(stepId)!, disk, p, before);
     // And the new engine accepts an install on it.
     const again = await plan(next.client, disk);
     expect(again.disk.path).toBe(disk);
@@ -274,7 +279,7 @@ describe.skipIf(why !== null)('recovery after the engine is killed (root, loop d
       await new Promise((r) => setTimeout(r, 250));
     }
     expect(state.outcome?.kind, JSON.stringify(state.outcome)).toBe('finished');
-    expectDiskState('installed', disk, fresh);
+    expectDiskState('installed', disk, fresh, '');
     expect(readdirSync(runRoot).filter((f) => f.startsWith('engine-')), 'a finished install leaves no state file').toEqual([]);
     await stop(next);
     recordCount('recovery-passed', 1);

@@ -268,6 +268,10 @@ async function recoverInstall(install: InstallRecord, deps: RecoveryDeps, releas
   // The run's own teardown first (container, mounts, swap, LUKS), each only if still held.
   for (const action of install.teardown) {
     if (action.kind !== 'run') continue;
+    // An action the plan runs only under conditions (podman with its storage on the target) is run
+    // here only when they hold: podman --root would otherwise create that storage where the target
+    // is no longer mounted.
+    if (action.when?.some((c) => (c.test === 'exists' && !existsSync(c.path)) || (c.test === 'missing' && existsSync(c.path)))) continue;
     const check = teardownCheck(action);
     const held =
       check.kind === 'mount' ? await probes.isMounted(check.path) : check.kind === 'mapper' ? await probes.mapperExists(check.name) : check.kind === 'swap' ? await probes.swapActive(check.device) : true;
