@@ -251,7 +251,7 @@ describe.skipIf(skipReason !== null)('install pages: progress, done, failure and
     expect(await en.getByTestId('failure-command-toggle').textContent()).toBe('The command that failed and its output');
     await en.getByTestId('failure-command-toggle').click();
     const disclosure = en.getByTestId('failure-command');
-    await expect.poll(() => disclosure.locator('code').first().textContent()).toMatch(/^podman run /);
+    await expect.poll(() => disclosure.locator('code').first().textContent()).toMatch(/^podman --root \S+\/target\/\.particle-containers\/storage --runroot \S+ run /);
     expect(await en.getByTestId('failure-command-output').textContent()).toContain('deploy: injected failure');
     expect(await stepsIn(en, 'failed').textContent()).toContain('Installing the system image');
 

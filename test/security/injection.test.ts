@@ -510,7 +510,7 @@ describe('hostile field values against the validator and the planner', () => {
     const b = attempt({ ...base(), kernelArgs: good });
     expect(b.stage).toBe('planned');
     if (b.stage !== 'planned') return;
-    const deploy = runsOf(b.plan).find((a) => a.argv[0] === 'podman' && a.argv[1] === 'run')!.argv;
+    const deploy = runsOf(b.plan).find((a) => a.argv[0] === 'podman' && a.argv.includes('run') && a.argv.includes('to-filesystem'))!.argv;
     expect(deploy.flatMap((a, i) => (deploy[i - 1] === '--karg' ? [a] : []))).toEqual(good);
   });
 
@@ -723,7 +723,9 @@ describe.skipIf(why !== null)('hostile accepted values through a real install (r
       .filter(Boolean)
       .map((l) => JSON.parse(l) as { tool: string; argv: string[]; container?: boolean })
       .filter((l) => l.tool === 'bootc' && l.container);
-    expect(inside).toHaveLength(1);
+    // The install, then `bootc install finalize /target` after the settings.
+    expect(inside.map((l) => l.argv.slice(0, 2).join(' '))).toEqual(['install to-filesystem', 'install finalize']);
+    expect(inside[1]!.argv).toEqual(['install', 'finalize', '/target']);
     const bootcArgv = inside[0]!.argv;
     // The console keymap the planner adds for the French layout comes first, then the answer file's own.
     expect(bootcArgv.flatMap((a, i) => (bootcArgv[i - 1] === '--karg' ? [a] : []))).toEqual(['vconsole.keymap=fr-bepo_afnor', ...KARGS]);
