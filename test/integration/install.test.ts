@@ -79,6 +79,19 @@ describe.skipIf(why !== null)('install pipeline on loop devices (root)', () => {
     };
   }
 
+  /** Mounts the installed root read-only and hands it and the deployment's directory over, then unmounts. */
+  function withDeployment<T>(state: InstallState, look: (mnt: string, dep: string) => T): T {
+    const root = state.plan!.partitions.at(-1)!;
+    const mnt = mkdtempSync(join(dir, 'check-'));
+    run(['mount', '-o', 'ro', root.path, mnt]);
+    try {
+      const deployRoot = join(mnt, 'ostree/deploy/default/deploy');
+      return look(mnt, join(deployRoot, readdirSync(deployRoot).find((d) => d.endsWith('.0'))!));
+    } finally {
+      tryRun(['umount', mnt]);
+    }
+  }
+
   async function install(req: AnswerFileInput, then?: (planId: string) => Promise<void>): Promise<InstallState> {
     events.length = 0;
     const plan = await engine.handlers.planInstall({ request: req });
@@ -153,12 +166,7 @@ describe.skipIf(why !== null)('install pipeline on loop devices (root)', () => {
       const disk = newDisk('selinux');
       const state = await install(request(disk, { users: [{ name: 'anna', password: USER_PW, admin: true, sshKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ7dCpuJ5rjaVx3Fb/ydTg7rX8zC2H2y8J2W2hpTZ9yR anna@example'] }] }));
       expect(state.outcome?.kind, JSON.stringify(state.outcome)).toBe('finished');
-      const root = state.plan!.partitions.at(-1)!;
-      const mnt = mkdtempSync(join(dir, 'check-'));
-      run(['mount', '-o', 'ro', root.path, mnt]);
-      try {
-        const deployRoot = join(mnt, 'ostree/deploy/default/deploy');
-        const dep = join(deployRoot, readdirSync(deployRoot).find((d) => d.endsWith('.0'))!);
+      withDeployment(state, (mnt, dep) => {
         const home = join(mnt, 'ostree/deploy/default/var/home/anna');
         const label = (p: string): string => run(['getfattr', '--only-values', '-h', '-n', 'security.selinux', p]).replace(/\0$/, '');
         const want: [string, string][] = [
@@ -177,30 +185,19 @@ describe.skipIf(why !== null)('install pipeline on loop devices (root)', () => {
         const all = run(['find', join(dep, 'etc'), join(mnt, 'ostree/deploy/default/var/home'), '-print0']).split('\0').filter(Boolean);
         const labelled = run(['getfattr', '-R', '-h', '--absolute-names', '-n', 'security.selinux', join(dep, 'etc'), join(mnt, 'ostree/deploy/default/var/home')]).match(/^# file: /gm)?.length ?? 0;
         expect(labelled).toBe(all.length);
-      } finally {
-        tryRun(['umount', mnt]);
-      }
+      });
       expect(JSON.stringify(state.log ?? '')).not.toContain(USER_PW);
     } finally {
       delete process.env.PARTICLE_FAKE_SELINUX_POLICY;
     }
   }, 180_000);
 
-  it('an image without SELinux gets no labels, and the plan says why it skipped them', async () => {
+  it('an image without SELinux gets no labels, and the install log says why it skipped them', async () => {
     const disk = newDisk('no-selinux');
     const state = await install(request(disk));
     expect(state.outcome?.kind, JSON.stringify(state.outcome)).toBe('finished');
-    const root = state.plan!.partitions.at(-1)!;
-    const mnt = mkdtempSync(join(dir, 'check-'));
-    run(['mount', '-o', 'ro', root.path, mnt]);
-    try {
-      const deployRoot = join(mnt, 'ostree/deploy/default/deploy');
-      const dep = join(deployRoot, readdirSync(deployRoot).find((d) => d.endsWith('.0'))!);
-      expect(spawnSync('getfattr', ['-n', 'security.selinux', join(dep, 'etc/shadow')]).status).not.toBe(0);
-      expect(state.log.join('\n')).toContain('skipped SELinux labelling: the image has no /etc/selinux/config');
-    } finally {
-      tryRun(['umount', mnt]);
-    }
+    withDeployment(state, (_mnt, dep) => expect(spawnSync('getfattr', ['-n', 'security.selinux', join(dep, 'etc/shadow')]).status).not.toBe(0));
+    expect(state.log.join('\n')).toContain('skipped SELinux labelling: the image has no /etc/selinux/config');
   }, 180_000);
 
   it.each(['pull', 'init', 'deploy', 'bootloader', 'finalize'])('a failure at bootc stage %s tears down and names the step and command', async (stage) => {
