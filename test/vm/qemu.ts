@@ -143,6 +143,8 @@ export class VmError extends Error {
   constructor(
     message: string,
     readonly beforeCommand = false,
+    /** The QEMU process this run started, for a test that checks it was stopped. */
+    readonly qemuPid: number | null = null,
   ) {
     super(message);
     this.name = 'VmError';
@@ -193,7 +195,7 @@ export async function runInVm(image: VmImage, command: string, o: RunInVmOptions
       let buf = '';
       const timer = setTimeout(() => {
         child.kill('SIGKILL');
-        reject(new VmError(`the VM did not finish within ${(o.timeoutMs ?? 600_000) / 1000} s (${accel}); last console lines:\n${lastLines(consoleLog)}\nlast output:\n${output.slice(-2000)}`, bootSeconds === 0));
+        reject(new VmError(`the VM did not finish within ${(o.timeoutMs ?? 600_000) / 1000} s (${accel}); last console lines:\n${lastLines(consoleLog)}\nlast output:\n${output.slice(-2000)}`, bootSeconds === 0, child.pid ?? null));
       }, o.timeoutMs ?? 600_000);
       child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
       child.stdout!.setEncoding('utf8').on('data', (d: string) => {
