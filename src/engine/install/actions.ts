@@ -222,7 +222,8 @@ async function relabelAction(step: PlanStep, action: Extract<PlanAction, { kind:
   }
   if (paths.length === 0) return 'skipped';
   // -r: the paths' labels are looked up as the booted system sees them (without the root prefix).
-  await runCommand(step, { kind: 'run', argv: ['setfiles', '-r', root, contexts, ...paths], timeoutSeconds: 1800 }, hooks, ['setfiles', '-r', root, contexts, ...paths]);
+  const argv = ['setfiles', '-r', root, contexts, ...paths];
+  await runCommand(step, { kind: 'run', argv, timeoutSeconds: 1800 }, hooks, argv);
   return 'ran';
 }
 
