@@ -1,7 +1,7 @@
 // The whole test suite: static checks, the build, then every vitest level (in two lanes, see below).
 // Ends with one plain summary line: "tests: N passed, N failed, N skipped".
 import { spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { printSecurityCounts, resetSecurityCounts } from './security-counts.mjs';
 
@@ -21,18 +21,20 @@ okSoFar = step('build', ['npm', 'run', '--silent', 'build']) && okSoFar;
 mkdirSync('test-results', { recursive: true });
 resetSecurityCounts();
 
-// The VM boots that neither build nor read out/ run in a second vitest process beside the rest: each
-// TCG guest has one CPU (test/vm/qemu.ts), so on two or more cores the two lanes overlap instead of
-// queueing, and the whole run takes about half as long. PARTICLE_TEST_LANES=1 runs one process.
-// Every other test that boots a VM: they run together in the second phase, after the live ISO QA.
+// How the VM tests share two cores. Each TCG guest has one CPU (test/vm/qemu.ts), so two guests at a
+// time keep both cores busy and the whole run takes about half as long as one lane would.
+// - First, in two lanes side by side: (a) every test that boots no VM, then the live ISO's build and
+//   its remote and unattended variants; (b) the VM lane: oci-rootfs, install, vm, and the security
+//   level's LUKS recovery. At most two guests run at once.
+// - Then the live ISO's kiosk variant by itself: it reads timings off the guest's own screen (how long
+//   it stays blank, how long the progress page reads the same), and in a run where other guests shared
+//   the cores its longest blank grew from 4.6 s (alone) to 27 s, past its 25 s limit.
+// PARTICLE_TEST_LANES=1 runs everything in one process.
 const VM_LANE = ['test/vm/oci-rootfs.test.ts', 'test/vm/install.test.ts', 'test/vm/vm.test.ts', 'test/security/recovery-luks.test.ts'];
-// The live ISO QA reads timings off the guest's own screen (how long it stays blank, how long the
-// progress page reads the same) under TCG, so no other VM may share the two cores with it: in a run
-// where two did, a 5.5 s blank grew past its 25 s limit. It runs in the first phase beside the tests
-// that boot no VM, as it always has; the VM lane follows.
-const ALONE = ['test/vm/live-iso.test.ts'];
+const LIVE_ISO = 'test/vm/live-iso.test.ts';
 const lanes = Number(process.env.PARTICLE_TEST_LANES ?? (availableParallelism() >= 2 ? 2 : 1));
 const vitest = (json, more) => ['npx', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${json}`, ...more];
+const seconds = (since) => `${((performance.now() - since) / 1000).toFixed(1)} s`;
 
 /**
  * Runs one vitest process. With `logFile` its output goes there and is printed whole when it ends (so
@@ -48,7 +50,7 @@ function lane(title, argv, { env = {}, logFile } = {}) {
   return new Promise((resolve) => {
     child.on('close', (code, signal) => {
       const report = () => {
-        console.log(`== ${title}: ${code === 0 ? 'ok' : `FAILED (exit ${code ?? signal})`} in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+        console.log(`== ${title}: ${code === 0 ? 'ok' : `FAILED (exit ${code ?? signal})`} in ${seconds(t)}`);
         resolve(code === 0);
       };
       if (!out) return report();
@@ -63,23 +65,42 @@ function lane(title, argv, { env = {}, logFile } = {}) {
 
 const MAIN_REPORT = 'test-results/vitest.json';
 const VM_REPORT = 'test-results/vitest-vm-lane.json';
-const ALONE_REPORT = 'test-results/vitest-live-iso.json';
-for (const file of [MAIN_REPORT, VM_REPORT, ALONE_REPORT]) rmSync(file, { force: true });
-const reports = lanes >= 2 ? [MAIN_REPORT, VM_REPORT, ALONE_REPORT] : [MAIN_REPORT];
+const OTHERS_REPORT = 'test-results/vitest-live-iso-others.json';
+const KIOSK_REPORT = 'test-results/vitest-live-iso-kiosk.json';
+const ISO = 'test-results/qa/iso/particle-live.iso';
+for (const file of [MAIN_REPORT, VM_REPORT, OTHERS_REPORT, KIOSK_REPORT, 'test-results/vitest-live-iso.json']) rmSync(file, { force: true });
+const reports = lanes >= 2 ? [MAIN_REPORT, VM_REPORT, OTHERS_REPORT, KIOSK_REPORT] : [MAIN_REPORT];
 const testsStarted = performance.now();
-const vmFiles = [...VM_LANE, ...ALONE].filter((f) => f.startsWith('test/vm/'));
-const otherVmFiles = VM_LANE.filter((f) => !f.startsWith('test/vm/'));
-const results = await Promise.all(
-  lanes >= 2
-    ? [
-        lane('tests', vitest(MAIN_REPORT, otherVmFiles.flatMap((f) => ['--exclude', f])), { env: { PARTICLE_VM_EXCLUDE: vmFiles.join(',') } }),
-        lane('live ISO QA', vitest(ALONE_REPORT, ['--project', 'vm', ...ALONE]), { logFile: 'test-results/live-iso.log' }),
-      ]
-    : [lane('tests', vitest(MAIN_REPORT, []))],
-);
-if (lanes >= 2) results.push(await lane('VM lane', vitest(VM_REPORT, ['--project', 'vm', '--project', 'security', ...VM_LANE])));
+const results = [];
+if (lanes >= 2) {
+  const vmFiles = [...VM_LANE, LIVE_ISO].filter((f) => f.startsWith('test/vm/'));
+  const otherVmFiles = VM_LANE.filter((f) => !f.startsWith('test/vm/'));
+  const firstLane = async () => {
+    const t = performance.now();
+    const main = await lane('tests', vitest(MAIN_REPORT, otherVmFiles.flatMap((f) => ['--exclude', f])), { env: { PARTICLE_VM_EXCLUDE: vmFiles.join(',') } });
+    const others = await lane('live ISO QA: build, remote and unattended', vitest(OTHERS_REPORT, ['--project', 'vm', LIVE_ISO]), {
+      env: { PARTICLE_QA_PART: 'others' },
+      logFile: 'test-results/live-iso-others.log',
+    });
+    console.log(`== first lane (tests, then the live ISO's build, remote and unattended): ${seconds(t)}`);
+    return main && others;
+  };
+  const firstPhase = performance.now();
+  results.push(...(await Promise.all([firstLane(), lane('VM lane', vitest(VM_REPORT, ['--project', 'vm', '--project', 'security', ...VM_LANE]), { logFile: 'test-results/vm-lane.log' })])));
+  console.log(`== first phase (both lanes): ${seconds(firstPhase)}`);
+  // The ISO the first lane built, if it built one in this run; otherwise the kiosk part builds its own.
+  let built = null;
+  try {
+    if (statSync(ISO).mtimeMs >= Date.now() - (performance.now() - testsStarted)) built = ISO;
+  } catch {
+    built = null;
+  }
+  results.push(await lane('live ISO QA: kiosk, alone', vitest(KIOSK_REPORT, ['--project', 'vm', LIVE_ISO]), { env: { PARTICLE_QA_PART: 'kiosk', ...(built && !process.env.PARTICLE_QA_ISO ? { PARTICLE_QA_ISO: built } : {}) } }));
+} else {
+  results.push(await lane('tests', vitest(MAIN_REPORT, [])));
+}
 const tests = results.every(Boolean);
-console.log(`== all tests (${lanes >= 2 ? 'the tests beside the live ISO QA, then the VM lane' : 'one lane'}): ${((performance.now() - testsStarted) / 1000).toFixed(1)} s`);
+console.log(`== all tests (${lanes >= 2 ? 'two lanes, then the kiosk alone' : 'one lane'}): ${seconds(testsStarted)}`);
 
 // Every lane's report, summed: a missing report is a failed lane, counted below.
 const summary = { numPassedTests: 0, numFailedTests: 0, numPendingTests: 0, numTodoTests: 0, testResults: [] };
