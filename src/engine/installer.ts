@@ -15,6 +15,7 @@ import { BootcProgress, parsePodmanPullLine } from './deploy/progress';
 import { CommandError, type Exec } from './exec';
 import { findDeployment, findKernel, InstallLog, realFs, realProbes, removeRunDir, runPlan, type EngineState, type ExecStreaming, type RecoveryReport, type RunContext, type RunOutcome } from './install';
 import { scrubSecrets } from './install/scrub';
+import { installConfigProblems, type InstallConfigResult } from './system/install-config';
 import { imagePreflight, preflight, rootCapacity, signaturePreflight, type PreflightHost } from './install/preflight';
 import type { ImageFacts, ImageRef, SignatureVerdict } from './system/image';
 import { redact } from './exec';
@@ -52,6 +53,8 @@ export interface InstallerDeps {
   readonly preflightHost?: PreflightHost;
   /** Reads an image's digest, size, architecture and labels without pulling it, for the pre-flight. */
   readonly imageFacts?: (image: ImageRef) => Promise<ImageFacts>;
+  /** The image's bootc install config, read before the wipe where that is possible (system/install-config-read.ts). */
+  readonly installConfig?: (image: ImageRef) => Promise<InstallConfigResult>;
   /** What this system's containers-policy.json demands of an image (for image.enforceSignaturePolicy). */
   readonly signaturePolicy?: (image: ImageRef) => SignatureVerdict;
 }
@@ -147,6 +150,8 @@ export class Installer {
     }
     const starting = { cancelled: false };
     this.starting = starting;
+    /** What pre-flight learned beyond pass or fail, for the install's log. */
+    const notes: string[] = [];
     try {
       await this.ensureRecovered();
       await this.verifyDisk(planned.plan, resumeFrom !== undefined);
@@ -157,6 +162,14 @@ export class Installer {
       if (this.deps.imageFacts && resumeFrom === undefined) {
         const facts = await this.deps.imageFacts({ reference: image.reference, transport: image.transport });
         problems.push(...imagePreflight({ image: image.reference, bootc: planned.request.deployer !== 'oci-rootfs', machineArch: this.deps.facts().arch, rootBytes: rootCapacity(planned.plan), facts }));
+      }
+      const bootc = planned.request.deployer !== 'oci-rootfs';
+      if (bootc && this.deps.installConfig && resumeFrom === undefined) {
+        const layout = planned.request.layout;
+        const result = await this.deps.installConfig({ reference: image.reference, transport: image.transport });
+        problems.push(...installConfigProblems(result, { image: image.reference, toDisk: layout.type === 'bootc' ? { blockSetup: layout.blockSetup } : null }));
+        if (result.kind === 'unread') notes.push(`The image's install config was not checked before the start: ${result.why}.`);
+        else if (result.kind === 'read') notes.push(result.config === null ? 'The image has no bootc install config.' : `The image's bootc install config (${result.files.join(', ')}) allows this layout.`);
       }
       if (image.enforceSignaturePolicy && this.deps.signaturePolicy && resumeFrom === undefined) {
         problems.push(...signaturePreflight(image.reference, this.deps.signaturePolicy({ reference: image.reference, transport: image.transport })));
@@ -176,6 +189,7 @@ export class Installer {
     const runDir = plan.steps.flatMap((s) => s.actions).find((a) => a.kind === 'mkdir')?.path.replace(/\/[^/]+$/, '') ?? `${this.deps.runRoot}/${plan.id.slice(0, 8)}`;
     mkdirSync(runDir, { recursive: true, mode: 0o700 });
     const log = new InstallLog({ secrets: planned.secrets.values() });
+    for (const n of notes) log.message('info', n, 'preflight');
     const abort = new AbortController();
     // Cancelled while the disk was being checked: the runner sees the abort before any action.
     if (starting.cancelled) abort.abort();

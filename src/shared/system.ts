@@ -122,6 +122,12 @@ export const ImageInfoSchema = z.object({
   size: z.number().nullable(),
   /** English sentence: where the facts came from or why they are missing. */
   detail: z.string(),
+  /**
+   * The root filesystem the image's bootc install config asks for (`root-fs-type`), when its config
+   * was read and names one; UIs preselect it. Absent when it could not be read before the install
+   * (a registry image).
+   */
+  rootFsType: z.enum(['xfs', 'ext4', 'btrfs']).nullable().optional(),
 });
 export type ImageInfo = z.infer<typeof ImageInfoSchema>;
 

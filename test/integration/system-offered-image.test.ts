@@ -7,6 +7,7 @@ import { createEngine, type Engine } from '../../src/engine/engine';
 import { InstallStateSchema, type AnswerFileInput } from '../../src/shared';
 import { FAKE_BIN, readFakeLog } from '../fakes';
 import { attachLoop, loopUnavailableReason, run, sparseFile, tryRun } from '../support/loop';
+import { writeOciLayout } from '../support/oci-build';
 
 // An image offered as an OCI layout (an image embedded in a live ISO, `serve --image oci:DIR`):
 // inspected without pulling, then installed through the host form of bootc (the contract fake).
@@ -90,6 +91,41 @@ describe.skipIf(why !== null)('an offered OCI layout image (root, loop device, b
     );
     expect(refused?.error?.message).toContain('reads ostree/prepare-root.conf from it, but there is none in /etc or /usr/lib');
     expect(refused?.error?.message).toContain('bootupctl is not installed here');
+    expect(refused?.error?.message).toMatch(/Nothing was written to \/dev\/loop\d+\.$/);
+    expect(sha256()).toBe(before);
+  }, 240_000);
+
+  it("reads the image's bootc install config from its layers before anything is written: its root filesystem is offered, and a to-disk block setup it does not allow is refused with the disk untouched", async () => {
+    const configured = join(dir, 'configured');
+    writeOciLayout(
+      configured,
+      {
+        labels: { 'containers.bootc': '1', 'ostree.bootable': '1' },
+        layers: [
+          { entries: [{ type: 'file', path: 'usr/lib/bootc/install/00-base.toml', content: '[install]\nroot-fs-type = "xfs"\n' }] },
+          { entries: [{ type: 'file', path: 'usr/lib/bootc/install/20-tpm.toml', content: '[install.filesystem.root]\ntype = "btrfs"\n[install]\nblock = ["tpm2-luks"]\n' }] },
+        ],
+      },
+      'registry.example.org/os:43',
+    );
+    const image = { reference: configured, transport: 'oci' as const };
+    const info = await engine.handlers.inspectImage({ image });
+    expect(info.rootFsType).toBe('btrfs');
+
+    const file = join(dir, 'todisk.img');
+    sparseFile(file, 4 * GiB);
+    const disk = attachLoop(file);
+    loops.push(disk);
+    const sha256 = (): string => run(['sha256sum', file]).split(' ')[0]!;
+    const before = sha256();
+    const request: AnswerFileInput = { version: 1, disk: { path: disk }, layout: { type: 'bootc', filesystem: 'btrfs', blockSetup: 'direct' }, image, hostname: 'cfg-box' };
+    const plan = await engine.handlers.planInstall({ request });
+    expect(plan.steps[0]!.actions[0]).toMatchObject({ kind: 'preflight', checks: expect.arrayContaining([expect.stringMatching(/install config .*allows this layout \(block setup direct\)/)]) });
+    const refused = await engine.handlers.startInstall({ planId: plan.id }).then(
+      () => null,
+      (e: unknown) => e as { error?: { message: string } },
+    );
+    expect(refused?.error?.message).toContain(`${configured} allows only the block setup tpm2-luks in its install config (/usr/lib/bootc/install/00-base.toml, /usr/lib/bootc/install/20-tpm.toml), not direct; choose tpm2-luks`);
     expect(refused?.error?.message).toMatch(/Nothing was written to \/dev\/loop\d+\.$/);
     expect(sha256()).toBe(before);
   }, 240_000);

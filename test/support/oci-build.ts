@@ -203,6 +203,8 @@ export interface ImageSpec {
   os?: string;
   /** Written into the config instead of the layers' real diff_ids (to test the check). */
   diffIds?: readonly string[];
+  /** The config's Labels (e.g. bootc's containers.bootc). */
+  labels?: Record<string, string>;
 }
 export interface BuiltLayer {
   tar: Buffer;
@@ -228,7 +230,7 @@ export function buildImage(spec: ImageSpec): BuiltImage {
     return { tar, blob, digest: `sha256:${sha(blob)}`, diffId: `sha256:${sha(tar)}`, mediaType: c === 'none' ? MT.tar : MT[c] };
   });
   const config = Buffer.from(
-    JSON.stringify({ architecture: spec.arch ?? 'amd64', os: spec.os ?? 'linux', config: {}, rootfs: { type: 'layers', diff_ids: spec.diffIds ?? layers.map((l) => l.diffId) } }),
+    JSON.stringify({ architecture: spec.arch ?? 'amd64', os: spec.os ?? 'linux', config: spec.labels ? { Labels: spec.labels } : {}, rootfs: { type: 'layers', diff_ids: spec.diffIds ?? layers.map((l) => l.diffId) } }),
   );
   const configDigest = `sha256:${sha(config)}`;
   const manifest = Buffer.from(

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { EngineInfo, InstallerApi } from '../../src/shared/api';
 import type { Disk, DiskList } from '../../src/shared/disk';
+import type { ImageInfo } from '../../src/shared/system';
 import { makeError, type Result } from '../../src/shared/errors';
 import { createAppStore, selectedDisk } from '../../src/renderer/src/store';
 import { usableFirst } from '../../src/renderer/src/store/disks';
@@ -38,6 +39,44 @@ describe('engine slice', () => {
     expect(store.getState().engine.status).toBe('connecting');
     await store.getState().loadEngineInfo();
     expect(store.getState().engine).toEqual({ status: 'ready', info: INFO, error: null });
+  });
+
+  it("preselects the image's own root filesystem (its bootc install config) unless one was picked, without waiting for it", async () => {
+    let answer: (v: Result<ImageInfo>) => void = () => {};
+    const asked: unknown[] = [];
+    const api = {
+      ...fakeApi({ info: { ok: true, value: { ...INFO, offeredImage: { reference: '/run/image', transport: 'oci' } } } }),
+      inspectImage: (params: unknown) => {
+        asked.push(params);
+        return new Promise<Result<ImageInfo>>((r) => (answer = r));
+      },
+    } as unknown as InstallerApi;
+    const store = createAppStore({ api, stepCount: 2 });
+    await store.getState().loadEngineInfo();
+    expect(store.getState().engine.status).toBe('ready');
+    await Promise.resolve();
+    expect(asked).toEqual([{ image: { reference: '/run/image', transport: 'oci' } }]);
+    expect(store.getState().storage.fields.filesystem).toBe('xfs');
+    answer({ ok: true, value: { reference: '/run/image', digest: null, signature: 'unknown', size: null, detail: '', rootFsType: 'btrfs' } });
+    await new Promise((r) => setTimeout(r, 0));
+    expect(store.getState().storage.fields.filesystem).toBe('btrfs');
+    expect(store.getState().storage.imageFilesystem).toBe('btrfs');
+
+    // Picked first: the person's choice stays.
+    const picked = createAppStore({ api, stepCount: 2 });
+    picked.getState().setStorage({ filesystem: 'ext4' });
+    await picked.getState().loadEngineInfo();
+    await Promise.resolve();
+    answer({ ok: true, value: { reference: '/run/image', digest: null, signature: 'unknown', size: null, detail: '', rootFsType: 'btrfs' } });
+    await new Promise((r) => setTimeout(r, 0));
+    expect(picked.getState().storage.fields.filesystem).toBe('ext4');
+
+    // An oci-rootfs image has no bootc install config: not asked.
+    asked.length = 0;
+    const rootfs = createAppStore({ api: { ...api, getInfo: async () => ({ ok: true, value: { ...INFO, offeredImage: { reference: '/run/image', transport: 'oci', deployer: 'oci-rootfs' } } }) } as InstallerApi, stepCount: 2 });
+    await rootfs.getState().loadEngineInfo();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(asked).toEqual([]);
   });
 
   it('is lost when getInfo fails or the engine goes away', async () => {

@@ -198,6 +198,13 @@ export function preflightStep(request: AnswerFile, source: string, o: { hostBoot
   const reach = request.image.transport === 'registry' ? 'its registry answers for it (skopeo inspect)' : 'it can be read here';
   checks.push(`The image ${source}: ${reach}${bootc ? ', it is a bootc image (containers.bootc or ostree.bootable label)' : ''}, it is built for ${o.arch}, and twice its compressed size fits the root file system.`);
   if (request.image.enforceSignaturePolicy) checks.push("This system's signature policy requires a signature for the image, which podman pull then verifies.");
+  if (bootc) {
+    checks.push(
+      request.image.transport === 'registry'
+        ? "The image's bootc install config is read by bootc at install: a registry image is downloaded onto the prepared disk, not into this system's memory."
+        : `The image's bootc install config (what bootc install print-configuration prints) is valid and allows this layout${request.layout.type === 'bootc' ? ` (block setup ${request.layout.blockSetup})` : ''}, and it installs a boot loader.`,
+    );
+  }
   checks.push(`The partitions and the boot loader start this computer with ${o.firmware === 'bios' ? 'BIOS' : 'UEFI'} firmware (checked when the plan was made).`);
   return step('preflight', false, [{ kind: 'preflight', checks }]);
 }

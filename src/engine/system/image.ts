@@ -305,5 +305,11 @@ export function readPolicyVerdict(policyPath: string, image: ImageRef): Signatur
 export async function inspectImage(image: ImageRef, deps: Pick<SystemDeps, 'exec' | 'which' | 'paths'>): Promise<ImageInfo> {
   const facts = await imageFacts(image, deps);
   const policy = readPolicyVerdict(deps.paths.policyJson, image);
-  return { reference: image.reference, digest: facts.digest, signature: policy.signature, size: facts.size, detail: `${facts.detail} ${policy.detail}` };
+  const info: ImageInfo = { reference: image.reference, digest: facts.digest, signature: policy.signature, size: facts.size, detail: `${facts.detail} ${policy.detail}` };
+  // Only a bootc image has a bootc install config worth reading (its layers are read, not unpacked).
+  if (facts.labels === null || (facts.labels['containers.bootc'] === undefined && facts.labels['ostree.bootable'] === undefined)) return info;
+  const { readInstallConfig } = await import('./install-config-read');
+  const config = await readInstallConfig(image, deps);
+  if (config.kind !== 'read') return { ...info, detail: `${info.detail} ${config.kind === 'invalid' ? `Its install config is invalid: ${config.file} has ${config.problem}.` : `Its install config was not read: ${config.why}.`}` };
+  return { ...info, rootFsType: config.config?.rootFsType ?? null };
 }

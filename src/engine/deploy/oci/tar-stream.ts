@@ -5,6 +5,9 @@ import { BLOCK, MAX_META, TarFormatError, applyMeta, decodeHeader, interpretHead
  * each real entry. Payload bytes are skipped by counting; only header blocks that straddle two
  * chunks and meta payloads are copied.
  */
+/** The largest payload the parser copies for a caller. */
+export const MAX_CAPTURE = 1024 * 1024;
+
 export class TarStreamParser {
   private state: 'header' | 'skip' | 'meta' | 'sparse' | 'end' = 'header';
   private readonly block = Buffer.alloc(BLOCK);
@@ -14,10 +17,16 @@ export class TarStreamParser {
   private meta: { kind: 'pax' | 'global' | 'longname' | 'longlink'; size: number; data: Buffer | null; got: number; pad: number } | null = null;
   private pending: Pending = {};
   private afterSparse = 0;
+  /** A regular file's payload being copied for the caller (see the constructor). */
+  private capture: { data: Buffer; got: number; done: (data: Buffer) => void } | null = null;
   /** Set once the end-of-archive zero block has been seen. */
   ended = false;
 
-  constructor(private readonly onEntry: (e: TarEntry) => void) {}
+  /**
+   * `onEntry` may return a function to receive that entry's payload: only for a regular file of at
+   * most MAX_CAPTURE bytes (other entries' payloads are skipped as always).
+   */
+  constructor(private readonly onEntry: (e: TarEntry) => unknown) {}
 
   push(chunk: Buffer): void {
     let off = 0;
@@ -28,6 +37,16 @@ export class TarStreamParser {
           return;
         case 'skip': {
           const n = Math.min(this.skip, len - off);
+          const c = this.capture;
+          if (c) {
+            const want = Math.min(n, c.data.length - c.got);
+            chunk.copy(c.data, c.got, off, off + want);
+            c.got += want;
+            if (c.got === c.data.length) {
+              this.capture = null;
+              c.done(c.data);
+            }
+          }
           this.skip -= n;
           off += n;
           if (this.skip === 0) this.state = 'header';
@@ -110,15 +129,20 @@ export class TarStreamParser {
         this.meta = { kind: step.meta, size: step.size, data: null, got: 0, pad: padded(step.size) - step.size };
         this.state = 'meta';
         return;
-      case 'entry':
+      case 'entry': {
         this.pending = {};
-        this.onEntry(step.entry);
+        const wants = this.onEntry(step.entry);
+        if (typeof wants === 'function' && step.entry.type === 'file' && !step.sparseExt && step.entry.size <= MAX_CAPTURE) {
+          if (step.entry.size === 0) (wants as (d: Buffer) => void)(Buffer.alloc(0));
+          else this.capture = { data: Buffer.alloc(step.entry.size), got: 0, done: wants as (d: Buffer) => void };
+        }
         this.skip = step.skip;
         if (step.sparseExt) {
           this.afterSparse = step.skip;
           this.state = 'sparse';
         } else this.state = step.skip > 0 ? 'skip' : 'header';
         return;
+      }
     }
   }
 

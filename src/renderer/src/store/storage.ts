@@ -16,9 +16,14 @@ export const storageSlice: Slice<StorageSlice> = ({ api }) => (set, get) => {
       fields: DEFAULT_FIELDS,
       touched: { passphrase: false, confirm: false, recovery: false },
       recovery: { key: null, group: 2, typed: '', loading: false, error: null },
+      imageFilesystem: null,
+      filesystemChosen: false,
     },
     setStorage(patch) {
-      set(({ storage }) => ({ storage: { ...storage, fields: { ...storage.fields, ...patch } } }));
+      set(({ storage }) => ({ storage: { ...storage, fields: { ...storage.fields, ...patch }, filesystemChosen: storage.filesystemChosen || patch.filesystem !== undefined } }));
+    },
+    applyImageFilesystem(fs) {
+      set(({ storage }) => ({ storage: { ...storage, imageFilesystem: fs, fields: storage.filesystemChosen ? storage.fields : { ...storage.fields, filesystem: fs } } }));
     },
     async setTpm2(on) {
       set(({ storage }) => ({ storage: { ...storage, fields: { ...storage.fields, tpm2: on } } }));

@@ -158,7 +158,13 @@ export interface StorageSlice {
     /** Passphrase fields the person has left at least once; their errors show from then on. */
     readonly touched: { readonly passphrase: boolean; readonly confirm: boolean; readonly recovery: boolean };
     readonly recovery: RecoveryKeyState & { readonly loading: boolean; readonly error: InstallerError | null };
+    /** The root filesystem the image's install config asks for, once read (engine's inspectImage). */
+    readonly imageFilesystem: StorageFields['filesystem'] | null;
+    /** Whether the person picked a filesystem; until then the image's choice replaces the default. */
+    readonly filesystemChosen: boolean;
   };
+  /** The image's own root filesystem (bootc's root-fs-type): preselected unless one was picked. */
+  applyImageFilesystem(fs: StorageFields['filesystem']): void;
   setStorage(patch: Partial<Omit<StorageFields, 'mounts' | 'tpm2'>>): void;
   /** Turns TPM2 unlocking on or off; on fetches a recovery key when there is none yet. */
   setTpm2(on: boolean): Promise<void>;
