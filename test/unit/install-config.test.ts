@@ -9,6 +9,8 @@ import { writeDockerArchive, writeOciArchive, writeOciLayout, buildImage, type E
 // The fake bootc's own reader of the same files (test/fakes/lib/config.mjs), written separately
 // from bootc's config.rs: the two must agree on every corpus below.
 import { loadConfig as fakeLoadConfig } from '../fakes/lib/config.mjs';
+import { FAKE_BIN as FAKE_DIR, fakeEnv, runFake } from '../fakes';
+import { createExec } from '../../src/engine/exec';
 
 const work = mkdtempSync(join(tmpdir(), 'particle-install-config-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -198,5 +200,25 @@ describe("an image's files, read from its layers before anything is written", ()
     const deps = { exec: () => Promise.reject(new Error('not used')), which: () => null };
     expect(await readInstallConfig({ transport: 'registry', reference: 'quay.io/x/y:1' }, deps)).toMatchObject({ kind: 'unread', why: expect.stringMatching(/downloaded onto the prepared disk/) });
     expect(await readInstallConfig({ transport: 'oci', reference: join(work, 'missing') }, deps)).toMatchObject({ kind: 'unread', why: expect.stringMatching(/could not be read/) });
+  });
+
+  it("an image in local container storage: bootc itself prints its config, in a container with no network that never pulls (podman's and bootc's fakes)", async () => {
+    const env = fakeEnv({ storage: join(work, 'storage') });
+    expect(runFake('podman', ['pull', 'quay.io/example/os:42'], env).code).toBe(0);
+    const exec = createExec();
+    const seen: string[][] = [];
+    const deps = {
+      exec: (argv: readonly string[], o?: Parameters<typeof exec>[1]) => {
+        seen.push([...argv]);
+        return exec([join(FAKE_DIR, argv[0]!), ...argv.slice(1)], { ...o, env: { PARTICLE_FAKE_STORAGE: env.PARTICLE_FAKE_STORAGE!, PARTICLE_FAKE_DELAY_MS: '0' } });
+      },
+      which: (name: string) => join(FAKE_DIR, name),
+    };
+    const r = await readInstallConfig({ transport: 'containers-storage', reference: 'quay.io/example/os:42' }, deps);
+    expect(seen).toEqual([['podman', 'run', '--rm', '--pull=never', '--network=none', 'quay.io/example/os:42', 'bootc', 'install', 'print-configuration', '--all']]);
+    // The fake image's config (test/fakes/lib/roots.mjs): xfs, both block setups.
+    expect(r).toMatchObject({ kind: 'read', config: { rootFsType: 'xfs', block: ['direct', 'tpm2-luks'] } });
+    const missing = await readInstallConfig({ transport: 'containers-storage', reference: 'quay.io/example/absent:1' }, deps);
+    expect(missing).toMatchObject({ kind: 'unread' });
   });
 });

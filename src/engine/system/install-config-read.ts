@@ -32,7 +32,7 @@ export async function readInstallConfig(image: ImageRef, deps: Pick<SystemDeps, 
     case 'containers-storage': {
       if (!deps.which('podman')) return { kind: 'unread', why: 'podman is not installed, so the image in local container storage cannot be asked for its install config' };
       try {
-        const r = await deps.exec(['podman', 'run', '--rm', '--network=none', image.reference, 'bootc', 'install', 'print-configuration', '--all'], { timeoutMs: 120_000 });
+        const r = await deps.exec(['podman', 'run', '--rm', '--pull=never', '--network=none', image.reference, 'bootc', 'install', 'print-configuration', '--all'], { timeoutMs: 120_000 });
         return { kind: 'read', config: parsePrintedConfiguration(r.stdout), files: ['bootc install print-configuration --all'] };
       } catch (e) {
         const text = reason(e);
