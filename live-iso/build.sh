@@ -3,7 +3,8 @@
 # live-boot from a hybrid (BIOS and UEFI, optical and USB) ISO whose kiosk session opens the installer.
 #
 #   live-iso/build.sh [--suite SUITE] [--mirror URL] [--shell browser|electron]
-#                     [--image TRANSPORT:PATH [--deployer bootc|oci-rootfs]] [--hooks DIR]...
+#                     [--image TRANSPORT:PATH [--deployer bootc|oci-rootfs] [--target-imgref REF]]
+#                     [--hooks DIR]...
 #                     [--out DIR] [--cache DIR] [--name NAME] [--no-cache]
 #
 # Run as root (mmdebstrap in root mode, chroot, mounts). See live-iso/README.md for the stages, the
@@ -21,6 +22,7 @@ mirror=""
 shell=browser
 image=""
 deployer=""
+target_imgref=""
 out="$HERE/out"
 cache="${PARTICLE_LIVE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/particle-installer/live}"
 name=particle-live
@@ -29,7 +31,7 @@ hooks=()
 electron_app="${PARTICLE_ELECTRON_APP:-$REPO/dist/linux-unpacked}"
 
 usage() {
-  sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
   exit "${1:-0}"
 }
 die() {
@@ -45,6 +47,7 @@ while [ $# -gt 0 ]; do
     --shell) shell=${2:?--shell needs a value}; shift 2 ;;
     --image) image=${2:?--image needs a value}; shift 2 ;;
     --deployer) deployer=${2:?--deployer needs a value}; shift 2 ;;
+    --target-imgref) target_imgref=${2:?--target-imgref needs a registry image reference}; shift 2 ;;
     --hooks) hooks+=("$(cd "${2:?--hooks needs a directory}" && pwd)"); shift 2 ;;
     --out) out=${2:?--out needs a directory}; shift 2 ;;
     --cache) cache=${2:?--cache needs a directory}; shift 2 ;;
@@ -83,7 +86,20 @@ if [ -n "$image" ]; then
   # the SELinux policy, its install config and bound images from / and needs bootupd here
   # (crates/lib/src/install.rs:1553, 1769-1770, 1885-1887 of bootc-dev/bootc at 534c76ea): none of
   # that is on this ISO, and the engine's pre-flight would refuse every install.
-  [ "$deployer" = oci-rootfs ] || die "--deployer bootc with an embedded image cannot install from this ISO yet: bootc would run on the live system, which has no bootc, no bootupd and no ostree/prepare-root.conf; use --deployer oci-rootfs"
+  # The live system has no bootc: the engine runs bootc in a container of the image itself (podman),
+  # which podman names after the layout's path (localhost/run/live/medium/particle/image). That takes
+  # an OCI layout; an archive has no name known in advance.
+  if [ "$deployer" = bootc ] && [ "$image_transport" != oci ]; then
+    die "--deployer bootc needs an OCI layout (--image oci:DIR): bootc runs from a container of the image, which podman names after the layout's path; convert with skopeo copy $image_transport:$image_source oci:DIR"
+  fi
+  if [ "$deployer" = bootc ] && [ -z "$target_imgref" ]; then
+    say "warning: no --target-imgref: the installed systems will not find updates (bootc would record the image's path on this medium as where to update from)"
+  fi
+fi
+if [ -n "$target_imgref" ]; then
+  [ "$deployer" = bootc ] || die "--target-imgref names the registry image a bootc system updates from: it needs --image and --deployer bootc"
+  # The answer file's grammar for image.targetImage: printable ASCII, no spaces, not an option.
+  [[ "$target_imgref" =~ ^[!-~]+$ ]] && [[ "$target_imgref" != -* ]] || die "--target-imgref must be a registry image reference such as quay.io/example/os:42 (not \"$target_imgref\")"
 fi
 
 # The installer: the engine bundle and the renderer (npm run build), and for --shell electron the
@@ -235,6 +251,7 @@ mkdir -p "$merged/etc/particle-installer"
       *) echo "PARTICLE_IMAGE=$image_transport:/run/live/medium/particle/image.tar" ;;
     esac
     echo "PARTICLE_DEPLOYER=$deployer"
+    [ -z "$target_imgref" ] || echo "PARTICLE_TARGET_IMGREF=$target_imgref"
   fi
 } > "$merged/etc/particle-installer/live.conf"
 # /etc and /var are up to date with /usr (systemd's ConditionNeedsUpdate): no ldconfig, hwdb or
@@ -329,6 +346,7 @@ cat > "$out/$name.build.json" <<JSON
   "shell": "$shell",
   "image": "${image:+$image_transport}",
   "deployer": "$deployer",
+  "targetImgref": "$target_imgref",
   "sourceDateEpoch": $SOURCE_DATE_EPOCH,
   "rootfsCache": "$rootfs_cache",
   "rootfsKey": "$rootfs_key",

@@ -46,9 +46,17 @@ function offeredImageOption(values: Readonly<Record<string, string | boolean | u
     if (typeof values.image !== 'string') throw new UsageError('--deployer needs --image: it says how the offered image is installed', command);
     deployer = d.data;
   }
+  let targetImage: string | undefined;
+  if (values['target-image'] !== undefined) {
+    if (typeof values.image !== 'string') throw new UsageError('--target-image needs --image: it names where the offered image updates from', command);
+    if (deployer === 'oci-rootfs') throw new UsageError('--target-image is for bootc: an oci-rootfs system does not update from an image', command);
+    const t = OfferedImageSchema.shape.targetImage.safeParse(values['target-image']);
+    if (!t.success) throw new UsageError(`--target-image ${t.error.issues[0]?.message ?? 'is not valid'} (not "${String(values['target-image'])}")`, command);
+    targetImage = t.data;
+  }
   if (typeof values.image !== 'string') return undefined;
   const image = parseImageOption(values.image, command);
-  return deployer === undefined ? image : { ...image, deployer };
+  return { ...image, ...(deployer === undefined ? {} : { deployer }), ...(targetImage === undefined ? {} : { targetImage }) };
 }
 
 async function startEngine(mode: EngineMode, log: Logger, offeredImage?: OfferedImage, runRoot = DEFAULT_RUN_ROOT): Promise<RunningEngine> {
@@ -123,6 +131,7 @@ export async function serviceCommand(args: readonly string[], io: CliIo): Promis
     mode: { type: 'string' },
     image: { type: 'string' },
     deployer: { type: 'string' },
+    'target-image': { type: 'string' },
     'run-root': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -232,6 +241,7 @@ export async function serveCommand(args: readonly string[], io: CliIo): Promise<
     'ui-dir': { type: 'string' },
     image: { type: 'string' },
     deployer: { type: 'string' },
+    'target-image': { type: 'string' },
     'run-root': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });

@@ -72,7 +72,8 @@ Options:
   -h, --help  Show this help`,
 
   service: `Usage: particle-installer service [--stdio | --socket PATH] [--mode normal|demo|test]
-                                [--image TRANSPORT:REFERENCE [--deployer bootc|oci-rootfs]]
+                                [--image TRANSPORT:REFERENCE [--deployer bootc|oci-rootfs]
+                                 [--target-image REGISTRY-REF]]
 
 Run the engine service: JSON-RPC 2.0, one JSON object per line. Logs go to stderr.
 
@@ -88,6 +89,8 @@ Options:
                         the live ISO); TRANSPORT is registry, oci, oci-archive or containers-storage
   --deployer D          How the offered image is installed: bootc (the default) or oci-rootfs
                         (a plain OCI image without bootc); only with --image
+  --target-image REF    The registry image a bootc system installed from --image updates from
+                        (bootc's --target-imgref); only with --image
   --run-root DIR        Where install run directories and the engine's state file live
                         (default /run/particle-installer); leftovers of a killed engine found
                         there are released before any install
@@ -95,7 +98,8 @@ Options:
 
   serve: `Usage: particle-installer serve [--port N] [--listen ADDR] [--demo] [--test-mode]
                               [--token-file FILE [--token-owner UID[:GID]]] [--ui-dir DIR]
-                              [--image TRANSPORT:REF [--deployer bootc|oci-rootfs]] [--run-root DIR]
+                              [--image TRANSPORT:REF [--deployer bootc|oci-rootfs]
+                               [--target-image REGISTRY-REF]] [--run-root DIR]
 
 Serve the installer UI over HTTP and the engine over a WebSocket at /rpc, guarded by a random
 token. Prints the URL to open, and one JSON line {"event":"listening","url":…,"port":…} on stdout.
@@ -113,6 +117,8 @@ Options:
                      registry, oci, oci-archive or containers-storage
   --deployer D       How the offered image is installed: bootc (the default) or oci-rootfs
                      (a plain OCI image without bootc); only with --image
+  --target-image REF The registry image a bootc system installed from --image updates from
+                     (bootc's --target-imgref); only with --image
   --run-root DIR     Where install run directories and the engine's state file live
                      (default /run/particle-installer), as for service
   -h, --help         Show this help

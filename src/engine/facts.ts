@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { arch, totalmem } from 'node:os';
 import type { SystemFacts } from './plan';
+import { whichOnPath } from './system/deps';
 
 /** What the planner needs to know about this machine. */
 export function systemFacts(root = ''): SystemFacts {
@@ -10,7 +11,14 @@ export function systemFacts(root = ''): SystemFacts {
   } catch {
     tpm = false;
   }
-  return { firmware: existsSync(`${root}/sys/firmware/efi`) ? 'uefi' : 'bios', arch: arch(), tpm, memoryBytes: totalmem(), consoleArgs: consoleArgs(root) };
+  return {
+    firmware: existsSync(`${root}/sys/firmware/efi`) ? 'uefi' : 'bios',
+    arch: arch(),
+    tpm,
+    memoryBytes: totalmem(),
+    consoleArgs: consoleArgs(root),
+    bootcOnHost: whichOnPath()('bootc') !== null,
+  };
 }
 
 /** The `console=` arguments this system was booted with, in their order (the last is /dev/console). */

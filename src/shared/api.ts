@@ -38,6 +38,8 @@ export const OfferedImageSchema = z.object({
   transport: ImageTransportSchema,
   /** How the image must be installed, when the offer knows (the request's `deployer`); else the answer file's default. */
   deployer: DeployerSchema.optional(),
+  /** The registry image the installed system updates from (the request's `image.targetImage`), for an embedded image. */
+  targetImage: ImageSchema.shape.targetImage,
 });
 export type OfferedImage = z.infer<typeof OfferedImageSchema>;
 

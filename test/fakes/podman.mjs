@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } 
 import { posix } from 'node:path';
 import { err, Exit, failureMessage, injectedFailure, logInvocation, main, spendFailure, splitRef } from './lib/common.mjs';
 import { runBootc } from './lib/run.mjs';
-import { describeImage, findImage, localName, normalizeRef, ociArchiveName, ociLayoutName, printCopy, removeImage, storeImage } from './lib/storage.mjs';
+import { describeImage, findImage, layoutPullName, localName, normalizeRef, ociArchiveName, ociLayoutName, printCopy, removeImage, storeImage } from './lib/storage.mjs';
 
 const argv = process.argv.slice(2);
 
@@ -71,11 +71,17 @@ async function pull(ref, { quiet }) {
 }
 
 /** `oci:DIR[:REF]` / `oci-archive:FILE[:REF]` / a plain archive file (podman load). */
-async function importLayout(spec, { quiet, archive }) {
+async function importLayout(spec, { quiet, archive, pulled = false }) {
   const m = /^(.*?)(?::([^/:]+))?$/.exec(spec);
   const read = archive ? ociArchiveName(m[1]) : ociLayoutName(m[1]);
   if (read.error) podmanError(`payload does not match any of the supported image formats:\n * oci: ${read.error}`);
-  const image = describeImage(localName(m[1], m[2] ?? read.name));
+  let name = localName(m[1], m[2] ?? read.name);
+  if (pulled) {
+    const r = layoutPullName(m[1]);
+    if (r.error) podmanError(r.error);
+    name = r.ref;
+  }
+  const image = describeImage(name);
   await printCopy(image, { quiet, cached: false });
   storeImage(image);
   return image;
@@ -89,7 +95,7 @@ async function cmdPull(args) {
   const quiet = Boolean(opts['-q'] || opts['--quiet']);
   const [ref] = positionals;
   let image;
-  if (ref.startsWith('oci:')) image = await importLayout(ref.slice(4), { quiet, archive: false });
+  if (ref.startsWith('oci:')) image = await importLayout(ref.slice(4), { quiet, archive: false, pulled: true });
   else if (ref.startsWith('oci-archive:')) image = await importLayout(ref.slice(12), { quiet, archive: true });
   else image = await pull(ref.replace(/^docker:\/\//, ''), { quiet });
   process.stdout.write(`${image.id}\n`);

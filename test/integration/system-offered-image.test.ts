@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -171,4 +171,65 @@ describe.skipIf(why !== null)('an offered OCI layout image (root, loop device, b
       run(['umount', mnt]);
     }
   });
+
+  it('without bootc on this system (as on the live ISO) an OCI layout is installed through podman from a container of the image: pulled into storage on the target, run as localhost/PATH, the origin names the registry image given', async () => {
+    // A path podman can name (lowercase); mkdtemp's mixed-case suffix could not be.
+    const lower = join(tmpdir(), `particle-oci-${randomBytes(6).toString('hex')}`);
+    mkdirSync(lower);
+    const lowerLayout = join(lower, 'image');
+    writeLayout(lowerLayout, 'registry.example.org/os:44');
+    // PATH without bootc: podman's and skopeo's fakes only, then the system's.
+    const bin = mkdtempSync(join(dir, 'no-bootc-bin-'));
+    for (const tool of ['podman', 'skopeo']) writeFileSync(join(bin, tool), `#!/bin/sh\nexec '${join(FAKE_BIN, tool)}' "$@"\n`, { mode: 0o755 });
+    const path = `${bin}:${savedPath}`;
+    process.env.PATH = path;
+    const file = join(dir, 'podman-oci.img');
+    sparseFile(file, 12 * GiB);
+    const disk = attachLoop(file);
+    loops.push(disk);
+    try {
+      const noBootc = createEngine({ mode: 'test', minimumSize: GiB, runRoot: join(dir, 'run-no-bootc'), preflightHost: { path, root: '/' } });
+      const image = { reference: lowerLayout, transport: 'oci' as const, targetImage: 'registry.example.org/os:44' };
+      const plan = await noBootc.handlers.planInstall({ request: { version: 1, disk: { path: disk }, layout: { type: 'erase' }, image, hostname: 'podman-oci' } });
+      const name = `localhost${lowerLayout}:latest`;
+      const argvs = plan.steps.flatMap((st) => st.actions).flatMap((a) => (a.kind === 'run' ? [a.argv] : []));
+      expect(argvs.find((a) => a.includes('pull'))).toEqual(['podman', '--root', expect.stringMatching(/\/target\/\.particle-containers\/storage$/), '--runroot', expect.any(String), 'pull', `oci:${lowerLayout}`]);
+      expect(argvs.find((a) => a.includes('to-filesystem'))).toContain(name);
+      expect(plan.warnings.map((w) => w.id)).not.toContain('no-update-source');
+
+      // A path podman cannot name is refused at planning, with what to do.
+      const upperLayout = join(dir, 'Image-Upper');
+      writeLayout(upperLayout, 'registry.example.org/os:44');
+      const upper = await noBootc.handlers.planInstall({ request: { version: 1, disk: { path: disk }, layout: { type: 'erase' }, image: { reference: upperLayout, transport: 'oci' }, hostname: 'podman-oci' } }).then(
+        () => null,
+        (e: unknown) => e as { error?: { message: string } },
+      );
+      expect(upper?.error?.message).toMatch(/podman names an image from an OCI layout after its path \(localhost\/tmp\/particle-oci-[^)]*\/Image-Upper\), and that is not a valid image name; move the layout/);
+
+      await noBootc.handlers.startInstall({ planId: plan.id });
+      await noBootc.installer!.settled();
+      const state = InstallStateSchema.parse(await noBootc.handlers.getInstallState({}));
+      expect(state.outcome?.kind, JSON.stringify(state.outcome)).toBe('finished');
+      const calls = readFakeLog(join(dir, 'fake.jsonl'));
+      const deploy = calls.find((c) => c.tool === 'bootc' && c.argv.includes('to-filesystem') && c.argv.includes('--target-imgref') && c.argv.includes('registry.example.org/os:44'));
+      expect(deploy, 'bootc ran in the container with --target-imgref').toBeDefined();
+      expect(deploy!.argv).not.toContain('--source-imgref');
+
+      const root = plan.partitions.at(-1)!;
+      const mnt = mkdtempSync(join(dir, 'check-podman-'));
+      run(['mount', '-o', 'ro', root.path, mnt]);
+      try {
+        const deployRoot = join(mnt, 'ostree/deploy/default/deploy');
+        const origin = readdirSync(deployRoot).find((d) => d.endsWith('.origin'))!;
+        expect(readFileSync(join(deployRoot, origin), 'utf8')).toContain('container-image-reference=ostree-unverified-registry:registry.example.org/os:44');
+        // The pulled image's storage was on the target, and went once bootc was done with it.
+        expect(readdirSync(mnt)).not.toContain('.particle-containers');
+      } finally {
+        run(['umount', mnt]);
+      }
+    } finally {
+      process.env.PATH = `${FAKE_BIN}:${savedPath}`;
+      rmSync(lower, { recursive: true, force: true });
+    }
+  }, 240_000);
 });

@@ -172,3 +172,31 @@ describe('--deployer (service and serve)', () => {
     }
   });
 });
+
+describe('--target-image (service and serve)', () => {
+  it('is refused without --image, with oci-rootfs, and when it is not a registry reference', { timeout: 60_000 }, async () => {
+    for (const command of ['service', 'serve']) {
+      const alone = await runCli([command, '--target-image', 'quay.io/x/y:1']);
+      expect(alone.code).toBe(2);
+      expect(alone.stderr).toMatch(/--target-image needs --image/);
+      const rootfs = await runCli([command, '--image', 'oci:/srv/image', '--deployer', 'oci-rootfs', '--target-image', 'quay.io/x/y:1']);
+      expect(rootfs.code).toBe(2);
+      expect(rootfs.stderr).toMatch(/--target-image is for bootc/);
+      const spaced = await runCli([command, '--image', 'oci:/srv/image', '--target-image', 'quay.io/x y']);
+      expect(spaced.code).toBe(2);
+      expect(spaced.stderr).toMatch(/--target-image must be printable ASCII without spaces/);
+    }
+  });
+
+  it('goes into the offered image, so the wizard installs an embedded bootc image that updates from its registry', { timeout: 30_000 }, async () => {
+    const service = spawnCli(['service', '--stdio', '--mode', 'test', '--image', 'oci:/srv/image', '--deployer', 'bootc', '--target-image', 'quay.io/example/os:42'], { input: 'pipe' });
+    try {
+      service.stdin!.write(`${JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'getInfo', params: {} })}\n`);
+      const reply = JSON.parse(await firstLine(service, isReplyTo(1))) as { result: EngineInfo };
+      expect(reply.result.offeredImage).toEqual({ reference: '/srv/image', transport: 'oci', deployer: 'bootc', targetImage: 'quay.io/example/os:42' });
+      service.stdin!.end();
+    } finally {
+      if (service.exitCode === null && service.signalCode === null) service.kill('SIGKILL');
+    }
+  });
+});

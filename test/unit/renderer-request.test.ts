@@ -174,4 +174,10 @@ describe('imageFor', () => {
     expect(image).toEqual({ reference: '/run/live/image', transport: 'oci' });
     expect(ImageSchema.safeParse(image).success).toBe(true);
   });
+
+  it('carries the offer’s registry image to update from (an embedded bootc image) into the request', async () => {
+    const image = imageFor({ ...INFO(), offeredImage: { reference: '/run/live/image', transport: 'oci', deployer: 'bootc', targetImage: 'quay.io/example/os:42' } });
+    expect(image).toEqual({ reference: '/run/live/image', transport: 'oci', targetImage: 'quay.io/example/os:42' });
+    expect(ImageSchema.safeParse(image).success).toBe(true);
+  });
 });

@@ -6,7 +6,7 @@ import { existingLayout } from './existing';
 import { eraseLayout, layoutBytes, partitionPath, sfdiskScript, vfatVolumeId } from './layout';
 import { selectDisk } from './select';
 import { bootloaderStep, debianKeyboard, initramfsKeymap, keymapWarnings, rootfsConfigure, rootfsDeploySteps, type RootfsLayout } from './rootfs';
-import { bootcFinalize, deploySteps, podmanStorage, preflightStep, extraConfig, imgref, kargFlags, mkfs, PlanError, refuse, run, step, summarize, wipePartition } from './steps';
+import { bootcFinalize, deploySteps, podmanLayoutName, podmanStorage, preflightStep, extraConfig, imgref, kargFlags, mkfs, PlanError, refuse, run, step, summarize, wipePartition } from './steps';
 
 /** How the erase layout's btrfs root is mounted, while installing and by the installed system. */
 const BTRFS_ROOT_OPTIONS = 'subvol=@,compress=zstd:1';
@@ -29,6 +29,11 @@ export interface SystemFacts {
    * over a serial line expects to log in there afterwards.
    */
   readonly consoleArgs?: readonly string[];
+  /**
+   * Whether bootc is installed on this system. Without it (the live ISO), an image in an OCI layout
+   * is installed through podman from a container of the image itself; unknown counts as installed.
+   */
+  readonly bootcOnHost?: boolean;
 }
 
 /** The request, with the running system's consoles added when it names none itself. */
@@ -68,7 +73,8 @@ function build(request: AnswerFile, disk: Disk, facts: SystemFacts, o: PlanOptio
   const target = `${o.runDir}/target`;
   const mapper = `particle-${o.id.slice(0, 8)}`;
   const rootfs = request.deployer === 'oci-rootfs';
-  const deployer = o.deployer ?? (request.image.transport === 'oci' || request.image.transport === 'oci-archive' ? 'host' : 'podman');
+  const local = request.image.transport === 'oci' || request.image.transport === 'oci-archive';
+  const deployer = o.deployer ?? (local && facts.bootcOnHost !== false ? 'host' : 'podman');
   if (rootfs && layout.type !== 'erase') refuse('layout.type', `the oci-rootfs deployer installs with the erase layout only; "${layout.type}" is for bootc`);
   if (!rootfs) {
     if (request.image.transport === 'docker-archive') refuse('image.transport', 'bootc cannot install from a docker-archive; use the oci-rootfs deployer, or an OCI archive');
@@ -238,7 +244,7 @@ function build(request: AnswerFile, disk: Disk, facts: SystemFacts, o: PlanOptio
   if (!rootfs && request.image.transport !== 'registry' && !request.image.targetImage) {
     warnings.push({
       id: 'no-update-source',
-      message: `The installed system will not find updates: it is installed from ${request.image.reference}, and no registry image to update from was given (image.targetImage). bootc would record ostree-unverified-registry:${request.image.reference} as the image to update from.`,
+      message: `The installed system will not find updates: it is installed from ${request.image.reference}, and no registry image to update from was given (image.targetImage). bootc would record ostree-unverified-registry:${deployer === 'podman' && request.image.transport === 'oci' ? podmanLayoutName(request.image.reference) : request.image.reference} as the image to update from.`,
     });
   }
   if (rootfsLayout) {

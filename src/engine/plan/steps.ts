@@ -102,7 +102,7 @@ export interface PodmanStorage {
 }
 
 export function podmanStorage(request: AnswerFile, verb: 'to-filesystem' | 'to-disk', target: string, runDir: string): PodmanStorage {
-  if (verb !== 'to-filesystem' || request.image.transport !== 'registry') {
+  if (verb !== 'to-filesystem' || (request.image.transport !== 'registry' && request.image.transport !== 'oci')) {
     return { globals: [], volume: ['-v', '/var/lib/containers:/var/lib/containers'], setup: [], cleanup: [], existsWhen: null };
   }
   const store = `${target}/.particle-containers`;
@@ -113,6 +113,34 @@ export function podmanStorage(request: AnswerFile, verb: 'to-filesystem' | 'to-d
     cleanup: [run(['umount', store]), run(['rm', '-rf', '--one-file-system', store], { timeoutSeconds: 600 })],
     existsWhen: `${store}/storage`,
   };
+}
+
+/**
+ * The name podman gives an image pulled from an OCI layout: "localhost/" and the layout's path
+ * without its leading "/" (the part before any ":REF"), whatever the layout's annotations say
+ * (containers/common libimage/pull.go, copyFromDefault's oci case and toLocalImageName, at
+ * 1012a056674f293d1423e414a0434f48c86e5840). It must then be a valid repository name: lowercase
+ * path components of letters and digits joined by ".", "_", "__" or dashes (the reference grammar).
+ */
+export function podmanLayoutName(reference: string): string {
+  const { path } = splitLayoutPath(reference);
+  const name = `localhost/${path.replace(/^\/+/, '').replace(/\/+$/, '')}`;
+  const component = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+  if (!name.slice('localhost/'.length).split('/').every((c) => component.test(c))) {
+    throw new PlanError(
+      makeError(
+        'invalid-answer-file',
+        `image.reference: podman names an image from an OCI layout after its path (${name}), and that is not a valid image name; move the layout to a path of lowercase letters, digits, ".", "_" and "-", or install bootc on this system`,
+      ),
+    );
+  }
+  return `${name}:latest`;
+}
+
+/** "DIR[:REF]" → DIR (the last ":" followed by no "/" starts REF). */
+function splitLayoutPath(reference: string): { path: string } {
+  const m = /^(.*?)(?::[^/:]+)?$/.exec(reference);
+  return { path: m?.[1] ?? reference };
 }
 
 export function deploySteps(
@@ -147,11 +175,13 @@ export function deploySteps(
   }
   let argv: string[];
   if (deployer === 'podman') {
-    if (request.image.transport === 'oci' || request.image.transport === 'oci-archive') {
-      throw new PlanError(makeError('invalid-answer-file', 'image.transport: oci and oci-archive images are deployed with the host form of bootc'));
+    if (request.image.transport === 'oci-archive') {
+      throw new PlanError(
+        makeError('invalid-answer-file', 'image.transport: bootc is not installed on this system, and an OCI archive cannot be run as a container by a name known in advance; unpack it into an OCI layout (skopeo copy oci-archive:FILE oci:DIR) or install bootc'),
+      );
     }
-    const image = request.image.reference;
-    if (request.image.transport === 'registry') {
+    const image = request.image.transport === 'oci' ? podmanLayoutName(request.image.reference) : request.image.reference;
+    if (request.image.transport === 'registry' || request.image.transport === 'oci') {
       steps.push(step('pull', false, [...storage.setup, run(['podman', ...storage.globals, 'pull', source], { timeoutSeconds: 6 * 3600 })]));
     }
     const mountDest = verb === 'to-filesystem' ? ['-v', `${dest}:/target`] : [];
@@ -179,7 +209,7 @@ export function bootcFinalize(container: string, request: AnswerFile, deployer: 
   if (deployer === 'host') return [run(['bootc', 'install', 'finalize', target], { timeoutSeconds: 600 })];
   return [
     run(
-      ['podman', ...storage.globals, 'run', '--rm', '--name', `${container}-finalize`, '--privileged', '--pid=host', '--security-opt', 'label=type:unconfined_t', '-v', `${target}:/target`, request.image.reference, 'bootc', 'install', 'finalize', '/target'],
+      ['podman', ...storage.globals, 'run', '--rm', '--name', `${container}-finalize`, '--privileged', '--pid=host', '--security-opt', 'label=type:unconfined_t', '-v', `${target}:/target`, request.image.transport === 'oci' ? podmanLayoutName(request.image.reference) : request.image.reference, 'bootc', 'install', 'finalize', '/target'],
       { timeoutSeconds: 600 },
     ),
     ...storage.cleanup,

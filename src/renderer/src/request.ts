@@ -43,7 +43,8 @@ export function diskSelector(disk: Disk, all: readonly Disk[]): AnswerFileInput[
 export function imageFor(info: EngineInfo | null): AnswerFileInput['image'] {
   // Only the image's own fields: the offer's deployer is the request's, at the top level.
   const { reference, transport } = info?.offeredImage ?? branding.defaultImage;
-  return { reference, transport };
+  const targetImage = info?.offeredImage?.targetImage;
+  return { reference, transport, ...(targetImage === undefined ? {} : { targetImage }) };
 }
 
 /** How the image is installed, when the engine's offer says (an oci-rootfs image); else the answer file's default. */

@@ -106,7 +106,21 @@ function refAnnotation(indexJson) {
   }
 }
 
-/** The name podman gives an image that came from a layout or archive without a usable name. */
+/**
+ * The name `podman pull oci:DIR[:REF]` stores an image under: "localhost/" and DIR without its
+ * leading "/", tagged latest; the layout's annotations do not count (containers/common
+ * libimage/pull.go, copyFromDefault's oci case and toLocalImageName, at 1012a056). A path that is not a
+ * valid repository name fails as the reference parser fails (docker/reference: an uppercase letter
+ * gives "repository name must be lowercase", anything else "invalid reference format").
+ */
+export function layoutPullName(path) {
+  const name = `localhost/${path.replace(/^\/+/, '').replace(/\/+$/, '')}`;
+  if (/[A-Z]/.test(name)) return { error: 'repository name must be lowercase' };
+  if (!name.slice(10).split('/').every((c) => /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/.test(c))) return { error: 'invalid reference format' };
+  return { ref: `${name}:latest` };
+}
+
+/** The name podman gives an image that came from an archive (podman load) without a usable name. */
 export function localName(path, name) {
   if (name && normalizeRef(name).ref) return normalizeRef(name).ref;
   const base = name || basename(path).replace(/\.(tar|oci)$/, '') || 'image';

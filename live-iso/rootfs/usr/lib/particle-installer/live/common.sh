@@ -5,11 +5,12 @@ PARTICLE_CLI=/usr/lib/particle-installer/out/engine/cli.mjs
 PARTICLE_LIVE_UID=1000
 PARTICLE_REMOTE_PORT=8470
 
-# The live.conf the build wrote: PARTICLE_SHELL, and PARTICLE_IMAGE/PARTICLE_DEPLOYER for an
-# embedded image.
+# The live.conf the build wrote: PARTICLE_SHELL, and PARTICLE_IMAGE/PARTICLE_DEPLOYER (with
+# PARTICLE_TARGET_IMGREF, where a bootc system updates from) for an embedded image.
 PARTICLE_SHELL=browser
 PARTICLE_IMAGE=
 PARTICLE_DEPLOYER=
+PARTICLE_TARGET_IMGREF=
 [ -r /etc/particle-installer/live.conf ] && . /etc/particle-installer/live.conf
 
 # karg NAME: prints the value of NAME=VALUE on the kernel command line (empty for a bare NAME) and
