@@ -153,7 +153,7 @@ export type PlanStep = z.infer<typeof PlanStepSchema>;
 export const PlanWarningSchema = z
   .object({
     /** Stable name, for UIs to translate by. */
-    id: z.enum(['luks-keymap-default', 'no-update-source']),
+    id: z.enum(['luks-keymap-default', 'no-update-source', 'image-in-memory']),
     /** The same in English, for the log, the CLI and UIs that do not know the id. */
     message: z.string(),
     when: z.array(PlanConditionSchema).min(1).optional(),

@@ -205,6 +205,25 @@ describe('planner', () => {
     expect(tryPlan({ image: { reference: 'quay.io/example/os:42', enforceSignaturePolicy: true } }).ok).toBe(true);
   });
 
+  it('without bootc on this system an OCI layout goes through podman as localhost/PATH (libimage), its storage on the target; bootc\'s own layout warns that the image is kept in memory first', () => {
+    const noBootc = { ...facts, bootcOnHost: false };
+    const image = { reference: '/run/live/medium/particle/image', transport: 'oci' as const, targetImage: 'quay.io/example/os:42' };
+    const erase = plan({ image }, laptop, noBootc);
+    expect(runs(erase, 'pull').at(-1)).toEqual(['podman', '--root', expect.stringMatching(/\/target\/\.particle-containers\/storage$/), '--runroot', expect.any(String), 'pull', 'oci:/run/live/medium/particle/image']);
+    expect(runs(erase, 'deploy')[0]).toContain('localhost/run/live/medium/particle/image:latest');
+    expect(runs(erase, 'deploy')[0]).not.toContain('--source-imgref');
+    expect(erase.warnings).toEqual([]);
+    // With bootc here, the host form as before.
+    expect(runs(plan({ image }), 'deploy')[0]).toContain('--source-imgref');
+    const own = plan({ image, layout: { type: 'bootc' } }, laptop, noBootc);
+    expect(own.warnings.map((w) => w.id)).toEqual(['image-in-memory']);
+    expect(plan({ layout: { type: 'bootc' } }).warnings.map((w) => w.id)).toEqual(['image-in-memory']);
+    const archive = tryPlan({ image: { reference: '/srv/os.tar', transport: 'oci-archive' } }, laptop, noBootc);
+    expect(!archive.ok && archive.error.message).toMatch(/^image\.transport: bootc is not installed on this system, and an OCI archive cannot be run as a container by a name known in advance/);
+    const upper = tryPlan({ image: { reference: '/media/USB/Image', transport: 'oci' } }, laptop, noBootc);
+    expect(!upper.ok && upper.error.message).toMatch(/^image\.reference: podman names an image from an OCI layout after its path \(localhost\/media\/USB\/Image\)/);
+  });
+
   it("bootc's own layout with btrfs: the root is mounted at the top level, as bootc's to-disk makes no subvolume (baseline.rs:128-168)", () => {
     const p = plan({ layout: { type: 'bootc', filesystem: 'btrfs' } });
     expect(runs(p, 'mount').at(-1)).toEqual(['mount', '/dev/nvme0n1p3', '/run/particle-installer/abcdef01/target']);

@@ -247,6 +247,14 @@ function build(request: AnswerFile, disk: Disk, facts: SystemFacts, o: PlanOptio
       message: `The installed system will not find updates: it is installed from ${request.image.reference}, and no registry image to update from was given (image.targetImage). bootc would record ostree-unverified-registry:${deployer === 'podman' && request.image.transport === 'oci' ? podmanLayoutName(request.image.reference) : request.image.reference} as the image to update from.`,
     });
   }
+  // to-disk has no target filesystem until bootc has made it, so podman keeps the image in this
+  // system's own storage: on a live system, memory (podmanStorage in steps.ts).
+  if (!rootfs && deployer === 'podman' && layout.type === 'bootc' && (request.image.transport === 'registry' || request.image.transport === 'oci')) {
+    warnings.push({
+      id: 'image-in-memory',
+      message: `bootc lays out the disk itself here, so ${request.image.reference} is first copied into this system's container storage (/var/lib/containers), which is memory on a live system: it needs about the image's size in free memory. With the erase layout it goes onto the disk instead.`,
+    });
+  }
   if (rootfsLayout) {
     const T = rootfsLayout.target;
     steps.push(

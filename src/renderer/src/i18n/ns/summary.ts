@@ -107,6 +107,7 @@ export default defineNamespace({
       title: 'Before you install',
       'luks-keymap-default': 'If the system image cannot load your keyboard layout before the system starts (it lacks console-setup or kbd), the passphrase prompt at every start uses the image’s default layout, usually English (US). Choose a passphrase that types the same with both layouts.',
       'no-update-source': 'The installed system will not find updates: it is installed from a file, and no registry image to update from was given (image.targetImage in an answer file). bootc would record the file’s path as the image to update from.',
+      'image-in-memory': 'bootc lays out the disk itself here, so the image is first copied into this system’s container storage, which is memory on a live system: it needs about the image’s size in free memory. With the installer’s own layout it goes onto the disk instead.',
     },
     install: {
       button: 'Install',
@@ -225,6 +226,7 @@ export default defineNamespace({
       title: 'Vor der Installation',
       'luks-keymap-default': 'Kann das Systemabbild Ihre Tastaturbelegung nicht schon vor dem Systemstart laden (ihm fehlt console-setup oder kbd), nutzt die Passphrasen-Abfrage bei jedem Start die Standardbelegung des Abbilds, meist Englisch (US). Wählen Sie eine Passphrase, die sich mit beiden Belegungen gleich tippt.',
       'no-update-source': 'Das installierte System findet keine Aktualisierungen: Es wird aus einer Datei installiert, und es wurde kein Registry-Abbild angegeben, aus dem es aktualisiert (image.targetImage in einer Antwortdatei). bootc würde den Pfad der Datei als Quelle für Aktualisierungen eintragen.',
+      'image-in-memory': 'bootc teilt die Festplatte hier selbst auf, daher wird das Abbild zuerst in den Container-Speicher dieses Systems kopiert, der auf einem Live-System im Arbeitsspeicher liegt: Es braucht etwa die Größe des Abbilds an freiem Arbeitsspeicher. Mit der Aufteilung des Installationsprogramms landet es stattdessen auf der Festplatte.',
     },
     install: {
       button: 'Installieren',
@@ -343,6 +345,7 @@ export default defineNamespace({
       title: 'Avant l’installation',
       'luks-keymap-default': 'Si l’image système ne peut pas charger votre disposition de clavier avant le démarrage du système (il lui manque console-setup ou kbd), la demande de phrase de passe utilise à chaque démarrage la disposition par défaut de l’image, en général anglais (US). Choisissez une phrase de passe qui se tape de la même façon avec les deux dispositions.',
       'no-update-source': 'Le système installé ne trouvera pas de mises à jour : il est installé depuis un fichier, et aucune image de registre pour les mises à jour n’a été indiquée (image.targetImage dans un fichier de réponses). bootc enregistrerait le chemin du fichier comme source des mises à jour.',
+      'image-in-memory': 'bootc partitionne ici le disque lui-même : l’image est donc d’abord copiée dans le stockage de conteneurs de ce système, qui est en mémoire sur un système live. Il faut environ la taille de l’image en mémoire libre. Avec le partitionnement de l’installateur, elle va sur le disque.',
     },
     install: {
       button: 'Installer',
@@ -461,6 +464,7 @@ export default defineNamespace({
       title: 'Antes de instalar',
       'luks-keymap-default': 'Si la imagen del sistema no puede cargar su distribución de teclado antes de que arranque el sistema (le falta console-setup o kbd), la petición de la frase de contraseña usa en cada arranque la distribución predeterminada de la imagen, normalmente inglés (EE. UU.). Elija una frase de contraseña que se escriba igual con ambas distribuciones.',
       'no-update-source': 'El sistema instalado no encontrará actualizaciones: se instala desde un archivo y no se indicó ninguna imagen de registro de la que actualizarse (image.targetImage en un archivo de respuestas). bootc registraría la ruta del archivo como origen de las actualizaciones.',
+      'image-in-memory': 'Aquí bootc organiza el disco por sí mismo, así que la imagen se copia primero al almacenamiento de contenedores de este sistema, que en un sistema live está en memoria: necesita aproximadamente el tamaño de la imagen en memoria libre. Con la distribución del instalador, va al disco.',
     },
     install: {
       button: 'Instalar',
@@ -579,6 +583,7 @@ export default defineNamespace({
       title: 'Antes de instalar',
       'luks-keymap-default': 'Se a imagem do sistema não puder carregar o seu layout de teclado antes de o sistema iniciar (faltam console-setup ou kbd), o pedido da frase secreta usa a cada inicialização o layout padrão da imagem, geralmente inglês (EUA). Escolha uma frase secreta que se digite igual nos dois layouts.',
       'no-update-source': 'O sistema instalado não encontrará atualizações: ele é instalado a partir de um arquivo, e nenhuma imagem de registro para atualizações foi indicada (image.targetImage em um arquivo de respostas). O bootc registraria o caminho do arquivo como origem das atualizações.',
+      'image-in-memory': 'Aqui o bootc organiza o disco sozinho, então a imagem é copiada primeiro para o armazenamento de contêineres deste sistema, que fica na memória em um sistema live: é preciso ter livre cerca do tamanho da imagem em memória. Com o layout do instalador, ela vai para o disco.',
     },
     install: {
       button: 'Instalar',
@@ -697,6 +702,7 @@ export default defineNamespace({
       title: 'قبل التثبيت',
       'luks-keymap-default': 'إذا لم تستطع صورة النظام تحميل تخطيط لوحة مفاتيحك قبل بدء النظام (لأنها تفتقر إلى console-setup أو kbd)، فسيستخدم طلب عبارة المرور عند كل تشغيل التخطيط الافتراضي للصورة، وهو عادةً الإنجليزية (الولايات المتحدة). اختر عبارة مرور تُكتب بالطريقة نفسها في التخطيطين.',
       'no-update-source': 'لن يجد النظام المثبَّت تحديثات: فهو يُثبَّت من ملف، ولم تُحدَّد صورة سجلّ يُحدَّث منها (image.targetImage في ملف الإجابات). سيسجّل bootc مسار الملف مصدرًا للتحديثات.',
+      'image-in-memory': 'يقسّم bootc القرص بنفسه هنا، لذا تُنسخ الصورة أولًا إلى مخزن الحاويات في هذا النظام، وهو في الذاكرة على النظام الحي: يلزم من الذاكرة الحرة ما يقارب حجم الصورة. مع تقسيم المثبِّت تُنسخ إلى القرص بدلًا من ذلك.',
     },
     install: {
       button: 'تثبيت',
@@ -815,6 +821,7 @@ export default defineNamespace({
       title: '安装之前',
       'luks-keymap-default': '如果系统镜像无法在系统启动前加载你的键盘布局（缺少 console-setup 或 kbd），每次启动时的口令提示将使用镜像的默认布局，通常为英语（美国）。请选择在两种布局下输入结果相同的口令。',
       'no-update-source': '安装后的系统将找不到更新：它是从文件安装的，且未指定用于更新的镜像仓库映像（应答文件中的 image.targetImage）。bootc 会把该文件的路径记录为更新来源。',
+      'image-in-memory': '此处由 bootc 自行划分磁盘，因此映像会先复制到本系统的容器存储中，而在 Live 系统上该存储位于内存：需要约等于映像大小的空闲内存。使用安装程序自己的布局时，映像会直接存放到磁盘上。',
     },
     install: {
       button: '安装',
@@ -933,6 +940,7 @@ export default defineNamespace({
       title: 'インストールの前に',
       'luks-keymap-default': 'システムイメージが起動前にキーボードレイアウトを読み込めない場合（console-setup または kbd がない場合）、起動のたびのパスフレーズ入力ではイメージの既定のレイアウト（通常は英語 (US)）が使われます。どちらのレイアウトでも同じように入力できるパスフレーズを選んでください。',
       'no-update-source': 'インストールされたシステムは更新を見つけられません。ファイルからインストールされ、更新元のレジストリーイメージが指定されていないためです（応答ファイルの image.targetImage）。bootc はファイルのパスを更新元として記録します。',
+      'image-in-memory': 'ここでは bootc がディスクを自分で分割するため、イメージはまずこのシステムのコンテナーストレージにコピーされます。ライブシステムではこれはメモリー上にあるため、イメージとほぼ同じ大きさの空きメモリーが必要です。インストーラーのレイアウトでは、代わりにディスクに置かれます。',
     },
     install: {
       button: 'インストール',
