@@ -86,11 +86,11 @@ if [ -n "$image" ]; then
   # the SELinux policy, its install config and bound images from / and needs bootupd here
   # (crates/lib/src/install.rs:1553, 1769-1770, 1885-1887 of bootc-dev/bootc at 534c76ea): none of
   # that is on this ISO, and the engine's pre-flight would refuse every install.
-  # The live system has no bootc: the engine runs bootc in a container of the image itself (podman),
-  # which podman names after the layout's path (localhost/run/live/medium/particle/image). That takes
-  # an OCI layout; an archive has no name known in advance.
+  # The live system has no bootc: the engine pulls the image with podman into storage on the target and
+  # runs bootc in a container of it, by the image's id, which it reads from an OCI layout when it plans;
+  # an archive would have to be unpacked first.
   if [ "$deployer" = bootc ] && [ "$image_transport" != oci ]; then
-    die "--deployer bootc needs an OCI layout (--image oci:DIR): bootc runs from a container of the image, which podman names after the layout's path; convert with skopeo copy $image_transport:$image_source oci:DIR"
+    die "--deployer bootc needs an OCI layout (--image oci:DIR): bootc runs from a container of the image, whose id the engine reads from the layout; convert with skopeo copy $image_transport:$image_source oci:DIR"
   fi
   if [ "$deployer" = bootc ] && [ -z "$target_imgref" ]; then
     say "warning: no --target-imgref: the installed systems will not find updates (bootc would record the image's path on this medium as where to update from)"

@@ -34,6 +34,7 @@ export async function planCommand(args: readonly string[], io: CliIo): Promise<n
   const { planInstall } = await import('../engine/plan');
   const { systemFacts } = await import('../engine/facts');
   const { hashRequestPasswords } = await import('../engine/crypt');
+  const { layoutImageId } = await import('../engine/system/image');
   const options = { minimumSize: DEFAULT_MINIMUM_DISK_SIZE, allowLoop: values['test-mode'] ? ('all' as const) : ('none' as const) };
   const from = values['disks-from'];
   const disks =
@@ -41,11 +42,13 @@ export async function planCommand(args: readonly string[], io: CliIo): Promise<n
       ? classifyDisks(snapshotFromJson(JSON.parse(await readUserFile(from, 16 * MAX_MESSAGE_BYTES)), from), options)
       : await probeDisks({ exec: (await import('../engine/exec')).createExec() }, options);
   const id = randomUUID();
+  const imageId = request.image.transport === 'oci' && request.deployer !== 'oci-rootfs' ? layoutImageId(request.image.reference) : null;
   const r = planInstall(hashRequestPasswords(request), disks, systemFacts(), {
     id,
     createdAt: new Date().toISOString(),
     runDir: `/run/particle-installer/${id.slice(0, 8)}`,
     uuid: randomUUID,
+    ...(imageId !== null ? { layoutImageId: imageId } : {}),
   });
   if (!r.ok) throw new CliError(`${r.error.message}${r.error.detail && r.error.detail !== r.error.message ? `\n${r.error.detail}` : ''}`, 1);
   io.stdout.write(values.json ? `${JSON.stringify(r.plan, null, 2)}\n` : formatPlan(r.plan));

@@ -21,7 +21,7 @@ import type { ClassifyOptions } from './disks/types';
 import { createExec, type Exec } from './exec';
 import { systemHandlers, type SystemPaths } from './system';
 import { DEFAULT_SYSTEM_PATHS, whichOnPath } from './system/deps';
-import { imageFacts, readPolicyVerdict } from './system/image';
+import { imageFacts, layoutImageId, readPolicyVerdict } from './system/image';
 import { readInstallConfig } from './system/install-config-read';
 
 declare const __APP_VERSION__: string | undefined;
@@ -119,6 +119,7 @@ export function createEngine(options: EngineOptions): Engine {
     ...(options.preflightHost ? { preflightHost: options.preflightHost } : {}),
     imageFacts: (image) => imageFacts(image, { exec, which: whichOnPath() }),
     installConfig: (image) => readInstallConfig(image, { exec, which: whichOnPath() }),
+    layoutImageId,
     signaturePolicy: (image) => readPolicyVerdict(options.systemPaths?.policyJson ?? DEFAULT_SYSTEM_PATHS.policyJson, image),
     exec,
     execStreaming: exec,

@@ -55,6 +55,8 @@ export interface InstallerDeps {
   readonly imageFacts?: (image: ImageRef) => Promise<ImageFacts>;
   /** The image's bootc install config, read before the wipe where that is possible (system/install-config-read.ts). */
   readonly installConfig?: (image: ImageRef) => Promise<InstallConfigResult>;
+  /** The id podman gives an image pulled from an OCI layout (system/image.ts layoutImageId). */
+  readonly layoutImageId?: (reference: string) => string | null;
   /** What this system's containers-policy.json demands of an image (for image.enforceSignaturePolicy). */
   readonly signaturePolicy?: (image: ImageRef) => SignatureVerdict;
 }
@@ -91,11 +93,13 @@ export class Installer {
     // The LUKS passphrase (typed, or read from passphraseFile now) and the recovery key.
     const secrets = planSecrets(request);
     const id = randomUUID();
+    const imageId = request.image.transport === 'oci' && request.deployer !== 'oci-rootfs' ? (this.deps.layoutImageId?.(request.image.reference) ?? null) : null;
     const r = planInstall(request, await this.deps.probe(), this.deps.facts(), {
       id,
       createdAt: new Date().toISOString(),
       runDir: `${this.deps.runRoot}/${id.slice(0, 8)}`,
       uuid: randomUUID,
+      ...(imageId !== null ? { layoutImageId: imageId } : {}),
     });
     if (!r.ok) throw new CommandError(r.error);
     // Keep only a few plans: each holds secrets in memory.

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } 
 import { posix } from 'node:path';
 import { err, Exit, failureMessage, injectedFailure, logInvocation, main, spendFailure, splitRef } from './lib/common.mjs';
 import { runBootc } from './lib/run.mjs';
-import { describeImage, findImage, layoutPullName, localName, normalizeRef, ociArchiveName, ociLayoutName, printCopy, removeImage, storeImage } from './lib/storage.mjs';
+import { describeImage, findImage, layoutImageId, localName, normalizeRef, ociArchiveName, ociLayoutName, printCopy, removeImage, storeImage } from './lib/storage.mjs';
 
 const argv = process.argv.slice(2);
 
@@ -75,13 +75,13 @@ async function importLayout(spec, { quiet, archive, pulled = false }) {
   const m = /^(.*?)(?::([^/:]+))?$/.exec(spec);
   const read = archive ? ociArchiveName(m[1]) : ociLayoutName(m[1]);
   if (read.error) podmanError(`payload does not match any of the supported image formats:\n * oci: ${read.error}`);
-  let name = localName(m[1], m[2] ?? read.name);
+  let image = describeImage(localName(m[1], m[2] ?? read.name));
   if (pulled) {
-    const r = layoutPullName(m[1]);
-    if (r.error) podmanError(r.error);
-    name = r.ref;
+    const r = layoutImageId(m[1]);
+    if (r.error) podmanError(`payload does not match any of the supported image formats:\n * oci: ${r.error}`);
+    // Unnamed, as podman 5 stores a layout without a ref.name annotation: known by its id.
+    image = { ...describeImage(`<none>@${r.id}`), id: r.id };
   }
-  const image = describeImage(name);
   await printCopy(image, { quiet, cached: false });
   storeImage(image);
   return image;
@@ -173,10 +173,15 @@ async function cmdRun(args) {
   const rootless = process.getuid() !== 0;
   const pullPolicy = last(opts, '--pull') ?? 'missing';
   if (!['missing', 'always', 'never', 'newer'].includes(pullPolicy)) podmanError(`invalid pull policy "${pullPolicy}"`);
-  const norm = normalizeRef(positionals[0]);
+  // An image id (64 hex digits, as `podman images --no-trunc` shows it): only local storage has it.
+  const byId = /^(sha256:)?[0-9a-f]{64}$/.test(positionals[0]);
+  const norm = byId ? { ref: positionals[0] } : normalizeRef(positionals[0]);
   if (norm.error) podmanError(norm.error);
   let image;
-  if (rootless) {
+  if (byId) {
+    image = findImage(positionals[0]);
+    if (!image) podmanError(`${positionals[0]}: image not known`);
+  } else if (rootless) {
     // Rootless podman pulls into the user's own storage, which the fake does not keep: it shows the
     // pull and leaves root's storage alone.
     image = describeImage(norm.ref);

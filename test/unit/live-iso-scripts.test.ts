@@ -130,7 +130,7 @@ describe('build.sh refuses bad input before touching anything', () => {
     [['--deployer', 'oci-rootfs'], /--deployer only means something with --image/],
     [['--image', 'registry:quay.io/x/y'], /--image must be oci:DIR, oci-archive:FILE or docker-archive:FILE/],
     [['--image', `oci:${tmp}/none`], /is not an OCI layout \(no index\.json\)/],
-    [['--image', `oci-archive:${tmp}/layout/index.json`, '--deployer', 'bootc'], /--deployer bootc needs an OCI layout \(--image oci:DIR\): bootc runs from a container of the image/],
+    [['--image', `oci-archive:${tmp}/layout/index.json`, '--deployer', 'bootc'], /--deployer bootc needs an OCI layout \(--image oci:DIR\): bootc runs from a container of the image, whose id the engine reads from the layout/],
     [['--image', `oci:${tmp}/layout`, '--target-imgref', 'quay.io/x/y:1'], /--target-imgref names the registry image a bootc system updates from: it needs --image and --deployer bootc/],
     [['--target-imgref', 'quay.io/x/y:1'], /--target-imgref names the registry image a bootc system updates from/],
     [['--image', `oci:${tmp}/layout`, '--deployer', 'bootc', '--target-imgref', 'quay.io/x y'], /--target-imgref must be a registry image reference/],

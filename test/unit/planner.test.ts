@@ -17,12 +17,12 @@ const uuid = () => `00000000-0000-4000-8000-${(++n).toString(16).padStart(12, '0
 const PASS = 'luks passphrase 9f8e';
 const USER_PW = 'user password 7c6d';
 
-function plan(input: Partial<AnswerFileInput>, disks = laptop, f: SystemFacts = facts): InstallPlan {
-  const r = tryPlan(input, disks, f);
+function plan(input: Partial<AnswerFileInput>, disks = laptop, f: SystemFacts = facts, more: { layoutImageId?: string } = {}): InstallPlan {
+  const r = tryPlan(input, disks, f, more);
   if (!r.ok) throw new Error(r.error.message);
   return r.plan;
 }
-function tryPlan(input: Partial<AnswerFileInput>, disks = laptop, f: SystemFacts = facts) {
+function tryPlan(input: Partial<AnswerFileInput>, disks = laptop, f: SystemFacts = facts, more: { layoutImageId?: string } = {}) {
   const v = validateAnswerFile({
     version: 1,
     disk: { path: '/dev/nvme0n1' },
@@ -34,7 +34,7 @@ function tryPlan(input: Partial<AnswerFileInput>, disks = laptop, f: SystemFacts
   });
   if (!v.ok) throw new Error(JSON.stringify(v.errors));
   n = 0;
-  return planInstall(hashRequestPasswords(v.value), disks, f, { id: 'abcdef0123456789', createdAt: '2026-01-01T00:00:00Z', runDir: '/run/particle-installer/abcdef01', uuid });
+  return planInstall(hashRequestPasswords(v.value), disks, f, { id: 'abcdef0123456789', createdAt: '2026-01-01T00:00:00Z', runDir: '/run/particle-installer/abcdef01', uuid, ...more });
 }
 const runs = (p: InstallPlan, step: string): string[][] =>
   p.steps.find((s) => s.id === step)!.actions.filter((a): a is Extract<PlanAction, { kind: 'run' }> => a.kind === 'run').map((a) => a.argv);
@@ -205,23 +205,28 @@ describe('planner', () => {
     expect(tryPlan({ image: { reference: 'quay.io/example/os:42', enforceSignaturePolicy: true } }).ok).toBe(true);
   });
 
-  it('without bootc on this system an OCI layout goes through podman as localhost/PATH (libimage), its storage on the target; bootc\'s own layout warns that the image is kept in memory first', () => {
+  it("without bootc on this system an OCI layout goes through podman, run by the id the pull gives it (its config's digest) and never pulled again by podman run, its storage on the target; bootc's own layout warns that the image is kept in memory first", () => {
     const noBootc = { ...facts, bootcOnHost: false };
+    const id = 'e35481e8af56747c9e90b89ed72c357d09f14b0cae1230ea9b84a038ddb6bccc';
     const image = { reference: '/run/live/medium/particle/image', transport: 'oci' as const, targetImage: 'quay.io/example/os:42' };
-    const erase = plan({ image }, laptop, noBootc);
+    const erase = plan({ image }, laptop, noBootc, { layoutImageId: id });
     expect(runs(erase, 'pull').at(-1)).toEqual(['podman', '--root', expect.stringMatching(/\/target\/\.particle-containers\/storage$/), '--runroot', expect.any(String), 'pull', 'oci:/run/live/medium/particle/image']);
-    expect(runs(erase, 'deploy')[0]).toContain('localhost/run/live/medium/particle/image:latest');
-    expect(runs(erase, 'deploy')[0]).not.toContain('--source-imgref');
+    const deploy = runs(erase, 'deploy')[0]!;
+    expect(deploy.slice(0, 7)).toEqual(['podman', '--root', expect.any(String), '--runroot', expect.any(String), 'run', '--pull=never']);
+    expect(deploy[deploy.indexOf('bootc') - 1]).toBe(id);
+    expect(deploy).not.toContain('--source-imgref');
+    expect(runs(erase, 'finalize').find((a) => a.includes('finalize'))).toContain(id);
     expect(erase.warnings).toEqual([]);
     // With bootc here, the host form as before.
     expect(runs(plan({ image }), 'deploy')[0]).toContain('--source-imgref');
-    const own = plan({ image, layout: { type: 'bootc' } }, laptop, noBootc);
+    // A layout the engine could not read for its id: refused at planning, before anything is written.
+    const unread = tryPlan({ image }, laptop, noBootc);
+    expect(!unread.ok && unread.error.message).toMatch(/^image\.reference: the OCI layout could not be read for its image id/);
+    const own = plan({ image, layout: { type: 'bootc' } }, laptop, noBootc, { layoutImageId: id });
     expect(own.warnings.map((w) => w.id)).toEqual(['image-in-memory']);
     expect(plan({ layout: { type: 'bootc' } }).warnings.map((w) => w.id)).toEqual(['image-in-memory']);
     const archive = tryPlan({ image: { reference: '/srv/os.tar', transport: 'oci-archive' } }, laptop, noBootc);
-    expect(!archive.ok && archive.error.message).toMatch(/^image\.transport: bootc is not installed on this system, and an OCI archive cannot be run as a container by a name known in advance/);
-    const upper = tryPlan({ image: { reference: '/media/USB/Image', transport: 'oci' } }, laptop, noBootc);
-    expect(!upper.ok && upper.error.message).toMatch(/^image\.reference: podman names an image from an OCI layout after its path \(localhost\/media\/USB\/Image\)/);
+    expect(!archive.ok && archive.error.message).toMatch(/^image\.transport: bootc is not installed on this system, and an OCI archive cannot be run as a container by an id known in advance/);
   });
 
   it("bootc's own layout with btrfs: the root is mounted at the top level, as bootc's to-disk makes no subvolume (baseline.rs:128-168)", () => {

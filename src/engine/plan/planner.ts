@@ -6,7 +6,7 @@ import { existingLayout } from './existing';
 import { eraseLayout, layoutBytes, partitionPath, sfdiskScript, vfatVolumeId } from './layout';
 import { selectDisk } from './select';
 import { bootloaderStep, debianKeyboard, initramfsKeymap, keymapWarnings, rootfsConfigure, rootfsDeploySteps, type RootfsLayout } from './rootfs';
-import { bootcFinalize, deploySteps, podmanLayoutName, podmanStorage, preflightStep, extraConfig, imgref, kargFlags, mkfs, PlanError, refuse, run, step, summarize, wipePartition } from './steps';
+import { bootcFinalize, deploySteps, podmanStorage, preflightStep, extraConfig, imgref, kargFlags, mkfs, PlanError, refuse, run, step, summarize, wipePartition } from './steps';
 
 /** How the erase layout's btrfs root is mounted, while installing and by the installed system. */
 const BTRFS_ROOT_OPTIONS = 'subvol=@,compress=zstd:1';
@@ -52,6 +52,11 @@ export interface PlanOptions {
   /** podman: `podman run … IMAGE bootc install …`; host: a bootc on the live system. */
   readonly deployer?: 'podman' | 'host';
   readonly adminGroup?: 'wheel' | 'sudo';
+  /**
+   * For an OCI layout installed through podman: the id podman gives the pulled image (its config's
+   * digest, hex), read from the layout by the engine (system/image.ts layoutImageId).
+   */
+  readonly layoutImageId?: string;
 }
 
 export type PlanResult = { ok: true; plan: InstallPlan } | { ok: false; error: InstallerError };
@@ -204,7 +209,7 @@ function build(request: AnswerFile, disk: Disk, facts: SystemFacts, o: PlanOptio
       // where /ostree is not (it is in @), and the system does not start. The compression the root
       // was written with stays on too.
       const rootKargs = layout.filesystem === 'btrfs' ? [`rootflags=${BTRFS_ROOT_OPTIONS}`] : [];
-      steps.push(...deploySteps(container, request, deployer, sourceImgref, o.runDir, 'to-filesystem', [...deployArgs, ...kargFlags([...rootKargs, ...kargs, ...request.kernelArgs])], target, false, storage));
+      steps.push(...deploySteps(container, request, deployer, sourceImgref, o.runDir, 'to-filesystem', [...deployArgs, ...kargFlags([...rootKargs, ...kargs, ...request.kernelArgs])], target, false, storage, o.layoutImageId));
     }
   } else if (layout.type === 'existing') {
     const e = existingLayout(layout, disk, target, o.uuid, facts.firmware);
@@ -213,7 +218,7 @@ function build(request: AnswerFile, disk: Disk, facts: SystemFacts, o: PlanOptio
     teardown.push(...e.teardown);
     // Existing partitions are never LUKS here (existing.ts accepts vfat, ext4, xfs and btrfs only).
     kargs.push(...keymapKernelArgs(request.keyboard, false, request.kernelArgs));
-    steps.push(...deploySteps(container, request, deployer, sourceImgref, o.runDir, 'to-filesystem', [...e.deployArgs, ...kargFlags([...kargs, ...request.kernelArgs])], target, e.steps.every((s) => !s.destructive), storage));
+    steps.push(...deploySteps(container, request, deployer, sourceImgref, o.runDir, 'to-filesystem', [...e.deployArgs, ...kargFlags([...kargs, ...request.kernelArgs])], target, e.steps.every((s) => !s.destructive), storage, o.layoutImageId));
     extra.push(...e.configure);
   } else {
     // bootc's own layout: it partitions and formats; afterwards its root (partition 3 on x86, after
@@ -224,7 +229,7 @@ function build(request: AnswerFile, disk: Disk, facts: SystemFacts, o: PlanOptio
     steps.push(step('wipe', true, [...disk.partitions.map((p) => wipePartition(p.path)), run(['wipefs', '--all', '--force', disk.path])]));
     // tpm2-luks is refused above, so bootc's own layout has no passphrase prompt to serve.
     kargs.push(...keymapKernelArgs(request.keyboard, false, request.kernelArgs));
-    steps.push(...deploySteps(container, request, deployer, sourceImgref, o.runDir, 'to-disk', [...args, ...kargFlags([...kargs, ...request.kernelArgs])], disk.path, true, storage));
+    steps.push(...deploySteps(container, request, deployer, sourceImgref, o.runDir, 'to-disk', [...args, ...kargFlags([...kargs, ...request.kernelArgs])], disk.path, true, storage, o.layoutImageId));
     const rootPart = partitionPath(disk.path, facts.arch === 'x64' ? 3 : 2);
     steps.push(
       step('mount', false, [
@@ -244,7 +249,7 @@ function build(request: AnswerFile, disk: Disk, facts: SystemFacts, o: PlanOptio
   if (!rootfs && request.image.transport !== 'registry' && !request.image.targetImage) {
     warnings.push({
       id: 'no-update-source',
-      message: `The installed system will not find updates: it is installed from ${request.image.reference}, and no registry image to update from was given (image.targetImage). bootc would record ostree-unverified-registry:${deployer === 'podman' && request.image.transport === 'oci' ? podmanLayoutName(request.image.reference) : request.image.reference} as the image to update from.`,
+      message: `The installed system will not find updates: it is installed from ${request.image.reference}, and no registry image to update from was given (image.targetImage). bootc would record ostree-unverified-registry:${deployer === 'podman' && request.image.transport === 'oci' ? 'the image id' : request.image.reference} as the image to update from.`,
     });
   }
   // to-disk has no target filesystem until bootc has made it, so podman keeps the image in this
@@ -275,7 +280,7 @@ function build(request: AnswerFile, disk: Disk, facts: SystemFacts, o: PlanOptio
       // A plain root unpacked from layers has no SELinux labels at all (and the boot loader step wrote
       // more), so an SELinux image gets the whole root filesystem labelled; setfiles stays on it and
       // does not walk the ESP, /proc or /sys mounted below.
-      ...(rootfsLayout ? [{ kind: 'relabel' as const, root: rootfsLayout.target, paths: [rootfsLayout.target] }] : bootcFinalize(container, request, deployer, target, storage)),
+      ...(rootfsLayout ? [{ kind: 'relabel' as const, root: rootfsLayout.target, paths: [rootfsLayout.target] }] : bootcFinalize(container, request, deployer, target, storage, o.layoutImageId)),
       run(['fstrim', '--verbose', target], { okExitCodes: [0, 1], timeoutSeconds: 1800 }),
       run(['sync'], { timeoutSeconds: 600 }),
       run(['mount', '-o', 'remount,ro', target]),

@@ -116,31 +116,17 @@ export function podmanStorage(request: AnswerFile, verb: 'to-filesystem' | 'to-d
 }
 
 /**
- * The name podman gives an image pulled from an OCI layout: "localhost/" and the layout's path
- * without its leading "/" (the part before any ":REF"), whatever the layout's annotations say
- * (containers/common libimage/pull.go, copyFromDefault's oci case and toLocalImageName, at
- * 1012a056674f293d1423e414a0434f48c86e5840). It must then be a valid repository name: lowercase
- * path components of letters and digits joined by ".", "_", "__" or dashes (the reference grammar).
+ * How podman is told to run an image it pulled from an OCI layout: by its id. podman 5.4.2 stores a
+ * layout without a `ref.name` annotation unnamed (seen in the VM level), and older libimage named it
+ * `localhost/<path>` (containers/common libimage/pull.go at 1012a056674f293d1423e414a0434f48c86e5840):
+ * a name is not to be relied on. The id is the image config's digest, which the engine reads from
+ * the layout when it plans (install/plan options `layoutImageId`).
  */
-export function podmanLayoutName(reference: string): string {
-  const { path } = splitLayoutPath(reference);
-  const name = `localhost/${path.replace(/^\/+/, '').replace(/\/+$/, '')}`;
-  const component = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-  if (!name.slice('localhost/'.length).split('/').every((c) => component.test(c))) {
-    throw new PlanError(
-      makeError(
-        'invalid-answer-file',
-        `image.reference: podman names an image from an OCI layout after its path (${name}), and that is not a valid image name; move the layout to a path of lowercase letters, digits, ".", "_" and "-", or install bootc on this system`,
-      ),
-    );
+export function podmanLayoutImage(imageId: string | undefined): string {
+  if (imageId === undefined || !/^[0-9a-f]{64}$/.test(imageId)) {
+    throw new PlanError(makeError('invalid-answer-file', 'image.reference: the OCI layout could not be read for its image id (its index.json, manifest and config); check the path, or install bootc on this system'));
   }
-  return `${name}:latest`;
-}
-
-/** "DIR[:REF]" → DIR (the last ":" followed by no "/" starts REF). */
-function splitLayoutPath(reference: string): { path: string } {
-  const m = /^(.*?)(?::[^/:]+)?$/.exec(reference);
-  return { path: m?.[1] ?? reference };
+  return imageId;
 }
 
 export function deploySteps(
@@ -154,6 +140,7 @@ export function deploySteps(
   dest: string,
   destructive: boolean,
   storage: PodmanStorage = podmanStorage(request, verb, dest, runDir),
+  layoutImageId?: string,
 ): PlanStep[] {
   const steps: PlanStep[] = [];
   const prep: PlanAction[] = [];
@@ -177,10 +164,12 @@ export function deploySteps(
   if (deployer === 'podman') {
     if (request.image.transport === 'oci-archive') {
       throw new PlanError(
-        makeError('invalid-answer-file', 'image.transport: bootc is not installed on this system, and an OCI archive cannot be run as a container by a name known in advance; unpack it into an OCI layout (skopeo copy oci-archive:FILE oci:DIR) or install bootc'),
+        makeError('invalid-answer-file', 'image.transport: bootc is not installed on this system, and an OCI archive cannot be run as a container by an id known in advance; unpack it into an OCI layout (skopeo copy oci-archive:FILE oci:DIR) or install bootc'),
       );
     }
-    const image = request.image.transport === 'oci' ? podmanLayoutName(request.image.reference) : request.image.reference;
+    const image = request.image.transport === 'oci' ? podmanLayoutImage(layoutImageId) : request.image.reference;
+    // Only what the pull step brought: never a second fetch (into this system's memory) by podman run.
+    const pullNever = request.image.transport === 'oci' ? ['--pull=never'] : [];
     if (request.image.transport === 'registry' || request.image.transport === 'oci') {
       steps.push(step('pull', false, [...storage.setup, run(['podman', ...storage.globals, 'pull', source], { timeoutSeconds: 6 * 3600 })]));
     }
@@ -188,7 +177,7 @@ export function deploySteps(
     const keyMount = request.rootSshKeys.length > 0 ? ['-v', `${runDir}/root-ssh-keys:${runDir}/root-ssh-keys:ro`] : [];
     argv = [
       // Named, so teardown can stop it: killing the podman client does not stop the container.
-      'podman', ...storage.globals, 'run', '--rm', '--name', container, '--privileged', '--pid=host', '--security-opt', 'label=type:unconfined_t',
+      'podman', ...storage.globals, 'run', ...pullNever, '--rm', '--name', container, '--privileged', '--pid=host', '--security-opt', 'label=type:unconfined_t',
       '-v', '/dev:/dev', ...storage.volume, ...mountDest, ...keyMount,
       image, 'bootc', 'install', verb, ...verbArgs, ...common, verb === 'to-filesystem' ? '/target' : dest,
     ];
@@ -205,11 +194,11 @@ export function deploySteps(
  * target's ostree sysroot and fails unless it still lists a deployment (install_finalize,
  * install.rs:2927-2960). Run the way the deploy step ran bootc: in the image's container, or here.
  */
-export function bootcFinalize(container: string, request: AnswerFile, deployer: 'podman' | 'host', target: string, storage: PodmanStorage): PlanAction[] {
+export function bootcFinalize(container: string, request: AnswerFile, deployer: 'podman' | 'host', target: string, storage: PodmanStorage, layoutImageId?: string): PlanAction[] {
   if (deployer === 'host') return [run(['bootc', 'install', 'finalize', target], { timeoutSeconds: 600 })];
   return [
     run(
-      ['podman', ...storage.globals, 'run', '--rm', '--name', `${container}-finalize`, '--privileged', '--pid=host', '--security-opt', 'label=type:unconfined_t', '-v', `${target}:/target`, request.image.transport === 'oci' ? podmanLayoutName(request.image.reference) : request.image.reference, 'bootc', 'install', 'finalize', '/target'],
+      ['podman', ...storage.globals, 'run', ...(request.image.transport === 'oci' ? ['--pull=never'] : []), '--rm', '--name', `${container}-finalize`, '--privileged', '--pid=host', '--security-opt', 'label=type:unconfined_t', '-v', `${target}:/target`, request.image.transport === 'oci' ? podmanLayoutImage(layoutImageId) : request.image.reference, 'bootc', 'install', 'finalize', '/target'],
       { timeoutSeconds: 600 },
     ),
     ...storage.cleanup,

@@ -112,6 +112,32 @@ async function fromLayout(image: ImageRef, deps: Pick<SystemDeps, 'exec'>): Prom
   return { digest: desc.digest, ...facts, detail: `Read from the ${archive ? 'OCI archive' : 'OCI layout'}'s index.json${facts.size === null ? ' (the manifest could not be read for the size)' : ''}.` };
 }
 
+/**
+ * The id containers/storage gives an image pulled from the OCI layout `reference` ("DIR[:REF]"): its
+ * config's digest, hex (through a multi-platform index, this machine's entry). Null when unreadable.
+ */
+export function layoutImageId(reference: string): string | null {
+  try {
+    const { path, ref } = splitLayoutReference(reference);
+    const read = (digest: string): { manifests?: Descriptor[]; config?: Descriptor } => JSON.parse(readFileSync(join(path, blobPath(digest)), 'utf8')) as { manifests?: Descriptor[]; config?: Descriptor };
+    let desc = pickManifest(JSON.parse(readFileSync(join(path, 'index.json'), 'utf8')), ref);
+    for (let depth = 0; depth < 2; depth++) {
+      if (!desc.digest || !DIGEST.test(desc.digest)) return null;
+      const doc = read(desc.digest);
+      if (Array.isArray(doc.manifests)) {
+        const arch = ociArch(process.arch);
+        desc = doc.manifests.find((m) => m.platform?.architecture === arch && (m.platform.os ?? 'linux') === 'linux') ?? doc.manifests[0]!;
+        continue;
+      }
+      const config = doc.config?.digest;
+      return typeof config === 'string' && /^sha256:[0-9a-f]{64}$/.test(config) ? config.slice('sha256:'.length) : null;
+    }
+    return null;
+  } catch {
+    return null;
+  }
+}
+
 /** Everything read about an image without pulling it; nulls where it could not be read. */
 export interface ImageFacts extends ManifestFacts {
   readonly digest: string | null;

@@ -437,7 +437,7 @@ export async function installFinalize(target, ctx) {
 
 /** `bootc install print-configuration [--all]`: the install configuration of `/` (install.rs:885-892). */
 export function printConfiguration(opts, ctx) {
-  const root = ctx.inContainer ? imageRoot() : hostRoot();
+  const root = ctx.inContainer ? (ctx.imageRoot ?? imageRoot()) : hostRoot();
   process.stdout.write(printableConfig(loadConfig(root), Boolean(opts.all)));
   throw new Exit(0);
 }

@@ -64,7 +64,7 @@ export async function prepareInstall(opts, ctx, verb, targetFs) {
     const image = ctx.containerImage;
     // SourceInfo::from_container (install.rs:819-838): the image as /run/.containerenv names it, with its digest.
     source = { transport: 'containers-storage', name: image.ref, digest: image.digest, image };
-    containerRoot = imageRoot();
+    containerRoot = ctx.imageRoot ?? imageRoot();
   } else {
     // require_root(false) (cli.rs:1040-1063): nothing about containers is checked (install.rs:1589-1593).
     if (ctx.uid !== 0) fail(`${verb}: Querying root privilege: This command must be executed as the root user`);

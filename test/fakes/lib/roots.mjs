@@ -39,11 +39,15 @@ export function imageRoot() {
 
 /** The installing host's `/` (host form), or the directory PARTICLE_FAKE_HOST_ROOT names in tests. */
 export function hostRoot() {
-  const base = env.hostRoot();
+  return realRoot(env.hostRoot(), 'host');
+}
+
+/** A real directory read as a root: the host's, or a real container's own `/` (bootc-container.mjs). */
+export function realRoot(base, kind) {
   const at = (rel) => join(base, rel);
   const exists = (rel) => existsSync(at(rel));
   return {
-    kind: 'host',
+    kind,
     read: (rel) => readInRoot(base, rel),
     exists,
     isSymlink: (rel) => {

@@ -107,17 +107,20 @@ function refAnnotation(indexJson) {
 }
 
 /**
- * The name `podman pull oci:DIR[:REF]` stores an image under: "localhost/" and DIR without its
- * leading "/", tagged latest; the layout's annotations do not count (containers/common
- * libimage/pull.go, copyFromDefault's oci case and toLocalImageName, at 1012a056). A path that is not a
- * valid repository name fails as the reference parser fails (docker/reference: an uppercase letter
- * gives "repository name must be lowercase", anything else "invalid reference format").
+ * What `podman pull oci:DIR` stores: the image under the id containers/storage gives it, its
+ * config's digest (read from the layout: index.json, then the manifest), and without a name (podman
+ * 5.4.2 lists it as <none>, seen in the VM level's guest). The engine runs it by that id.
  */
-export function layoutPullName(path) {
-  const name = `localhost/${path.replace(/^\/+/, '').replace(/\/+$/, '')}`;
-  if (/[A-Z]/.test(name)) return { error: 'repository name must be lowercase' };
-  if (!name.slice(10).split('/').every((c) => /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/.test(c))) return { error: 'invalid reference format' };
-  return { ref: `${name}:latest` };
+export function layoutImageId(dir) {
+  try {
+    const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8'));
+    const m = index.manifests?.[0]?.digest;
+    const manifest = JSON.parse(readFileSync(join(dir, 'blobs', ...m.split(':')), 'utf8'));
+    const c = manifest.config?.digest;
+    return typeof c === 'string' && /^sha256:[0-9a-f]{64}$/.test(c) ? { id: c.slice(7) } : { error: 'the manifest names no config digest' };
+  } catch (e) {
+    return { error: String(e.message ?? e) };
+  }
 }
 
 /** The name podman gives an image that came from an archive (podman load) without a usable name. */
