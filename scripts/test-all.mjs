@@ -23,15 +23,17 @@ resetSecurityCounts();
 
 // How the VM tests share two cores. Each TCG guest has one CPU (test/vm/qemu.ts), so two guests at a
 // time keep both cores busy and the whole run takes about half as long as one lane would.
-// - First, in two lanes side by side: (a) every test that boots no VM, then the live ISO's build and
-//   its remote and unattended variants; (b) the VM lane: oci-rootfs, install, vm, and the security
-//   level's LUKS recovery. At most two guests run at once.
-// - Then the live ISO's kiosk variant by itself: it reads timings off the guest's own screen (how long
-//   it stays blank, how long the progress page reads the same), and in a run where other guests shared
-//   the cores its longest blank grew from 4.6 s (alone) to 27 s, past its 25 s limit.
+// - First, two lanes side by side, each booting one guest at a time: (a) the live ISO's build and its
+//   remote and unattended variants, then the real-podman VM test; (b) the VM lane: oci-rootfs,
+//   install, vm, and the security level's LUKS recovery.
+// - Then the live ISO's kiosk variant beside every test that boots no VM. The kiosk reads timings off
+//   the guest's own screen (how long it stays blank, how long the progress page reads the same), so
+//   no other guest may share the cores with it: in a run where two did, its longest blank grew from
+//   4.6 s (alone) to 27 s, past its 25 s limit. Tests without a VM beside it did not move it.
 // PARTICLE_TEST_LANES=1 runs everything in one process.
 const VM_LANE = ['test/vm/oci-rootfs.test.ts', 'test/vm/install.test.ts', 'test/vm/vm.test.ts', 'test/security/recovery-luks.test.ts'];
 const LIVE_ISO = 'test/vm/live-iso.test.ts';
+const PODMAN = 'test/vm/podman.test.ts';
 const lanes = Number(process.env.PARTICLE_TEST_LANES ?? (availableParallelism() >= 2 ? 2 : 1));
 const vitest = (json, more) => ['npx', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${json}`, ...more];
 const seconds = (since) => `${((performance.now() - since) / 1000).toFixed(1)} s`;
@@ -66,24 +68,25 @@ function lane(title, argv, { env = {}, logFile } = {}) {
 const MAIN_REPORT = 'test-results/vitest.json';
 const VM_REPORT = 'test-results/vitest-vm-lane.json';
 const OTHERS_REPORT = 'test-results/vitest-live-iso-others.json';
+const PODMAN_REPORT = 'test-results/vitest-podman.json';
 const KIOSK_REPORT = 'test-results/vitest-live-iso-kiosk.json';
 const ISO = 'test-results/qa/iso/particle-live.iso';
-for (const file of [MAIN_REPORT, VM_REPORT, OTHERS_REPORT, KIOSK_REPORT, 'test-results/vitest-live-iso.json']) rmSync(file, { force: true });
-const reports = lanes >= 2 ? [MAIN_REPORT, VM_REPORT, OTHERS_REPORT, KIOSK_REPORT] : [MAIN_REPORT];
+for (const file of [MAIN_REPORT, VM_REPORT, OTHERS_REPORT, PODMAN_REPORT, KIOSK_REPORT, 'test-results/vitest-live-iso.json']) rmSync(file, { force: true });
+const reports = lanes >= 2 ? [MAIN_REPORT, VM_REPORT, OTHERS_REPORT, PODMAN_REPORT, KIOSK_REPORT] : [MAIN_REPORT];
 const testsStarted = performance.now();
 const results = [];
 if (lanes >= 2) {
-  const vmFiles = [...VM_LANE, LIVE_ISO].filter((f) => f.startsWith('test/vm/'));
+  const vmFiles = [...VM_LANE, LIVE_ISO, PODMAN].filter((f) => f.startsWith('test/vm/'));
   const otherVmFiles = VM_LANE.filter((f) => !f.startsWith('test/vm/'));
   const firstLane = async () => {
     const t = performance.now();
-    const main = await lane('tests', vitest(MAIN_REPORT, otherVmFiles.flatMap((f) => ['--exclude', f])), { env: { PARTICLE_VM_EXCLUDE: vmFiles.join(',') } });
     const others = await lane('live ISO QA: build, remote and unattended', vitest(OTHERS_REPORT, ['--project', 'vm', LIVE_ISO]), {
       env: { PARTICLE_QA_PART: 'others' },
       logFile: 'test-results/live-iso-others.log',
     });
-    console.log(`== first lane (tests, then the live ISO's build, remote and unattended): ${seconds(t)}`);
-    return main && others;
+    const podman = await lane('real podman (VM)', vitest(PODMAN_REPORT, ['--project', 'vm', PODMAN]), { logFile: 'test-results/podman.log' });
+    console.log(`== first lane (the live ISO's build, remote and unattended, then real podman): ${seconds(t)}`);
+    return others && podman;
   };
   const firstPhase = performance.now();
   results.push(...(await Promise.all([firstLane(), lane('VM lane', vitest(VM_REPORT, ['--project', 'vm', '--project', 'security', ...VM_LANE]), { logFile: 'test-results/vm-lane.log' })])));
@@ -95,12 +98,22 @@ if (lanes >= 2) {
   } catch {
     built = null;
   }
-  results.push(await lane('live ISO QA: kiosk, alone', vitest(KIOSK_REPORT, ['--project', 'vm', LIVE_ISO]), { env: { PARTICLE_QA_PART: 'kiosk', ...(built && !process.env.PARTICLE_QA_ISO ? { PARTICLE_QA_ISO: built } : {}) } }));
+  const secondPhase = performance.now();
+  results.push(
+    ...(await Promise.all([
+      lane('tests', vitest(MAIN_REPORT, otherVmFiles.flatMap((f) => ['--exclude', f])), { env: { PARTICLE_VM_EXCLUDE: vmFiles.join(',') } }),
+      lane('live ISO QA: kiosk, the only VM', vitest(KIOSK_REPORT, ['--project', 'vm', LIVE_ISO]), {
+        env: { PARTICLE_QA_PART: 'kiosk', ...(built && !process.env.PARTICLE_QA_ISO ? { PARTICLE_QA_ISO: built } : {}) },
+        logFile: 'test-results/live-iso-kiosk.log',
+      }),
+    ])),
+  );
+  console.log(`== second phase (the tests that boot no VM, beside the kiosk): ${seconds(secondPhase)}`);
 } else {
   results.push(await lane('tests', vitest(MAIN_REPORT, [])));
 }
 const tests = results.every(Boolean);
-console.log(`== all tests (${lanes >= 2 ? 'two lanes, then the kiosk alone' : 'one lane'}): ${seconds(testsStarted)}`);
+console.log(`== all tests (${lanes >= 2 ? 'the VM lanes, then the tests without a VM beside the kiosk' : 'one lane'}): ${seconds(testsStarted)}`);
 
 // Every lane's report, summed: a missing report is a failed lane, counted below.
 const summary = { numPassedTests: 0, numFailedTests: 0, numPendingTests: 0, numTodoTests: 0, testResults: [] };

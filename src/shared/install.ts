@@ -75,6 +75,8 @@ export const PlanActionSchema = z.discriminatedUnion('kind', [
      * "luks-passphrase"), for tools that read a secret from the environment; values never in the plan.
      */
     secretEnv: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/), z.string()).optional(),
+    /** Plain environment variables for the command (e.g. podman's TMPDIR on the target). */
+    env: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/), z.string()).optional(),
     /** Non-secret text fed on stdin (an sfdisk script). */
     stdin: z.string().optional(),
     /** Exit codes that count as success; default [0]. */

@@ -254,7 +254,7 @@ async function runCommand(step: PlanStep, action: RunAction, hooks: ActionHooks,
   }
   // Secrets some tools take only from the environment (systemd-cryptenroll's PASSWORD and
   // NEWPASSWORD): resolved like stdinSecret, never in argv, and redacted like every other secret.
-  let env: Record<string, string> | undefined;
+  let env: Record<string, string> | undefined = action.env === undefined ? undefined : { ...action.env };
   for (const [name, secret] of Object.entries(action.secretEnv ?? {})) {
     const value = ctx.secrets.get(secret);
     if (value === undefined) {
