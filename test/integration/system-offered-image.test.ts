@@ -65,6 +65,19 @@ describe.skipIf(why !== null)('an offered OCI layout image (root, loop device, b
     for (const k of ['PARTICLE_FAKE_DELAY_MS', 'PARTICLE_FAKE_PAYLOAD_MIB', 'PARTICLE_FAKE_STORAGE', 'PARTICLE_FAKE_LOG']) delete process.env[k];
   });
 
+  /** The installed root, mounted read-only for a moment: its deployment's origin and its top-level entries. */
+  const installedRoot = (device: string): { origin: string; topLevel: string[] } => {
+    const mnt = mkdtempSync(join(dir, 'check-'));
+    run(['mount', '-o', 'ro', device, mnt]);
+    try {
+      const deployRoot = join(mnt, 'ostree/deploy/default/deploy');
+      const origin = readdirSync(deployRoot).find((d) => d.endsWith('.origin'))!;
+      return { origin: readFileSync(join(deployRoot, origin), 'utf8'), topLevel: readdirSync(mnt) };
+    } finally {
+      run(['umount', mnt]);
+    }
+  };
+
   it('getInfo offers it; inspectImage reads its digest without pulling', async () => {
     const info = await engine.handlers.getInfo({});
     expect(info.offeredImage).toEqual({ reference: layout, transport: 'oci' });
@@ -160,16 +173,7 @@ describe.skipIf(why !== null)('an offered OCI layout image (root, loop device, b
     const bootc = readFakeLog(join(dir, 'fake.jsonl')).find((c) => c.tool === 'bootc' && c.argv.includes('to-filesystem'))!;
     expect(bootc.argv.slice(0, 5)).toEqual(['install', 'to-filesystem', '--source-imgref', `oci:${layout}`, '--skip-finalize']);
 
-    const root = plan.partitions.at(-1)!;
-    const mnt = mkdtempSync(join(dir, 'check-'));
-    run(['mount', '-o', 'ro', root.path, mnt]);
-    try {
-      const deployRoot = join(mnt, 'ostree/deploy/default/deploy');
-      const origin = readdirSync(deployRoot).find((d) => d.endsWith('.origin'))!;
-      expect(readFileSync(join(deployRoot, origin), 'utf8')).toContain('container-image-reference=');
-    } finally {
-      run(['umount', mnt]);
-    }
+    expect(installedRoot(plan.partitions.at(-1)!.path).origin).toContain('container-image-reference=');
   });
 
   it('without bootc on this system (as on the live ISO) an OCI layout is installed through podman from a container of the image: pulled into storage on the target, run by its id, the origin names the registry image given', async () => {
@@ -206,18 +210,10 @@ describe.skipIf(why !== null)('an offered OCI layout image (root, loop device, b
       expect(deploy, 'bootc ran in the container with --target-imgref').toBeDefined();
       expect(deploy!.argv).not.toContain('--source-imgref');
 
-      const root = plan.partitions.at(-1)!;
-      const mnt = mkdtempSync(join(dir, 'check-podman-'));
-      run(['mount', '-o', 'ro', root.path, mnt]);
-      try {
-        const deployRoot = join(mnt, 'ostree/deploy/default/deploy');
-        const origin = readdirSync(deployRoot).find((d) => d.endsWith('.origin'))!;
-        expect(readFileSync(join(deployRoot, origin), 'utf8')).toContain('container-image-reference=ostree-unverified-registry:registry.example.org/os:44');
-        // The pulled image's storage was on the target, and went once bootc was done with it.
-        expect(readdirSync(mnt)).not.toContain('.particle-containers');
-      } finally {
-        run(['umount', mnt]);
-      }
+      const installed = installedRoot(plan.partitions.at(-1)!.path);
+      expect(installed.origin).toContain('container-image-reference=ostree-unverified-registry:registry.example.org/os:44');
+      // The pulled image's storage was on the target, and went once bootc was done with it.
+      expect(installed.topLevel).not.toContain('.particle-containers');
     } finally {
       process.env.PATH = `${FAKE_BIN}:${savedPath}`;
     }
