@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -194,6 +194,20 @@ describe("an image's files, read from its layers before anything is written", ()
         config: expect.objectContaining({ rootFsType: 'btrfs', block: ['direct', 'tpm2-luks'], kargs: [] }),
       });
     }
+  });
+
+  it('reads a layout once per version of its index.json: a second ask is answered from memory, a changed index.json is read again', async () => {
+    const layout = join(work, 'cached');
+    const img = writeOciLayout(layout, { labels: { 'containers.bootc': '1' }, layers: [{ entries: [toml('usr/lib/bootc/install/00.toml', '[install]\nroot-fs-type = "ext4"\n')] }] });
+    const deps = { exec: () => Promise.reject(new Error('not used')), which: () => null };
+    const image = { transport: 'oci' as const, reference: layout };
+    expect(await readInstallConfig(image, deps, 'x64')).toMatchObject({ kind: 'read', config: { rootFsType: 'ext4' } });
+    // The layer is gone: only a cached answer can still say ext4.
+    rmSync(join(layout, 'blobs/sha256', img.layers[0]!.digest.slice(7)));
+    expect(await readInstallConfig(image, deps, 'x64')).toMatchObject({ kind: 'read', config: { rootFsType: 'ext4' } });
+    // A new version of index.json (another mtime): read again, and now the layer is missing.
+    utimesSync(join(layout, 'index.json'), new Date(), new Date(Date.now() + 60_000));
+    expect(await readInstallConfig(image, deps, 'x64')).toMatchObject({ kind: 'unread' });
   });
 
   it('a registry image is not read before the wipe, and says why; a missing layout is unread with the reason', async () => {

@@ -1,3 +1,5 @@
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ImageRef } from './image';
 import { splitLayoutReference } from './image';
 import { reason, type SystemDeps } from './deps';
@@ -19,15 +21,14 @@ export async function readInstallConfig(image: ImageRef, deps: Pick<SystemDeps, 
     case 'oci':
     case 'oci-archive':
     case 'docker-archive': {
-      const { readImageFiles } = await import('../deploy/oci/files');
-      const { ociArch } = await import('./image');
-      const { path, ref } = image.transport === 'docker-archive' ? { path: image.reference, ref: null } : splitLayoutReference(image.reference);
-      try {
-        const files = await readImageFiles({ transport: image.transport, path, ...(ref !== null ? { ref } : {}) }, ociArch(nodeArch), INSTALL_CONFIG_DIRS);
-        return loadInstallConfig(new Map([...files].map(([p, f]) => [p, f.data.toString('utf8')])), arch);
-      } catch (e) {
-        return { kind: 'unread', why: `the image's layers could not be read for its install config (${reason(e)})` };
-      }
+      // Reading every layer takes seconds for a big image, and the wizard asks at start, on the
+      // Summary and again when the install starts: one read per version of the file (its mtime).
+      const key = fileVersion(image);
+      const cached = key === null ? undefined : CACHE.get(key);
+      if (cached) return cached;
+      const result = await readFromLayers({ ...image, transport: image.transport }, arch, nodeArch);
+      if (key !== null && result.kind !== 'unread') CACHE.set(key, result);
+      return result;
     }
     case 'containers-storage': {
       if (!deps.which('podman')) return { kind: 'unread', why: 'podman is not installed, so the image in local container storage cannot be asked for its install config' };
@@ -42,5 +43,30 @@ export async function readInstallConfig(image: ImageRef, deps: Pick<SystemDeps, 
     }
     case 'registry':
       return { kind: 'unread', why: 'a registry image is downloaded onto the prepared disk, not into this system\'s memory, so bootc reads its install config at install time' };
+  }
+}
+
+const CACHE = new Map<string, InstallConfigResult>();
+
+/** The file (an archive) or index.json (a layout) with its size and mtime, or null when it cannot be read. */
+function fileVersion(image: ImageRef): string | null {
+  try {
+    const path = image.transport === 'oci' ? join(splitLayoutReference(image.reference).path, 'index.json') : image.reference;
+    const st = statSync(path);
+    return `${image.transport}:${image.reference}:${st.size}:${st.mtimeMs}`;
+  } catch {
+    return null;
+  }
+}
+
+async function readFromLayers(image: ImageRef & { transport: 'oci' | 'oci-archive' | 'docker-archive' }, arch: string, nodeArch: string): Promise<InstallConfigResult> {
+  const { readImageFiles } = await import('../deploy/oci/files');
+  const { ociArch } = await import('./image');
+  const { path, ref } = image.transport === 'docker-archive' ? { path: image.reference, ref: null } : splitLayoutReference(image.reference);
+  try {
+    const files = await readImageFiles({ transport: image.transport, path, ...(ref !== null ? { ref } : {}) }, ociArch(nodeArch), INSTALL_CONFIG_DIRS);
+    return loadInstallConfig(new Map([...files].map(([p, f]) => [p, f.data.toString('utf8')])), arch);
+  } catch (e) {
+    return { kind: 'unread', why: `the image's layers could not be read for its install config (${reason(e)})` };
   }
 }
