@@ -121,7 +121,7 @@ function request(serial: string, layout: string): AnswerFileInput {
   };
 }
 
-/** Containers podman knows in the live system's storage and in every storage left under RUN_ROOT. */
+/** Containers podman knows in the live system's own storage (tmpfs here, as on the live ISO). */
 function liveContainers(): string {
   return sh(['podman', 'ps', '--all', '--format', '{{.Names}}']).out.trim();
 }
