@@ -54,6 +54,8 @@ function writeLines(path: string, content: string, mode: string): string[] {
 function actionLines(a: PlanAction): string[] {
   switch (a.kind) {
     case 'run':
+      // ostree's answer is what {deployment} stands for, as in the runner (Placeholders.located).
+      if (a.resolves === 'deployment') return [`DEPLOYMENT=$(${runLine(a)})`, 'STATEROOT_VAR=${DEPLOYMENT%/deploy/*}/var'];
       return [runLine(a)];
     case 'write':
       return writeLines(a.path, a.content, a.mode);
@@ -84,8 +86,8 @@ function actionLines(a: PlanAction): string[] {
 const text = (a: PlanAction): string => (a.kind === 'run' ? a.argv.join(' ') : a.kind === 'write' ? a.path : a.kind === 'symlink' ? `${a.path} ${a.target}` : a.kind === 'unpack' ? a.target : a.kind === 'relabel' ? [a.root, ...a.paths].join(' ') : a.kind === 'preflight' ? '' : a.path);
 
 /**
- * The plan as a bash script. Placeholders are found the first time an action needs them, with a
- * glob on the target's ostree/deploy/<stateroot>/deploy/<checksum>.0, as findDeployment does.
+ * The plan as a bash script. `{deployment}` is what the plan's ostree action prints; without one, the
+ * first action that needs it finds it with a glob on ostree/deploy/<stateroot>/deploy/<checksum>.0.
  * Teardown runs last. The run directory is made first, as the installer does before it starts.
  */
 export function planToShell(plan: InstallPlan): string {
@@ -100,6 +102,7 @@ export function planToShell(plan: InstallPlan): string {
   for (const step of ordered) {
     out.push('', `# ${step.id}: ${step.title}`);
     for (const a of step.actions) {
+      if (a.kind === 'run' && a.resolves === 'deployment') resolved = true;
       if (!resolved && uses(text(a))) {
         resolved = true;
         out.push(

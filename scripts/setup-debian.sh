@@ -19,6 +19,8 @@ packages=(
   tar zstd
   # SELinux labels for what the installer writes into an SELinux image (setfiles); getfattr reads them in tests
   policycoreutils attr
+  # ostree: the engine asks it where bootc put the deployment; the tests' bootc stand-in deploys with it
+  ostree
   # the VM test level: QEMU with OVMF (UEFI) and SeaBIOS, the guest image built with mmdebstrap
   qemu-system-x86 qemu-utils ovmf mmdebstrap debian-archive-keyring
   # the live ISO build: squashfs, a hybrid BIOS/UEFI ISO made by grub-mkrescue (xorriso, mtools)

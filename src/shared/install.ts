@@ -87,6 +87,12 @@ export const PlanActionSchema = z.discriminatedUnion('kind', [
     retryForSeconds: z.number().positive().max(600).optional(),
     /** Run only when every condition holds; otherwise the action is skipped (and logged as skipped). */
     when: z.array(PlanConditionSchema).min(1).optional(),
+    /**
+     * What the command's standard output names, for later actions: `deployment` is the path of the
+     * ostree deployment bootc made (`ostree admin --print-current-dir`), which `{deployment}` stands
+     * for, with `{stateroot-var}` the stateroot's var beside it.
+     */
+    resolves: z.literal('deployment').optional(),
   }),
   z.object({
     kind: z.literal('unpack'),

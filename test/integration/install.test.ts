@@ -133,6 +133,11 @@ describe.skipIf(why !== null)('install pipeline on loop devices (root)', () => {
       const dep = join(deployRoot, readdirSync(deployRoot).find((d) => d.endsWith('.0'))!);
       const etc = (f: string) => readFileSync(join(dep, 'etc', f), 'utf8');
       expect(etc('hostname')).toBe('particle-box\n');
+      // The settings went where ostree said bootc's deployment is (its answer is logged).
+      const log = state.log.join('\n');
+      expect(log).toMatch(/ostree admin --sysroot=\S+\/target --print-current-dir/);
+      const said = /deployment: (\S+)/.exec(log)?.[1] ?? '';
+      expect(said.slice(said.indexOf('/ostree/deploy/'))).toBe(dep.slice(dep.indexOf('/ostree/deploy/')));
       expect(etc('locale.conf')).toContain('LANG=de_DE.UTF-8');
       expect(etc('vconsole.conf')).toContain('KEYMAP=de-nodeadkeys');
       expect(readlinkSync(join(dep, 'etc/localtime'))).toBe('../usr/share/zoneinfo/Europe/Berlin');

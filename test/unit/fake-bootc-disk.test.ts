@@ -110,6 +110,7 @@ const deployment = (root: string) => {
   return join(base, name);
 };
 
+const aleph0 = (root: string) => (JSON.parse(readFileSync(join(root, '.bootc-aleph.json'), 'utf8')) as { digest: string }).digest.replace(/^sha256:/, '');
 const options = () => /^options (.*)$/m.exec(readFileSync(join(mnt, 'boot/loader/entries/ostree-1.conf'), 'utf8'))![1]!;
 const origin = () => /^container-image-reference=(.*)$/m.exec(readFileSync(`${deployment(mnt)}.origin`, 'utf8'))![1]!;
 
@@ -118,7 +119,7 @@ describe.skipIf(skipReason)('to-filesystem on a loop device', { timeout: 60_000 
     const { root } = await prepareDisk();
     writeFileSync(join(dir, 'keys'), `${KEY}\n`);
     const r = toFilesystem(
-      ['--skip-finalize', '--karg', 'console=ttyS0', '--karg=rd.luks.uuid=abc', '--root-ssh-authorized-keys', '/run/keys', '--target-imgref', 'registry.example.org/os:1'],
+      ['--skip-finalize', '--karg', 'console=tty0', '--karg', 'console=ttyS0', '--karg=rd.luks.uuid=abc', '--root-ssh-authorized-keys', '/run/keys', '--target-imgref', 'registry.example.org/os:1'],
       {},
       [`${join(dir, 'keys')}:/run/keys:ro`],
     );
@@ -139,9 +140,19 @@ describe.skipIf(skipReason)('to-filesystem on a loop device', { timeout: 60_000 
     // 2 MiB of payload, announced the way glib's g_format_size rounds it: "2.1 MB".
     expect(updates.at(-1)!.totalBytes).toBe(2.1e6);
 
-    expect(options()).toMatch(new RegExp(`^root=UUID=${uuidOf(root)} rw console=ttyS0 rd\\.luks\\.uuid=abc ostree=`));
+    // Both console= kept, in order: bootc hands ostree the whole list (install.rs:1144-1190).
+    expect(options()).toMatch(new RegExp(`^root=UUID=${uuidOf(root)} rw console=tty0 console=ttyS0 rd\\.luks\\.uuid=abc ostree=`));
     expect(readFileSync(join(mnt, 'boot/loader/entries/ostree-1.conf'), 'utf8')).toMatch(/^linux \/boot\/ostree\/default-[0-9a-f]{64}\/vmlinuz-/m);
+    expect(readdirSync(join(mnt, 'boot/loader/entries'))).toEqual(['ostree-1.conf']);
     const dep = deployment(mnt);
+    // A real ostree sysroot: ostree itself finds the deployment, lists it, and holds the image's
+    // commit under the ref ostree-ext names a pulled image by (refescape.rs, store.rs:168-201).
+    expect(run(['ostree', 'admin', `--sysroot=${mnt}`, '--print-current-dir']).trim()).toBe(dep);
+    expect(run(['ostree', 'admin', `--sysroot=${mnt}`, 'status'])).toMatch(/^ {2}default [0-9a-f]{64}\.0$/m);
+    expect(run(['ostree', `--repo=${mnt}/ostree/repo`, 'refs']).trim().split('\n')).toContain(`ostree/container/image/containers-storage_3A_quay_2E_io/example/os_3A_42_40_sha256_3A_${aleph0(mnt)}`);
+    expect(run(['ostree', `--repo=${mnt}/ostree/repo`, 'config', 'get', 'sysroot.bootprefix']).trim()).toBe('true');
+    // The deployment is not immutable: the configure step writes next to it.
+    expect(run(['lsattr', '-d', dep]).split(/\s/)[0]).not.toContain('i');
     expect(readFileSync(join(dep, 'etc/passwd'), 'utf8')).toMatch(/^root:x:0:0:/);
     for (const f of ['etc/group', 'etc/shadow', 'etc/gshadow', 'usr/lib/os-release', 'etc/os-release']) expect(existsSync(join(dep, f))).toBe(true);
     expect(readFileSync(join(dep, 'usr/lib/os-release'), 'utf8')).toContain('NAME="Particle Test OS"');

@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { findDeployment, realFs, realProbes } from '../../src/engine/install';
+import { Placeholders } from '../../src/engine/install/actions';
+import type { PlanStep } from '../../src/shared';
 
 // The real side effects, exercised on a temp directory standing in for / (probes) and the target.
 const dir = mkdtempSync(join(tmpdir(), 'install-real-'));
@@ -23,6 +25,40 @@ describe('findDeployment', () => {
 
   it('returns null before anything was deployed', async () => {
     expect(await findDeployment(join(dir, 'empty'))).toBeNull();
+  });
+});
+
+describe('the deployment ostree names (ostree admin --print-current-dir)', () => {
+  const root = join(dir, 'located');
+  const deploy = join(root, 'ostree/deploy/default/deploy');
+  const [a, b] = ['a', 'b'].map((c) => join(deploy, `${c.repeat(64)}.0`)) as [string, string];
+  mkdirSync(a, { recursive: true });
+  mkdirSync(b, { recursive: true });
+  mkdirSync(join(root, 'ostree/deploy/default/var'));
+  const step = { id: 'configure', title: 'Configuring', weight: 1, destructive: false, resumable: true, actions: [] } as PlanStep;
+  const ctx = {
+    targetRoot: root,
+    fs: realFs,
+    findDeployment: async (): Promise<never> => {
+      throw new Error('the directory walk is only the fallback of a retry');
+    },
+  };
+
+  it('resolves {deployment} and {stateroot-var} from what ostree printed, not from a walk of the directories', async () => {
+    const placeholders = new Placeholders(ctx);
+    // b, though a walk in name order would take a: the sysroot's first deployment is ostree's to say.
+    await placeholders.located(`${b}\n`, step);
+    expect(await placeholders.resolve('{deployment}/etc/hostname', step)).toBe(`${b}/etc/hostname`);
+    expect(await placeholders.resolve('{stateroot-var}/home', step)).toBe(join(root, 'ostree/deploy/default/var/home'));
+  });
+
+  it('fails the step, quoting ostree, when the answer is not a deployment under the target', async () => {
+    const bad = ['', 'error: Unable to find a deployment in sysroot', `/elsewhere/ostree/deploy/default/deploy/${'a'.repeat(64)}.0`, `${deploy}/not-a-checksum.0`, join(deploy, `${'c'.repeat(64)}.0`)];
+    for (const out of bad) {
+      await expect(new Placeholders(ctx).located(out, step)).rejects.toMatchObject({
+        error: { step: 'configure', message: expect.stringContaining("asked ostree where bootc's deployment is"), detail: expect.stringContaining(`ostree printed: ${out === '' ? '(nothing)' : out}`) },
+      });
+    }
   });
 });
 

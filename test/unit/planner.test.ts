@@ -160,6 +160,31 @@ describe('planner', () => {
     expect(runs(p, 'mount').at(-1)).toEqual(['mount', '/dev/nvme0n1p3', '/run/particle-installer/abcdef01/target']);
   });
 
+  it('bootc plans ask ostree for the deployment before anything is written into it (bootc-install.md:166-170, ot-main.c:628-654)', () => {
+    const T = '/run/particle-installer/abcdef01/target';
+    const linux = makeDisk({
+      partitionTable: 'gpt',
+      partitions: [
+        { path: '/dev/vda1', name: 'vda1', number: 1, start: 2048, size: 1024 ** 3, typeGuid: 'c12a7328-f81f-11d2-ba4b-00a0c93ec93b', typeName: null, partLabel: null, fsType: 'vfat', label: null, uuid: 'CB4C-274F', mountpoints: [], holders: [], os: null },
+        { path: '/dev/vda2', name: 'vda2', number: 2, start: 4096, size: 30 * 1024 ** 3, typeGuid: '0fc63daf-8483-4772-8e79-3d69d8477de4', typeName: null, partLabel: null, fsType: 'ext4', label: null, uuid: '2db66ccc-69f7-4f9e-af8c-b1b3a20b4a4f', mountpoints: [], holders: [], os: null },
+      ],
+    });
+    const existing = tryPlan({ disk: { path: '/dev/vda' }, layout: { type: 'existing', mounts: [{ partition: '/dev/vda2', mountpoint: '/', format: true, filesystem: 'xfs' }, { partition: '/dev/vda1', mountpoint: '/boot/efi', format: true }] } }, [linux]);
+    if (!existing.ok) throw new Error(existing.error.message);
+    for (const p of [plan({}), plan({ layout: { type: 'bootc', filesystem: 'ext4' } }), existing.plan]) {
+      const configure = p.steps.find((s) => s.id === 'configure')!;
+      expect(configure.actions[0]).toEqual({ kind: 'run', argv: ['ostree', 'admin', `--sysroot=${T}`, '--print-current-dir'], timeoutSeconds: 120, resolves: 'deployment' });
+      // Nothing before it names the deployment; every action after it that writes does so inside it.
+      const before = p.steps.slice(0, p.steps.indexOf(configure)).flatMap((s) => s.actions);
+      expect(JSON.stringify(before)).not.toContain('{deployment}');
+      expect(JSON.stringify(configure.actions.slice(1))).toContain('{deployment}/etc/');
+      expect(p.steps.flatMap((s) => s.actions).filter((a) => a.kind === 'run' && a.resolves !== undefined)).toHaveLength(1);
+    }
+    // An oci-rootfs install has no ostree sysroot, and no such step.
+    const rootfs = plan({ deployer: 'oci-rootfs', image: { reference: '/srv/image', transport: 'oci' } });
+    expect(JSON.stringify(rootfs)).not.toContain('--print-current-dir');
+  });
+
   it("a kept root (bootc --replace=alongside) only when the plan formats the ESP and /boot, which bootc empties (install.rs:2354-2379)", () => {
     const part = (n: number, typeGuid: string, fsType: string, id: string): Partition => ({
       path: `/dev/vda${n}`, name: `vda${n}`, number: n, start: n * 2048, size: 8 * 1024 ** 3, typeGuid, typeName: null,

@@ -16,7 +16,7 @@ export const GUEST_PACKAGES = [
   'util-linux', 'fdisk', 'gdisk', 'parted', 'dosfstools', 'mtools', 'e2fsprogs', 'xfsprogs', 'btrfs-progs',
   'cryptsetup', 'lvm2', 'mdadm', 'tpm2-tools',
   'grub-common', 'grub2-common', 'grub-efi-amd64-bin', 'grub-pc-bin', 'systemd-boot-efi', 'efibootmgr',
-  'podman', 'skopeo', 'nodejs', 'zstd', 'rsync', 'qemu-utils', 'policycoreutils',
+  'podman', 'skopeo', 'ostree', 'nodejs', 'zstd', 'rsync', 'qemu-utils', 'policycoreutils',
 ] as const;
 
 const HERE = new URL('.', import.meta.url).pathname;

@@ -26,10 +26,34 @@ export class Placeholders {
   private found: DeploymentPaths | null = null;
   private kernel: string | null = null;
 
-  constructor(private readonly ctx: Pick<RunContext, 'findDeployment' | 'findKernel' | 'targetRoot'>) {}
+  constructor(private readonly ctx: Pick<RunContext, 'findDeployment' | 'findKernel' | 'targetRoot' | 'fs'>) {}
 
   static uses(text: string): boolean {
     return PLAN_PLACEHOLDERS.some((p) => text.includes(p));
+  }
+
+  /**
+   * What `ostree admin --sysroot=ROOT --print-current-dir` printed: the sysroot's first deployment,
+   * ROOT/ostree/deploy/<stateroot>/deploy/<checksum>.<serial> (ot-main.c:628-654 at ostreedev/ostree
+   * 46204655; the directory from ostree_sysroot_get_deployment_directory). Anything else, or a
+   * directory that is not there, is a failure of the step, named with what ostree said.
+   */
+  async located(stdout: string, step: PlanStep): Promise<DeploymentPaths> {
+    const line = stdout.split('\n').map((l) => l.trim()).filter((l) => l !== '').pop() ?? '';
+    const root = this.ctx.targetRoot.replace(/\/+$/, '');
+    const m = /^(.*)\/ostree\/deploy\/([^/]+)\/deploy\/[0-9a-f]{64}\.\d+$/.exec(line);
+    const fail = (why: string): never => {
+      throw new StepFailure(
+        makeError('internal', `Step ${step.id} asked ostree where bootc's deployment is, and ${why}.`, {
+          step: step.id,
+          detail: `ostree printed: ${line === '' ? '(nothing)' : line}. The installed system is incomplete; install again, and report this if it happens again.`,
+        }),
+      );
+    };
+    if (m === null || m[1] !== root) return fail(`the answer is not a deployment under ${root}`);
+    if (!(await this.ctx.fs.test(line, 'exists'))) return fail('the directory it named does not exist');
+    this.found = { deployment: line, staterootVar: `${root}/ostree/deploy/${m[2]}/var` };
+    return this.found;
   }
 
   /** Null when the text needs something that does not exist (teardown after an early failure). */
@@ -118,7 +142,11 @@ export async function runAction(step: PlanStep, action: PlanAction, hooks: Actio
       }
       const argv = await Promise.all(action.argv.map(resolve));
       if (action.retryForSeconds === undefined) {
-        await runCommand(step, action, hooks, argv);
+        const result = await runCommand(step, action, hooks, argv);
+        if (action.resolves === 'deployment') {
+          const found = await placeholders.located(result.stdout, step);
+          ctx.log.message('info', `deployment: ${found.deployment}`, step.id);
+        }
         return 'ran';
       }
       // A wait (for partition nodes to appear): the last failure is the one reported.
@@ -238,7 +266,7 @@ async function fsStep(step: PlanStep, what: string[], op: () => Promise<void>, c
   }
 }
 
-async function runCommand(step: PlanStep, action: RunAction, hooks: ActionHooks, argv: string[]): Promise<void> {
+async function runCommand(step: PlanStep, action: RunAction, hooks: ActionHooks, argv: string[]): Promise<ExecResult> {
   const { ctx } = hooks;
   const secrets = [...ctx.secrets.values()];
   // Plain stdin (an sfdisk script) or a secret; a plan asking for both is a planner bug.
@@ -306,6 +334,7 @@ async function runCommand(step: PlanStep, action: RunAction, hooks: ActionHooks,
   }
   const stderrTail = tail(result.stderr, 5);
   ctx.log.command({ step: step.id, argv, exitCode: result.exitCode, durationMs: ctx.now() - started, ...(stderrTail ? { stderrTail } : {}) });
+  return result;
 }
 
 /**

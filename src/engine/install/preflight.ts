@@ -63,6 +63,7 @@ const PACKAGE: Readonly<Record<string, string>> = {
   skopeo: 'skopeo',
   bootupctl: 'bootupd',
   setfiles: 'policycoreutils',
+  ostree: 'ostree',
 };
 
 /**

@@ -6,7 +6,7 @@ import { existingLayout } from './existing';
 import { eraseLayout, layoutBytes, partitionPath, sfdiskScript, vfatVolumeId } from './layout';
 import { selectDisk } from './select';
 import { bootloaderStep, debianKeyboard, initramfsKeymap, keymapWarnings, rootfsConfigure, rootfsDeploySteps, type RootfsLayout } from './rootfs';
-import { bootcFinalize, deploySteps, podmanStorage, preflightStep, extraConfig, imgref, kargFlags, mkfs, PlanError, refuse, run, step, summarize, wipePartition } from './steps';
+import { bootcFinalize, deploySteps, locateDeployment, podmanStorage, preflightStep, extraConfig, imgref, kargFlags, mkfs, PlanError, refuse, run, step, summarize, wipePartition } from './steps';
 
 /** How the erase layout's btrfs root is mounted, while installing and by the installed system. */
 const BTRFS_ROOT_OPTIONS = 'subvol=@,compress=zstd:1';
@@ -273,7 +273,7 @@ function build(request: AnswerFile, disk: Disk, facts: SystemFacts, o: PlanOptio
     );
     steps.push(bootloaderStep(request, rootfsLayout));
   } else {
-    steps.push(step('configure', false, configureActions(request, { adminGroup: o.adminGroup ?? 'wheel', more: [...extraConfig(request), ...extra] })));
+    steps.push(step('configure', false, [locateDeployment(target), ...configureActions(request, { adminGroup: o.adminGroup ?? 'wheel', more: [...extraConfig(request), ...extra] })]));
   }
   steps.push(
     step('finalize', false, [

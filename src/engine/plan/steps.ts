@@ -194,6 +194,17 @@ export function deploySteps(
 }
 
 /**
+ * Where bootc put the deployment, asked of ostree on this system as bootc's own guide for to-filesystem
+ * says (docs/src/bootc-install.md:166-170 and 263 at 534c76ea474a356aa288f6767635e579ea2614d5):
+ * `ostree admin --sysroot=TARGET --print-current-dir` prints the sysroot's first deployment
+ * (src/ostree/ot-main.c:628-654 at ostreedev/ostree 46204655), which is the one bootc just made.
+ * What it prints is what `{deployment}` stands for in the configure step's actions.
+ */
+export function locateDeployment(target: string): PlanAction {
+  return run(['ostree', 'admin', `--sysroot=${target}`, '--print-current-dir'], { timeoutSeconds: 120, resolves: 'deployment' });
+}
+
+/**
  * `bootc install finalize`, "the penultimate step of an installation using to-filesystem" (cli.rs:323-328
  * at 534c76ea474a356aa288f6767635e579ea2614d5): after the settings are written, bootc loads the
  * target's ostree sysroot and fails unless it still lists a deployment (install_finalize,

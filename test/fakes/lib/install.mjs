@@ -4,7 +4,7 @@
 // it derives, --replace, the lines it prints on the streams it prints them to, failure injection
 // and the tree on disk.
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, opendirSync, readdirSync, readFileSync, rmdirSync, statfsSync, statSync, unlinkSync } from 'node:fs';
+import { existsSync, lstatSync, opendirSync, readdirSync, readFileSync, rmdirSync, rmSync, statfsSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { disksOf, ESP_TYPE, findMountOption, inspectFilesystem, isMountpoint, mountAt, partitionsOf } from './block.mjs';
 import { bootupdNoEsp, installViaBootupd } from './bootupd.mjs';
@@ -14,7 +14,7 @@ import { openSource, pullSpec } from './fetch.mjs';
 import { ostreeImageRef, prepareInstall } from './prepare.mjs';
 import { hostRoot, imageRoot, queryBoundImages } from './roots.mjs';
 import { findImage } from './storage.mjs';
-import { initLayout, injectRootKeys, writeAleph, writeBootEntry, writeDeployment, writePayload } from './tree.mjs';
+import { escapeForRef, initLayout, initStateroot, injectRootKeys, stageDir, writeAleph, writeDeployment, writePayload } from './tree.mjs';
 
 /** The whole to-filesystem verb. `ctx.host` maps paths as bootc sees them to host paths. */
 export async function toFilesystem(cmd, ctx) {
@@ -309,14 +309,10 @@ export async function installToFilesystemImpl(state, rs) {
   const hasOstree = existsSync(join(rs.physical, 'ostree/repo'));
   if (hasOstree) await say('Reusing extant ostree layout');
   else {
-    await say('Initializing ostree layout');
-    await checkpoint('init', state, () => initLayout(rs.physical));
-    try {
-      initLayout(rs.physical);
-    } catch {
-      fail(`${verb}: Creating ostree deployment: Task Initializing ostree layout failed: ExitStatus(unix_wait_status(256))`);
-    }
+    await checkpoint('init', state, () => initLayout(rs.physical, verb));
+    await initLayout(rs.physical, verb);
   }
+  initStateroot(rs.physical, state.stateroot);
 
   // install_container (install.rs:1025-1249): the source opened and its layers counted first.
   await checkpoint('pull', state);
@@ -328,14 +324,25 @@ export async function installToFilesystemImpl(state, rs) {
   const fsStat = statfsSync(rs.physical);
   const usable = Math.max(0, fsStat.bavail * fsStat.bsize - Math.floor((fsStat.blocks * fsStat.bsize * 3) / 100));
   if (image.size > usable) fail(`${verb}: Creating ostree deployment: Insufficient free space for ${spec.image} (available: ${humanSize(usable)} required: ${humanSize(image.size)})`);
+  rmSync(stageDir(rs.physical), { recursive: true, force: true });
   await checkpoint('deploy', state, () => writePayload(rs.physical, image, image.size, { limit: 0.5 }));
   await writePayload(rs.physical, image, image.size, { onLayer: () => sleep(env.layerDelayMs()) });
 
   const kargs = finalKargs(rootKargs, state);
   const { rel } = await spinner('Deploying container image', async () => {
-    const d = writeDeployment(rs.physical, { image, stateroot: state.stateroot, origin: ostreeImageRef(state.target, false), bootSpec: rs.boot, selinuxPolicy: env.selinuxPolicy() });
-    writeBootEntry(join(rs.physical, 'boot'), { csum: d.csum, stateroot: state.stateroot, bootPrefix: rs.bootIsSeparate ? '' : '/boot', options: kargs });
-    return d;
+    try {
+      return writeDeployment(rs.physical, {
+        image,
+        stateroot: state.stateroot,
+        refName: escapeForRef(`${spec.transport}:${spec.image}`),
+        kargs,
+        origin: ostreeImageRef(state.target, false),
+        bootSpec: rs.boot,
+        selinuxPolicy: env.selinuxPolicy(),
+      });
+    } catch (e) {
+      fail(`${verb}: Creating ostree deployment: ${e.message}`);
+    }
   });
   if (state.keys !== null) {
     injectRootKeys(rs.physical, rel, state.keys);
