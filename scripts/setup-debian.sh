@@ -28,6 +28,8 @@ packages=(
   # the wizard's lists: keyboard layouts (XKB rules) and time zones (zone.tab, iso3166.tab);
   # skopeo reads a registry image's digest and size without pulling it (inspectImage)
   xkb-data tzdata skopeo
+  # the signature check's tests sign the test image with a throwaway GPG key
+  gpg
   # end-to-end tests and the browser shell; fonts for every UI language (Arabic, CJK)
   chromium fonts-noto-core fonts-noto-cjk
   # the kiosk QA reads the live ISO's own screen from its screendumps

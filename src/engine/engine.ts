@@ -21,6 +21,7 @@ import type { ClassifyOptions } from './disks/types';
 import { createExec, type Exec } from './exec';
 import { systemHandlers, type SystemPaths } from './system';
 import { DEFAULT_SYSTEM_PATHS, whichOnPath } from './system/deps';
+import { checkRegistrySignature } from './system/signature';
 import { imageFacts, layoutImageId, readPolicyVerdict } from './system/image';
 import { readInstallConfig } from './system/install-config-read';
 
@@ -121,6 +122,7 @@ export function createEngine(options: EngineOptions): Engine {
     installConfig: (image) => readInstallConfig(image, { exec, which: whichOnPath() }),
     layoutImageId,
     signaturePolicy: (image) => readPolicyVerdict(options.systemPaths?.policyJson ?? DEFAULT_SYSTEM_PATHS.policyJson, image),
+    verifySignature: (image) => checkRegistrySignature(image.reference, { exec, which: whichOnPath() }),
     exec,
     execStreaming: exec,
     probe,

@@ -16,8 +16,9 @@ import { CommandError, type Exec } from './exec';
 import { findDeployment, findKernel, InstallLog, realFs, realProbes, removeRunDir, runPlan, type EngineState, type ExecStreaming, type RecoveryReport, type RunContext, type RunOutcome } from './install';
 import { scrubSecrets } from './install/scrub';
 import { installConfigProblems, type InstallConfigResult } from './system/install-config';
-import { imagePreflight, preflight, rootCapacity, signaturePreflight, type PreflightHost } from './install/preflight';
+import { imagePreflight, preflight, rootCapacity, signatureCheckProblems, signaturePreflight, type PreflightHost } from './install/preflight';
 import type { ImageFacts, ImageRef, SignatureVerdict } from './system/image';
+import type { SignatureCheck } from './system/signature';
 import { redact } from './exec';
 import { planInstall, planSecrets, type SystemFacts } from './plan';
 
@@ -59,6 +60,8 @@ export interface InstallerDeps {
   readonly layoutImageId?: (reference: string) => string | null;
   /** What this system's containers-policy.json demands of an image (for image.enforceSignaturePolicy). */
   readonly signaturePolicy?: (image: ImageRef) => SignatureVerdict;
+  /** The image's signature against the policy, before the wipe (system/signature.ts). */
+  readonly verifySignature?: (image: ImageRef) => Promise<SignatureCheck>;
 }
 
 interface Planned {
@@ -176,7 +179,15 @@ export class Installer {
         else if (result.kind === 'read') notes.push(result.config === null ? 'The image has no bootc install config.' : `The image's bootc install config (${result.files.join(', ')}) allows this layout.`);
       }
       if (image.enforceSignaturePolicy && this.deps.signaturePolicy && resumeFrom === undefined) {
-        problems.push(...signaturePreflight(image.reference, this.deps.signaturePolicy({ reference: image.reference, transport: image.transport })));
+        const verdict = this.deps.signaturePolicy({ reference: image.reference, transport: image.transport });
+        problems.push(...signaturePreflight(image.reference, verdict));
+        // The policy demands a signature: the signature itself is checked now, not at the pull,
+        // which comes after the disk was partitioned.
+        if (verdict.signature === 'verified' && image.transport === 'registry' && this.deps.verifySignature) {
+          const check = await this.deps.verifySignature({ reference: image.reference, transport: image.transport });
+          if (check.ok) notes.push(`Signature: ${check.detail}.`);
+          problems.push(...signatureCheckProblems(image.reference, check));
+        }
       }
       if (problems.length > 0) {
         throw new CommandError(

@@ -401,11 +401,20 @@ describe.skipIf(why !== null)('install pipeline on loop devices (root)', () => {
     writeFileSync(policy, JSON.stringify({ default: [{ type: 'insecureAcceptAnything' }], transports: { docker: { 'quay.io/example': [{ type: 'reject' }] } } }));
     expect(await attempt(disk)).toMatch(/policy rejects quay\.io\/example\/os:42, so the download would fail after the disk was erased/);
     expect(run(['sfdisk', '--dump', disk])).toBe(before);
-    // A policy that demands a signature lets the install start (podman pull verifies it).
+    // A policy that demands a signature: the signature itself is checked before the start
+    // (skopeo copy, signature.test.ts with real skopeo); the fake registry's image is unsigned.
     writeFileSync(policy, JSON.stringify({ default: [{ type: 'reject' }], transports: { docker: { 'quay.io/example/os': [{ type: 'sigstoreSigned', keyPath: '/etc/pki/example.pub' }] } } }));
-    expect(await attempt(disk)).toBeNull();
-    await signed.installer!.settled();
-    expect((await signed.handlers.getInstallState({})).outcome?.kind).toBe('finished');
+    expect(await attempt(disk)).toMatch(/this system's signature policy rejects quay\.io\/example\/os:42: Source image rejected: A signature was required, but no signature exists; install an image signed with a key/);
+    expect(run(['sfdisk', '--dump', disk])).toBe(before);
+    // Signed as the policy demands: the install starts and finishes.
+    process.env.PARTICLE_FAKE_SIGNATURE = 'valid';
+    try {
+      expect(await attempt(disk)).toBeNull();
+      await signed.installer!.settled();
+      expect((await signed.handlers.getInstallState({})).outcome?.kind).toBe('finished');
+    } finally {
+      delete process.env.PARTICLE_FAKE_SIGNATURE;
+    }
   }, 300_000);
 
   it('cancel before the point of no return leaves every byte of the disk as it was', async () => {

@@ -73,8 +73,9 @@ describe('planner', () => {
     const store = `${T}/.particle-containers`;
     const globals = ['--root', `${store}/storage`, '--runroot', '/run/particle-installer/abcdef01/podman-run'];
     // The image is pulled into storage on the target's own filesystem, never into the live system's.
-    expect(argv!.slice(0, 19)).toEqual([
-      'podman', ...globals, 'run', '--rm', '--name', 'particle-deploy-abcdef01', '--privileged', '--pid=host', '--security-opt', 'label=type:unconfined_t',
+    // From a registry, bootc's container uses this system's network (no netavark, so no nft needed).
+    expect(argv!.slice(0, 20)).toEqual([
+      'podman', ...globals, 'run', '--network=host', '--rm', '--name', 'particle-deploy-abcdef01', '--privileged', '--pid=host', '--security-opt', 'label=type:unconfined_t',
       '-v', '/dev:/dev', '-v', `${store}:/var/lib/containers`, '-v', `${T}:/target`,
     ]);
     const pull = p.steps.find((s) => s.id === 'pull')!.actions;
@@ -88,7 +89,7 @@ describe('planner', () => {
     // After the settings, bootc checks the sysroot still lists the deployment, in the same image.
     expect(runs(p, 'finalize').slice(0, 4)).toEqual([
       [
-        'podman', ...globals, 'run', '--rm', '--name', 'particle-deploy-abcdef01-finalize', '--privileged', '--pid=host', '--security-opt', 'label=type:unconfined_t',
+        'podman', ...globals, 'run', '--network=host', '--rm', '--name', 'particle-deploy-abcdef01-finalize', '--privileged', '--pid=host', '--security-opt', 'label=type:unconfined_t',
         '-v', `${T}:/target`, 'quay.io/example/os:42', 'bootc', 'install', 'finalize', '/target',
       ],
       // Then the storage goes, before the trim.
@@ -237,7 +238,9 @@ describe('planner', () => {
     const erase = plan({ image }, laptop, noBootc, { layoutImageId: id });
     expect(runs(erase, 'pull').at(-1)).toEqual(['podman', '--root', expect.stringMatching(/\/target\/\.particle-containers\/storage$/), '--runroot', expect.any(String), 'pull', 'oci:/run/live/medium/particle/image']);
     const deploy = runs(erase, 'deploy')[0]!;
-    expect(deploy.slice(0, 7)).toEqual(['podman', '--root', expect.any(String), '--runroot', expect.any(String), 'run', '--pull=never']);
+    // From a file, bootc's container has no network at all (an offline install needs none).
+    expect(deploy.slice(0, 8)).toEqual(['podman', '--root', expect.any(String), '--runroot', expect.any(String), 'run', '--pull=never', '--network=none']);
+    expect(runs(erase, 'finalize').find((a) => a.includes('finalize'))).toContain('--network=none');
     expect(deploy[deploy.indexOf('bootc') - 1]).toBe(id);
     expect(deploy).not.toContain('--source-imgref');
     expect(runs(erase, 'finalize').find((a) => a.includes('finalize'))).toContain(id);

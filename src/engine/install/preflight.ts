@@ -189,3 +189,12 @@ export function signaturePreflight(image: string, verdict: { readonly signature:
     },
   ];
 }
+
+/** What the real signature check (system/signature.ts) found, as pre-flight problems. */
+export function signatureCheckProblems(image: string, check: { readonly ok: boolean; readonly rejected: boolean; readonly detail: string }): PreflightProblem[] {
+  if (check.ok) return [];
+  if (check.rejected) {
+    return [{ what: `this system's signature policy rejects ${image}: ${check.detail}`, fix: 'install an image signed with a key /etc/containers/policy.json trusts, or turn image.enforceSignaturePolicy off' }];
+  }
+  return [{ what: `the signature of ${image} could not be checked before the disk is erased (${check.detail})`, fix: 'check the network connection and the registry, then start the install again' }];
+}

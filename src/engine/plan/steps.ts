@@ -134,6 +134,16 @@ export function podmanLayoutImage(imageId: string | undefined): string {
   return imageId;
 }
 
+/**
+ * The network of bootc's container. From a file it needs none (`--network=none`); from a registry it
+ * fetches (the fetch check, bound images) as this system does (`--network=host`). Neither sets up
+ * podman's own container network, whose netavark needs nftables' `nft`, which a live system may not
+ * carry (the live ISO did not: "netavark: nftables error: unable to execute nft").
+ */
+function podmanNetwork(request: AnswerFile): string[] {
+  return [request.image.transport === 'registry' ? '--network=host' : '--network=none'];
+}
+
 export function deploySteps(
   container: string,
   request: AnswerFile,
@@ -182,7 +192,7 @@ export function deploySteps(
     const keyMount = request.rootSshKeys.length > 0 ? ['-v', `${runDir}/root-ssh-keys:${runDir}/root-ssh-keys:ro`] : [];
     argv = [
       // Named, so teardown can stop it: killing the podman client does not stop the container.
-      'podman', ...storage.globals, 'run', ...pullNever, '--rm', '--name', container, '--privileged', '--pid=host', '--security-opt', 'label=type:unconfined_t',
+      'podman', ...storage.globals, 'run', ...pullNever, ...podmanNetwork(request), '--rm', '--name', container, '--privileged', '--pid=host', '--security-opt', 'label=type:unconfined_t',
       '-v', '/dev:/dev', ...storage.volume, ...mountDest, ...keyMount,
       image, 'bootc', 'install', verb, ...verbArgs, ...common, verb === 'to-filesystem' ? '/target' : dest,
     ];
@@ -214,7 +224,7 @@ export function bootcFinalize(container: string, request: AnswerFile, deployer: 
   if (deployer === 'host') return [run(['bootc', 'install', 'finalize', target], { timeoutSeconds: 600 })];
   return [
     run(
-      ['podman', ...storage.globals, 'run', ...(request.image.transport === 'oci' ? ['--pull=never'] : []), '--rm', '--name', `${container}-finalize`, '--privileged', '--pid=host', '--security-opt', 'label=type:unconfined_t', '-v', `${target}:/target`, request.image.transport === 'oci' ? podmanLayoutImage(layoutImageId) : request.image.reference, 'bootc', 'install', 'finalize', '/target'],
+      ['podman', ...storage.globals, 'run', ...(request.image.transport === 'oci' ? ['--pull=never'] : []), ...podmanNetwork(request), '--rm', '--name', `${container}-finalize`, '--privileged', '--pid=host', '--security-opt', 'label=type:unconfined_t', '-v', `${target}:/target`, request.image.transport === 'oci' ? podmanLayoutImage(layoutImageId) : request.image.reference, 'bootc', 'install', 'finalize', '/target'],
       { timeoutSeconds: 600 },
     ),
     ...storage.cleanup,
