@@ -14,9 +14,11 @@ Options:
   --iso FILE        Test this ISO as it is (also PARTICLE_QA_ISO=FILE)
   --reuse           Reuse the ISO the last run built (test-results/qa/iso) instead of building
   --no-app-build    Build the ISO from the out/ that is there (skip npm run build)
-  --variants LIST   Comma-separated MODE-FIRMWARE[-MEDIUM][-DISPLAY]: interactive (the kiosk, driven with the
+  --variants LIST   Comma-separated MODE-FIRMWARE[-MEDIUM][-DISPLAY][-bootc]: interactive (the kiosk, driven with the
                     guest's own keyboard and pointer) | remote (a browser on the host through the
-                    forwarded port) | unattended, uefi|bios, cd|usb, virtio|std
+                    forwarded port) | unattended, uefi|bios, cd|usb, virtio|std; -bootc: a second ISO
+                    (test-results/qa/iso-bootc, always built) embeds the bootc test image, installed
+                    through podman and read on the disk (remote variants only)
                     (default ${DEFAULT_VARIANTS.join(',')})
   --medium cd|usb   Medium for variants that do not name one (default cd)
   --out DIR         Artifacts folder (default test-results/qa)
@@ -47,7 +49,7 @@ function options(): { variants: Variant[]; iso?: string; reuse: boolean; buildAp
   const names = (values.variants ?? DEFAULT_VARIANTS.join(',')).split(',').filter((n) => n.trim() !== '');
   const variants = names.map((n) => {
     const v = parseVariant(n);
-    return /-(cd|usb)$/.test(n.trim()) || values.medium === undefined ? v : { ...v, medium: values.medium as 'cd' | 'usb' };
+    return /-(cd|usb)(-|$)/.test(n.trim()) || values.medium === undefined ? v : { ...v, medium: values.medium as 'cd' | 'usb' };
   });
   return { variants, iso: values.iso, reuse: values.reuse, buildApp: !values['no-app-build'], out: values.out, keepTarget: values['keep-target'] };
 }

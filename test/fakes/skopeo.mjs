@@ -35,20 +35,7 @@ await main(async () => {
   }
   const name = rest.filter((a) => !a.startsWith('-')).at(-1);
   if (!name) fatal('Exactly one argument expected');
-  if (!name.startsWith('docker://')) fatal(`Invalid image name "${name}", unknown transport "${name.split(':')[0]}"`);
-  const ref = name.slice('docker://'.length);
-  const norm = normalizeRef(ref);
-  if (norm.error) fatal(`Error parsing image name "${name}": ${norm.error}`);
-  const { repo, tag } = splitRef(norm.ref);
-  const host = repo.split('/')[0];
-  // A registry that cannot be reached, as on a machine without network.
-  if (process.env.PARTICLE_FAKE_REGISTRY === 'down') {
-    fatal(`Error parsing image name "${name}": pinging container registry ${host}: Get "https://${host}/v2/": dial tcp: lookup ${host}: no such host`);
-  }
-  if (process.env.PARTICLE_FAKE_REGISTRY === 'missing') {
-    fatal(`Error parsing image name "${name}": reading manifest ${tag} in ${repo}: manifest unknown`);
-  }
-  const image = describeImage(norm.ref);
+  const { image, repo } = lookUp(name);
   const perLayer = Math.ceil(image.size / image.layers.length);
   if (rest.includes('--raw')) {
     // The manifest as the registry serves it (an OCI image manifest; its config blob is imaginary).
@@ -72,7 +59,7 @@ await main(async () => {
   process.stdout.write(`${JSON.stringify(out, null, 4)}\n`);
 });
 
-/** The registry's answer for a docker:// name, or skopeo's fatal error. */
+/** The registry's answer for a docker:// name (the image and its repository), or skopeo's fatal error. */
 function lookUp(name) {
   if (!name.startsWith('docker://')) fatal(`Invalid image name "${name}", unknown transport "${name.split(':')[0]}"`);
   const ref = name.slice('docker://'.length);
@@ -80,11 +67,12 @@ function lookUp(name) {
   if (norm.error) fatal(`Error parsing image name "${name}": ${norm.error}`);
   const { repo, tag } = splitRef(norm.ref);
   const host = repo.split('/')[0];
+  // A registry that cannot be reached, as on a machine without network.
   if (process.env.PARTICLE_FAKE_REGISTRY === 'down') {
     fatal(`Error parsing image name "${name}": pinging container registry ${host}: Get "https://${host}/v2/": dial tcp: lookup ${host}: no such host`);
   }
   if (process.env.PARTICLE_FAKE_REGISTRY === 'missing') fatal(`Error parsing image name "${name}": reading manifest ${tag} in ${repo}: manifest unknown`);
-  return describeImage(norm.ref);
+  return { image: describeImage(norm.ref), repo };
 }
 
 /**
@@ -107,7 +95,7 @@ function copy(args) {
   if (names.length !== 2) fatal('Exactly two arguments expected');
   const [src, dest] = names;
   if (!dest.startsWith('oci:')) fatal(`the skopeo test fake copies only to oci:DIR:TAG, not "${dest}"`);
-  const image = lookUp(src);
+  const { image } = lookUp(src);
   const sig = process.env.PARTICLE_FAKE_SIGNATURE;
   if (sig !== 'valid') {
     const why = sig === 'invalid' ? 'Invalid GPG signature: gpgme.Signature{Summary:128, Status:gpgme.Error{err:0x9}}' : 'A signature was required, but no signature exists';

@@ -15,23 +15,37 @@ export type Medium = 'cd' | 'usb';
 export type Mode = 'interactive' | 'remote' | 'unattended';
 export type Vga = 'virtio' | 'std';
 
+/**
+ * The ISO's embedded image: the oci-rootfs test image (default), or the bootc test image installed
+ * through podman with the bootc deployer, from an ISO built with --deployer bootc --target-imgref.
+ */
+export type EmbeddedImage = 'oci-rootfs' | 'bootc';
+
 export interface Variant {
   readonly mode: Mode;
   readonly firmware: Firmware;
   readonly medium: Medium;
   /** The display adapter: virtio-gpu (default) or QEMU's standard VGA. */
   readonly vga: Vga;
+  readonly image: EmbeddedImage;
 }
 
-/** "interactive-uefi", "unattended-bios-usb", "interactive-bios-std": mode, firmware, (default cd) medium and (default virtio) display. */
+/**
+ * "interactive-uefi", "unattended-bios-usb", "interactive-bios-std", "remote-uefi-bootc": mode,
+ * firmware, (default cd) medium, (default virtio) display and (default oci-rootfs) embedded image.
+ */
 export function parseVariant(name: string): Variant {
-  const m = /^(interactive|remote|unattended)-(uefi|bios)(?:-(cd|usb))?(?:-(virtio|std))?$/.exec(name.trim());
-  if (!m) throw new Error(`not a QA variant: "${name}" (use MODE-FIRMWARE[-MEDIUM][-DISPLAY]: interactive|remote|unattended, uefi|bios, cd|usb, virtio|std)`);
-  return { mode: m[1] as Mode, firmware: m[2] as Firmware, medium: (m[3] ?? 'cd') as Medium, vga: (m[4] ?? 'virtio') as Vga };
+  const m = /^(interactive|remote|unattended)-(uefi|bios)(?:-(cd|usb))?(?:-(virtio|std))?(?:-(bootc))?$/.exec(name.trim());
+  if (!m) throw new Error(`not a QA variant: "${name}" (use MODE-FIRMWARE[-MEDIUM][-DISPLAY][-bootc]: interactive|remote|unattended, uefi|bios, cd|usb, virtio|std)`);
+  const v: Variant = { mode: m[1] as Mode, firmware: m[2] as Firmware, medium: (m[3] ?? 'cd') as Medium, vga: (m[4] ?? 'virtio') as Vga, image: m[5] === 'bootc' ? 'bootc' : 'oci-rootfs' };
+  // The bootc test image does not boot (test/support/bootc-test-image.ts): its install is checked on
+  // the disk, after the wizard offered it with the ISO's update source; so the remote variant only.
+  if (v.image === 'bootc' && v.mode !== 'remote') throw new Error(`not a QA variant: "${name}" (the bootc image is installed through the remote variant only, e.g. remote-uefi-bootc)`);
+  return v;
 }
 
 export function variantName(v: Variant): string {
-  return `${v.mode}-${v.firmware}${v.medium === 'cd' ? '' : `-${v.medium}`}${v.vga === 'virtio' ? '' : `-${v.vga}`}`;
+  return `${v.mode}-${v.firmware}${v.medium === 'cd' ? '' : `-${v.medium}`}${v.vga === 'virtio' ? '' : `-${v.vga}`}${v.image === 'bootc' ? '-bootc' : ''}`;
 }
 
 export interface LiveVmSpec {

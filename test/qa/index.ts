@@ -56,9 +56,17 @@ export async function runQa(o: QaOptions): Promise<QaReport> {
   const variants: VariantReport[] = [];
   let report: QaReport;
   try {
-    const iso = await obtainIso({ ...o, log });
-    log(`ISO: ${iso.path} (${iso.how}, ${(iso.bytes / 1024 ** 2).toFixed(1)} MiB)`);
-    for (const v of o.variants) variants.push(await runVariant(v, { iso, outRoot, log, keepTarget: o.keepTarget }));
+    // One ISO per embedded image the variants ask for: the oci-rootfs one (given, reused or built),
+    // and the bootc one (always built).
+    let iso: Awaited<ReturnType<typeof obtainIso>> | null = null;
+    for (const image of ['oci-rootfs', 'bootc'] as const) {
+      const these = o.variants.filter((v) => v.image === image);
+      if (these.length === 0) continue;
+      const got = await obtainIso({ ...o, image, ...(iso?.how === 'built' ? { buildApp: false } : {}), log });
+      iso ??= got;
+      log(`ISO: ${got.path} (${got.how}, ${(got.bytes / 1024 ** 2).toFixed(1)} MiB)`);
+      for (const v of these) variants.push(await runVariant(v, { iso: got, outRoot, log, keepTarget: o.keepTarget }));
+    }
     report = { iso, variants };
   } catch (e) {
     // No ISO: every variant fails with the reason.

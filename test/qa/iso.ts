@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { BOOTC_TARGET_IMGREF, ensureBootcTestImage } from '../support/bootc-test-image';
 import { ensureOciTestImage } from '../support/oci-test-image';
 import { run } from '../vm/proc';
 
@@ -12,6 +13,8 @@ import { run } from '../vm/proc';
 
 export const REPO = resolve(import.meta.dirname, '../..');
 export const ISO_NAME = 'particle-live';
+/** The ISO with the bootc test image embedded (--deployer bootc), built beside the other one. */
+export const BOOTC_ISO_NAME = 'particle-live-bootc';
 
 /** live-iso/build.sh's DIR/particle-live.build.json (fields the harness reports; others are kept as they are). */
 export interface IsoBuildInfo {
@@ -40,25 +43,32 @@ export interface ObtainIsoOptions {
   readonly outDir?: string;
   /** Run `npm run build` first (the ISO copies out/); default true, as the ISO must hold the code under test. */
   readonly buildApp?: boolean;
+  /**
+   * The embedded image: the oci-rootfs test image (default), or the bootc test image installed with
+   * the bootc deployer, the ISO built with --target-imgref (never given: always built).
+   */
+  readonly image?: 'oci-rootfs' | 'bootc';
   readonly log?: (line: string) => void;
 }
 
 export function readBuildInfo(iso: string): IsoBuildInfo | null {
-  const file = join(dirname(iso), `${ISO_NAME}.build.json`);
+  const file = iso.replace(/\.iso$/, '.build.json');
   if (!existsSync(file)) return null;
   return JSON.parse(readFileSync(file, 'utf8')) as IsoBuildInfo;
 }
 
 export async function obtainIso(o: ObtainIsoOptions = {}): Promise<IsoUnderTest> {
   const log = o.log ?? ((l: string) => console.log(`[qa] ${l}`));
-  const given = o.iso ?? process.env.PARTICLE_QA_ISO;
+  const bootc = o.image === 'bootc';
+  const name = bootc ? BOOTC_ISO_NAME : ISO_NAME;
+  const given = bootc ? undefined : (o.iso ?? process.env.PARTICLE_QA_ISO);
   if (given) {
     const path = resolve(given);
     if (!existsSync(path)) throw new Error(`the ISO ${path} does not exist`);
     return { path, bytes: statSync(path).size, how: 'given', build: readBuildInfo(path), seconds: 0 };
   }
-  const outDir = resolve(o.outDir ?? join(REPO, 'test-results/qa/iso'));
-  const path = join(outDir, `${ISO_NAME}.iso`);
+  const outDir = resolve(o.outDir ?? join(REPO, bootc ? 'test-results/qa/iso-bootc' : 'test-results/qa/iso'));
+  const path = join(outDir, `${name}.iso`);
   if (o.reuse && existsSync(path)) {
     log(`reusing ${path}`);
     return { path, bytes: statSync(path).size, how: 'reused', build: readBuildInfo(path), seconds: 0 };
@@ -70,9 +80,10 @@ export async function obtainIso(o: ObtainIsoOptions = {}): Promise<IsoUnderTest>
     log('npm run build (the ISO copies out/engine and out/renderer)');
     await run(['npm', 'run', 'build'], { timeoutMs: 20 * 60_000 });
   }
-  const image = await ensureOciTestImage(log);
-  log(`building the ISO with ${image.layout} embedded (log: ${buildLog})`);
-  await streamed(['bash', join(REPO, 'live-iso/build.sh'), '--out', outDir, '--image', `oci:${image.layout}`, '--deployer', 'oci-rootfs'], buildLog, log, 90 * 60_000);
+  const layout = bootc ? (await ensureBootcTestImage(log)).layout : (await ensureOciTestImage(log)).layout;
+  const deployer = bootc ? ['--deployer', 'bootc', '--target-imgref', BOOTC_TARGET_IMGREF] : ['--deployer', 'oci-rootfs'];
+  log(`building the ISO with ${layout} embedded (log: ${buildLog})`);
+  await streamed(['bash', join(REPO, 'live-iso/build.sh'), '--out', outDir, '--name', name, '--image', `oci:${layout}`, ...deployer], buildLog, log, 90 * 60_000);
   if (!existsSync(path)) throw new Error(`live-iso/build.sh finished but wrote no ${path}`);
   return { path, bytes: statSync(path).size, how: 'built', build: readBuildInfo(path), seconds: (performance.now() - started) / 1000 };
 }

@@ -1,6 +1,7 @@
 import type { Firmware } from '../vm/qemu';
 import type { Medium, Mode } from './args';
 import type { MemoryUse } from './contract';
+import type { BootcTargetReport } from './bootc-target';
 import type { IsoBuildInfo } from './iso';
 
 /** What one QA variant measured and saw; written as report.json next to its artifacts. */
@@ -70,6 +71,16 @@ export interface VariantReport {
     readonly whoami: string;
     readonly firmwareSeen: string;
   };
+  /** A bootc variant: what the install left on the disk (the image does not boot). */
+  bootcTarget?: BootcTargetReport;
+  /** A bootc variant: the live system's own podman storage and memory after the install. */
+  bootcLive?: {
+    readonly images: number;
+    readonly containers: number;
+    readonly storageBytes: number;
+    readonly usedMiBAfter: number | null;
+    readonly growthMiB: number | null;
+  };
   readonly expectedHostname: string;
   /** Screenshots and screen dumps, relative to the artifacts folder. */
   readonly images: string[];
@@ -131,9 +142,16 @@ export function formatSummary(r: QaReport): string {
       lines.push(`   GRUB menu ${s(t.grubMenu)}, answer file fetched ${s(t.answerFetched)}, install finished ${s(t.installFinished)} (exit ${v.unattendedExit ?? '—'})`);
     }
     lines.push(`   install: ${s(v.installSeconds)}; powered off ${s(t.poweredOff)} (${v.powerOff ?? '—'})`);
-    lines.push(
-      `   target (${v.firmware}): login prompt ${s(v.target?.loginPromptSeconds)}, hostname ${v.target ? `"${v.target.hostname}"` : '—'} (expected "${v.expectedHostname}"), firmware seen ${v.target?.firmwareSeen ?? '—'}`,
-    );
+    if (v.bootcTarget || v.variant.endsWith('-bootc')) {
+      const b = v.bootcTarget;
+      const l = v.bootcLive;
+      lines.push(`   bootc install on the disk: ${b ? `${b.rootFsType} root, ${b.deployment}, origin ${b.origin}, hostname "${b.hostname}" (expected "${v.expectedHostname}")` : '—'}`);
+      lines.push(`   live system afterwards: ${l ? `${l.images} images, ${l.containers} containers, ${(l.storageBytes / MiB).toFixed(1)} MiB in /var/lib/containers; memory in use ${l.usedMiBAfter ?? '—'} MiB (${l.growthMiB ?? '—'} MiB over idle)` : '—'}`);
+    } else {
+      lines.push(
+        `   target (${v.firmware}): login prompt ${s(v.target?.loginPromptSeconds)}, hostname ${v.target ? `"${v.target.hostname}"` : '—'} (expected "${v.expectedHostname}"), firmware seen ${v.target?.firmwareSeen ?? '—'}`,
+      );
+    }
     if (v.error) lines.push(`   error: ${v.error.split('\n')[0]}`);
   }
   const failed = r.variants.filter((v) => !v.passed).map((v) => v.variant);

@@ -7,6 +7,8 @@ import { launchChromium } from '../e2e/browser';
 import { bootAndLogin, PASSWORD, USER } from '../vm/oci-rootfs';
 import { accelerator } from '../vm/qemu';
 import { qaAnswerFile, serveAnswer, type AnswerServer } from './answer';
+import { readBootcTarget } from './bootc-target';
+import { BOOTC_TARGET_IMGREF } from '../support/bootc-test-image';
 import { variantName, type Variant } from './args';
 import {
   GRUB_PROMPT, hostUrl, KIOSK_STARTED, LIVE_PASSWORD, LIVE_USER, MENU_DRAWN, menuKeys, parseMeminfo, parseRemoteAccess, parseUnattendedExit, REMOTE_PORT, unattendedGrubCommands,
@@ -151,7 +153,7 @@ export async function runVariant(v: Variant, o: RunOptions): Promise<VariantRepo
       await assertPortFree(REMOTE_PORT);
       vm = await startLiveVm({ ...common(v, o.iso.path, target, dir, report.accel), forward: { hostPort: REMOTE_PORT, guestPort: REMOTE_PORT }, isolated: true });
       browser = await launchChromium();
-      await remote(vm, browser, report, dir, log, dump);
+      await remote(vm, browser, report, dir, log, dump, v.image === 'bootc' ? afterBootcInstall : null);
     } else {
       const answer = qaAnswerFile({ hostname: report.expectedHostname, serial: TARGET_SERIAL, user: USER, fullName: FULL_NAME, password: PASSWORD });
       writeFileSync(join(dir, 'answer.json'), `${JSON.stringify(answer, null, 2)}\n`);
@@ -163,6 +165,21 @@ export async function runVariant(v: Variant, o: RunOptions): Promise<VariantRepo
     browser = null;
     await vm.stop();
     vm = null;
+    if (v.image === 'bootc') {
+      // The bootc test image does not boot: what it installed is read on the disk.
+      const b = await readBootcTarget(target, USER);
+      report.bootcTarget = b;
+      log(`installed disk: ${b.rootFsType} root, deployment ${b.deployment}, origin ${b.origin}, hostname "${b.hostname}"`);
+      const wrong: string[] = [];
+      const origin = `ostree-unverified-registry:${BOOTC_TARGET_IMGREF}`;
+      if (b.origin !== origin) wrong.push(`the origin names "${b.origin}", expected "${origin}" (the ISO's --target-imgref)`);
+      if (b.hostname !== report.expectedHostname) wrong.push(`hostname "${b.hostname}", expected "${report.expectedHostname}"`);
+      if (!b.userWithPassword) wrong.push(`no account ${USER} with a SHA-512 password hash in the deployment`);
+      if (!/(^| )root=UUID=\S+/.test(b.options)) wrong.push(`the loader entry has no root=UUID= (options: ${b.options})`);
+      if (wrong.length > 0) throw new Error(`the bootc install on the disk: ${wrong.join('; ')}`);
+      report.passed = true;
+      return report;
+    }
     log(`booting the installed disk (${v.firmware})`);
     const r = await bootAndLogin(target, v.firmware, { timeoutMs: unlockOnScreen ? 15 * 60_000 : 180_000, password, ...(unlockOnScreen ? { unlockOnScreen } : {}), ...(more ? { more } : {}) });
     report.target = { accel: r.accel, loginPromptSeconds: r.loginPromptSeconds, hostname: r.hostname, whoami: r.whoami, firmwareSeen: r.firmwareSeen };
@@ -242,7 +259,31 @@ async function kiosk(vm: LiveVm, v: Variant, report: VariantReport, dir: string,
   }
 }
 
-async function remote(vm: LiveVm, browser: Browser, report: VariantReport, dir: string, log: Log, dump: Dump): Promise<void> {
+/**
+ * After a bootc install through podman, in the live system: podman's own storage (tmpfs, memory)
+ * holds no image and no container, and memory in use compared with the idle figure.
+ */
+async function afterBootcInstall(vm: LiveVm, report: VariantReport, log: Log): Promise<void> {
+  const c = vm.console;
+  await c.login(LIVE_USER, LIVE_PASSWORD);
+  const mem = parseMeminfo((await c.run('cat /proc/meminfo')).output);
+  const images = await c.run('sudo podman images --quiet | wc -l');
+  const containers = await c.run('sudo podman ps --all --quiet | wc -l');
+  const storage = await c.run('sudo du -sb /var/lib/containers | cut -f1');
+  c.send('exit\n');
+  const num = (r: { output: string }): number => Number(r.output.trim().split('\n').pop()?.trim());
+  report.bootcLive = {
+    images: num(images),
+    containers: num(containers),
+    storageBytes: num(storage),
+    usedMiBAfter: mem?.usedMiB ?? null,
+    growthMiB: mem && report.idleMemory ? mem.usedMiB - report.idleMemory.usedMiB : null,
+  };
+  log(`live system after the bootc install: ${JSON.stringify(report.bootcLive)}`);
+  if (report.bootcLive.images !== 0 || report.bootcLive.containers !== 0) throw new Error(`the live system's own podman storage holds ${report.bootcLive.images} images and ${report.bootcLive.containers} containers after the install (expected none: the image goes to storage on the target)`);
+}
+
+async function remote(vm: LiveVm, browser: Browser, report: VariantReport, dir: string, log: Log, dump: Dump, afterInstall: ((vm: LiveVm, report: VariantReport, log: Log) => Promise<void>) | null): Promise<void> {
   const c = vm.console;
   c.watch('kiosk', KIOSK_STARTED);
   await c.waitFor(MENU_DRAWN, 180_000, 'the GRUB menu');
@@ -279,16 +320,17 @@ async function remote(vm: LiveVm, browser: Browser, report: VariantReport, dir: 
     report.images.push(`${what}.png`);
   };
   try {
-    await wizardSteps(vm, page, report, dir, log, dump, shot);
+    await wizardSteps(vm, page, report, dir, log, dump, shot, afterInstall !== null);
   } catch (e) {
     await shot('failure').catch(() => undefined);
     throw e;
   }
   if (errors.length > 0) throw new Error(`the page threw: ${errors.join('; ')}`);
+  if (afterInstall) await afterInstall(vm, report, log);
   await powerOff(vm, report, log, page);
 }
 
-async function wizardSteps(vm: LiveVm, page: Page, report: VariantReport, dir: string, log: Log, dump: Dump, shot: (what: string) => Promise<void>): Promise<void> {
+async function wizardSteps(vm: LiveVm, page: Page, report: VariantReport, dir: string, log: Log, dump: Dump, shot: (what: string) => Promise<void>, lean: boolean): Promise<void> {
   const c = vm.console;
   await shot('00-interactive');
   await dump('interactive');
@@ -296,39 +338,18 @@ async function wizardSteps(vm: LiveVm, page: Page, report: VariantReport, dir: s
   // Idle: the kiosk's browser up (when the ISO says so) and a little quiet, then read memory over the serial console.
   await until(async () => c.seenAt('kiosk') !== null, 120_000, 'no kiosk line', 1000).catch(() => log('no "particle-live: kiosk started" line within 120 s of the wizard answering'));
   report.seconds.kioskStarted = c.seenAt('kiosk') ?? undefined;
-  await sleep(20_000);
+  // lean: the bootc variant repeats the remote variant's boot with another image, so its own checks only.
+  if (!lean) await sleep(20_000);
   await dump('idle');
   await c.login(LIVE_USER, LIVE_PASSWORD);
   const mem = await c.run('cat /proc/meminfo');
   const use = parseMeminfo(mem.output);
   if (!use) throw new Error(`/proc/meminfo could not be read over the serial console: ${mem.output.slice(0, 500)}`);
   report.idleMemory = { ...use, afterSeconds: vm.now() };
+  log(`idle memory: ${use.usedMiB} MiB used of ${use.totalMiB} MiB`);
   // Artifacts for a reader, not verdicts: each is bounded, and a guest too slow to answer one (systemd-analyze
   // blame once took over a minute on a one-CPU TCG guest) leaves a note in the file instead of failing the run.
-  writeFileSync(join(dir, 'idle-memory.txt'), `${await c.diagnose('free -m')}\n${await c.diagnose('ps -eo rss,comm --sort=-rss | head -n 15')}`);
-  // Where the boot's time went (kernel and initramfs, then each unit), for the boot-to-interactive figure.
-  const bootTime: string[] = [];
-  for (const command of ['systemd-analyze', 'systemd-analyze critical-chain particle-engine.service', 'systemd-analyze blame | head -n 25']) {
-    bootTime.push(`$ ${command}\n${await c.diagnose(command)}`);
-  }
-  writeFileSync(join(dir, 'boot-time.txt'), `${bootTime.join('\n')}\n`);
-  log(`idle memory: ${use.usedMiB} MiB used of ${use.totalMiB} MiB`);
-  // The kiosk brings its UI back when it dies: kill the browser outright, wait for a new one.
-  const browserPid = async (): Promise<string | null> => {
-    const r = await c.run('pgrep -o -x chromium');
-    const pid = r.output.trim().split('\n').pop()?.trim() ?? '';
-    return r.exitCode === 0 && /^\d+$/.test(pid) ? pid : null;
-  };
-  const before = await browserPid();
-  if (before === null) throw new Error('no kiosk browser (chromium) is running in the live session');
-  const killedAt = vm.now();
-  await c.run(`sudo kill -KILL ${before}`);
-  await until(async () => {
-    const now = await browserPid();
-    return now !== null && now !== before;
-  }, 120_000, 'the kiosk did not start its browser again within 120 s of it being killed', 2000);
-  report.kioskRestartSeconds = vm.now() - killedAt;
-  log(`kiosk: browser ${before} killed, a new one running after ${report.kioskRestartSeconds.toFixed(1)} s`);
+  if (!lean) await idleDiagnostics(vm, report, dir, log);
   const dev = await c.run(`readlink -f /dev/disk/by-id/virtio-${TARGET_SERIAL}`);
   const targetPath = dev.output.trim().split('\n').pop()?.trim() ?? '';
   if (dev.exitCode !== 0 || !/^\/dev\/\S+$/.test(targetPath)) throw new Error(`the target (virtio serial ${TARGET_SERIAL}) is not in /dev/disk/by-id: ${dev.output}`);
@@ -347,6 +368,34 @@ async function wizardSteps(vm: LiveVm, page: Page, report: VariantReport, dir: s
   report.installSeconds = r.installSeconds;
   log(`installed in ${r.installSeconds.toFixed(0)} s`);
   await dump('done');
+}
+
+/** The remote variant's look at the idle live system: memory, boot time, and the kiosk brought back after its browser is killed. */
+async function idleDiagnostics(vm: LiveVm, report: VariantReport, dir: string, log: Log): Promise<void> {
+  const c = vm.console;
+  writeFileSync(join(dir, 'idle-memory.txt'), `${await c.diagnose('free -m')}\n${await c.diagnose('ps -eo rss,comm --sort=-rss | head -n 15')}`);
+  // Where the boot's time went (kernel and initramfs, then each unit), for the boot-to-interactive figure.
+  const bootTime: string[] = [];
+  for (const command of ['systemd-analyze', 'systemd-analyze critical-chain particle-engine.service', 'systemd-analyze blame | head -n 25']) {
+    bootTime.push(`$ ${command}\n${await c.diagnose(command)}`);
+  }
+  writeFileSync(join(dir, 'boot-time.txt'), `${bootTime.join('\n')}\n`);
+  // The kiosk brings its UI back when it dies: kill the browser outright, wait for a new one.
+  const browserPid = async (): Promise<string | null> => {
+    const r = await c.run('pgrep -o -x chromium');
+    const pid = r.output.trim().split('\n').pop()?.trim() ?? '';
+    return r.exitCode === 0 && /^\d+$/.test(pid) ? pid : null;
+  };
+  const before = await browserPid();
+  if (before === null) throw new Error('no kiosk browser (chromium) is running in the live session');
+  const killedAt = vm.now();
+  await c.run(`sudo kill -KILL ${before}`);
+  await until(async () => {
+    const now = await browserPid();
+    return now !== null && now !== before;
+  }, 120_000, 'the kiosk did not start its browser again within 120 s of it being killed', 2000);
+  report.kioskRestartSeconds = vm.now() - killedAt;
+  log(`kiosk: browser ${before} killed, a new one running after ${report.kioskRestartSeconds.toFixed(1)} s`);
 }
 
 async function unattended(vm: LiveVm, server: AnswerServer, report: VariantReport, log: Log, dump: Dump): Promise<void> {

@@ -5,6 +5,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
+import { mmdebstrapCommand } from '../vm/image';
 import { run } from '../vm/proc';
 
 /**
@@ -65,26 +66,18 @@ const suite = (): string => process.env.PARTICLE_VM_SUITE ?? 'trixie';
 
 /** The mmdebstrap argv; the mirror is mmdebstrap's default unless PARTICLE_VM_MIRROR is set. */
 export function ociMmdebstrapArgv(target: string): string[] {
-  const argv = [
-    'mmdebstrap',
-    '--variant=minbase',
-    '--mode=root',
-    '--format=directory',
-    `--include=${OCI_IMAGE_PACKAGES.join(',')}`,
-    '--dpkgopt=path-exclude=/usr/share/man/*',
-    '--dpkgopt=path-exclude=/usr/share/doc/*',
-    '--dpkgopt=path-include=/usr/share/doc/*/copyright',
-    '--dpkgopt=path-exclude=/usr/share/locale/*',
-    // mmdebstrap copies the host's hostname and resolv.conf in and writes a placeholder fstab. The
-    // installer writes hostname and fstab, so a test can tell it did; nothing of the build host stays.
-    '--customize-hook=rm -f "$1/etc/hostname" "$1/etc/resolv.conf" "$1/etc/fstab"',
-    `--customize-hook=mkdir -p "$1/${LAYER2.opaqueDir}" && echo hidden > "$1/${LAYER2.opaqueDir}/hidden"`,
-    '--customize-hook=rm -rf "$1/var/cache/apt/archives/"*.deb "$1/var/cache/apt/"*.bin "$1/var/lib/apt/lists/"*_Packages',
-    suite(),
+  return mmdebstrapCommand({
+    variant: 'minbase',
+    packages: OCI_IMAGE_PACKAGES,
+    hooks: [
+      // mmdebstrap copies the host's hostname and resolv.conf in and writes a placeholder fstab. The
+      // installer writes hostname and fstab, so a test can tell it did; nothing of the build host stays.
+      'rm -f "$1/etc/hostname" "$1/etc/resolv.conf" "$1/etc/fstab"',
+      `mkdir -p "$1/${LAYER2.opaqueDir}" && echo hidden > "$1/${LAYER2.opaqueDir}/hidden"`,
+      'rm -rf "$1/var/cache/apt/archives/"*.deb "$1/var/cache/apt/"*.bin "$1/var/lib/apt/lists/"*_Packages',
+    ],
     target,
-  ];
-  if (process.env.PARTICLE_VM_MIRROR) argv.push(process.env.PARTICLE_VM_MIRROR);
-  return argv;
+  });
 }
 
 /** Bump when the packing below (tar options, layer 2, config) changes the image. */
@@ -92,7 +85,7 @@ const RECIPE_VERSION = 1;
 /** Fixed mtime of layer 2's entries and the archives' members, so they do not vary between builds. */
 const FIXED_MTIME = '@1735689600';
 /** pax without per-process header names or access/change times, which only make layers differ. */
-const TAR_PAX = ['--format=pax', '--numeric-owner', '--sort=name', '--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime'];
+export const TAR_PAX = ['--format=pax', '--numeric-owner', '--sort=name', '--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime'];
 
 export function ociRecipeHash(): string {
   const h = createHash('sha256');
@@ -123,11 +116,27 @@ function fromCache(dir: string, buildSeconds = 0): OciTestImage {
  * one build (a lock directory), and a half-built image is never used (built aside, then renamed).
  */
 export async function ensureOciTestImage(log: (line: string) => void = () => {}): Promise<OciTestImage> {
-  const root = ociCacheRoot();
-  const hash = ociRecipeHash();
+  const { dir, buildSeconds } = await cachedBuild(ociCacheRoot(), ociRecipeHash(), async (work) => {
+    log(`building the OCI test image (${suite()}) with mmdebstrap; this takes a few minutes once`);
+    const rootfs = join(work, 'rootfs');
+    await run(ociMmdebstrapArgv(rootfs), { timeoutMs: 40 * 60_000 });
+    const meta = await packImage(work, rootfs, log);
+    rmSync(rootfs, { recursive: true, force: true });
+    writeFileSync(join(work, 'image.json'), `${JSON.stringify(meta, null, 2)}\n`);
+  });
+  if (buildSeconds > 0) log(`OCI test image built in ${buildSeconds.toFixed(0)} s`);
+  return fromCache(dir, buildSeconds);
+}
+
+/**
+ * ROOT/HASH, made by `build(work)` unless it is there and complete. Concurrent callers wait for one
+ * build (a lock directory), and a half-built folder is never used (built aside, then renamed).
+ * Earlier recipes' folders are removed. buildSeconds is 0 when the cache had it.
+ */
+export async function cachedBuild(root: string, hash: string, build: (work: string) => Promise<void>): Promise<{ dir: string; buildSeconds: number }> {
   const dir = join(root, hash);
   const ready = (): boolean => existsSync(join(dir, 'ready'));
-  if (ready()) return fromCache(dir);
+  if (ready()) return { dir, buildSeconds: 0 };
   mkdirSync(root, { recursive: true });
   const lock = `${dir}.lock`;
   for (;;) {
@@ -139,21 +148,16 @@ export async function ensureOciTestImage(log: (line: string) => void = () => {})
       const held = statSync(lock, { throwIfNoEntry: false });
       if (held && Date.now() - held.mtimeMs > 3600_000) rmSync(lock, { recursive: true, force: true });
       await new Promise((r) => setTimeout(r, 2000));
-      if (ready()) return fromCache(dir);
+      if (ready()) return { dir, buildSeconds: 0 };
     }
   }
   const started = performance.now();
   const work = `${dir}.build`;
   try {
-    if (ready()) return fromCache(dir);
+    if (ready()) return { dir, buildSeconds: 0 };
     rmSync(work, { recursive: true, force: true });
     mkdirSync(work, { recursive: true });
-    log(`building the OCI test image (${suite()}) with mmdebstrap; this takes a few minutes once`);
-    const rootfs = join(work, 'rootfs');
-    await run(ociMmdebstrapArgv(rootfs), { timeoutMs: 40 * 60_000 });
-    const meta = await packImage(work, rootfs, log);
-    rmSync(rootfs, { recursive: true, force: true });
-    writeFileSync(join(work, 'image.json'), `${JSON.stringify(meta, null, 2)}\n`);
+    await build(work);
     writeFileSync(join(work, 'build-seconds'), `${((performance.now() - started) / 1000).toFixed(1)}\n`);
     writeFileSync(join(work, 'ready'), `${new Date().toISOString()}\n`);
     rmSync(dir, { recursive: true, force: true });
@@ -165,9 +169,7 @@ export async function ensureOciTestImage(log: (line: string) => void = () => {})
   } finally {
     rmSync(lock, { recursive: true, force: true });
   }
-  const buildSeconds = (performance.now() - started) / 1000;
-  log(`OCI test image built in ${buildSeconds.toFixed(0)} s`);
-  return fromCache(dir, buildSeconds);
+  return { dir, buildSeconds: (performance.now() - started) / 1000 };
 }
 
 /** Earlier recipes' images are only disk space now; builds still running (they hold a lock) stay. */
@@ -185,14 +187,14 @@ interface Blob {
 }
 
 /** Writes bytes as a content-addressed blob. */
-function putBlob(blobs: string, data: string): Blob {
+export function putBlob(blobs: string, data: string): Blob {
   const hex = createHash('sha256').update(data).digest('hex');
   writeFileSync(join(blobs, hex), data);
   return { digest: `sha256:${hex}`, size: Buffer.byteLength(data) };
 }
 
 /** Streams a tar command's output through gzip into a blob, hashing both sides on the way. */
-async function tarLayer(argv: readonly string[], blobs: string): Promise<{ blob: Blob; diffId: string; uncompressed: number }> {
+export async function tarLayer(argv: readonly string[], blobs: string): Promise<{ blob: Blob; diffId: string; uncompressed: number }> {
   const partial = join(blobs, `.partial-${process.pid}`);
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';

@@ -64,15 +64,19 @@ describe('QA: the live VM command line', () => {
   });
 
   it('variant names: mode, firmware, and a medium other than the CD', () => {
-    expect(parseVariant('interactive-uefi')).toEqual({ mode: 'interactive', firmware: 'uefi', medium: 'cd', vga: 'virtio' });
-    expect(parseVariant('unattended-bios-usb')).toEqual({ mode: 'unattended', firmware: 'bios', medium: 'usb', vga: 'virtio' });
-    expect(parseVariant('remote-uefi')).toEqual({ mode: 'remote', firmware: 'uefi', medium: 'cd', vga: 'virtio' });
-    expect(parseVariant('interactive-bios-std')).toEqual({ mode: 'interactive', firmware: 'bios', medium: 'cd', vga: 'std' });
+    expect(parseVariant('interactive-uefi')).toEqual({ mode: 'interactive', firmware: 'uefi', medium: 'cd', vga: 'virtio', image: 'oci-rootfs' });
+    expect(parseVariant('unattended-bios-usb')).toEqual({ mode: 'unattended', firmware: 'bios', medium: 'usb', vga: 'virtio', image: 'oci-rootfs' });
+    expect(parseVariant('remote-uefi')).toEqual({ mode: 'remote', firmware: 'uefi', medium: 'cd', vga: 'virtio', image: 'oci-rootfs' });
+    expect(parseVariant('interactive-bios-std')).toEqual({ mode: 'interactive', firmware: 'bios', medium: 'cd', vga: 'std', image: 'oci-rootfs' });
     expect(variantName(parseVariant('interactive-bios-cd-std'))).toBe('interactive-bios-std');
     expect(variantName(parseVariant('remote-uefi-usb-virtio'))).toBe('remote-uefi-usb');
     expect(variantName(parseVariant('unattended-bios-usb'))).toBe('unattended-bios-usb');
     expect(variantName(parseVariant('interactive-uefi-cd'))).toBe('interactive-uefi');
     expect(() => parseVariant('interactive')).toThrow(/MODE-FIRMWARE/);
+    expect(parseVariant('remote-uefi-bootc')).toEqual({ mode: 'remote', firmware: 'uefi', medium: 'cd', vga: 'virtio', image: 'bootc' });
+    expect(variantName(parseVariant('remote-bios-usb-std-bootc'))).toBe('remote-bios-usb-std-bootc');
+    expect(() => parseVariant('unattended-bios-bootc')).toThrow(/remote variant only/);
+    expect(() => parseVariant('remote-uefi-bootc-usb')).toThrow(/MODE-FIRMWARE/);
   });
 
   it('a timed boot runs QEMU under nice -5, which every thread inherits', () => {

@@ -44,30 +44,47 @@ function suite(): string {
   return process.env.PARTICLE_VM_SUITE ?? 'trixie';
 }
 
-/** The mmdebstrap argv for the recipe; the mirror is mmdebstrap's default unless PARTICLE_VM_MIRROR is set. */
-export function mmdebstrapArgv(target: string): string[] {
+/**
+ * A test image's mmdebstrap argv: root mode into a directory, the packages, no manual pages,
+ * documentation (but the copyright files) or translations, then the image's own hooks. The suite is
+ * trixie unless PARTICLE_VM_SUITE says otherwise; the mirror is mmdebstrap's default unless
+ * PARTICLE_VM_MIRROR is set.
+ */
+export function mmdebstrapCommand(o: { variant: string; packages: readonly string[]; hooks: readonly string[]; target: string }): string[] {
   const argv = [
     'mmdebstrap',
-    '--variant=important',
+    `--variant=${o.variant}`,
     '--mode=root',
     '--format=directory',
-    `--include=${GUEST_PACKAGES.join(',')}`,
+    `--include=${o.packages.join(',')}`,
     '--dpkgopt=path-exclude=/usr/share/man/*',
     '--dpkgopt=path-exclude=/usr/share/doc/*',
     '--dpkgopt=path-include=/usr/share/doc/*/copyright',
     '--dpkgopt=path-exclude=/usr/share/locale/*',
-    '--customize-hook=upload ' + INIT + ' /usr/local/sbin/particle-vm-init',
-    '--customize-hook=chmod 0755 "$1/usr/local/sbin/particle-vm-init"',
-    `--customize-hook=echo root:${GUEST_ROOT_PASSWORD} | chroot "$1" chpasswd`,
-    '--customize-hook=echo particle-vm > "$1/etc/hostname"',
-    // A guest that boots with systemd (bootDisk of an image made from this one) logs in on the serial console.
-    '--customize-hook=printf "/dev/vda / ext4 rw 0 1\\n" > "$1/etc/fstab"',
-    '--customize-hook=rm -rf "$1/var/cache/apt/archives/"*.deb "$1/var/lib/apt/lists/"*_Packages',
+    ...o.hooks.map((h) => `--customize-hook=${h}`),
     suite(),
-    target,
+    o.target,
   ];
   if (process.env.PARTICLE_VM_MIRROR) argv.push(process.env.PARTICLE_VM_MIRROR);
   return argv;
+}
+
+/** The mmdebstrap argv for the recipe. */
+export function mmdebstrapArgv(target: string): string[] {
+  return mmdebstrapCommand({
+    variant: 'important',
+    packages: GUEST_PACKAGES,
+    hooks: [
+      'upload ' + INIT + ' /usr/local/sbin/particle-vm-init',
+      'chmod 0755 "$1/usr/local/sbin/particle-vm-init"',
+      `echo root:${GUEST_ROOT_PASSWORD} | chroot "$1" chpasswd`,
+      'echo particle-vm > "$1/etc/hostname"',
+      // A guest that boots with systemd (bootDisk of an image made from this one) logs in on the serial console.
+      'printf "/dev/vda / ext4 rw 0 1\\n" > "$1/etc/fstab"',
+      'rm -rf "$1/var/cache/apt/archives/"*.deb "$1/var/lib/apt/lists/"*_Packages',
+    ],
+    target,
+  });
 }
 
 /** Bump to force a rebuild when something outside the argv and the init script changes the image. */

@@ -7,6 +7,7 @@ import { PRODUCT } from '../qa/wizard';
 import { accelerator } from './qemu';
 import type { IsoUnderTest } from '../qa/iso';
 import { killAllVms } from './qemu';
+import { BOOTC_TARGET_IMGREF } from '../support/bootc-test-image';
 
 // The live ISO as a person would try it (the harness behind `npm run qa`, test/qa): boot it in QEMU
 // and install through the kiosk on the guest's own screen with the guest's own keyboard and pointer
@@ -96,6 +97,18 @@ describe.skipIf(why !== null)('the live ISO installs and what it installed boots
     expect(r.target?.hostname).toBe('particle-qa');
     expect(r.images.length).toBeGreaterThan(5);
   }, 45 * MIN);
+
+  it.skipIf(!otherParts)('remote, UEFI, the bootc image embedded: the wizard installs it offline through podman, storage on the target, and the disk holds an ostree deployment whose origin is the ISO\'s --target-imgref', async () => {
+    const bootcIso = await obtainIso({ image: 'bootc', buildApp: iso.how !== 'built', log: (l) => console.log(`[qa] ${l}`) });
+    console.log(`[qa] bootc ISO: ${bootcIso.path} (${(bootcIso.bytes / 1024 ** 2).toFixed(1)} MiB, obtained in ${bootcIso.seconds.toFixed(0)} s)`);
+    const r = await runVariant(parseVariant('remote-uefi-bootc'), { iso: bootcIso, outRoot: QA_OUT });
+    reports.push(r);
+    passed(r);
+    expect(r.bootcTarget?.origin).toBe(`ostree-unverified-registry:${BOOTC_TARGET_IMGREF}`);
+    expect(r.bootcTarget?.deployment).toMatch(/^ostree\/deploy\/default\/deploy\/[0-9a-f]{64}\.0$/);
+    expect(r.bootcTarget?.hostname).toBe('particle-qa');
+    expect(r.bootcLive).toMatchObject({ images: 0, containers: 0 });
+  }, 60 * MIN);
 
   it.skipIf(!otherParts)('unattended, BIOS: installer.config= from GRUB\'s command line installs, powers off, and the disk logs in', async () => {
     const r = await runVariant(VARIANTS[2]!, { iso, outRoot: QA_OUT });
