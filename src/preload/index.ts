@@ -1,5 +1,6 @@
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import { EVENT_NAMES, METHOD_NAMES, ipcEventChannel, ipcInvokeChannel, isEventName, type InstallerApi } from '../shared/api';
+import { EVENT_NAMES, METHOD_NAMES, ipcEventChannel, ipcInvokeChannel, isEventName } from '../shared/api-names';
+import type { InstallerApi } from '../shared/api';
 
 /**
  * The bridge: named functions only, one per InstallerApi method, and `on` for events. The

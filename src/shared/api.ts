@@ -18,6 +18,9 @@ import {
   TimeZonesSchema,
 } from './system';
 import { AnswerFileSchema, ImageSchema, ImageTransportSchema } from './answer-file';
+import type { EventName, MethodName } from './api-names';
+
+export { EVENT_NAMES, IPC_PREFIX, METHOD_NAMES, ipcEventChannel, ipcInvokeChannel, isEventName, isMethodName, type EventName, type MethodName } from './api-names';
 
 /**
  * The InstallerApi: one typed map of every method and event, used by the Electron IPC relay,
@@ -119,17 +122,11 @@ export const METHODS = {
   generateRecoveryKey: { params: NoParams, result: RecoveryKeySchema },
   /** Reboot or power off once the install is over (refused while one runs, and in demo mode). */
   power: { params: PowerParamsSchema, result: ApplyResultSchema },
-} as const;
+} as const satisfies Record<MethodName, { params: z.ZodType; result: z.ZodType }>;
 
-export type MethodName = keyof typeof METHODS;
 export type MethodParams<M extends MethodName> = z.input<(typeof METHODS)[M]['params']>;
 export type MethodResult<M extends MethodName> = z.output<(typeof METHODS)[M]['result']>;
 
-export const METHOD_NAMES = Object.keys(METHODS) as MethodName[];
-
-export function isMethodName(name: unknown): name is MethodName {
-  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(METHODS, name);
-}
 
 /** Events pushed from the engine. */
 export const EVENTS = {
@@ -145,15 +142,9 @@ export const EVENTS = {
   progress: ProgressEventSchema,
   /** The engine stopped or the connection to it was lost. */
   engineLost: z.object({ error: InstallerErrorSchema }),
-} as const;
+} as const satisfies Record<EventName, z.ZodType>;
 
-export type EventName = keyof typeof EVENTS;
 export type EventPayload<E extends EventName> = z.output<(typeof EVENTS)[E]>;
-export const EVENT_NAMES = Object.keys(EVENTS) as EventName[];
-
-export function isEventName(name: unknown): name is EventName {
-  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(EVENTS, name);
-}
 
 /**
  * What a front end holds: a function per method, returning errors as data, and a subscription
@@ -164,8 +155,3 @@ export type InstallerApi = {
 } & {
   readonly on: <E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void) => () => void;
 };
-
-/** Prefix of every Electron IPC channel; the relay refuses anything else. */
-export const IPC_PREFIX = 'particle:';
-export const ipcInvokeChannel = (m: MethodName): string => `${IPC_PREFIX}invoke:${m}`;
-export const ipcEventChannel = (e: EventName): string => `${IPC_PREFIX}event:${e}`;
