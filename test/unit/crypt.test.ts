@@ -1,5 +1,3 @@
-import { spawnSync } from 'node:child_process';
-import { randomBytes, randomInt } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { AnswerFileSchema, type AnswerFileInput } from '../../src/shared/answer-file';
 import { clampRounds, hashPassword, hashRequestPasswords, randomSalt, sha512Crypt, verifyPassword } from '../../src/engine/crypt';
@@ -19,7 +17,9 @@ const VECTORS: ReadonlyArray<readonly [setting: string, password: string, expect
   ['$6$rounds=10$roundstoolow', 'the minimum number is still observed', '$6$rounds=1000$roundstoolow$kUMsbe306n21p9R.FRkW3IGn.S9NPN0x50YhH1xhLsPuWGsUSklZt58jaTfF4ZEQpyUNGc0dqbpBYYBaHHrsX.'],
 ];
 
-describe('sha512Crypt', () => {
+// Pure CPU: the 123456-round vector takes 0.85 s on a two-core machine at load 4.5; 30 s keeps far
+// more than twice that on a busier one (vitest's default 5 s once ran out under load).
+describe('sha512Crypt', { timeout: 30_000 }, () => {
   it.each(VECTORS)('matches the specification for %s', (setting, password, expected) => {
     expect(sha512Crypt(password, setting)).toBe(expected);
     expect(verifyPassword(password, expected)).toBe(true);
@@ -45,36 +45,6 @@ describe('sha512Crypt', () => {
 
   it('handles empty and long passwords', () => {
     for (const p of ['', 'x'.repeat(64), 'y'.repeat(65), 'z'.repeat(200)]) expect(verifyPassword(p, hashPassword(p))).toBe(true);
-  });
-});
-
-const openssl = spawnSync('openssl', ['version'], { encoding: 'utf8' });
-const opensslMissing = openssl.error !== undefined || openssl.status !== 0 ? 'openssl is not installed' : null;
-if (opensslMissing) console.warn(`[unit] crypt: agreement with openssl skipped: ${opensslMissing}`);
-
-const SALT_CHARS = './0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-const EXTRA = ['ä', 'ß', 'é', '€', 'Ω', 'ж', '中', '文', '😀', ' ', '$', ':', '\\', '"', "'", '!'];
-
-/** A random password mixing ASCII and multi-byte UTF-8, 1 to 80 characters, no line breaks. */
-function randomPassword(): string {
-  const len = randomInt(1, 81); // openssl passwd -stdin prints nothing for an empty line
-  let s = '';
-  for (let i = 0; i < len; i++) s += randomInt(4) === 0 ? (EXTRA[randomInt(EXTRA.length)] as string) : String.fromCharCode(randomInt(0x21, 0x7f));
-  return s;
-}
-
-describe.skipIf(opensslMissing !== null)('agreement with openssl passwd -6', () => {
-  it('gives the same hash for 20 random passwords and salts', () => {
-    for (let i = 0; i < 20; i++) {
-      const password = i === 0 ? 'pässwörd 中文 😀' : randomPassword();
-      const salt = Array.from(randomBytes(randomInt(1, 17)), (b) => SALT_CHARS[b & 63]).join('');
-      // The password goes on stdin (-stdin), never in argv; stdin is read up to the first newline.
-      const r = spawnSync('openssl', ['passwd', '-6', '-stdin', '-salt', salt], { input: `${password}\n`, encoding: 'utf8' });
-      expect(r.status, r.stderr).toBe(0);
-      const expected = r.stdout.trim();
-      expect(sha512Crypt(password, salt), JSON.stringify({ password, salt })).toBe(expected);
-      expect(verifyPassword(password, expected)).toBe(true);
-    }
   });
 });
 
