@@ -80,7 +80,17 @@ function viaSocket(path: string, log: (line: string) => void): EngineConnection 
   const sock: Socket = connect(path);
   const { client, splitter } = wire((line) => sock.write(line), log);
   sock.setEncoding('utf8').on('data', (c: string) => splitter.push(c));
-  sock.on('error', (e) => client.close(makeError('internal', `Cannot reach the installer engine at ${path}: ${e.message}.`, { kind: 'system' })));
+  let connected = false;
+  sock.once('connect', () => (connected = true));
+  // Before the connection: the engine is not there. After it: the engine went away (a reset when it
+  // died with requests unread), which is the same as a closed connection to whoever waits.
+  sock.on('error', (e) =>
+    client.close(
+      connected
+        ? makeError('internal', `The connection to the installer engine was closed (${e.message}).`, { kind: 'system' })
+        : makeError('internal', `Cannot reach the installer engine at ${path}: ${e.message}.`, { kind: 'system' }),
+    ),
+  );
   sock.on('close', () => client.close(makeError('internal', 'The connection to the installer engine was closed.', { kind: 'system' })));
   return { client, close: () => sock.end() };
 }

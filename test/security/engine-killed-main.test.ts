@@ -51,14 +51,15 @@ describe.skipIf(why !== null)('Electron main when the engine is killed', () => {
     const [pid] = engineChildren();
     expect(pid).toBeDefined();
     const gone = lost(conn);
-    // A call in flight when the engine dies: listDisks runs lsblk, long enough to still be pending.
-    const pending = conn.client.call('listDisks', {});
+    // Calls certainly in flight when the engine dies: it is stopped (SIGSTOP) before they are sent,
+    // so it cannot answer any of them before the SIGKILL.
+    process.kill(pid!, 'SIGSTOP');
+    const pending = [conn.client.call('listDisks', {}), conn.client.call('getInfo', {}), conn.client.call('getInstallState', {})];
     process.kill(pid!, 'SIGKILL');
     const error = await gone;
     expect(error.message).toMatch(/stopped \(SIGKILL\)/);
     expect(error.message).toMatch(/Restart the installer/);
-    const r = await pending;
-    if (!r.ok) expect(r.error.message).toMatch(/stopped|SIGKILL/);
+    for (const r of await Promise.all(pending)) expect(r).toMatchObject({ ok: false, error: { message: expect.stringMatching(/stopped \(SIGKILL\)/) } });
     // And everything afterwards fails at once, rather than waiting forever.
     const after = await conn.client.call('getInfo', {});
     expect(after.ok).toBe(false);
@@ -73,10 +74,13 @@ describe.skipIf(why !== null)('Electron main when the engine is killed', () => {
     const conn = connectEngine({ socket, mode: 'test', cliPath: CLI, nodePath: process.execPath, log: () => {} });
     expect((await conn.client.call('getInfo', {})).ok).toBe(true);
     const gone = lost(conn);
+    svc.kill('SIGSTOP');
+    const pending = [conn.client.call('listDisks', {}), conn.client.call('getInfo', {})];
     svc.kill('SIGKILL');
     await exited;
     const error = await gone;
     expect(error.message).toMatch(/connection to the installer engine was closed/);
+    for (const r of await Promise.all(pending)) expect(r).toMatchObject({ ok: false, error: { message: expect.stringMatching(/connection to the installer engine was closed/) } });
     expect((await conn.client.call('getInfo', {})).ok).toBe(false);
     conn.close();
   });
