@@ -50,6 +50,8 @@ export default defineConfig({
           // Adversarial tests: protocol fuzzing, authentication, injection, disk safety, recovery.
           name: 'security',
           include: ['test/security/**/*.test.ts'],
+          // Every run starts from empty counts (test/security/counts.ts).
+          globalSetup: ['test/security/counts-setup.ts'],
           testTimeout: 180_000,
           hookTimeout: 120_000,
           fileParallelism: false,

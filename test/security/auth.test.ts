@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PeerCredentialsError, cookieName, parsePeerInode, peerCredentials, processUids, socketHolders } from '../../src/service';
 import { spawnCli } from '../support/cli';
 import { openWs, wsCall } from '../support/http';
-import { recordCount } from './counts';
+import { countWhenPassed } from './counts';
 
 /**
  * Adversarial authentication of the two ways into the engine besides stdio.
@@ -26,10 +26,6 @@ import { recordCount } from './counts';
  * Every refusal that passed its assertions is counted as `auth-refused`.
  */
 
-let refused = 0;
-afterAll(() => {
-  if (refused > 0) recordCount('auth-refused', refused);
-});
 
 // ---------------------------------------------------------------------------------------------
 // Raw HTTP
@@ -200,7 +196,7 @@ describe('serve: token, Host and Origin', () => {
     expect(r.body, label).not.toMatch(/jsonrpc|result/);
     expect(r.headers['set-cookie'], label).toBeUndefined();
     expect(r.headers['access-control-allow-origin'], label).toBeUndefined();
-    refused++;
+    countWhenPassed('auth-refused');
   }
 
   /** A refused upgrade also leaves no open connection behind. */
@@ -605,7 +601,7 @@ describe('peer credentials: procfs', () => {
         decoy!.once('exit', (code) => reject(new Error(`decoy exited with ${code}`)));
       });
       await expect(peerCredentials(accepted[0]!, path)).rejects.toThrow(/appears 2 times/);
-      refused++;
+      countWhenPassed('auth-refused');
       decoy.stdin!.end();
       await new Promise((r) => decoy!.once('exit', r));
       // With the decoy gone, the same connection is identified again.
@@ -655,7 +651,7 @@ function expectPeerRefused(seen: { error?: string; lines: string[]; timeout?: bo
   expect(msg.result, label).toBeUndefined();
   expect(msg.error.code, label).toBe(-32000);
   expect(msg.error.data, label).toMatchObject({ code: 'unauthorized', kind: 'user' });
-  refused++;
+  countWhenPassed('auth-refused');
 }
 
 function expectServed(seen: { error?: string; lines: string[] }, label: string): void {
@@ -722,7 +718,7 @@ describe.skipIf(socketSkip !== null)('service --socket: only the live user and r
     for (const uid of [65534, 1001]) {
       const seen = await clientAs(uid, uid, path, dir);
       expect(seen.error, `uid ${uid}`).toBe('EACCES');
-      refused++;
+      countWhenPassed('auth-refused');
     }
   });
 

@@ -10,7 +10,7 @@ import { CommandError } from '../../src/engine/exec';
 import { Installer } from '../../src/engine/installer';
 import { DEFAULT_MINIMUM_DISK_SIZE, type Disk, type InstallerError } from '../../src/shared';
 import { attachLoop, ensurePartitionNode, loopUnavailableReason, run, sparseFile, tryRun } from '../support/loop';
-import { recordCount } from './counts';
+import { countWhenPassed } from './counts';
 
 // Nothing reaches a disk without a confirmed plan for exactly that disk. Real loop devices and the
 // real engine (test mode: loop devices may be offered) for the swaps and mounts; saved probes of
@@ -52,7 +52,6 @@ describe.skipIf(why !== null)('disk safety on loop devices (root)', () => {
   let engine: Engine;
   const loops: string[] = [];
   const mounts: string[] = [];
-  let refused = 0;
 
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'particle-disksafety-'));
@@ -66,7 +65,6 @@ describe.skipIf(why !== null)('disk safety on loop devices (root)', () => {
       tryRun(['losetup', '--detach', l]);
     }
     if (dir) rmSync(dir, { recursive: true, force: true });
-    recordCount('disk-safety-refused', refused);
   });
 
   /** A 4 GiB disk with a DOS table and an ext4 filesystem holding a file we can look for afterwards. */
@@ -115,7 +113,7 @@ describe.skipIf(why !== null)('disk safety on loop devices (root)', () => {
     expect(err.message).toMatch(/Nothing was written/);
     expect(engine.installer!.getState().phase).toBe('idle');
     expect(hasTable(a.dev), 'the other file got no partition table').toBe(false);
-    refused++;
+    countWhenPassed('disk-safety-refused');
 
     // Put the original back: even the same file, attached again, is a new attachment and refused.
     run(['losetup', '--detach', a.dev]);
@@ -124,7 +122,7 @@ describe.skipIf(why !== null)('disk safety on loop devices (root)', () => {
     const again = await refusal(engine.handlers.startInstall({ planId: plan.id }));
     expect(again.code).toBe('disk-changed');
     expect(dataStillThere(a.part)).toBe(true);
-    refused++;
+    countWhenPassed('disk-safety-refused');
   });
 
   it('a partition mounted after the plan was made is refused at install time, and its data kept', async () => {
@@ -138,7 +136,7 @@ describe.skipIf(why !== null)('disk safety on loop devices (root)', () => {
     expect(err.message).toContain(d.part);
     expect(err.message).toMatch(/mounted/);
     expect(readFileSync(join(mnt, 'precious.txt'), 'utf8')).toBe('family photos\n');
-    refused++;
+    countWhenPassed('disk-safety-refused');
     run(['umount', mnt]);
     mounts.pop();
   });
@@ -167,12 +165,12 @@ describe.skipIf(why !== null)('disk safety on loop devices (root)', () => {
       const err = await refusal(engine.handlers.planInstall({ request: request(disk) as never }));
       expect(err.code, JSON.stringify(disk)).toBe(code);
       expect(err.message, JSON.stringify(disk)).toMatch(message);
-      refused++;
+      countWhenPassed('disk-safety-refused');
     }
     // A plan id nobody was shown cannot be started.
     const forged = await refusal(engine.handlers.startInstall({ planId: '00000000-0000-4000-8000-000000000000' }));
     expect(forged.message).toMatch(/No such plan/);
-    refused++;
+    countWhenPassed('disk-safety-refused');
     expect(readFileSync(join(mnt, 'precious.txt'), 'utf8')).toBe('family photos\n');
     run(['umount', mnt]);
     mounts.pop();
@@ -188,13 +186,11 @@ describe.skipIf(why !== null)('disk safety on loop devices (root)', () => {
     expect(err.code).toBe('disk-refused');
     expect(err.message).toMatch(/loop|virtual/i);
     expect(hasTable(dev)).toBe(false);
-    refused++;
+    countWhenPassed('disk-safety-refused');
   });
 });
 
 describe('the live medium cannot be installed to (saved probes of real live sessions)', () => {
-  let refused = 0;
-  afterAll(() => recordCount('disk-safety-refused', refused));
 
   function installerFor(machine: string): { installer: Installer; disks: Disk[] } {
     const snapshot = JSON.parse(readFileSync(join(MACHINES, machine, 'snapshot.json'), 'utf8')) as ProbeSnapshot;
@@ -224,7 +220,7 @@ describe('the live medium cannot be installed to (saved probes of real live sess
         const err = await refusal(installer.plan(request(sel)));
         expect(err.code, JSON.stringify(sel)).toBe('disk-refused');
         expect(err.message).toMatch(/live/i);
-        refused++;
+        countWhenPassed('disk-safety-refused');
       }
     }
     // "The largest eligible disk" never picks it either.

@@ -11,7 +11,7 @@ import { EngineInfoSchema, MAX_MESSAGE_BYTES, RPC_INVALID_REQUEST, RpcResponseSc
 import { WS_MAX_FRAME_BYTES } from '../../src/service/http';
 import { openWs } from '../support/http';
 import type { Reply } from '../support/line-client';
-import { recordCount } from './counts';
+import { countWhenPassed } from './counts';
 import { IdSource, POLLUTION_MARK, Rng, deriveSeed, expectedReplies, generateMessages, idKey, replyKind, type FuzzMessage } from './fuzz-gen';
 
 /**
@@ -410,7 +410,7 @@ describe('protocol fuzzing of the real service process', () => {
     expect(service.exit()).toEqual({ code: 0, signal: null });
     expect(channel.received.slice(before).map((l) => (JSON.parse(l) as Reply).id)).toEqual(['last']);
     assertNoErrorsLogged(service);
-    recordCount('messages-fuzzed', run.sent);
+    countWhenPassed('messages-fuzzed', run.sent);
   });
 
   it('Unix socket: answers every malformed message on the connection it came from, and stays up', { timeout: 150_000 }, async () => {
@@ -435,7 +435,7 @@ describe('protocol fuzzing of the real service process', () => {
     }
     const run = await fuzz('socket', 2, service, channels, false);
     for (const s of socks) s.destroy();
-    recordCount('messages-fuzzed', run.sent + 2);
+    countWhenPassed('messages-fuzzed', run.sent + 2);
   });
 
   describe('WebSocket (serve)', () => {
@@ -469,7 +469,7 @@ describe('protocol fuzzing of the real service process', () => {
       const run = await fuzz('websocket', 3, service, [wsChannel('websocket', ws)], true);
       expect(ws.readyState).toBe(WebSocket.OPEN);
       ws.close();
-      recordCount('messages-fuzzed', run.sent);
+      countWhenPassed('messages-fuzzed', run.sent);
     });
 
     it('answers a frame over the message limit in-band up to the hard cap, and closes with 1009 beyond it', { timeout: 60_000 }, async () => {
@@ -501,7 +501,7 @@ describe('protocol fuzzing of the real service process', () => {
       ws3.close();
       assertAlive(service);
       assertNoErrorsLogged(service);
-      recordCount('messages-fuzzed', 3);
+      countWhenPassed('messages-fuzzed', 3);
     });
   });
 });

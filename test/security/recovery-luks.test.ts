@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InstallPlan } from '../../src/shared';
 import { guestResults, killAllVms, runInVm, vmImage, vmUnavailable, type RunInVmResult } from '../vm/index';
-import { recordCount } from './counts';
+import { countWhenPassed } from './counts';
 import { documentedStates } from '../support/service-child';
 
 // The LUKS half of test/security/recovery.test.ts: the host kernel has no device-mapper, so the
@@ -185,6 +185,6 @@ describe.skipIf(why !== null)('recovery after the engine is killed during a LUKS
     expect(res.newPlan.error, ctx).toBeUndefined();
     expect(res.newPlan.diskPath).toBe(res.dev);
     expect(res.stop.code, res.stopStderrTail).toBe(0);
-    recordCount('recovery-passed', 1);
+    countWhenPassed('recovery-passed', 1);
   });
 });

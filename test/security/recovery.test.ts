@@ -7,7 +7,7 @@ import { fakeEnv } from '../fakes';
 import type { LineClient, Reply } from '../support/line-client';
 import { documentedStates, startServiceChild, type ServiceChild } from '../support/service-child';
 import { attachLoop, ensurePartitionNode, loopUnavailableReason, run, sparseFile, tryRun } from '../support/loop';
-import { recordCount } from './counts';
+import { countWhenPassed } from './counts';
 
 // kill -9 of the real engine service (a child process, as the live session runs it) at every step
 // boundary of an erase-disk install on a loop device, then a fresh start of the service: it must
@@ -231,7 +231,7 @@ describe.skipIf(why !== null)('recovery after the engine is killed (root, loop d
     const again = await plan(next.client, disk);
     expect(again.disk.path).toBe(disk);
     await stop(next);
-    recordCount('recovery-passed', 1);
+    countWhenPassed('recovery-passed', 1);
   });
 
   it('kill -9 in the middle of the deploy: a stray bootc is stopped, the target released, and a new install completes', async () => {
@@ -282,7 +282,7 @@ describe.skipIf(why !== null)('recovery after the engine is killed (root, loop d
     expectDiskState('installed', disk, fresh, '');
     expect(readdirSync(runRoot).filter((f) => f.startsWith('engine-')), 'a finished install leaves no state file').toEqual([]);
     await stop(next);
-    recordCount('recovery-passed', 1);
+    countWhenPassed('recovery-passed', 1);
   }, 240_000);
 
   it('while something cannot be released, every install is refused with what is held', async () => {
@@ -300,6 +300,6 @@ describe.skipIf(why !== null)('recovery after the engine is killed (root, loop d
     } finally {
       rmSync(bad, { force: true });
     }
-    recordCount('recovery-passed', 1);
+    countWhenPassed('recovery-passed', 1);
   }, 120_000);
 });
