@@ -92,8 +92,8 @@ describe('planner', () => {
         'podman', ...globals, 'run', '--network=host', '--rm', '--name', 'particle-deploy-abcdef01-finalize', '--privileged', '--pid=host', '--security-opt', 'label=type:unconfined_t',
         '-v', `${T}:/target`, 'quay.io/example/os:42', 'bootc', 'install', 'finalize', '/target',
       ],
-      // Then the storage goes, before the trim.
-      ['umount', store],
+      // Then the storage goes, before the trim: with whatever podman mounted below it.
+      ['umount', '--recursive', store],
       ['rm', '-rf', '--one-file-system', store],
       ['fstrim', '--verbose', T],
     ]);

@@ -115,7 +115,11 @@ export function podmanStorage(request: AnswerFile, verb: 'to-filesystem' | 'to-d
     // live system (a 1 GiB image grew the VM guest's memory in use by 1009 MiB). On the target instead.
     tmpdir: `${store}/tmp`,
     setup: [mkdir(store, '0700'), run(['mount', '--bind', store, store]), mkdir(`${store}/tmp`, '0700')],
-    cleanup: [run(['umount', store]), run(['rm', '-rf', '--one-file-system', store], { timeoutSeconds: 600 })],
+    // podman's storage may leave its own mounts below (containers/storage mounts its overlay home
+    // privately) and a container's cleanup may still hold them for a moment after `podman run --rm`
+    // returns: on a loaded machine a plain umount once found the store busy. So everything below
+    // goes too, and a busy store is tried again for up to a minute before it fails the step.
+    cleanup: [run(['umount', '--recursive', store], { retryForSeconds: 60 }), run(['rm', '-rf', '--one-file-system', store], { timeoutSeconds: 600 })],
     existsWhen: `${store}/storage`,
   };
 }
