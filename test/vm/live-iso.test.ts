@@ -25,7 +25,7 @@ if (!['all', 'kiosk', 'others'].includes(PART)) throw new Error(`PARTICLE_QA_PAR
 const kioskPart = PART !== 'others';
 const otherParts = PART !== 'kiosk';
 if (!kioskPart) console.warn('[vm] the kiosk variant is skipped here: PARTICLE_QA_PART=others (npm test runs it by itself afterwards, with no other VM on the cores)');
-if (!otherParts) console.warn('[vm] the remote and unattended variants are skipped here: PARTICLE_QA_PART=kiosk (npm test runs them beside the VM lane)');
+if (!otherParts) console.warn('[vm] the remote, remote-with-the-bootc-image and unattended variants are skipped here: PARTICLE_QA_PART=kiosk (npm test runs them beside the VM lane)');
 const why = process.env.PARTICLE_QA_SKIP === '1' ? 'PARTICLE_QA_SKIP=1' : qaUnavailable(VARIANTS, !process.env.PARTICLE_QA_ISO);
 if (why) console.warn(`[vm] live ISO QA skipped: ${why}`);
 // The whole install driven through the kiosk (keys and clicks on the guest, every page read on its

@@ -228,17 +228,31 @@ export function repositoryOf(reference: string): string {
   return colon > slash ? noDigest.slice(0, colon) : noDigest;
 }
 
+/** An image manifest's layers as the registry lists them (unchecked JSON). */
+export interface RawManifest {
+  readonly layers?: readonly { readonly digest?: unknown; readonly size?: unknown }[];
+}
+
+/**
+ * A registry image's manifest as `skopeo inspect --raw` gives it, through the index to the one for
+ * `arch` (this machine's when null) when the tag names a multi-platform index; null when the index
+ * has none for it.
+ */
+export async function registryManifest(reference: string, arch: string | null, deps: Pick<SystemDeps, 'exec'>): Promise<RawManifest | null> {
+  type Doc = RawManifest & { manifests?: { digest?: string; platform?: { architecture?: string; os?: string } }[] };
+  const raw = async (ref: string): Promise<Doc> => JSON.parse((await deps.exec(['skopeo', 'inspect', '--raw', `docker://${ref}`], { timeoutMs: 15_000 })).stdout) as Doc;
+  const manifest = await raw(reference);
+  if (!Array.isArray(manifest.manifests)) return manifest;
+  const want = arch ?? ociArch(process.arch);
+  const entry = manifest.manifests.find((m) => m.platform?.architecture === want && (m.platform.os ?? 'linux') === 'linux');
+  if (!entry?.digest || !DIGEST.test(entry.digest)) return null;
+  return raw(`${repositoryOf(reference)}@${entry.digest}`);
+}
+
 /** The compressed size of an image's layers from its raw manifest (through the index for `arch`). */
 async function registryLayerBytes(reference: string, arch: string | null, deps: Pick<SystemDeps, 'exec'>): Promise<number | null> {
-  const raw = async (ref: string): Promise<unknown> => JSON.parse((await deps.exec(['skopeo', 'inspect', '--raw', `docker://${ref}`], { timeoutMs: 15_000 })).stdout) as unknown;
-  let manifest = (await raw(reference)) as { manifests?: { digest?: string; platform?: { architecture?: string; os?: string } }[]; layers?: { size?: number }[] };
-  if (Array.isArray(manifest.manifests)) {
-    const want = arch ?? ociArch(process.arch);
-    const entry = manifest.manifests.find((m) => m.platform?.architecture === want && (m.platform.os ?? 'linux') === 'linux');
-    if (!entry?.digest || !DIGEST.test(entry.digest)) return null;
-    manifest = (await raw(`${repositoryOf(reference)}@${entry.digest}`)) as typeof manifest;
-  }
-  if (!Array.isArray(manifest.layers)) return null;
+  const manifest = await registryManifest(reference, arch, deps);
+  if (!manifest || !Array.isArray(manifest.layers)) return null;
   return manifest.layers.reduce((s, l) => s + (typeof l.size === 'number' ? l.size : 0), 0);
 }
 
