@@ -12,7 +12,16 @@ export default defineConfig({
   resolve: { alias: { '@branding': resolve(import.meta.dirname, 'resources/branding', process.env.PARTICLE_BRANDING ?? 'particleos') } },
   test: {
     projects: [
-      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts', 'test/unit/**/*.test.tsx'], environment: 'node' } },
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts', 'test/unit/**/*.test.tsx'],
+          environment: 'node',
+          // Pure: starting any program throws (test/unit/setup-pure.ts).
+          setupFiles: ['test/unit/setup-pure.ts'],
+        },
+      },
       {
         extends: true,
         test: {
