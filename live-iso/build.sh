@@ -294,8 +294,15 @@ chroot "$merged" dpkg-query -W -f='${Package}\t${Version}\t${Architecture}\n' | 
 t_squash=$(now)
 # Clamp every mtime (the installer's files carry the checkout's times) for a reproducible squashfs.
 find "$merged" -xdev -newermt "@$SOURCE_DATE_EPOCH" -print0 | xargs -0r touch -h -d "@$SOURCE_DATE_EPOCH"
+# /dev/console and /dev/null are in the squashfs, as debootstrap makes them (mmdebstrap leaves /dev
+# empty): the initramfs hands the console to init with `exec run-init ... <ROOT/dev/console`, and when
+# udev's init-bottom script has not moved /dev onto the root (it runs under `sh -e`, so one failing
+# udevadm call skips the move), a missing node made the initramfs shell exit and the kernel panic
+# ("Attempted to kill init! exitcode=0x00000100", seen once in a loaded QA run). With the nodes there,
+# systemd starts and mounts its own devtmpfs.
 mksquashfs "$merged" "$iso_tree/live/filesystem.squashfs" -noappend -comp zstd -Xcompression-level 15 -b 1M \
   -no-progress -quiet \
+  -p 'dev/console c 600 0 0 5 1' -p 'dev/null c 666 0 0 1 3' \
   -wildcards -e 'boot/*' 'proc/*' 'sys/*' 'dev/*' 'run/*' 'tmp/*' 'var/cache/apt/*' 'var/lib/apt/lists/*'
 squash_seconds=$(since "$t_squash")
 
