@@ -243,16 +243,8 @@ fi
 cp -a "$HERE/rootfs/." "$merged/"
 mkdir -p "$merged/etc/particle-installer"
 {
-  echo "# Written by live-iso/build.sh; read by the live session's scripts."
+  echo "# Written by live-iso/build.sh; read by the live session's scripts (after the medium's particle/live.conf)."
   echo "PARTICLE_SHELL=$shell"
-  if [ -n "$image" ]; then
-    case "$image_transport" in
-      oci) echo "PARTICLE_IMAGE=oci:/run/live/medium/particle/image" ;;
-      *) echo "PARTICLE_IMAGE=$image_transport:/run/live/medium/particle/image.tar" ;;
-    esac
-    echo "PARTICLE_DEPLOYER=$deployer"
-    [ -z "$target_imgref" ] || echo "PARTICLE_TARGET_IMGREF=$target_imgref"
-  fi
 } > "$merged/etc/particle-installer/live.conf"
 # /etc and /var are up to date with /usr (systemd's ConditionNeedsUpdate): no ldconfig, hwdb or
 # journal catalog rebuild at every boot of the live system.
@@ -300,18 +292,55 @@ find "$merged" -xdev -newermt "@$SOURCE_DATE_EPOCH" -print0 | xargs -0r touch -h
 # udevadm call skips the move), a missing node made the initramfs shell exit and the kernel panic
 # ("Attempted to kill init! exitcode=0x00000100", seen once in a loaded QA run). With the nodes there,
 # systemd starts and mounts its own devtmpfs.
-mksquashfs "$merged" "$iso_tree/live/filesystem.squashfs" -noappend -comp zstd -Xcompression-level 15 -b 1M \
-  -no-progress -quiet \
-  -p 'dev/console c 600 0 0 5 1' -p 'dev/null c 666 0 0 1 3' \
-  -wildcards -e 'boot/*' 'proc/*' 'sys/*' 'dev/*' 'run/*' 'tmp/*' 'var/cache/apt/*' 'var/lib/apt/lists/*'
+squash_excludes=('boot/*' 'proc/*' 'sys/*' 'dev/*' 'run/*' 'tmp/*' 'var/cache/apt/*' 'var/lib/apt/lists/*')
+# Cached by content: the key hashes this script and every byte, name, mode, owner and (clamped)
+# time of the tree that goes in, so a rebuild with the same tree and another embedded image reuses it.
+squash_key=$( {
+  sha256sum < "$0"
+  tar -C "$merged" --sort=name --numeric-owner --one-file-system --anchored \
+    "${squash_excludes[@]/#/--exclude=./}" -cf - .
+} | sha256sum | cut -c1-16)
+squash_cached="$cache/squashfs-$squash_key"
+squash_cache=miss
+if [ "$use_cache" -eq 1 ] && [ -f "$squash_cached" ]; then
+  squash_cache=hit
+  say "squashfs: cached ($squash_key)"
+  cp "$squash_cached" "$iso_tree/live/filesystem.squashfs"
+else
+  mksquashfs "$merged" "$iso_tree/live/filesystem.squashfs" -noappend -comp zstd -Xcompression-level 15 -b 1M \
+    -no-progress -quiet \
+    -p 'dev/console c 600 0 0 5 1' -p 'dev/null c 666 0 0 1 3' \
+    -wildcards -e "${squash_excludes[@]}"
+  if [ "$use_cache" -eq 1 ]; then
+    mkdir -p "$cache"
+    # One squashfs per machine, like the rootfs: older ones are dropped.
+    find "$cache" -maxdepth 1 -name 'squashfs-*' ! -name "squashfs-$squash_key" -delete
+    cp "$iso_tree/live/filesystem.squashfs" "$squash_cached.tmp" && mv "$squash_cached.tmp" "$squash_cached"
+  fi
+fi
+for node in 'dev/console 5,  1' 'dev/null 1,  3'; do
+  unsquashfs -ll "$iso_tree/live/filesystem.squashfs" "${node%% *}" | grep -q "^c.* ${node#* } .* squashfs-root/${node%% *}\$" ||
+    die "the squashfs has no character device ${node%% *} (${node#* }); mksquashfs -p did not make it"
+done
 squash_seconds=$(since "$t_squash")
 
+# The embedded image and how to install it live on the medium, beside each other, not in the
+# squashfs: two ISOs that differ only in their image share one squashfs (and its cache entry).
 if [ -n "$image" ]; then
   mkdir -p "$iso_tree/particle"
   case "$image_transport" in
     oci) cp -a "$image_source" "$iso_tree/particle/image" ;;
     *) cp "$image_source" "$iso_tree/particle/image.tar" ;;
   esac
+  {
+    echo "# Written by live-iso/build.sh: the image this medium carries; read by the live session's scripts."
+    case "$image_transport" in
+      oci) echo "PARTICLE_IMAGE=oci:/run/live/medium/particle/image" ;;
+      *) echo "PARTICLE_IMAGE=$image_transport:/run/live/medium/particle/image.tar" ;;
+    esac
+    echo "PARTICLE_DEPLOYER=$deployer"
+    [ -z "$target_imgref" ] || echo "PARTICLE_TARGET_IMGREF=$target_imgref"
+  } > "$iso_tree/particle/live.conf"
 fi
 
 product=$(sed -n 's/.*"productName": *"\([^"]*\)".*/\1/p' "$REPO/resources/branding/particleos/branding.json" | head -n1)
@@ -356,6 +385,7 @@ cat > "$out/$name.build.json" <<JSON
   "targetImgref": "$target_imgref",
   "sourceDateEpoch": $SOURCE_DATE_EPOCH,
   "rootfsCache": "$rootfs_cache",
+  "squashfsCache": "$squash_cache",
   "rootfsKey": "$rootfs_key",
   "packages": $(wc -l < "$out/$name.packages"),
   "seconds": { "rootfs": $rootfs_seconds, "installer": $installer_seconds, "squashfs": $squash_seconds, "iso": $iso_seconds, "total": $total }
@@ -363,4 +393,4 @@ cat > "$out/$name.build.json" <<JSON
 JSON
 (cd "$out" && sha256sum "$name.iso" > "$name.iso.sha256")
 say "ISO: $iso ($((iso_bytes / 1048576)) MiB; squashfs $((squash_bytes / 1048576)) MiB; $(wc -l < "$out/$name.packages") packages)"
-say "time: rootfs ${rootfs_seconds}s ($rootfs_cache), installer ${installer_seconds}s, squashfs ${squash_seconds}s, iso ${iso_seconds}s, total ${total}s"
+say "time: rootfs ${rootfs_seconds}s ($rootfs_cache), installer ${installer_seconds}s, squashfs ${squash_seconds}s ($squash_cache), iso ${iso_seconds}s, total ${total}s"

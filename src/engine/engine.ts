@@ -8,9 +8,6 @@ import {
   type EngineMode,
   type EventName,
   type EventPayload,
-  type MethodName,
-  type MethodParams,
-  type MethodResult,
   type OfferedImage,
 } from '../shared';
 import { probeDisks } from './disks';
@@ -19,6 +16,7 @@ import { Installer, type InstallerDeps } from './installer';
 import { EngineState, recoverLeftovers, type RecoveryReport } from './install';
 import type { ClassifyOptions } from './disks/types';
 import { createExec, type Exec } from './exec';
+import type { Handlers } from './handlers';
 import { systemHandlers, type SystemPaths } from './system';
 import { DEFAULT_SYSTEM_PATHS, whichOnPath } from './system/deps';
 import { checkRegistrySignature } from './system/signature';
@@ -61,7 +59,7 @@ export interface EngineOptions {
 
 export const DEFAULT_LOG_DIR = '/var/log/particle-installer';
 
-export type Handlers = { readonly [M in MethodName]: (params: MethodParams<M>) => Promise<MethodResult<M>> };
+export type { Handlers } from './handlers';
 type Listener<E extends EventName> = (payload: EventPayload<E>) => void;
 
 /** The engine as the service sees it: one handler per InstallerApi method, plus events. */

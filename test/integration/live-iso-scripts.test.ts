@@ -40,6 +40,32 @@ describe('karg: the kernel arguments the live session reads', () => {
   });
 });
 
+describe("live.conf: the medium's names the embedded image, the live root's names the shell and may override", () => {
+  const read = (medium: string | null, etc: string | null): string => {
+    const dir = mkdtempSync(join(tmp, 'conf-'));
+    mkdirSync(join(dir, 'medium/particle'), { recursive: true });
+    mkdirSync(join(dir, 'etc'));
+    if (medium !== null) writeFileSync(join(dir, 'medium/particle/live.conf'), medium);
+    if (etc !== null) writeFileSync(join(dir, 'etc/live.conf'), etc);
+    const r = spawnSync('bash', ['-c', `. "${SCRIPTS}/common.sh"; echo "$PARTICLE_SHELL|$PARTICLE_IMAGE|$PARTICLE_DEPLOYER|$PARTICLE_TARGET_IMGREF"`], {
+      encoding: 'utf8',
+      env: { ...process.env, PARTICLE_MEDIUM: join(dir, 'medium'), PARTICLE_ETC: join(dir, 'etc') },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    return r.stdout.trim();
+  };
+  const medium = 'PARTICLE_IMAGE=oci:/run/live/medium/particle/image\nPARTICLE_DEPLOYER=bootc\nPARTICLE_TARGET_IMGREF=quay.io/x/os:1\n';
+  it('neither: the browser shell and no image', () => {
+    expect(read(null, null)).toBe('browser|||');
+  });
+  it("the medium's image with the root's shell", () => {
+    expect(read(medium, 'PARTICLE_SHELL=electron\n')).toBe('electron|oci:/run/live/medium/particle/image|bootc|quay.io/x/os:1');
+  });
+  it("a hook's live.conf in the root wins over the medium's", () => {
+    expect(read(medium, 'PARTICLE_SHELL=browser\nPARTICLE_DEPLOYER=oci-rootfs\n')).toBe('browser|oci:/run/live/medium/particle/image|oci-rootfs|quay.io/x/os:1');
+  });
+});
+
 describe('starting page: the kiosk\'s first page, naming the wizard\'s address', () => {
   const make = (url: string) =>
     spawnSync(join(SCRIPTS, 'starting-page'), [url], { encoding: 'utf8', env: { ...process.env, PARTICLE_STARTING_TEMPLATE: join(SCRIPTS, 'starting.html') } });

@@ -1,6 +1,6 @@
 import type { Disk, EngineMode, InstallState } from '../../shared';
 import type { Exec } from '../exec';
-import type { Handlers } from '../engine';
+import type { Handlers } from '../handlers';
 import { exportAnswerFile } from './answer-export';
 import { DEFAULT_SYSTEM_PATHS, whichOnPath, type SystemDeps, type SystemPaths } from './deps';
 import { inspectImage } from './image';

@@ -5,13 +5,17 @@ PARTICLE_CLI=/usr/lib/particle-installer/out/engine/cli.mjs
 PARTICLE_LIVE_UID=1000
 PARTICLE_REMOTE_PORT=8470
 
-# The live.conf the build wrote: PARTICLE_SHELL, and PARTICLE_IMAGE/PARTICLE_DEPLOYER (with
-# PARTICLE_TARGET_IMGREF, where a bootc system updates from) for an embedded image.
+# What the build wrote: the medium's particle/live.conf names its embedded image
+# (PARTICLE_IMAGE, PARTICLE_DEPLOYER, and PARTICLE_TARGET_IMGREF, where a bootc system updates
+# from); /etc/particle-installer/live.conf in the live root names the shell and, from a hook, may
+# override any of them.
 PARTICLE_SHELL=browser
 PARTICLE_IMAGE=
 PARTICLE_DEPLOYER=
 PARTICLE_TARGET_IMGREF=
-[ -r /etc/particle-installer/live.conf ] && . /etc/particle-installer/live.conf
+PARTICLE_MEDIUM=${PARTICLE_MEDIUM:-/run/live/medium}
+[ -r "$PARTICLE_MEDIUM/particle/live.conf" ] && . "$PARTICLE_MEDIUM/particle/live.conf"
+[ -r "${PARTICLE_ETC:-/etc/particle-installer}/live.conf" ] && . "${PARTICLE_ETC:-/etc/particle-installer}/live.conf"
 
 # karg NAME: prints the value of NAME=VALUE on the kernel command line (empty for a bare NAME) and
 # succeeds; fails when NAME is absent.
