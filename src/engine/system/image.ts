@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ImageInfo } from '../../shared';
-import type { AnswerFile } from '../../shared/answer-file';
+import type { ImageRef } from './image-ref';
+import { ociArch, splitLayoutReference } from './image-ref';
 import { reason, type SystemDeps } from './deps';
 import { CommandError } from '../exec';
 
@@ -11,7 +12,8 @@ import { CommandError } from '../exec';
  * and what the containers signature policy (policy.json) demands for it.
  */
 
-export type ImageRef = Pick<AnswerFile['image'], 'reference' | 'transport'>;
+export type { ImageRef } from './image-ref';
+export { ociArch, splitLayoutReference } from './image-ref';
 
 const DIGEST = /^sha256:[0-9a-f]{64}$|^sha512:[0-9a-f]{128}$/;
 const REF_NAME = 'org.opencontainers.image.ref.name';
@@ -23,19 +25,6 @@ interface Descriptor {
   readonly size?: number;
   readonly annotations?: Record<string, string>;
   readonly platform?: { architecture?: string; os?: string };
-}
-
-/** "DIR[:REF]": the last ":" followed by no "/" starts the reference name, as podman and skopeo read it. */
-export function splitLayoutReference(reference: string): { path: string; ref: string | null } {
-  const m = /^(.*?)(?::([^/:]+))?$/.exec(reference);
-  return { path: m?.[1] ?? reference, ref: m?.[2] ?? null };
-}
-
-const OCI_ARCH: Readonly<Record<string, string>> = { x64: 'amd64', arm64: 'arm64', ia32: '386', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
-
-/** Node's architecture name (process.arch) in OCI's naming. */
-export function ociArch(nodeArch: string): string {
-  return OCI_ARCH[nodeArch] ?? nodeArch;
 }
 
 /** Picks the descriptor for `ref` from an index.json: by its ref.name annotation, or the only one. */

@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ImageRef } from './image';
-import { splitLayoutReference } from './image';
+import type { ImageRef } from './image-ref';
+import { ociArch, splitLayoutReference } from './image-ref';
 import { reason, type SystemDeps } from './deps';
 import { INSTALL_CONFIG_DIRS, loadInstallConfig, parsePrintedConfiguration, rustArch, type InstallConfigResult } from './install-config';
 
@@ -61,7 +61,6 @@ function fileVersion(image: ImageRef): string | null {
 
 async function readFromLayers(image: ImageRef & { transport: 'oci' | 'oci-archive' | 'docker-archive' }, arch: string, nodeArch: string): Promise<InstallConfigResult> {
   const { readImageFiles } = await import('../deploy/oci/files');
-  const { ociArch } = await import('./image');
   const { path, ref } = image.transport === 'docker-archive' ? { path: image.reference, ref: null } : splitLayoutReference(image.reference);
   try {
     const files = await readImageFiles({ transport: image.transport, path, ...(ref !== null ? { ref } : {}) }, ociArch(nodeArch), INSTALL_CONFIG_DIRS);

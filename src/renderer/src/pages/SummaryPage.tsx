@@ -7,7 +7,7 @@ import { LOCALES } from '../i18n/locales';
 import { buildRequest } from '../request';
 import { describePlan, planProblems, type PlanProblem } from '../summary/describe';
 import { useApp } from '../store/react';
-import { STEPS } from '../wizard/steps';
+import { STEP_ORDER } from '../wizard/step-order';
 import '../styles/forms.css';
 import '../styles/storage-summary.css';
 
@@ -42,11 +42,11 @@ function PlanError({ problems, code, message }: { readonly problems: readonly Pl
       )}
       <div className="actions">
         {steps.map((id) => {
-          const index = STEPS.findIndex((s) => s.id === id);
+          const index = STEP_ORDER.findIndex((s) => s.id === id);
           if (index < 0) return null;
           return (
             <button key={id} type="button" className="button secondary" onClick={() => goTo(index)} data-testid={`summary-goto-${id}`}>
-              {t('summary.goTo', { step: t(STEPS[index]!.titleKey) })}
+              {t('summary.goTo', { step: t(STEP_ORDER[index]!.titleKey) })}
             </button>
           );
         })}

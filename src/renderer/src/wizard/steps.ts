@@ -7,6 +7,7 @@ import { branding } from '../branding';
 import { requirementsGate } from '../welcome/requirements';
 import { storageValid, usersValid, type AppState } from '../store';
 import { deferred } from './deferred';
+import { STEP_ORDER, type WizardStepId } from './step-order';
 
 // The pages after Welcome, each its own chunk (see deferred.tsx); preloadSteps() fetches them.
 const keyboard = deferred(() => import('../pages/KeyboardPage').then((m) => m.KeyboardPage));
@@ -21,7 +22,7 @@ export function preloadSteps(): Promise<void> {
 }
 
 /**
- * The wizard, in order. A page is added here and nowhere else. Progress, done and failure are not
+ * The wizard's pages. A page is added here and in step-order.ts (its place and name), nowhere else. Progress, done and failure are not
  * steps: once an install exists the shell shows it instead (the engine is the source of truth).
  */
 export interface StepDefinition {
@@ -39,35 +40,28 @@ export interface StepDefinition {
   readonly footer?: ComponentType;
 }
 
-export const STEPS: readonly StepDefinition[] = [
-  {
-    id: 'language',
-    titleKey: 'steps.language.title',
+/** What each page is besides its place and name (wizard/step-order.ts). */
+const PAGES: Record<WizardStepId, Omit<StepDefinition, 'id' | 'titleKey'>> = {
+  language: {
     headingKey: 'steps.language.heading',
     blockedKey: 'steps.language.blocked',
     component: WelcomePage,
     canProceed: (s) => requirementsGate(s.requirements, branding.requirements).canInstall,
     footer: WelcomeFooter,
   },
-  {
-    id: 'keyboard',
-    titleKey: 'keyboard.step.title',
+  keyboard: {
     headingKey: 'keyboard.step.heading',
     blockedKey: 'keyboard.step.blocked',
     component: keyboard.Component,
     canProceed: () => true,
   },
-  {
-    id: 'timezone',
-    titleKey: 'timezone.step.title',
+  timezone: {
     headingKey: 'timezone.step.heading',
     blockedKey: 'timezone.step.blocked',
     component: timezone.Component,
     canProceed: () => true,
   },
-  {
-    id: 'disk',
-    titleKey: 'steps.disk.title',
+  disk: {
     headingKey: 'steps.disk.heading',
     blockedKey: 'storage.blocked',
     component: disk.Component,
@@ -75,17 +69,13 @@ export const STEPS: readonly StepDefinition[] = [
     // Next with a blocked message naming what is missing (a disk, a passphrase, a partition for /).
     footer: DiskFooter,
   },
-  {
-    id: 'users',
-    titleKey: 'steps.users.title',
+  users: {
     headingKey: 'steps.users.heading',
     blockedKey: 'steps.users.blocked',
     component: users.Component,
     canProceed: usersValid,
   },
-  {
-    id: 'summary',
-    titleKey: 'summary.step.title',
+  summary: {
     headingKey: 'summary.step.heading',
     blockedKey: 'summary.step.blocked',
     component: summary.Component,
@@ -93,4 +83,6 @@ export const STEPS: readonly StepDefinition[] = [
     // "Install" (with its confirmation) instead of Next.
     footer: SummaryFooter,
   },
-];
+};
+
+export const STEPS: readonly StepDefinition[] = STEP_ORDER.map((s) => ({ ...s, ...PAGES[s.id] }));
