@@ -2,7 +2,6 @@ import { resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { defineConfig } from 'electron-vite';
 import react from '@vitejs/plugin-react';
-import { i18nPerLocale } from './scripts/i18n-per-locale';
 
 const pkg = JSON.parse(readFileSync(resolve(__dirname, 'package.json'), 'utf8')) as { version: string };
 const define = { __APP_VERSION__: JSON.stringify(pkg.version) };
@@ -34,8 +33,11 @@ export default defineConfig({
   renderer: {
     root: resolve(__dirname, 'src/renderer'),
     define,
-    plugins: [i18nPerLocale(__dirname), react()],
+    plugins: [react()],
     resolve: { alias: brandingAlias },
+    // Each language's JSON (src/shared/locales) becomes `JSON.parse("…")`: V8 parses a JSON string
+    // faster than the same object as JavaScript, which matters on a slow live system.
+    json: { stringify: true, namedExports: false },
     build: {
       outDir: resolve(__dirname, 'out/renderer'),
       emptyOutDir: true,

@@ -13,7 +13,7 @@ import { sleep } from './serial';
  * reading of those keys, which is what the login afterwards uses.
  */
 
-/** English texts of the wizard (src/renderer/src/i18n/locales/en.ts and ns/*), as they appear on screen. */
+/** English texts of the wizard (src/shared/locales/en.json), as they appear on screen. */
 export const KIOSK_TEXT = {
   welcome: (product: string) => `Welcome to ${product}`,
   install: 'Install',

@@ -22,7 +22,7 @@ describe('install translations', () => {
   for (const { code } of LOCALES) {
     it(`${code} names every step id, error code and disk state`, () => {
       const ns = RESOURCES[code].install;
-      for (const id of STEP_IDS) expect(ns.step[id], id).toMatch(/\S/);
+      for (const id of STEP_IDS) expect(RESOURCES[code].planStep[id], id).toMatch(/\S/);
       for (const c of ERROR_CODES) expect(ns.errors[c], c).toMatch(/\S/);
       for (const d of DiskStateSchema.options) expect(ns.diskState[d], d).toMatch(/\S/);
     });
@@ -30,7 +30,7 @@ describe('install translations', () => {
 
   it('are translations, not English copies', () => {
     for (const { code } of LOCALES.filter((l) => l.code !== 'en')) {
-      const same = STEP_IDS.filter((id) => RESOURCES[code].install.step[id] === RESOURCES.en.install.step[id]);
+      const same = STEP_IDS.filter((id) => RESOURCES[code].planStep[id] === RESOURCES.en.planStep[id]);
       expect(same, code).toEqual([]);
       expect(RESOURCES[code].install.cancelDialog.after).not.toBe(RESOURCES.en.install.cancelDialog.after);
     }

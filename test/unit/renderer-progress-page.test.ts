@@ -62,7 +62,7 @@ describe('Progress page: a long command', () => {
       expect(late, code).toContain(t.progress.etaOverrun);
       expect(late, code).not.toContain(left);
       expect(late, code).toContain(t.activity.initramfs);
-      expect(late, code).toContain(t.progress.current.replace('{{step}}', t.step.bootloader));
+      expect(late, code).toContain(t.progress.current.replace('{{step}}', RESOURCES[code].planStep.bootloader));
 
       // With how long the command has run, from an engine that says.
       const soFar = await page(running({ activity: 'initramfs', overall: { fraction: 0.87, etaSeconds: 35, overrun: true, runningSeconds: 190 } }), code);

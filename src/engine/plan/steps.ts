@@ -1,25 +1,13 @@
 import { makeError, type AnswerFile, type Disk, type InstallerError, type PlanAction, type PlannedPartition, type PlanStep } from '../../shared';
 import { formatBytes } from '../disks';
+import { planStep } from '../../shared/locales/en.json';
 
 /** Building blocks of plans: steps with their titles and weights, and the commands they run. */
 
 export const WEIGHT = { preflight: 0.2, wipe: 1, partition: 2, settle: 1, encrypt: 6, format: 4, mount: 1, pull: 30, deploy: 40, configure: 4, bootloader: 12, finalize: 3, teardown: 1 } as const;
-export const TITLE: Record<PlanStep['id'], string> = {
-  preflight: 'Checking the system and the image',
-  'verify-disk': 'Checking the disk',
-  wipe: 'Erasing old signatures',
-  partition: 'Creating partitions',
-  settle: 'Waiting for the new partitions',
-  encrypt: 'Encrypting the disk',
-  format: 'Creating filesystems',
-  mount: 'Mounting the new system',
-  pull: 'Downloading the system image',
-  deploy: 'Installing the system image',
-  configure: 'Applying your settings',
-  bootloader: 'Installing the boot loader',
-  finalize: 'Finishing',
-  teardown: 'Cleaning up',
-};
+/** Each step's title in the log and the CLI's output: English's, from the same file the wizard shows
+ * (and translators translate), so the two never disagree. */
+export const TITLE: Readonly<Record<PlanStep['id'], string>> = planStep;
 export const RESUMABLE = new Set<PlanStep['id']>(['preflight', 'mount', 'pull', 'configure', 'bootloader', 'finalize', 'teardown']);
 
 export const run = (argv: string[], extra: Omit<Extract<PlanAction, { kind: 'run' }>, 'kind' | 'argv'> = {}): PlanAction => ({ kind: 'run', argv, ...extra });

@@ -3,7 +3,7 @@ import type { LocaleCode } from './locales';
 import { createI18nWith, type I18nOptions } from './instance';
 import { RESOURCES } from './resources';
 
-export { NAMESPACES, RESOURCES, type FullTranslation } from './resources';
+export { RESOURCES, type FullTranslation } from './resources';
 export { addLocale, applyLocale, createI18nWith, type I18nOptions } from './instance';
 
 /** An i18next instance with every language loaded (tests; the wizard itself loads them as needed, see load.ts). */

@@ -1,33 +1,29 @@
 import type { LocaleCode } from './locales';
-import ar from './locales/ar';
-import de from './locales/de';
-import en, { type Translation } from './locales/en';
-import es from './locales/es';
-import fr from './locales/fr';
-import ja from './locales/ja';
-import ptBR from './locales/pt-BR';
-import zhCN from './locales/zh-CN';
-import install from './ns/install';
-import keyboard from './ns/keyboard';
-import storage from './ns/storage';
-import summary from './ns/summary';
-import timezone from './ns/timezone';
-import ui from './ns/ui';
-import welcome from './ns/welcome';
+import ar from '../../../shared/locales/ar.json';
+import de from '../../../shared/locales/de.json';
+import en from '../../../shared/locales/en.json';
+import es from '../../../shared/locales/es.json';
+import fr from '../../../shared/locales/fr.json';
+import ja from '../../../shared/locales/ja.json';
+import ptBR from '../../../shared/locales/pt-BR.json';
+import zhCN from '../../../shared/locales/zh-CN.json';
 
 /**
- * Every string in every language, as the translators' files hold them. The built wizard does not
- * import this module: the build splits it into one module per language (electron.vite.config.ts,
- * i18n/load.ts), so the first page loads only the strings it shows. Tests and the build read it whole.
+ * Every string in every language: one JSON file per locale in src/shared/locales, nested as
+ * i18next reads them (the format Weblate, Crowdin and Transifex call "i18next JSON"). English is the
+ * source. The built wizard does not import this module: i18n/load.ts imports English and fetches
+ * another language's file when it is first wanted. Tests and the engine (its step titles) read them.
  */
 
-/** Pages' strings, one file per page with every language (i18n/ns), each under its own key prefix. */
-export const NAMESPACES = { ui, welcome, keyboard, timezone, storage, summary, install } as const;
+/** The same tree of keys as T, with any string at the leaves: what every other language must match. */
+export type Shape<T> = { readonly [K in keyof T]: T[K] extends string ? string : Shape<T[K]> };
 
-type Namespaced = { readonly [N in keyof typeof NAMESPACES]: (typeof NAMESPACES)[N]['en'] };
-export type FullTranslation = Translation & Namespaced;
+/** English's tree: every language has exactly these keys (a missing one fails the type check below,
+ * an extra one the i18n unit test). */
+export type FullTranslation = Shape<typeof en>;
 
-const BASE: Record<LocaleCode, Translation> = {
+/** Every translation: the set is small and the installer must work offline. */
+export const RESOURCES: Readonly<Record<LocaleCode, FullTranslation>> = {
   en,
   de,
   fr,
@@ -37,13 +33,3 @@ const BASE: Record<LocaleCode, Translation> = {
   'zh-CN': zhCN,
   ja,
 };
-
-function withNamespaces(code: LocaleCode): FullTranslation {
-  const extra = Object.fromEntries(Object.entries(NAMESPACES).map(([name, ns]) => [name, ns[code]]));
-  return { ...BASE[code], ...extra } as FullTranslation;
-}
-
-/** Every translation: the set is small and the installer must work offline. */
-export const RESOURCES: Record<LocaleCode, FullTranslation> = Object.fromEntries(
-  (Object.keys(BASE) as LocaleCode[]).map((code) => [code, withNamespaces(code)]),
-) as Record<LocaleCode, FullTranslation>;

@@ -22,7 +22,7 @@ export function FailurePage() {
 
   const { error, diskState, retry, cancelled } = outcome;
   const stepId = error.step ?? (state.currentStep !== null ? state.plan?.steps[state.currentStep]?.id : undefined);
-  const stepName = (id: string) => t(`install.step.${id}`, { defaultValue: id });
+  const stepName = (id: string) => t(`planStep.${id}`, { defaultValue: id });
 
   return (
     <>

@@ -45,7 +45,7 @@ export function ProgressPage() {
   const total = plan?.steps.length ?? 0;
   const index = state.currentStep ?? 0;
   const step = plan?.steps[index];
-  const stepName = step ? t(`install.step.${step.id}`) : '';
+  const stepName = step ? t(`planStep.${step.id}`) : '';
   const { fraction, overrun } = state.overall;
   const percent = formatProgressPercent(fraction, locale);
   const eta = etaText(state.overall, locale, t);

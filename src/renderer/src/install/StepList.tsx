@@ -35,7 +35,7 @@ export function StepList({ state }: { state: InstallState }) {
               <span className="install-step-icon" aria-hidden="true">
                 {label === 'running' ? <span className="spinner small" /> : ICONS[label]}
               </span>
-              <span className="install-step-name">{t(`install.step.${step.id}`)}</span>
+              <span className="install-step-name">{t(`planStep.${step.id}`)}</span>
               <span className="install-step-status">{t(`install.status.${label}`)}</span>
             </li>
           );
