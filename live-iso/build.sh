@@ -104,7 +104,7 @@ fi
 
 # The installer: the engine bundle and the renderer (npm run build), and for --shell electron the
 # packaged app.
-if [ ! -f "$REPO/out/engine/cli.mjs" ] || [ ! -f "$REPO/out/renderer/index.html" ]; then
+if [ ! -f "$REPO/out/engine/cli.mjs" ] || [ ! -f "$REPO/out/engine/machine-si.mjs" ] || [ ! -f "$REPO/out/renderer/index.html" ]; then
   die "the installer is not built: run npm run build in $REPO first"
 fi
 if [ "$shell" = electron ] && [ ! -x "$electron_app/particle-installer" ]; then
@@ -228,7 +228,8 @@ rm -f "$merged/.complete"
 t_installer=$(now)
 inst="$merged/usr/lib/particle-installer"
 mkdir -p "$inst/out/engine" "$inst/out/renderer"
-cp -a "$REPO/out/engine/cli.mjs" "$inst/out/engine/"
+# The engine, and the machine-facts module it loads on first use (scripts/build-engine.mjs).
+cp -a "$REPO/out/engine/cli.mjs" "$REPO/out/engine/machine-si.mjs" "$inst/out/engine/"
 cp -a "$REPO/out/renderer/." "$inst/out/renderer/"
 cp -a "$REPO/resources/branding" "$inst/"
 install -D -m 0755 "$REPO/resources/particle-installer-engine" "$merged/usr/libexec/particle-installer/engine"

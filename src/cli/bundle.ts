@@ -37,6 +37,7 @@ export async function bundleCommand(args: readonly string[], io: CliIo): Promise
     plan: plan === null ? null : JSON.parse(plan),
     lsblk,
     answerFile: request === null ? null : JSON.parse(request),
+    machine: await (await import('../engine/system/machine')).machineReport(),
     secrets: [],
   });
   io.stdout.write(`${resolve(out)}\n`);

@@ -17,6 +17,7 @@ import { EngineState, recoverLeftovers, type RecoveryReport } from './install';
 import type { ClassifyOptions } from './disks/types';
 import { createExec, type Exec } from './exec';
 import type { Handlers } from './handlers';
+import type { MachineProbe } from './system/machine';
 import { systemHandlers, type SystemPaths } from './system';
 import { DEFAULT_SYSTEM_PATHS, whichOnPath } from './system/deps';
 import { checkRegistrySignature } from './system/signature';
@@ -53,6 +54,8 @@ export interface EngineOptions {
   readonly systemPaths?: Partial<SystemPaths>;
   /** Environment naming the live session (PARTICLE_SESSION_DISPLAY…); default process.env. */
   readonly sessionEnv?: Readonly<Record<string, string | undefined>>;
+  /** The machine's facts (memory, identity, interfaces, graphics); systeminformation by default. */
+  readonly machine?: () => Promise<MachineProbe>;
   /** Where the pre-flight looks for the plan's programs and bootc's host files; PATH and / by default (tests). */
   readonly preflightHost?: InstallerDeps['preflightHost'];
 }
@@ -169,6 +172,7 @@ export function createEngine(options: EngineOptions): Engine {
       lastInstall: () => installer.lastInstall(),
       ...(options.systemPaths ? { paths: options.systemPaths } : {}),
       ...(options.sessionEnv ? { env: options.sessionEnv } : {}),
+      ...(options.machine ? { machine: options.machine } : {}),
     }),
   };
 

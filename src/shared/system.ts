@@ -106,7 +106,17 @@ export const RequirementsParamsSchema = z
   })
   .strict();
 
-export const RequirementsSchema = z.object({ checks: z.array(RequirementCheckSchema) });
+/** The computer, as its firmware names it (shown in the summary); null fields where it does not say. */
+export const MachineSchema = z.object({
+  vendor: z.string().nullable(),
+  model: z.string().nullable(),
+  virtual: z.boolean(),
+  /** Vendor and model in one line, null when neither is known. */
+  name: z.string().nullable(),
+});
+export type Machine = z.infer<typeof MachineSchema>;
+
+export const RequirementsSchema = z.object({ checks: z.array(RequirementCheckSchema), machine: MachineSchema.nullable().optional() });
 export type Requirements = z.infer<typeof RequirementsSchema>;
 
 export const ImageInfoSchema = z.object({

@@ -19,7 +19,7 @@ describe('writeLogBundle', () => {
   const dir = mkdtempSync(join(tmpdir(), 'install-log-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('writes a 0600 tar.gz of the four files, secrets masked by key and by value', async () => {
+  it('writes a 0600 tar.gz of the five files, secrets masked by key and by value', async () => {
     const { log } = clockLog();
     log.message('info', `the passphrase is ${SECRET}`);
     const out = join(dir, 'bundle.tar.gz');
@@ -39,6 +39,7 @@ describe('writeLogBundle', () => {
           extra: { [SECRET]: 1, list: [`a ${SECRET} b`] },
           optional: { password: null },
         },
+        machine: { identity: { vendor: 'LENOVO', model: `X13 ${SECRET}`, version: null, virtual: false }, graphics: { error: 'lspci: not found' } },
         secrets: [SECRET, 'hunter22'],
       },
       () => T0,
@@ -51,6 +52,7 @@ describe('writeLogBundle', () => {
     const read = (name: string): string => execFileSync('tar', ['-xzOf', out, name], { encoding: 'utf8' });
     expect(read('install.log')).toBe('2025-01-01T12:00:00.000Z INFO the passphrase is ***\n');
     expect(JSON.parse(read('plan.json'))).toBeNull();
+    expect(JSON.parse(read('machine.json'))).toEqual({ identity: { vendor: 'LENOVO', model: 'X13 ***', version: null, virtual: false }, graphics: { error: 'lspci: not found' } });
     expect(JSON.parse(read('lsblk.json'))).toEqual({ blockdevices: [{ name: 'sda', model: 'odd ***' }] });
     expect(JSON.parse(read('answer-file.json'))).toEqual({
       disk: '/dev/sda',

@@ -76,6 +76,7 @@ describe('requirements slice', () => {
     const answers: Array<Result<Requirements>> = [
       { ok: false, error: makeError('internal', 'checkRequirements is not implemented yet') },
       { ok: true, value: { checks: [check('disk', 'ok')] } },
+      { ok: true, value: { checks: [check('disk', 'ok')], machine: { vendor: 'LENOVO', model: 'ThinkPad X13', virtual: false, name: 'LENOVO ThinkPad X13' } } },
     ];
     const params: unknown[] = [];
     const api = {
@@ -92,7 +93,10 @@ describe('requirements slice', () => {
     await first;
     expect(store.getState().requirements).toMatchObject({ checks: null, loading: false, error: { message: 'checkRequirements is not implemented yet' } });
     await store.getState().checkRequirements(p);
-    expect(store.getState().requirements).toEqual({ checks: [check('disk', 'ok')], loading: false, error: null });
-    expect(params).toEqual([p, p]);
+    // An engine that does not name the machine (older, or its probe failed): none.
+    expect(store.getState().requirements).toEqual({ checks: [check('disk', 'ok')], machine: null, loading: false, error: null });
+    await store.getState().checkRequirements(p);
+    expect(store.getState().requirements.machine?.name).toBe('LENOVO ThinkPad X13');
+    expect(params).toEqual([p, p, p]);
   });
 });

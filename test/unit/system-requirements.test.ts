@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { makeError, RequirementsSchema, type Disk, type RequirementCheck } from '../../src/shared';
 import { CommandError, type Exec } from '../../src/engine/exec';
 import { DEFAULT_SYSTEM_PATHS } from '../../src/engine/system/deps';
-import { checkRequirements, hasDefaultRoute, parseMemTotal, powerSource, registryEndpoint, type RequirementsDeps, type RequirementsParams } from '../../src/engine/system/requirements';
+import { checkRequirements, hasDefaultRoute, powerSource, registryEndpoint, type RequirementsDeps, type RequirementsParams } from '../../src/engine/system/requirements';
+import type { MachineIdentity, MachineProbe, NetworkInterfaceFact } from '../../src/engine/system/machine';
 import { makeDisk } from '../support/make-disk';
 
 const FIX = resolve('test/fixtures/system');
@@ -12,6 +13,10 @@ const MEM = 8039652 * 1024;
 
 interface Setup {
   proc?: string;
+  /** What the machine probe answers (a stand-in for systeminformation); null memory: unreadable. */
+  memory?: number | null;
+  identity?: MachineIdentity | 'fails';
+  interfaces?: NetworkInterfaceFact[];
   sys?: string;
   disks?: Disk[];
   tools?: string[];
@@ -34,6 +39,15 @@ function deps(s: Setup = {}): RequirementsDeps & { calls: string[][]; connects: 
     paths: { ...DEFAULT_SYSTEM_PATHS, proc: join(s.proc ?? 'proc-ac'), sys: join(s.sys ?? 'sys-laptop-ac') },
     which: (c) => (tools.has(c) ? `/usr/bin/${c}` : null),
     probe: async () => s.disks ?? [makeDisk({ size: 64 * GiB })],
+    machine: async (): Promise<MachineProbe> => ({
+      memoryBytes: async () => (s.memory === undefined ? MEM : s.memory),
+      identity: async () => {
+        if (s.identity === 'fails') throw new Error('dmidecode broke');
+        return s.identity ?? { vendor: 'LENOVO', model: '21HD ThinkPad X13', version: null, virtual: false };
+      },
+      interfaces: async () => s.interfaces ?? [],
+      graphics: async () => [],
+    }),
     minimumSize: 16 * GiB,
     tcpConnect: async (host, port) => {
       connects.push(`${host}:${port}`);
@@ -55,15 +69,27 @@ async function check(params: Partial<RequirementsParams>, s: Setup = {}): Promis
 const registryImage = { reference: 'quay.io/fedora/fedora-bootc:42', transport: 'registry' as const, enforceSignaturePolicy: false };
 
 describe('memory', () => {
-  it('reads MemTotal in bytes', () => {
-    expect(parseMemTotal('MemTotal:        8039652 kB\n')).toBe(MEM);
-    expect(parseMemTotal('MemFree: 1 kB\n')).toBeNull();
-  });
-
   it('ok when enough, failed when not, unknown when unreadable', async () => {
     expect((await check({ minimumMemory: 4 * GiB })).memory).toMatchObject({ status: 'ok', measured: MEM, required: 4 * GiB });
     expect((await check({ minimumMemory: 16 * GiB })).memory).toMatchObject({ status: 'failed', measured: MEM });
-    expect((await check({}, { proc: 'nowhere' })).memory).toMatchObject({ status: 'unknown', measured: null });
+    expect((await check({}, { memory: null })).memory).toMatchObject({ status: 'unknown', measured: null });
+  });
+});
+
+describe('the machine, named for the summary', () => {
+  it('vendor and model in one line, the vendor not said twice, virtual machines said so', async () => {
+    const r = await checkRequirements({ minimumMemory: 0, firmware: 'any' }, deps({ identity: { vendor: 'LENOVO', model: 'Lenovo ThinkPad X13', version: null, virtual: false } }));
+    expect(r.machine).toEqual({ vendor: 'LENOVO', model: 'Lenovo ThinkPad X13', virtual: false, name: 'LENOVO ThinkPad X13' });
+    const vm = await checkRequirements({ minimumMemory: 0, firmware: 'any' }, deps({ identity: { vendor: 'QEMU', model: 'Standard PC (Q35 + ICH9, 2009)', version: null, virtual: true } }));
+    expect(vm.machine?.name).toBe('QEMU Standard PC (Q35 + ICH9, 2009) (virtual machine)');
+    const blank = await checkRequirements({ minimumMemory: 0, firmware: 'any' }, deps({ identity: { vendor: null, model: null, version: null, virtual: false } }));
+    expect(blank.machine?.name).toBeNull();
+  });
+
+  it('a probe that fails leaves the machine unnamed and every check still there', async () => {
+    const r = await checkRequirements({ minimumMemory: 0, firmware: 'any' }, deps({ identity: 'fails' }));
+    expect(r.machine).toBeNull();
+    expect(r.checks).toHaveLength(5);
   });
 });
 
@@ -119,8 +145,17 @@ describe('network', () => {
   it('fails without a default route, without connecting', async () => {
     const s = deps({ proc: 'proc-offline' });
     const r = await checkRequirements({ minimumMemory: 0, firmware: 'any', image: registryImage }, s);
-    expect(r.checks.at(-1)).toMatchObject({ status: 'failed', measured: 'no-route' });
+    expect(r.checks.at(-1)).toMatchObject({ status: 'failed', measured: 'no-route', message: expect.stringMatching(/No network interface was found\.$/) });
     expect(s.connects).toEqual([]);
+  });
+
+  it('without a default route, names the interfaces that are there and their state', async () => {
+    const interfaces: NetworkInterfaceFact[] = [
+      { name: 'enp1s0', kind: 'wired', state: 'down', isDefault: false, ipv4: null },
+      { name: 'wlp2s0', kind: 'wireless', state: 'dormant', isDefault: false, ipv4: null },
+    ];
+    const r = await checkRequirements({ minimumMemory: 0, firmware: 'any', image: registryImage }, deps({ proc: 'proc-offline', interfaces }));
+    expect(r.checks.at(-1)?.message).toMatch(/Interfaces: enp1s0 \(wired, down\), wlp2s0 \(wireless, dormant\)\.$/);
   });
 
   it('fails when the registry cannot be reached', async () => {

@@ -9,6 +9,7 @@ import { power } from '../../src/engine/system/power';
 import { bundleFileName, MAX_DOWNLOAD_BYTES, saveFile, saveTargets, type SaveDeps, type SaveParams } from '../../src/engine/system/save';
 import { exportAnswerFile } from '../../src/engine/system/answer-export';
 import { makeDisk } from '../support/make-disk';
+import { stubMachine } from '../support/machine-stub';
 
 const tmp = mkdtempSync(join(tmpdir(), 'system-save-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -73,7 +74,7 @@ function recorder(fail: (argv: readonly string[]) => boolean = () => false): Rec
 
 const NOW = Date.UTC(2026, 10, 22, 10, 0, 0);
 function deps(rec: Rec, disks: Disk[] = DISKS, over: Partial<SaveDeps> = {}): SaveDeps {
-  return { mode: 'normal', exec: rec.exec, probe: async () => disks, runRoot: join(tmp, 'run'), logDir: join(tmp, 'log'), lastInstall: () => null, now: () => NOW, ...over };
+  return { mode: 'normal', exec: rec.exec, probe: async () => disks, runRoot: join(tmp, 'run'), logDir: join(tmp, 'log'), lastInstall: () => null, now: () => NOW, machine: stubMachine(), ...over };
 }
 
 const ANSWER = exportAnswerFile({ version: 1, disk: { largestEligible: true }, layout: { type: 'erase' }, image: { reference: 'quay.io/example/os:42' }, users: [{ name: 'anna', password: 'pw 12345' }] }).text;

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { METHODS, RPC_APP_ERROR, RPC_INVALID_PARAMS, RpcResponseSchema } from '../../src/shared';
 import { createEngine } from '../../src/engine/engine';
+import { stubMachine } from '../support/machine-stub';
 import type { Exec } from '../../src/engine/exec';
 import { createRpcServer, type Logger } from '../../src/service';
 import { parseImageOption } from '../../src/cli/service';
@@ -17,6 +18,7 @@ const engine = createEngine({
   runRoot: '/nonexistent-run-root',
   offeredImage: { reference: '/srv/image', transport: 'oci' },
   systemPaths: { xkbRulesDir: `${FIX}/xkb`, zoneinfoDir: `${FIX}/zoneinfo`, localtime: `${FIX}/none`, timezoneFile: `${FIX}/none`, proc: `${FIX}/proc-ac`, sys: `${FIX}/sys-laptop-ac` },
+  machine: stubMachine(),
 });
 const server = createRpcServer(engine, quiet);
 let id = 0;
@@ -50,6 +52,8 @@ describe('wizard methods through the service', () => {
   it('checkRequirements and exportAnswerFile round-trip', async () => {
     const req = (await call('checkRequirements', { minimumMemory: 1024 })).result;
     expect(req.checks.find((c: { id: string }) => c.id === 'firmware')).toMatchObject({ measured: 'uefi' });
+    expect(req.checks.find((c: { id: string }) => c.id === 'memory')).toMatchObject({ status: 'ok', measured: 8 * 1024 ** 3 });
+    expect(req.machine).toEqual({ vendor: 'QEMU', model: 'Standard PC (Q35 + ICH9, 2009)', virtual: true, name: 'QEMU Standard PC (Q35 + ICH9, 2009) (virtual machine)' });
     const bad = await call('exportAnswerFile', { request: { version: 1 } });
     expect(bad.error.data.code).toBe('invalid-answer-file');
   });

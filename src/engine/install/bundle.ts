@@ -6,12 +6,12 @@ import type { InstallLog } from './log';
 import { scrubSecrets } from './scrub';
 
 /**
- * The bug-report bundle: one .tar.gz with the install log, the plan, the disk listing and the
- * answer file. People attach it to public issues, so every key named password or passphrase is
+ * The bug-report bundle: one .tar.gz with the install log, the plan, the disk listing, the
+ * answer file and the machine's facts. People attach it to public issues, so every key named password or passphrase is
  * masked and every known secret value is replaced wherever it appears. Password hashes stay:
  * they are not secrets and help tell a wrong hash from a wrong password.
  *
- * The tar is written here (ustar, four small regular files) rather than by running tar(1):
+ * The tar is written here (ustar, five small regular files) rather than by running tar(1):
  * no temp directory to clean up, nothing to parse, and the bytes never touch the disk unscrubbed.
  */
 
@@ -21,11 +21,13 @@ export interface LogBundleParts {
   readonly plan: InstallPlan | null;
   readonly lsblk: unknown;
   readonly answerFile: unknown;
+  /** The machine's vendor, model, memory, graphics and network interfaces (machine.ts), or why not. */
+  readonly machine?: unknown;
   /** Secret values (passwords, passphrases, tokens) to remove from everything. */
   readonly secrets: readonly string[];
 }
 
-export const BUNDLE_FILES = ['install.log', 'plan.json', 'lsblk.json', 'answer-file.json'] as const;
+export const BUNDLE_FILES = ['install.log', 'plan.json', 'lsblk.json', 'answer-file.json', 'machine.json'] as const;
 
 export async function writeLogBundle(out: string, parts: LogBundleParts, now: () => number = Date.now): Promise<void> {
   // Longest first, so a secret containing another is replaced whole.
@@ -37,6 +39,7 @@ export async function writeLogBundle(out: string, parts: LogBundleParts, now: ()
     'plan.json': json(parts.plan),
     'lsblk.json': json(parts.lsblk),
     'answer-file.json': json(parts.answerFile),
+    'machine.json': json(parts.machine ?? null),
   };
   const mtime = Math.floor(now() / 1000);
   const tar = Buffer.concat([...BUNDLE_FILES.map((name) => tarEntry(name, Buffer.from(files[name], 'utf8'), mtime)), Buffer.alloc(1024)]);

@@ -8,6 +8,7 @@ import { KeyboardService } from './keyboard';
 import { power } from './power';
 import { generateRecoveryKey } from './recovery-key';
 import { checkRequirements } from './requirements';
+import { machineProbe, type MachineProbe } from './machine';
 import { saveFile, saveTargets, type SaveDeps } from './save';
 import { listTimeZones } from './timezones';
 
@@ -41,6 +42,8 @@ export interface SystemHandlerOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly which?: (command: string) => string | null;
   readonly tcpConnect?: (host: string, port: number, timeoutMs: number) => Promise<void>;
+  /** The machine's facts; systeminformation by default (machine.ts). */
+  readonly machine?: () => Promise<MachineProbe>;
 }
 
 export function systemHandlers(o: SystemHandlerOptions): Pick<Handlers, SystemMethod> {
@@ -52,7 +55,7 @@ export function systemHandlers(o: SystemHandlerOptions): Pick<Handlers, SystemMe
     which: o.which ?? whichOnPath(),
   };
   const keyboard = new KeyboardService(deps);
-  const save: SaveDeps = { mode: o.mode, exec: o.exec, probe: o.probe, runRoot: o.runRoot, logDir: o.logDir, lastInstall: o.lastInstall };
+  const save: SaveDeps = { mode: o.mode, exec: o.exec, probe: o.probe, runRoot: o.runRoot, logDir: o.logDir, lastInstall: o.lastInstall, machine: o.machine ?? machineProbe };
   return {
     listKeyboardLayouts: async () => keyboard.list(),
     setKeyboard: async (choice) => keyboard.set(choice),
@@ -60,7 +63,7 @@ export function systemHandlers(o: SystemHandlerOptions): Pick<Handlers, SystemMe
     checkRequirements: async (params) =>
       checkRequirements(
         { minimumMemory: params.minimumMemory, firmware: params.firmware ?? 'any', ...(params.image ? { image: { ...params.image, transport: params.image.transport ?? 'registry', enforceSignaturePolicy: params.image.enforceSignaturePolicy ?? false } } : {}) },
-        { ...deps, probe: o.probe, minimumSize: o.minimumSize, ...(o.tcpConnect ? { tcpConnect: o.tcpConnect } : {}) },
+        { ...deps, probe: o.probe, machine: o.machine ?? machineProbe, minimumSize: o.minimumSize, ...(o.tcpConnect ? { tcpConnect: o.tcpConnect } : {}) },
       ),
     inspectImage: async ({ image }) => inspectImage({ reference: image.reference, transport: image.transport ?? 'registry' }, deps),
     exportAnswerFile: async ({ request }) => exportAnswerFile(request),

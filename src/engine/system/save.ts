@@ -10,6 +10,7 @@ import { EngineFailure } from '../failure';
 import { writeLogBundle, type LogBundleParts } from '../install';
 import { invalidAnswerFile, plainSecrets } from './answer-export';
 import { reason } from './deps';
+import { machineReport, type MachineProbe } from './machine';
 
 /**
  * Saving the answer file or the log bundle: handed back for the front end to offer as a download,
@@ -64,6 +65,8 @@ export interface SaveDeps {
   /** The install of this engine process, when there was one: its log is newer than logDir's. */
   readonly lastInstall: () => { log: LogBundleParts['log']; plan: InstallPlan; request: unknown; secrets: string[] } | null;
   readonly now?: () => number;
+  /** The machine's facts for the bundle's machine.json; systeminformation by default. */
+  readonly machine?: () => Promise<MachineProbe>;
 }
 
 /** "particle-install-2026-11-22T10-00-00.tar.gz": UTC, no colons (vfat and Windows refuse them). */
@@ -81,7 +84,7 @@ async function logBundle(deps: SaveDeps): Promise<Buffer> {
   let parts: LogBundleParts;
   const current = deps.lastInstall();
   if (current) {
-    parts = { log: current.log, plan: current.plan, lsblk, answerFile: current.request, secrets: current.secrets };
+    parts = { log: current.log, plan: current.plan, lsblk, answerFile: current.request, machine: await machineReport(deps.machine), secrets: current.secrets };
   } else {
     // What an earlier engine process kept; already redacted when it was written.
     const dir = join(deps.logDir, 'last');
@@ -100,6 +103,7 @@ async function logBundle(deps: SaveDeps): Promise<Buffer> {
       plan: plan === null ? null : (JSON.parse(plan) as InstallPlan),
       lsblk,
       answerFile: request === null ? null : (JSON.parse(request) as unknown),
+      machine: await machineReport(deps.machine),
       secrets: [],
     };
   }

@@ -187,6 +187,14 @@ export function SummaryPage() {
               {fields.hostname}
             </dd>
           </div>
+          {state.requirements.machine?.name && (
+            <div>
+              <dt>{t('summary.choices.computer')}</dt>
+              <dd data-testid="summary-computer">
+                <bdi dir="ltr">{state.requirements.machine.name}</bdi>
+              </dd>
+            </div>
+          )}
         </dl>
       </section>
 

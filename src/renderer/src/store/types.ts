@@ -6,7 +6,7 @@ import type { InstallState, ProgressEvent } from '../../../shared/install';
 import type { AnswerFileExport, ImageInfo, KeyboardChoice, KeyboardLayouts, SaveResult, SaveTarget, TimeZones } from '../../../shared/system';
 import type { InstallPlan } from '../../../shared/install';
 import type { MountChoice, RecoveryKeyState, StorageFields } from '../storage/model';
-import type { ApplyResult, RequirementCheck } from '../../../shared/system';
+import type { ApplyResult, Machine, RequirementCheck } from '../../../shared/system';
 import type { MethodParams } from '../../../shared/api';
 import type { LocaleCode } from '../i18n/locales';
 import type { TextField, UserFields } from '../users/validate';
@@ -78,6 +78,8 @@ export type KeyboardApplyState =
 export interface RequirementsSlice {
   readonly requirements: {
     readonly checks: readonly RequirementCheck[] | null;
+    /** The computer as its firmware names it (the summary shows it). */
+    readonly machine: Machine | null;
     readonly loading: boolean;
     readonly error: InstallerError | null;
   };
