@@ -87,7 +87,7 @@ function firmwareCheck(wanted: 'any' | 'uefi', sys: string): RequirementCheck {
 /**
  * 'ac' when a mains or USB supply is online, 'battery' when only batteries power it, else 'no-battery'.
  * Read by hand, not with systeminformation: its battery() looks only at supplies named BAT0/BAT1 and
- * AC/AC0 (lib/battery.js:86-105 in 5.27), so it misreads machines whose supplies are ACAD, ADP1,
+ * AC/AC0 (lib/battery.js:86-105 in 5.33.23), so it misreads machines whose supplies are ACAD, ADP1,
  * BAT2, CMB0 or a USB-C port, and counts no device batteries out; every supply here is read by type.
  */
 export function powerSource(sys: string): 'ac' | 'battery' | 'no-battery' {
