@@ -1,51 +1,36 @@
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright';
-import { expectNoAxeViolations, launchChromium } from './browser';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import type { Page } from 'playwright';
+import { expectNoAxeViolations } from './browser';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { activeTestId, advanceToStep, FIXTURE_DISKS, FIXTURE_INFO, skipNetworkCheck, stepIndexOf, demoUiSkipReason, chooseLanguage } from './fixtures';
-import { closeDemo, loopsBackedBy, startDemoServer, type DemoServer } from './serve';
+import { loopsBackedBy, useDemoWizard, SHOTS } from './serve';
 
 /**
  * The Disk page in Debian's Chromium, reached through the steps before it (by the step rail), served by the real `serve --demo` engine on
  * loop-backed virtual disks: keyboard only, right to left, axe-core, screenshots.
  */
-const REPO = resolve(import.meta.dirname, '../..');
-const SHOTS = join(REPO, 'test-results/e2e');
 
 const skipReason = demoUiSkipReason();
 if (skipReason) console.warn(`e2e disk page skipped: ${skipReason}`);
 
 describe.skipIf(skipReason !== null)('Welcome and Disk pages', () => {
-  let tmp: string;
-  let server: DemoServer | undefined;
-  let browser: Browser | undefined;
-  let context: BrowserContext;
   let demoLoops: string[] = [];
 
-  beforeAll(async () => {
-    tmp = mkdtempSync(join(tmpdir(), 'particle-e2e-'));
-    mkdirSync(SHOTS, { recursive: true });
-    server = await startDemoServer(REPO, join(tmp, 'token'), join(tmp, 'cache'));
-    demoLoops = loopsBackedBy(tmp);
-    browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US', reducedMotion: 'reduce' });
-  });
+  const demo = useDemoWizard('particle-e2e-');
 
-  afterAll(async () => {
-    await closeDemo(browser, server, tmp);
+  beforeAll(async () => {
+    demoLoops = loopsBackedBy(demo.tmp);
   });
 
   /** A page that records console errors (CSP violations land there) and uncaught exceptions. */
   async function openWizard(): Promise<{ page: Page; errors: string[] }> {
-    const page = await context.newPage();
+    const page = await demo.context.newPage();
     const errors: string[] = [];
     page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
     page.on('pageerror', (e) => errors.push(e.message));
     await skipNetworkCheck(page);
-    await page.goto(server!.url);
-    await expect.poll(() => page.url()).toBe(`${server!.origin}/`);
+    await page.goto(demo.server.url);
+    await expect.poll(() => page.url()).toBe(`${demo.server.origin}/`);
     await page.getByRole('heading', { level: 1 }).waitFor();
     await page.getByTestId('step-rail').waitFor();
     return { page, errors };
@@ -125,10 +110,10 @@ describe.skipIf(skipReason !== null)('Welcome and Disk pages', () => {
 
   it('scrolls a field reached with Tab above the sticky navigation bar, not behind it', async () => {
     // A short window, as on a 1024x768 or 1280x800 live session: the passphrase field is below the fold.
-    const page = await context.newPage();
+    const page = await demo.context.newPage();
     await page.setViewportSize({ width: 1024, height: 700 });
     await skipNetworkCheck(page);
-    await page.goto(server!.url);
+    await page.goto(demo.server.url);
     await page.getByTestId('step-rail').waitFor();
     await reachDisk(page);
     const option = page.getByTestId(`disk-option-${deviceName(demoLoops[0]!)}`);
@@ -137,7 +122,7 @@ describe.skipIf(skipReason !== null)('Welcome and Disk pages', () => {
     await page.getByTestId('storage-encrypt').focus();
     await page.keyboard.press('Space');
     // Scroll so that the passphrase field starts just inside the window's bottom edge, where the
-    // navigation bar covers it: the browser counts it as visible and would not scroll by itself.
+    // navigation bar covers it: the demo.browser counts it as visible and would not scroll by itself.
     await page.evaluate(() => {
       const field = document.querySelector('[data-testid="storage-passphrase"]')!.getBoundingClientRect();
       window.scrollBy(0, field.top - (window.innerHeight - 30));
@@ -184,10 +169,10 @@ describe.skipIf(skipReason !== null)('Welcome and Disk pages', () => {
   });
 
   it('shows a clear error screen when the engine cannot be reached', async () => {
-    const page = await context.newPage();
-    // The page loads from the real server, but its engine socket is refused as if the engine were gone.
+    const page = await demo.context.newPage();
+    // The page loads from the real demo.server, but its engine socket is refused as if the engine were gone.
     await page.routeWebSocket(/\/rpc$/, (ws) => ws.close({ code: 1011, reason: 'engine stopped' }));
-    await page.goto(server!.url);
+    await page.goto(demo.server.url);
     const heading = page.getByRole('heading', { level: 1, name: 'The installer engine cannot be reached' });
     await heading.waitFor();
     expect(await page.getByTestId('engine-reconnect').isVisible()).toBe(true);
@@ -198,7 +183,7 @@ describe.skipIf(skipReason !== null)('Welcome and Disk pages', () => {
   });
 
   it('renders partitions and warnings through the Electron bridge (window.installer)', async () => {
-    const page = await context.newPage();
+    const page = await demo.context.newPage();
     // What the preload would expose; the served bundle must prefer it over the WebSocket.
     await page.addInitScript(
       ({ info, disks }) => {
@@ -212,7 +197,7 @@ describe.skipIf(skipReason !== null)('Welcome and Disk pages', () => {
       },
       { info: FIXTURE_INFO, disks: FIXTURE_DISKS },
     );
-    await page.goto(server!.url);
+    await page.goto(demo.server.url);
     await page.getByRole('heading', { level: 1 }).waitFor();
     await reachDisk(page);
     expect(await page.getByTestId('engine-notice').count()).toBe(0);

@@ -1,36 +1,18 @@
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import type { Browser, Page } from 'playwright';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from './browser';
+import { join } from 'node:path';
+import type { Page } from 'playwright';
+import { describe, expect, it } from 'vitest';
 import { advanceToStep, currentStep, skipNetworkCheck, demoUiSkipReason, chooseLanguage } from './fixtures';
-import { closeDemo, startDemoServer, type DemoServer } from './serve';
+import { useDemoWizard, SHOTS } from './serve';
 
 /**
  * Screen sizes and text size: the first four pages at 800×600 in German with text at 200%, and at
  * 4K in Arabic. Nothing may scroll sideways and the Back/Next bar must stay on screen.
  */
-const REPO = resolve(import.meta.dirname, '../..');
-const SHOTS = join(REPO, 'test-results/e2e');
 const skipReason = demoUiSkipReason();
 if (skipReason) console.warn(`e2e screens skipped: ${skipReason}`);
 
 describe.skipIf(skipReason !== null)('screen sizes and 200% text', () => {
-  let tmp: string;
-  let server: DemoServer | undefined;
-  let browser: Browser | undefined;
-
-  beforeAll(async () => {
-    tmp = mkdtempSync(join(tmpdir(), 'particle-e2e-screens-'));
-    mkdirSync(SHOTS, { recursive: true });
-    server = await startDemoServer(REPO, join(tmp, 'token'), join(tmp, 'cache'));
-    browser = await launchChromium();
-  });
-
-  afterAll(async () => {
-    await closeDemo(browser, server, tmp);
-  });
+  const demo = useDemoWizard('particle-e2e-screens-', { context: false });
 
   async function checkFits(page: Page, what: string): Promise<void> {
     const m = await page.evaluate(() => {
@@ -58,10 +40,10 @@ describe.skipIf(skipReason !== null)('screen sizes and 200% text', () => {
 
   for (const c of cases) {
     it(`${c.name}: Welcome, Keyboard, Time zone and Disk fit`, async () => {
-      const context = await browser!.newContext({ viewport: { width: c.width, height: c.height }, locale: 'en-US', reducedMotion: 'reduce' });
+      const context = await demo.browser.newContext({ viewport: { width: c.width, height: c.height }, locale: 'en-US', reducedMotion: 'reduce' });
       const page = await context.newPage();
       await skipNetworkCheck(page);
-      await page.goto(server!.url);
+      await page.goto(demo.server.url);
       await page.getByTestId(/^welcome-language-/).first().waitFor();
       await chooseLanguage(page, c.locale);
       if (c.bigText) await page.addStyleTag({ content: ':root { font-size: 200% !important; }' });

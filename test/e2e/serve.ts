@@ -1,7 +1,15 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { expect } from 'vitest';
+import type { Browser, BrowserContext, BrowserContextOptions } from 'playwright';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { launchChromium } from './browser';
+
+export const REPO = resolve(import.meta.dirname, '../..');
+/** Where the e2e tests' screenshots go. */
+export const SHOTS = join(REPO, 'test-results/e2e');
 
 /** A running `particle-installer serve --demo`, started from source like a developer would. */
 export interface DemoServer {
@@ -76,4 +84,59 @@ export async function closeDemo(browser: { close(): Promise<void> } | undefined,
   const left = loopsBackedBy(tmp);
   rmSync(tmp, { recursive: true, force: true });
   expect(left, 'loop devices left attached by serve --demo').toEqual([]);
+}
+
+export interface DemoWizardOptions {
+  /** The engine's environment (the fakes' settings); gets the file's temporary directory. */
+  readonly env?: (tmp: string) => NodeJS.ProcessEnv;
+  /** The browser context every page of the file opens in; false for none (the file makes its own). */
+  readonly context?: BrowserContextOptions | false;
+}
+
+/** What useDemoWizard set up, readable once its beforeAll has run. */
+export interface DemoWizard {
+  readonly tmp: string;
+  readonly server: DemoServer;
+  readonly browser: Browser;
+  readonly context: BrowserContext;
+}
+
+const DEFAULT_CONTEXT: BrowserContextOptions = { viewport: { width: 1280, height: 900 }, locale: 'en-US', reducedMotion: 'reduce' };
+
+/**
+ * The set-up every file that drives the served wizard shares, as hooks of the calling describe:
+ * a temporary directory, `serve --demo` on it, Debian's Chromium and a browser context; after the
+ * file, closeDemo (which fails when a demo disk is left attached). Screenshots go to `SHOTS`.
+ */
+export function useDemoWizard(prefix: string, o: DemoWizardOptions = {}): DemoWizard {
+  const got: { tmp?: string; server?: DemoServer; browser?: Browser; context?: BrowserContext } = {};
+  beforeAll(async () => {
+    got.tmp = mkdtempSync(join(tmpdir(), prefix));
+    mkdirSync(SHOTS, { recursive: true });
+    got.server = await startDemoServer(REPO, join(got.tmp, 'token'), join(got.tmp, 'cache'), 90_000, o.env ? o.env(got.tmp) : process.env);
+    got.browser = await launchChromium();
+    if (o.context !== false) got.context = await got.browser.newContext(o.context ?? DEFAULT_CONTEXT);
+  });
+  afterAll(async () => {
+    await closeDemo(got.browser, got.server, got.tmp);
+  });
+  const need = <K extends keyof typeof got>(k: K): NonNullable<(typeof got)[K]> => {
+    const v = got[k];
+    if (v === undefined) throw new Error(`useDemoWizard: ${k} is not set up (read it inside a test or a later hook)`);
+    return v as NonNullable<(typeof got)[K]>;
+  };
+  return {
+    get tmp() {
+      return need('tmp');
+    },
+    get server() {
+      return need('server');
+    },
+    get browser() {
+      return need('browser');
+    },
+    get context() {
+      return need('context');
+    },
+  };
 }

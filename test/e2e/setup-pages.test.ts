@@ -1,40 +1,21 @@
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectNoAxeViolations, launchChromium } from './browser';
+import { join } from 'node:path';
+import type { Page } from 'playwright';
+import { describe, expect, it } from 'vitest';
+import { expectNoAxeViolations } from './browser';
 import { activeTestId, demoUiSkipReason } from './fixtures';
-import { closeDemo, startDemoServer, type DemoServer } from './serve';
+import { useDemoWizard, SHOTS } from './serve';
 
 /**
  * Welcome, Keyboard and Time zone in Debian's Chromium on the real `serve --demo` engine: language
  * search, requirement checks, keyboard search and variants by keyboard alone, the test field, time
  * zone search and region → city, axe-core and screenshots in English and Arabic.
  */
-const REPO = resolve(import.meta.dirname, '../..');
-const SHOTS = join(REPO, 'test-results/e2e');
 
 const skipReason = demoUiSkipReason();
 if (skipReason) console.warn(`e2e setup pages skipped: ${skipReason}`);
 
 describe.skipIf(skipReason !== null)('Welcome, Keyboard and Time zone pages', () => {
-  let tmp: string;
-  let server: DemoServer | undefined;
-  let browser: Browser | undefined;
-  let context: BrowserContext;
-
-  beforeAll(async () => {
-    tmp = mkdtempSync(join(tmpdir(), 'particle-e2e-setup-'));
-    mkdirSync(SHOTS, { recursive: true });
-    server = await startDemoServer(REPO, join(tmp, 'token'), join(tmp, 'cache'));
-    browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US', timezoneId: 'Europe/Berlin', reducedMotion: 'reduce' });
-  });
-
-  afterAll(async () => {
-    await closeDemo(browser, server, tmp);
-  });
+  const demo = useDemoWizard('particle-e2e-setup-', { context: { viewport: { width: 1280, height: 900 }, locale: 'en-US', timezoneId: 'Europe/Berlin', reducedMotion: 'reduce' } });
 
   /**
    * This machine has no network, so the demo engine's network check fails (blocking) and Install is
@@ -42,7 +23,7 @@ describe.skipIf(skipReason !== null)('Welcome, Keyboard and Time zone pages', ()
    * turns only that one failed network check into "skipped"; everything else is the real engine.
    */
   async function openWizard(online = true): Promise<{ page: Page; errors: string[] }> {
-    const page = await context.newPage();
+    const page = await demo.context.newPage();
     if (online) {
       await page.routeWebSocket(/\/rpc$/, (ws) => {
         const engine = ws.connectToServer();
@@ -62,7 +43,7 @@ describe.skipIf(skipReason !== null)('Welcome, Keyboard and Time zone pages', ()
     const errors: string[] = [];
     page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(server!.url);
+    await page.goto(demo.server.url);
     await page.getByRole('heading', { level: 1 }).waitFor();
     return { page, errors };
   }
@@ -116,7 +97,7 @@ describe.skipIf(skipReason !== null)('Welcome, Keyboard and Time zone pages', ()
     await shoot(page, 'setup-welcome-en.png');
     await expectNoAxeViolations(page, 'Welcome (en)');
 
-    // "Try the live system": a browser tab it did not open by script stays, so the page says what to do.
+    // "Try the live system": a demo.browser tab it did not open by script stays, so the page says what to do.
     await page.getByTestId('welcome-try-live').click();
     await expect.poll(() => page.getByTestId('welcome-try-live-status').textContent()).toContain('You can close this installer window');
 

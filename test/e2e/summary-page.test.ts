@@ -1,20 +1,16 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectNoAxeViolations, launchChromium } from './browser';
+import { join } from 'node:path';
+import type { Page } from 'playwright';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { expectNoAxeViolations } from './browser';
 import { activeTestId, advanceToStep, currentStep, skipNetworkCheck, stepIndexOf, demoUiSkipReason, chooseLanguage } from './fixtures';
-import { closeDemo, loopsBackedBy, startDemoServer, type DemoServer } from './serve';
+import { loopsBackedBy, useDemoWizard, SHOTS } from './serve';
 
 /**
  * Disk options through to the Summary on the real `serve --demo` engine: erase + ext4 + encryption
  * (mismatch, then match), no swap, a user; the plan in plain words, the partitions table, axe in
  * English and Arabic, the confirmation dialog cancelled with Escape, and the disk left untouched.
  */
-const REPO = resolve(import.meta.dirname, '../..');
-const SHOTS = join(REPO, 'test-results/e2e');
 const GiB = 1024 ** 3;
 
 const skipReason = demoUiSkipReason();
@@ -33,24 +29,13 @@ function onDisk(dev: string): { ptType: string; blkid: string; blkidStatus: numb
 }
 
 describe.skipIf(skipReason !== null)('Summary page', () => {
-  let tmp: string;
-  let server: DemoServer | undefined;
-  let browser: Browser | undefined;
-  let context: BrowserContext;
   let target = '';
 
-  beforeAll(async () => {
-    tmp = mkdtempSync(join(tmpdir(), 'particle-e2e-summary-'));
-    mkdirSync(SHOTS, { recursive: true });
-    server = await startDemoServer(REPO, join(tmp, 'token'), join(tmp, 'cache'));
-    // The 20 GiB demo disk: small, and blank before the test.
-    target = loopsBackedBy(tmp).find((d) => deviceSize(d) === 20 * GiB) ?? '';
-    browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US', reducedMotion: 'reduce' });
-  });
+  const demo = useDemoWizard('particle-e2e-summary-');
 
-  afterAll(async () => {
-    await closeDemo(browser, server, tmp);
+  beforeAll(async () => {
+    // The 20 GiB demo disk: small, and blank before the test.
+    target = loopsBackedBy(demo.tmp).find((d) => deviceSize(d) === 20 * GiB) ?? '';
   });
 
   const activeText = (page: Page) => page.evaluate(() => document.activeElement?.textContent ?? '');
@@ -69,11 +54,11 @@ describe.skipIf(skipReason !== null)('Summary page', () => {
   });
 
   it('goes from disk options to a plain-words summary, confirms nothing, and writes nothing', async () => {
-    const page = await context.newPage();
+    const page = await demo.context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await skipNetworkCheck(page);
-    await page.goto(server!.url);
+    await page.goto(demo.server.url);
     await page.getByTestId('step-rail').waitFor();
     const [disk, users, summary] = [await stepIndexOf(page, 'disk'), await stepIndexOf(page, 'users'), await stepIndexOf(page, 'summary')];
     const language = 0;

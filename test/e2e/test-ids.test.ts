@@ -1,14 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SaveTarget } from '../../src/shared/system';
 import { fakeEnv } from '../fakes/index';
-import { launchChromium } from './browser';
 import { FIXTURE_DISKS, FIXTURE_INFO, FORWARD, skipNetworkCheck, waitForView, demoUiSkipReason } from './fixtures';
-import { closeDemo, loopsBackedBy, startDemoServer, type DemoServer } from './serve';
+import { loopsBackedBy, useDemoWizard } from './serve';
 import { checkTestIds, describeUntagged } from './test-id-check';
 
 /**
@@ -20,7 +18,6 @@ import { checkTestIds, describeUntagged } from './test-id-check';
  * the states the demo engine cannot (failed lists and checks, existing partitions, TPM2 and its
  * recovery key, a refused plan), and the engine-unreachable page.
  */
-const REPO = resolve(import.meta.dirname, '../..');
 const GiB = 1024 ** 3;
 
 const skipReason = demoUiSkipReason();
@@ -41,24 +38,22 @@ interface Checked {
 }
 
 describe.skipIf(skipReason !== null)('stable test ids on every page', () => {
-  let tmp: string;
-  let server: DemoServer | undefined;
-  let browser: Browser | undefined;
-  let context: BrowserContext;
   let target = '';
   let failOnce = '';
   const checked: Checked[] = [];
 
-  beforeAll(async () => {
-    tmp = mkdtempSync(join(tmpdir(), 'particle-e2e-testids-'));
-    failOnce = join(tmp, 'fail-once');
+  const demo = useDemoWizard('particle-e2e-testids-', {
     // Slow enough that Progress and its cancel dialog are there to be looked at.
-    const env = fakeEnv({ storage: join(tmp, 'storage'), delayMs: 250, payloadMiB: 2, failOnceFile: failOnce, extra: { PARTICLE_FAKE_LAYER_DELAY_MS: '2500' } });
-    server = await startDemoServer(REPO, join(tmp, 'token'), join(tmp, 'cache'), 90_000, env);
-    target = loopsBackedBy(tmp).find((d) => deviceSize(d) === 20 * GiB) ?? '';
-    browser = await launchChromium();
+    env: (tmp) => {
+      failOnce = join(tmp, 'fail-once');
+      return fakeEnv({ storage: join(tmp, 'storage'), delayMs: 250, payloadMiB: 2, failOnceFile: failOnce, extra: { PARTICLE_FAKE_LAYER_DELAY_MS: '2500' } });
+    },
     // Motion allowed: the slideshow's pause button only exists when it may play.
-    context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US' });
+    context: { viewport: { width: 1280, height: 900 }, locale: 'en-US' },
+  });
+
+  beforeAll(() => {
+    target = loopsBackedBy(demo.tmp).find((d) => deviceSize(d) === 20 * GiB) ?? '';
   });
 
   afterAll(async () => {
@@ -68,8 +63,7 @@ describe.skipIf(skipReason !== null)('stable test ids on every page', () => {
     for (const c of checked) console.log(`  ${c.name}: ${c.interactive} interactive${c.untagged ? `, ${c.untagged} without a test id` : ''}${c.duplicates ? `, ${c.duplicates} test ids twice` : ''}`);
     const verdict = untagged === 0 && duplicated === 0 ? 'all with a test id' : `${untagged} without a test id, ${duplicated} test ids on more than one element`;
     console.log(`test ids: ${total} interactive elements on ${checked.length} pages, ${verdict}`);
-    if (server && (server.child.exitCode !== null || server.child.signalCode !== null)) console.log(`serve --demo exited with ${server.child.exitCode ?? server.child.signalCode}:\n${server.stderr().slice(-4000)}`);
-    await closeDemo(browser, server, tmp);
+    if (demo.server && (demo.server.child.exitCode !== null || demo.server.child.signalCode !== null)) console.log(`serve --demo exited with ${demo.server.child.exitCode ?? demo.server.child.signalCode}:\n${demo.server.stderr().slice(-4000)}`);
   });
 
   /** Checks the page as it is now: it must show `view`; failures are listed and the walk goes on. */
@@ -100,10 +94,10 @@ describe.skipIf(skipReason !== null)('stable test ids on every page', () => {
   });
 
   it('the real engine: every wizard page, the confirmation, a failure, its retry with Progress, and Done', async () => {
-    const page = await context.newPage();
+    const page = await demo.context.newPage();
     const errors = collectErrors(page);
     await skipNetworkCheck(page, [STICK]);
-    await page.goto(server!.url);
+    await page.goto(demo.server.url);
     await waitForView(page, 'page-language');
     await page.getByTestId('welcome-requirement-list').waitFor();
     await expect.poll(() => page.getByTestId('welcome-requirements').getAttribute('aria-busy')).toBe('false');
@@ -172,7 +166,7 @@ describe.skipIf(skipReason !== null)('stable test ids on every page', () => {
   }, 420_000);
 
   it('through a bridge: failed checks and lists, existing partitions, TPM2 with its recovery key, a refused plan', async () => {
-    const page = await context.newPage();
+    const page = await demo.context.newPage();
     const errors = collectErrors(page);
     // What the preload would expose, answering so that each page shows its error and retry states.
     await page.addInitScript(
@@ -200,7 +194,7 @@ describe.skipIf(skipReason !== null)('stable test ids on every page', () => {
       },
       { info: { ...FIXTURE_INFO, tpm2: true }, disks: FIXTURE_DISKS, stick: STICK },
     );
-    await page.goto(server!.url);
+    await page.goto(demo.server.url);
     await waitForView(page, 'page-language');
     await page.getByTestId('welcome-requirements-retry').waitFor();
     await check(page, 'Welcome, checks failed', 'page-language');
@@ -247,9 +241,9 @@ describe.skipIf(skipReason !== null)('stable test ids on every page', () => {
   }, 120_000);
 
   it('the engine-unreachable page, and the check itself finds what lacks a test id', async () => {
-    const page = await context.newPage();
+    const page = await demo.context.newPage();
     await page.routeWebSocket(/\/rpc$/, (ws) => ws.close({ code: 1011, reason: 'engine stopped' }));
-    await page.goto(server!.url);
+    await page.goto(demo.server.url);
     await waitForView(page, 'page-engine-error');
     await check(page, 'Engine unreachable', 'page-engine-error');
 

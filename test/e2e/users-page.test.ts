@@ -1,47 +1,28 @@
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright';
-import { expectNoAxeViolations, launchChromium } from './browser';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import type { Page } from 'playwright';
+import { expectNoAxeViolations } from './browser';
+import { describe, expect, it } from 'vitest';
 import { activeTestId, advanceToStep, skipNetworkCheck, stepIndexOf, demoUiSkipReason, chooseLanguage } from './fixtures';
-import { closeDemo, startDemoServer, type DemoServer } from './serve';
+import { useDemoWizard, SHOTS } from './serve';
 
 /**
  * The Users step in Debian's Chromium, reached through the earlier steps (by the rail) on the real
  * `serve --demo` engine; the Users page itself keyboard only: suggestions, live rules, password mismatch, axe-core, English and Arabic.
  */
-const REPO = resolve(import.meta.dirname, '../..');
-const SHOTS = join(REPO, 'test-results/e2e');
 
 const skipReason = demoUiSkipReason();
 if (skipReason) console.warn(`e2e users page skipped: ${skipReason}`);
 
 describe.skipIf(skipReason !== null)('Users page', () => {
-  let tmp: string;
-  let server: DemoServer | undefined;
-  let browser: Browser | undefined;
-  let context: BrowserContext;
-
-  beforeAll(async () => {
-    tmp = mkdtempSync(join(tmpdir(), 'particle-e2e-users-'));
-    mkdirSync(SHOTS, { recursive: true });
-    server = await startDemoServer(REPO, join(tmp, 'token'), join(tmp, 'cache'));
-    browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US', reducedMotion: 'reduce' });
-  });
-
-  afterAll(async () => {
-    await closeDemo(browser, server, tmp);
-  });
+  const demo = useDemoWizard('particle-e2e-users-');
 
   async function openWizard(): Promise<{ page: Page; errors: string[] }> {
-    const page = await context.newPage();
+    const page = await demo.context.newPage();
     const errors: string[] = [];
     page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
     page.on('pageerror', (e) => errors.push(e.message));
     await skipNetworkCheck(page);
-    await page.goto(server!.url);
+    await page.goto(demo.server.url);
     await page.getByRole('heading', { level: 1 }).waitFor();
     await page.getByTestId('step-rail').waitFor();
     return { page, errors };
