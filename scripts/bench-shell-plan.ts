@@ -63,6 +63,9 @@ function actionLines(a: PlanAction): string[] {
       return [`mkdir -p -m ${a.mode} ${word(a.path)}`];
     case 'symlink':
       return [`ln -sfn ${word(a.target)} ${word(a.path)}`];
+    case 'save-log':
+      // The script keeps no log of its own; the engine's is what the runner writes here.
+      return [`# keep the install log at ${a.path}`];
     case 'unpack':
       throw new Error('the shell form of a plan has no OCI unpacker; it is for bootc plans');
     case 'preflight':

@@ -74,6 +74,7 @@ export function formatPlan(plan: InstallPlan): string {
       if (a.kind === 'write') out.push(`     write ${a.path} (${a.mode}, ${a.content.length} bytes)${only}`);
       if (a.kind === 'symlink') out.push(`     link ${a.path} -> ${a.target}`);
       if (a.kind === 'mkdir') out.push(`     mkdir ${a.path} (${a.mode})`);
+      if (a.kind === 'save-log') out.push(`     keep this install's log (secrets masked) at ${a.path} (0600)`);
       if (a.kind === 'preflight') out.push(...a.checks.map((c) => `     check: ${c}`));
       if (a.kind === 'relabel') out.push(`     SELinux labels for ${a.paths.join(', ')} from ${a.root}'s policy (setfiles; skipped when the image has SELinux off)`);
     }

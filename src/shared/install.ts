@@ -115,6 +115,15 @@ export const PlanActionSchema = z.discriminatedUnion('kind', [
     when: z.array(PlanConditionSchema).min(1).optional(),
   }),
   z.object({ kind: z.literal('symlink'), path: z.string(), target: z.string() }),
+  z.object({
+    kind: z.literal('save-log'),
+    /**
+     * Where the install's log so far (secrets already masked) is kept on the installed system, mode
+     * 0600, its directory made when missing: the record of how the system was installed, as
+     * Anaconda and Calamares leave one, and the mark of an install that reached its last step.
+     */
+    path: z.string(),
+  }),
   z.object({ kind: z.literal('mkdir'), path: z.string(), mode: z.string().regex(/^0[0-7]{3}$/) }),
   z.object({
     kind: z.literal('preflight'),

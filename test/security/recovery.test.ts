@@ -164,7 +164,13 @@ describe.skipIf(why !== null)('recovery after the engine is killed (root, loop d
     expect(blkid(root.path, 'UUID')).toBe(root.uuid);
     const etc = withRoot(root.path, (mnt) => {
       const e = deployedEtc(mnt);
-      return { deployed: e !== null, hostname: e !== null && existsSync(join(e, 'hostname')) ? readFileSync(join(e, 'hostname'), 'utf8') : null, entries: readdirSync(mnt) };
+      const log = join(mnt, 'ostree/deploy/default/var/log/particle-installer/install.log');
+      return {
+        deployed: e !== null,
+        hostname: e !== null && existsSync(join(e, 'hostname')) ? readFileSync(join(e, 'hostname'), 'utf8') : null,
+        entries: readdirSync(mnt),
+        log: existsSync(log) ? readFileSync(log, 'utf8') : null,
+      };
     });
     if (state === 'formatted') {
       expect(etc.deployed, `an empty filesystem, found ${etc.entries.join(', ')}`).toBe(false);
@@ -177,6 +183,12 @@ describe.skipIf(why !== null)('recovery after the engine is killed (root, loop d
     }
     expect(['configured', 'installed']).toContain(state);
     expect(etc.hostname).toBe(`${HOSTNAME}\n`);
+    // Only an install that reached its last step keeps its log on the system.
+    if (state === 'configured') {
+      expect(etc.log, 'no install log before finalize').toBeNull();
+      return;
+    }
+    expect(etc.log, 'finalize kept the install log in the system').toMatch(/STEP.*finalize/);
   }
 
   it('the documentation names a state for every step an erase install has', async () => {

@@ -60,7 +60,7 @@ function testPlan(): InstallPlan {
         { kind: 'symlink', path: '{deployment}/etc/localtime', target: '../usr/share/zoneinfo/Europe/Paris' },
         run(['useradd', '-R', '{deployment}', '-m', 'ada']),
       ], 4),
-      step('finalize', false, true, [run(['bootc', 'install', 'finalize', ROOT])], 3),
+      step('finalize', false, true, [run(['bootc', 'install', 'finalize', ROOT]), { kind: 'save-log', path: '{stateroot-var}/log/particle-installer/install.log' }], 3),
       step('teardown', false, true, [
         run(['swapoff', '/dev/vdb2']),
         run(['umount', `${ROOT}/boot/efi`]),
@@ -252,6 +252,14 @@ describe('runPlan: a successful install', () => {
     expect(h.machine.dirs.get(`${STATEROOT_VAR}/home/ada`)).toBe(0o700);
     expect(h.machine.links.get(`${DEPLOYMENT}/etc/localtime`)).toBe('../usr/share/zoneinfo/Europe/Paris');
     expect(h.machine.mounted.size + h.machine.mappers.size + h.machine.swaps.size).toBe(0);
+    // The log so far, on the installed system: its directory made, 0600, every step up to finalize
+    // in it, the passphrase nowhere.
+    expect(h.machine.dirs.has(`${STATEROOT_VAR}/log/particle-installer`)).toBe(true);
+    const kept = h.machine.files.get(`${STATEROOT_VAR}/log/particle-installer/install.log`);
+    expect(kept?.mode).toBe(0o600);
+    expect(kept?.content).toContain('bootc install finalize');
+    expect(kept?.content).toMatch(/STEP.*configure/);
+    expect(kept?.content).not.toContain(PASSPHRASE);
   });
 
   it('emits schema-valid events: fractions rise from 0 to 1, the ETA appears, finished comes last', async () => {

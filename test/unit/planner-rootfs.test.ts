@@ -61,7 +61,10 @@ describe('oci-rootfs plans', () => {
     expect(all.some((a) => a.argv[0] === 'podman' || a.argv[0] === 'bootc')).toBe(false);
     expect(p.summary.join('\n')).toMatch(/Unpack the layers of oci:\/srv\/images\/debian/);
     // Layers carry no SELinux labels: an SELinux image gets its whole root labelled once everything is written.
-    expect(actions(p, 'finalize')[0]).toEqual({ kind: 'relabel', root: T, paths: [T] });
+    expect(actions(p, 'finalize').slice(0, 2)).toEqual([
+      { kind: 'save-log', path: `${T}/var/log/particle-installer/install.log` },
+      { kind: 'relabel', root: T, paths: [T] },
+    ]);
   });
 
   it('takes a tag after the layout path, an archive path as it is, and copies registry images onto the target first', () => {

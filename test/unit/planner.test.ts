@@ -92,11 +92,18 @@ describe('planner', () => {
         'podman', ...globals, 'run', '--network=host', '--rm', '--name', 'particle-deploy-abcdef01-finalize', '--privileged', '--pid=host', '--security-opt', 'label=type:unconfined_t',
         '-v', `${T}:/target`, 'quay.io/example/os:42', 'bootc', 'install', 'finalize', '/target',
       ],
-      // Then the storage goes, before the trim: with whatever podman mounted below it.
+      // Then the storage goes, with whatever podman mounted below it.
       ['umount', '--recursive', store],
       ['rm', '-rf', '--one-file-system', store],
-      ['fstrim', '--verbose', T],
+      // The install's log is kept in the system's /var (the stateroot's, bound where it is seen).
+      ['mount', '--bind', '{stateroot-var}', '{deployment}/var'],
     ]);
+    expect(p.steps.find((s) => s.id === 'finalize')!.actions.slice(4, 7)).toEqual([
+      { kind: 'save-log', path: '{deployment}/var/log/particle-installer/install.log' },
+      { kind: 'relabel', root: '{deployment}', paths: ['{deployment}/var/log/particle-installer'] },
+      { kind: 'run', argv: ['umount', '{deployment}/var'] },
+    ]);
+    expect(runs(p, 'finalize').slice(5)).toEqual([['fstrim', '--verbose', T], ['sync'], ['mount', '-o', 'remount,ro', T]]);
     // Teardown asks the same storage for the containers, once it exists.
     const rm = p.steps.find((s) => s.id === 'teardown')!.actions[0]!;
     expect(rm).toMatchObject({ kind: 'run', argv: ['podman', ...globals, 'rm', '--force', '--ignore', 'particle-deploy-abcdef01', 'particle-deploy-abcdef01-finalize'], when: [{ path: `${store}/storage`, test: 'exists' }] });

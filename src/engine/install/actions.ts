@@ -179,6 +179,13 @@ export async function runAction(step: PlanStep, action: PlanAction, hooks: Actio
       await fsStep(step, ['symlink', target, path], () => ctx.fs.symlink(target, path), ctx);
       return 'ran';
     }
+    case 'save-log': {
+      const path = await resolve(action.path);
+      const dir = path.slice(0, path.lastIndexOf('/'));
+      await fsStep(step, ['mkdir', dir], () => ctx.fs.mkdir(dir, 0o755), ctx);
+      await fsStep(step, ['write', path], () => ctx.fs.writeFile(path, ctx.log.toText(), 0o600), ctx);
+      return 'ran';
+    }
     case 'mkdir': {
       const path = await resolve(action.path);
       await fsStep(step, ['mkdir', path], () => ctx.fs.mkdir(path, parseMode(action.mode)), ctx);

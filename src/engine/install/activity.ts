@@ -207,6 +207,7 @@ export function actionProfile(action: PlanAction): ActionProfile {
     case 'write':
     case 'symlink':
     case 'mkdir':
+    case 'save-log':
       return { expectedMs: 50, calibrates: false, activity: null, reader: null };
   }
 }

@@ -8,6 +8,23 @@ import { selectDisk } from './select';
 import { bootloaderStep, debianKeyboard, initramfsKeymap, keymapWarnings, rootfsConfigure, rootfsDeploySteps, type RootfsLayout } from './rootfs';
 import { bootcFinalize, deploySteps, locateDeployment, podmanStorage, preflightStep, extraConfig, imgref, kargFlags, mkfs, PlanError, refuse, run, step, summarize, wipePartition } from './steps';
 
+/** Where an installed system keeps the log of its install (save-log, in the finalize step). */
+export const INSTALL_LOG = '/var/log/particle-installer/install.log';
+
+/**
+ * A bootc system's /var is its stateroot's: bound onto the deployment (as configure does) while the
+ * log is written, so it gets the SELinux label the booted system expects there.
+ */
+function keepBootcLog(): PlanAction[] {
+  const dir = INSTALL_LOG.slice(0, INSTALL_LOG.lastIndexOf('/'));
+  return [
+    run(['mount', '--bind', '{stateroot-var}', '{deployment}/var']),
+    { kind: 'save-log', path: `{deployment}${INSTALL_LOG}` },
+    { kind: 'relabel', root: '{deployment}', paths: [`{deployment}${dir}`] },
+    run(['umount', '{deployment}/var']),
+  ];
+}
+
 /** How the erase layout's btrfs root is mounted, while installing and by the installed system. */
 const BTRFS_ROOT_OPTIONS = 'subvol=@,compress=zstd:1';
 
@@ -277,10 +294,13 @@ function build(request: AnswerFile, disk: Disk, facts: SystemFacts, o: PlanOptio
   }
   steps.push(
     step('finalize', false, [
-      // A plain root unpacked from layers has no SELinux labels at all (and the boot loader step wrote
-      // more), so an SELinux image gets the whole root filesystem labelled; setfiles stays on it and
-      // does not walk the ESP, /proc or /sys mounted below.
-      ...(rootfsLayout ? [{ kind: 'relabel' as const, root: rootfsLayout.target, paths: [rootfsLayout.target] }] : bootcFinalize(container, request, deployer, target, storage, o.layoutImageId)),
+      // The install's log goes onto the installed system (how it was installed, and the mark of an
+      // install that got this far). A plain root unpacked from layers has no SELinux labels at all
+      // (and the boot loader step wrote more), so an SELinux image gets the whole root filesystem
+      // labelled, log included; setfiles stays on it and does not walk the ESP, /proc or /sys.
+      ...(rootfsLayout
+        ? [{ kind: 'save-log' as const, path: `${rootfsLayout.target}${INSTALL_LOG}` }, { kind: 'relabel' as const, root: rootfsLayout.target, paths: [rootfsLayout.target] }]
+        : [...bootcFinalize(container, request, deployer, target, storage, o.layoutImageId), ...keepBootcLog()]),
       run(['fstrim', '--verbose', target], { okExitCodes: [0, 1], timeoutSeconds: 1800 }),
       run(['sync'], { timeoutSeconds: 600 }),
       run(['mount', '-o', 'remount,ro', target]),
