@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProgressEventSchema } from '../../src/shared';
@@ -79,13 +79,15 @@ describe.skipIf(why !== null)('particle-installer install and bundle-logs (root)
     expect(b.status, b.stderr).toBe(0);
     expect(statSync(out).mode & 0o777).toBe(0o600);
     const listing = spawnSync('tar', ['-tzf', out], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).sort();
-    expect(listing).toEqual(['answer-file.json', 'install.log', 'lsblk.json', 'plan.json']);
+    expect(listing).toEqual(['answer-file.json', 'install.log', 'lsblk.json', 'machine.json', 'plan.json']);
     const unpacked = join(dir, 'unpacked-ok');
     spawnSync('mkdir', ['-p', unpacked]);
     expect(spawnSync('tar', ['-xzf', out, '-C', unpacked]).status).toBe(0);
     const log = readFileSync(join(unpacked, 'install.log'), 'utf8');
     expect(log).toMatch(/STEP \[deploy\] finished/);
     expect(log).toMatch(/RUN \[partition\] sfdisk .* -> 0 in \d+ ms/);
+    // The machine, read by systeminformation in the CLI: memory as the kernel counts it.
+    expect(JSON.parse(readFileSync(join(unpacked, 'machine.json'), 'utf8'))).toMatchObject({ memoryBytes: totalmem(), identity: { virtual: expect.any(Boolean) } });
     const saved = JSON.parse(readFileSync(join(unpacked, 'answer-file.json'), 'utf8'));
     expect(saved.users[0].passwordHash).toMatch(/^\$6\$/);
     expectNoSecrets([r.stdout, r.stderr, b.stdout, b.stderr], [logDir, unpacked, out]);

@@ -236,7 +236,7 @@ describe('secrets', () => {
     expect(haystacks.text).toMatch(/token \*\*\* used/);
     expect(haystacks.bundle).toContain('$y$j9T$abc');
     expect(statSync(out).mode & 0o777).toBe(0o600);
-    expect(execFileSync('tar', ['-tzf', out], { encoding: 'utf8' }).trim().split('\n')).toEqual(['install.log', 'plan.json', 'lsblk.json', 'answer-file.json']);
+    expect(execFileSync('tar', ['-tzf', out], { encoding: 'utf8' }).trim().split('\n')).toEqual(['install.log', 'plan.json', 'lsblk.json', 'answer-file.json', 'machine.json']);
     const answer = JSON.parse(execFileSync('tar', ['-xzOf', out, 'answer-file.json'], { encoding: 'utf8' })) as Record<string, unknown>;
     expect(answer).toEqual({ encryption: { passphrase: '***' }, users: [{ name: 'ada', password: '***', passwordHash: '$y$j9T$abc' }], note: 'x***y' });
   });

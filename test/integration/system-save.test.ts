@@ -82,7 +82,7 @@ describe.skipIf(why !== null)('saving to a removable partition (root, loop devic
     expect(r.fileName).toMatch(/^particle-install-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.tar\.gz$/);
     expect(mountsUnder(dir)).toEqual([]);
     const tar = gunzipSync(readBack(r.fileName)).toString('latin1');
-    for (const f of ['install.log', 'plan.json', 'lsblk.json', 'answer-file.json']) expect(tar).toContain(f);
+    for (const f of ['install.log', 'plan.json', 'lsblk.json', 'answer-file.json', 'machine.json']) expect(tar).toContain(f);
     expect(tar).toContain(part.slice('/dev/'.length));
   });
 
