@@ -4,16 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BUNDLE_FILES, InstallLog, writeLogBundle } from '../../src/engine/install';
+import { BUNDLE_FILES, writeLogBundle } from '../../src/engine/install';
 
-const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
-const SECRET = 'pa"ss\\word';
-
-function clockLog(secrets: string[] = [], keepLines?: number): { log: InstallLog; tick: () => void } {
-  let t = T0;
-  const log = new InstallLog({ secrets, now: () => t, ...(keepLines === undefined ? {} : { keepLines }) });
-  return { log, tick: () => (t += 1500) };
-}
+import { clockLog, SECRET, T0 } from '../support/clock-log';
 
 describe('writeLogBundle', () => {
   const dir = mkdtempSync(join(tmpdir(), 'install-log-'));

@@ -3,18 +3,8 @@ import { linkSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type TarEntry } from '../../src/engine/deploy/oci/tar-headers';
-import { TarStreamParser } from '../../src/engine/deploy/oci/tar-stream';
 
-/** Feeds `data` in pieces of `size` bytes (1 = byte by byte) and returns what the parser saw. */
-function parse(data: Buffer, size = data.length): TarEntry[] {
-  const seen: TarEntry[] = [];
-  const p = new TarStreamParser((e) => seen.push(e));
-  for (let i = 0; i < data.length; i += size) p.push(data.subarray(i, i + size));
-  p.end();
-  return seen;
-}
-const paths = (es: TarEntry[]) => es.map((e) => e.path);
+import { parse, paths } from '../support/tar-parse';
 
 describe('tar header parser against GNU tar (runs tar)', () => {
   it('agrees with GNU tar on archives GNU tar wrote (gnu, posix and ustar formats)', () => {

@@ -1,14 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { InstallLog } from '../../src/engine/install';
 
-const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
-const SECRET = 'pa"ss\\word';
-
-function clockLog(secrets: string[] = [], keepLines?: number): { log: InstallLog; tick: () => void } {
-  let t = T0;
-  const log = new InstallLog({ secrets, now: () => t, ...(keepLines === undefined ? {} : { keepLines }) });
-  return { log, tick: () => (t += 1500) };
-}
+import { clockLog, SECRET } from '../support/clock-log';
 
 describe('InstallLog', () => {
   it('records commands, step boundaries and messages with timestamps', () => {

@@ -1,17 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { TarFormatError, decodeHeader, decodeNumber, parsePax, type TarEntry } from '../../src/engine/deploy/oci/tar-headers';
-import { TarStreamParser } from '../../src/engine/deploy/oci/tar-stream';
+import { TarFormatError, decodeHeader, decodeNumber, parsePax } from '../../src/engine/deploy/oci/tar-headers';
 import { entryBlocks, header, paxRecords, tarBytes, type EntrySpec } from '../support/oci-build';
 
-/** Feeds `data` in pieces of `size` bytes (1 = byte by byte) and returns what the parser saw. */
-function parse(data: Buffer, size = data.length): TarEntry[] {
-  const seen: TarEntry[] = [];
-  const p = new TarStreamParser((e) => seen.push(e));
-  for (let i = 0; i < data.length; i += size) p.push(data.subarray(i, i + size));
-  p.end();
-  return seen;
-}
-const paths = (es: TarEntry[]) => es.map((e) => e.path);
+import { parse, paths } from '../support/tar-parse';
 
 /** Longer than the 100-byte name field, short enough for a ustar prefix split. */
 const LONG = `usr/share/${'very-long-directory-name/'.repeat(6)}file-with-a-long-name.txt`;

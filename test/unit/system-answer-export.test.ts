@@ -2,36 +2,15 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AnswerFileExportSchema, validateAnswerFile, type AnswerFile, type AnswerFileInput } from '../../src/shared';
+import { AnswerFileExportSchema, validateAnswerFile } from '../../src/shared';
 import { verifyPassword } from '../../src/engine/crypt';
 import { CommandError } from '../../src/engine/exec';
 import { planSecrets } from '../../src/engine/plan';
 import { ANSWER_FILE_SCHEMA_ID, EXPORTED_PASSPHRASE_FILE, exportAnswerFile } from '../../src/engine/system/answer-export';
+import { KEY, PASSPHRASE, PW, request, valid } from '../support/answer-request';
 
 const tmp = mkdtempSync(join(tmpdir(), 'system-export-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-const PASSPHRASE = 'luks passphrase 9f8e';
-const PW = 'user password 7c6d';
-const KEY = 'cbdefghi-jklnrtuv-cbdefghi-jklnrtuv-cbdefghi-jklnrtuv-cbdefghi-jklnrtuv';
-
-const request = (over: Partial<AnswerFileInput> = {}): AnswerFileInput => ({
-  version: 1,
-  disk: { largestEligible: true },
-  layout: { type: 'erase', encryption: { type: 'luks2-tpm2', passphrase: PASSPHRASE, recoveryKey: KEY } },
-  image: { reference: 'quay.io/example/os:42' },
-  users: [
-    { name: 'anna', password: PW, admin: true },
-    { name: 'bob', passwordHash: '$6$salt$hash' },
-  ],
-  ...over,
-});
-
-const valid = (doc: unknown): AnswerFile => {
-  const v = validateAnswerFile(doc);
-  if (!v.ok) throw new Error(JSON.stringify(v.errors));
-  return v.value;
-};
 
 describe('exportAnswerFile', () => {
   const out = exportAnswerFile(request());
