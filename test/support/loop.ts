@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, ftruncateSync, openSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 
 /**
  * Root-only helpers for integration tests on loop devices. Every one runs argv directly (no
@@ -45,11 +45,24 @@ export function attachLoop(file: string): string {
   return dev;
 }
 
-/** Makes the kernel's partition nodes for a loop device appear (there is no udevd to do it). */
+/**
+ * Makes the kernel's partition nodes for a loop device match its new table (there is no udevd to do
+ * it). The kernel is told the table whatever /dev holds (`partx --update`): a node left from an
+ * earlier user of the same loop device can exist while the kernel still has that user's partitions,
+ * and mkfs on it then fails with an I/O error past the end of the new, smaller file. A node whose
+ * device number is not the kernel's is made again.
+ */
 export async function ensurePartitionNode(disk: string, n = 1): Promise<string> {
   const node = `${disk}p${n}`;
-  if (!existsSync(node)) tryRun(['partx', '-a', disk]);
-  for (let i = 0; i < 50 && !existsSync(node); i++) await new Promise((r) => setTimeout(r, 100));
-  if (!existsSync(node)) throw new Error(`${node} did not appear after partx -a`);
+  const name = node.replace('/dev/', '');
+  tryRun(['partx', '--update', disk]);
+  for (let i = 0; i < 50 && !existsSync(`/sys/class/block/${name}/dev`); i++) await new Promise((r) => setTimeout(r, 100));
+  if (!existsSync(`/sys/class/block/${name}/dev`)) throw new Error(`the kernel has no ${name} after partx --update`);
+  const [major, minor] = readFileSync(`/sys/class/block/${name}/dev`, 'utf8').trim().split(':').map(Number);
+  const st = existsSync(node) ? statSync(node) : null;
+  if (st === null || !st.isBlockDevice() || Math.floor(st.rdev / 256) % 4096 !== major || (st.rdev & 0xff) + ((st.rdev >> 12) & 0xfff00) !== minor) {
+    rmSync(node, { force: true });
+    run(['mknod', '-m', '0660', node, 'b', String(major), String(minor)]);
+  }
   return node;
 }
