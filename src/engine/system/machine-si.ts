@@ -37,7 +37,7 @@ export async function interfaces(): Promise<NetworkInterfaceFact[]> {
     .filter((i) => !i.internal)
     .map((i) => ({
       name: i.iface,
-      kind: i.type === 'wireless' ? 'wireless' : i.type === 'wired' ? (i.virtual ? 'virtual' : 'wired') : i.virtual ? 'virtual' : 'other',
+      kind: i.type === 'wireless' ? 'wireless' : i.virtual ? 'virtual' : i.type === 'wired' ? 'wired' : 'other',
       state: i.operstate || 'unknown',
       isDefault: i.default,
       ipv4: i.ip4 === '' ? null : i.ip4,
