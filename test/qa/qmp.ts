@@ -46,6 +46,16 @@ export function usKeyStrokes(text: string): KeyStroke[] {
   });
 }
 
+/** One `input-send-event` key event. */
+export function keyEvent(qcode: string, down: boolean): { type: 'key'; data: { down: boolean; key: { type: 'qcode'; data: string } } } {
+  return { type: 'key', data: { down, key: { type: 'qcode', data: qcode } } };
+}
+
+/** The events of one key press with modifiers: modifiers down, the key down and up, modifiers up in reverse. */
+export function keyPressEvents(qcode: string, modifiers: readonly string[] = []): ReturnType<typeof keyEvent>[] {
+  return [...modifiers.map((m) => keyEvent(m, true)), keyEvent(qcode, true), keyEvent(qcode, false), ...[...modifiers].reverse().map((m) => keyEvent(m, false))];
+}
+
 /** Screen pixel → QEMU absolute axis value, for a screen of `size` pixels along that axis. */
 export function toAbs(pixel: number, size: number): number {
   if (!(size > 1)) throw new Error(`a screen axis of ${size} pixels`);
@@ -120,17 +130,17 @@ export class Qmp {
     await this.execute('input-send-event', { events });
   }
 
-  private static key(qcode: string, down: boolean): unknown {
-    return { type: 'key', data: { down, key: { type: 'qcode', data: qcode } } };
-  }
-
-  /** Presses and releases one key, with modifiers (qcodes such as "shift", "ctrl", "alt") held around it. */
-  async press(qcode: string, modifiers: readonly string[] = [], holdMs = 40): Promise<void> {
-    for (const m of modifiers) await this.events([Qmp.key(m, true)]);
-    await this.events([Qmp.key(qcode, true)]);
-    await sleep(holdMs);
-    await this.events([Qmp.key(qcode, false)]);
-    for (const m of [...modifiers].reverse()) await this.events([Qmp.key(m, false)]);
+  /**
+   * Presses and releases one key, with modifiers (qcodes such as "shift", "ctrl", "alt") held around
+   * it, as one QMP command: the releases are queued in the guest's keyboard right behind the presses.
+   * Sent as separate commands with a pause between them, a release could reach the guest late when
+   * this host is busy (a CI run with other lanes beside the VM), and past the console's 250 ms repeat
+   * delay the kernel types the key again. That is the likeliest reading of one CI run where the
+   * installed system's console answered "Login incorrect" to the password typed on its screen, while
+   * the serial console (fed characters, not keys) had just logged in with the same password.
+   */
+  async press(qcode: string, modifiers: readonly string[] = []): Promise<void> {
+    await this.events(keyPressEvents(qcode, modifiers));
   }
 
   /** Types `text` as the keys a person presses on a US keyboard (see usKeyStrokes). */

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { longestBlank, type Sample } from '../qa/kiosk-screen';
 import { listOption, longestStill, readProgress, usKeysFor } from '../qa/kiosk-wizard';
 import { findPhrase, lineIncludes, normalize, parseTsv, sameWord, type Word } from '../qa/ocr';
-import { ABS_MAX, toAbs, usKeyStrokes } from '../qa/qmp';
+import { ABS_MAX, keyPressEvents, toAbs, usKeyStrokes } from '../qa/qmp';
 import { filledButtons, isBlank, ppmToPng, readPpm, screenStats, upscalePpm } from '../qa/screen';
 
 /** The pure parts of the kiosk-driven QA: key codes, pointer scaling, OCR matching, blank screens. */
@@ -39,6 +39,14 @@ describe('the guest keyboard: keys a person presses on a US keyboard', () => {
     expect(usKeysFor('particle-kiosk')).toBe('particle/kiosk');
     expect(() => usKeysFor('a_b')).toThrow(/different keys/);
     expect(() => usKeysFor('ä')).toThrow(/different keys/);
+  });
+  it('sends a key press as one batch: modifiers down, the key down and up, modifiers up in reverse', () => {
+    const seen = keyPressEvents('a', ['ctrl', 'shift']).map((e) => `${e.data.key.data}${e.data.down ? '↓' : '↑'}`);
+    expect(seen).toEqual(['ctrl↓', 'shift↓', 'a↓', 'a↑', 'shift↑', 'ctrl↑']);
+    expect(keyPressEvents('ret')).toEqual([
+      { type: 'key', data: { down: true, key: { type: 'qcode', data: 'ret' } } },
+      { type: 'key', data: { down: false, key: { type: 'qcode', data: 'ret' } } },
+    ]);
   });
 });
 
