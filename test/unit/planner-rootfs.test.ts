@@ -148,7 +148,12 @@ describe('oci-rootfs plans', () => {
       `mount --bind /sys/firmware/efi/efivars ${T}/sys/firmware/efi/efivars`,
     ]);
     const find = (prefix: string): Run[] => rs.filter((a) => a.argv.join(' ').startsWith(prefix));
-    expect(find(`chroot ${T} update-initramfs -u -k all`)[0]!.when).toEqual([{ path: `${T}/usr/sbin/update-initramfs`, test: 'exists' }]);
+    // Unencrypted: the image's own initramfs is kept; one is made only where the image has none.
+    expect(find(`chroot ${T} update-initramfs -u`)).toEqual([]);
+    expect(find(`chroot ${T} update-initramfs -c -k {kernel-version}`)[0]!.when).toEqual([
+      { path: `${T}/usr/sbin/update-initramfs`, test: 'exists' },
+      { path: `${T}/boot/initrd.img-{kernel-version}`, test: 'missing' },
+    ]);
     expect(find(`chroot ${T} dracut`)[0]!.when).toEqual([
       { path: `${T}/usr/bin/dracut`, test: 'exists' },
       { path: `${T}/usr/sbin/update-initramfs`, test: 'missing' },
@@ -168,6 +173,15 @@ describe('oci-rootfs plans', () => {
     const text = formatPlan(p);
     expect(text).toContain(`unpack oci:/srv/images/debian onto ${T}`);
     expect(text).toMatch(/grub-install --target=i386-pc .* \(only if .*usr\/lib\/grub\/i386-pc exists\)/);
+  });
+
+  it('an encrypted root always gets a new initramfs (crypttab and the keymap go into it); dracut images always do', () => {
+    const p = plan({ layout: { type: 'erase', encryption: { type: 'luks2', passphrase: 'long enough pw' } } });
+    const argvs = runsOf(p, 'bootloader').filter((a) => a.argv.includes('update-initramfs') || a.argv.includes('dracut'));
+    expect(argvs.map((a) => [a.argv.slice(2).join(' '), a.when])).toEqual([
+      ['update-initramfs -u -k all', [{ path: `${T}/usr/sbin/update-initramfs`, test: 'exists' }]],
+      ['dracut --force --regenerate-all', [{ path: `${T}/usr/bin/dracut`, test: 'exists' }, { path: `${T}/usr/sbin/update-initramfs`, test: 'missing' }]],
+    ]);
   });
 
   it('on BIOS machines GRUB is required (auto picks no systemd-boot), and an explicit choice drops the other branch', () => {

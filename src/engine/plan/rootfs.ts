@@ -8,7 +8,7 @@ import { makeError } from '../../shared';
  * The oci-rootfs deployer's part of a plan: a plain OCI image (layers of a root filesystem) is
  * unpacked onto the mounted target, then the system is made bootable from inside it, the way
  * image-based provisioning does it: fstab and crypttab from the plan, the initramfs rebuilt with the
- * image's own tool, GRUB (EFI removable path plus BIOS) or systemd-boot installed from a chroot.
+ * image's own tool where the image's cannot do (initramfsActions), GRUB (EFI removable path plus BIOS) or systemd-boot installed from a chroot.
  *
  * What the image carries is known only once it is unpacked, so the plan lists each branch with the
  * condition that selects it (`when`), and the summary and `plan --config` show both.
@@ -185,7 +185,7 @@ const chroot = (T: string, ...argv: string[]): string[] => ['chroot', T, ...argv
 
 /**
  * The boot loader from inside the target: the ESP mounted, /dev, /proc, /sys (and efivars) bound in,
- * the initramfs rebuilt (it now knows crypttab and fstab), then GRUB or systemd-boot.
+ * the initramfs rebuilt where needed (it then knows crypttab), then GRUB or systemd-boot.
  */
 export function bootloaderStep(request: AnswerFile, l: RootfsLayout): PlanStep {
   const T = l.target;
@@ -206,9 +206,7 @@ export function bootloaderStep(request: AnswerFile, l: RootfsLayout): PlanStep {
     run(['mount', '--bind', efivars, `${T}${efivars}`], { when: [when(efivars, 'exists'), when(`${T}${efivars}`, 'exists')] }),
     mkdir(`${T}/run`),
     run(['mount', '-t', 'tmpfs', '-o', 'mode=0755', 'tmpfs', `${T}/run`]),
-    // The image's own initramfs tool, so the new initramfs unlocks and mounts what the plan made.
-    run(chroot(T, 'update-initramfs', '-u', '-k', 'all'), { timeoutSeconds: 1800, when: [when(`${T}/usr/sbin/update-initramfs`, 'exists')] }),
-    run(chroot(T, 'dracut', '--force', '--regenerate-all'), { timeoutSeconds: 1800, when: [when(`${T}/usr/bin/dracut`, 'exists'), when(`${T}/usr/sbin/update-initramfs`, 'missing')] }),
+    ...initramfsActions(l),
   ];
   const hasGrub = `${T}/usr/sbin/grub-install`;
   // auto: GRUB when the image has it; systemd-boot otherwise (UEFI only, so on BIOS GRUB is required).
@@ -243,6 +241,30 @@ export function bootloaderStep(request: AnswerFile, l: RootfsLayout): PlanStep {
     a.push(run(chroot(T, 'kernel-install', 'add', kv, `/usr/lib/modules/${kv}/vmlinuz`), { timeoutSeconds: 1800, when: [...sdbootIf, when(`${T}/boot/vmlinuz-${kv}`, 'missing')] }));
   }
   return step('bootloader', false, a);
+}
+
+/**
+ * The initramfs, with the image's own tool, only where the one the image ships cannot do the job.
+ *
+ * - An encrypted root: the initramfs must carry crypttab (initramfs-tools' cryptroot hook copies it
+ *   when the image is built into it) and the chosen keymap for the prompt, so it is always rebuilt.
+ * - Otherwise, on an initramfs-tools image: the image's own initramfs is kept when there is one for its
+ *   kernel. initramfs-tools builds a generic one by default (MODULES=most: every storage and
+ *   filesystem driver), root= comes from the kernel command line GRUB writes, and nothing the plan
+ *   writes (fstab, locale, users) is read from the initramfs. An image built in a container cannot
+ *   have used MODULES=dep (mkinitramfs cannot find a root device there and stops), so what it ships
+ *   is the generic kind. This is how bootc treats an image's initramfs too: it never rebuilds one. It
+ *   saves the step's costliest command: for the Debian test image, `update-initramfs` starts 2,394
+ *   processes (1,020 of them `cp`, counted with strace), which an emulated CPU makes minutes long.
+ * - dracut images are always rebuilt: dracut builds host-only images by default, and one built on
+ *   the image's build machine may lack this machine's drivers.
+ */
+export function initramfsActions(l: RootfsLayout): PlanAction[] {
+  const T = l.target;
+  const tools = when(`${T}/usr/sbin/update-initramfs`, 'exists');
+  const dracut = run(chroot(T, 'dracut', '--force', '--regenerate-all'), { timeoutSeconds: 1800, when: [when(`${T}/usr/bin/dracut`, 'exists'), when(`${T}/usr/sbin/update-initramfs`, 'missing')] });
+  if (l.mapper !== null) return [run(chroot(T, 'update-initramfs', '-u', '-k', 'all'), { timeoutSeconds: 1800, when: [tools] }), dracut];
+  return [run(chroot(T, 'update-initramfs', '-c', '-k', '{kernel-version}'), { timeoutSeconds: 1800, when: [tools, when(`${T}/boot/initrd.img-{kernel-version}`, 'missing')] }), dracut];
 }
 
 /** Debian's keyboard file (console-setup reads it; systemd reads vconsole.conf, written for every image). */
