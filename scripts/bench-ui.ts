@@ -2,7 +2,7 @@
 // navigation to an interactive Welcome page in Debian's Chromium (median of 10, each in a fresh
 // browser context so nothing is cached), served by the real engine's `serve`; then the start-up
 // figures of bench-start.ts (the engine's start, and the page on one slowed CPU).
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -67,6 +67,77 @@ export async function welcomeInteractive(): Promise<number[] | string> {
   return times;
 }
 
+/** CPU seconds used so far by process `root` and every process below it (utime + stime, /proc). */
+function treeCpuSeconds(root: number): number {
+  const parent = new Map<number, number>();
+  const ticks = new Map<number, number>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const fields = readFileSync(`/proc/${name}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      parent.set(Number(name), Number(fields[1]));
+      ticks.set(Number(name), Number(fields[11]) + Number(fields[12]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const inTree = (pid: number): boolean => {
+    for (let p: number | undefined = pid; p !== undefined && p > 1; p = parent.get(p)) if (p === root) return true;
+    return false;
+  };
+  let sum = 0;
+  for (const [pid, t] of ticks) if (inTree(pid)) sum += t;
+  return sum / 100; // USER_HZ
+}
+
+/**
+ * The progress bar as shipped (the built stylesheet), alone on a page for 10 s in Chromium without a
+ * GPU, as the kiosk draws it: the CPU share of the whole browser, and the same bar with a drifting
+ * stripe animation for comparison (what it had before). Returns the two shares, or why not.
+ */
+export async function progressBarCpu(seconds = 10): Promise<{ shipped: number; drifting: number } | string> {
+  if (!existsSync(CHROMIUM)) return `${CHROMIUM} is missing (apt-get install chromium)`;
+  const css = readdirSync('out/renderer/assets').filter((f) => f.endsWith('.css')).map((f) => readFileSync(join('out/renderer/assets', f), 'utf8')).join('\n');
+  const drift = '.progress-fill{animation:bench-drift 1.2s linear infinite}@keyframes bench-drift{to{background-position:28px 0}}';
+  const page = (extra: string): string =>
+    `<!doctype html><style>${css}${extra}</style><div class="progress-card"><div class="progress-track"><div class="progress-fill" style="inline-size:40%"></div></div><p class="progress-percent">40 %</p></div>`;
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+  try {
+    // The browser process: the launcher's child that Playwright started (its pid is not exposed).
+    const share = async (html: string): Promise<number> => {
+      const tab = await browser.newPage({ viewport: { width: 1024, height: 768 } });
+      await tab.setContent(html);
+      await tab.waitForTimeout(1000);
+      const root = browserPid();
+      const c0 = treeCpuSeconds(root);
+      const t0 = performance.now();
+      await tab.waitForTimeout(seconds * 1000);
+      const used = treeCpuSeconds(root) - c0;
+      await tab.close();
+      return (100 * used) / ((performance.now() - t0) / 1000);
+    };
+    return { shipped: await share(page('')), drifting: await share(page(drift)) };
+  } finally {
+    await browser.close();
+  }
+}
+
+/** The newest Chromium started by this process (Playwright's launch), by its parent pid. */
+function browserPid(): number {
+  let found = 0;
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const fields = readFileSync(`/proc/${name}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      if (Number(fields[1]) === process.pid && readFileSync(`/proc/${name}/cmdline`, 'utf8').includes('chromium')) found = Math.max(found, Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  if (found === 0) throw new Error('the Chromium this benchmark launched was not found among its children');
+  return found;
+}
+
 export async function uiFigures(): Promise<void> {
   const js = initialAssets('js');
   const css = initialAssets('css');
@@ -75,6 +146,9 @@ export async function uiFigures(): Promise<void> {
   const times = await welcomeInteractive();
   if (typeof times === 'string') console.log(`welcome page interactive: skipped: ${times}`);
   else console.log(`welcome page interactive in Chromium (median of ${times.length}, fresh context each): ${median(times).toFixed(0)} ms (min ${Math.min(...times).toFixed(0)}, max ${Math.max(...times).toFixed(0)})`);
+  const bar = await progressBarCpu();
+  if (typeof bar === 'string') console.log(`progress bar CPU: skipped: ${bar}`);
+  else console.log(`progress bar CPU in Chromium without a GPU (10 s, whole browser): ${bar.shipped.toFixed(1)} % of a core as shipped (still stripes), ${bar.drifting.toFixed(1)} % with drifting stripes`);
   // The same on one CPU with the page's CPU slowed 20 times (a stand-in for the live ISO under
   // emulation), with the engine's own start: bench-start.ts.
   await startFigures({ runs: 5, engineRuns: 10 });
