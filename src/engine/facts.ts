@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { arch, totalmem } from 'node:os';
+import { SAFE_GRAPHICS_ARG } from '../shared';
 import type { SystemFacts } from './plan';
 import { whichOnPath } from './system/deps';
 
@@ -17,17 +18,25 @@ export function systemFacts(root = ''): SystemFacts {
     tpm,
     memoryBytes: totalmem(),
     consoleArgs: consoleArgs(root),
+    safeGraphicsArgs: safeGraphicsArgs(root),
     bootcOnHost: whichOnPath()('bootc') !== null,
   };
 }
 
-/** The `console=` arguments this system was booted with, in their order (the last is /dev/console). */
-export function consoleArgs(root = ''): string[] {
-  let cmdline = '';
+function bootArgs(root: string): string[] {
   try {
-    cmdline = readFileSync(`${root}/proc/cmdline`, 'utf8');
+    return readFileSync(`${root}/proc/cmdline`, 'utf8').split(/\s+/).filter((a) => a !== '');
   } catch {
     return [];
   }
-  return cmdline.split(/\s+/).filter((a) => /^console=[A-Za-z0-9,._-]+$/.test(a));
+}
+
+/** The `console=` arguments this system was booted with, in their order (the last is /dev/console). */
+export function consoleArgs(root = ''): string[] {
+  return bootArgs(root).filter((a) => /^console=[A-Za-z0-9,._-]+$/.test(a));
+}
+
+/** The safe-graphics arguments this system was booted with, in their order. */
+export function safeGraphicsArgs(root = ''): string[] {
+  return bootArgs(root).filter((a) => SAFE_GRAPHICS_ARG.test(a));
 }

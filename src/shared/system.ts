@@ -106,6 +106,14 @@ export const RequirementsParamsSchema = z
   })
   .strict();
 
+/**
+ * Kernel arguments that keep the graphics card's own driver from setting the display mode ("safe
+ * graphics"): `nomodeset` (the live ISO's boot menu entry) or a driver's own `modeset=0`. With them
+ * the screen stays on the firmware's framebuffer, which is what a machine whose graphics driver fails
+ * needs.
+ */
+export const SAFE_GRAPHICS_ARG = /^(?:nomodeset|(?:nouveau|i915|xe|radeon|amdgpu)\.modeset=0)$/;
+
 /** The computer, as its firmware names it (shown in the summary); null fields where it does not say. */
 export const MachineSchema = z.object({
   vendor: z.string().nullable(),
@@ -113,6 +121,10 @@ export const MachineSchema = z.object({
   virtual: z.boolean(),
   /** Vendor and model in one line, null when neither is known. */
   name: z.string().nullable(),
+  /** The graphics cards, each as vendor and model in one line (empty when none could be read). */
+  graphics: z.array(z.string().max(200)).max(16).default([]),
+  /** The safe-graphics kernel arguments this session started with (nomodeset…); the install keeps them. */
+  safeGraphics: z.array(z.string().max(64)).max(8).default([]),
 });
 export type Machine = z.infer<typeof MachineSchema>;
 

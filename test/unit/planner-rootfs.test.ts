@@ -236,6 +236,29 @@ describe('consoles inherited from the live system', () => {
   });
 });
 
+describe('safe graphics inherited from the live system', () => {
+  const safeLive: SystemFacts = { ...uefi, consoleArgs: [], safeGraphicsArgs: ['nomodeset'] };
+
+  it('a session started with nomodeset installs a system that starts with it too, on GRUB’s and systemd-boot’s line', () => {
+    const r = tryPlan({ kernelArgs: ['quiet'] }, safeLive);
+    if (!r.ok) throw new Error(r.error.message);
+    expect(r.plan.kernelArgs.slice(-2)).toEqual(['quiet', 'nomodeset']);
+    const grub = written(r.plan, `${T}/etc/default/grub.d/50-particle-installer.cfg`)!;
+    expect(/^GRUB_CMDLINE_LINUX="(.*)"$/m.exec(grub)![1]!.split(' ')).toContain('nomodeset');
+    expect(written(r.plan, `${T}/etc/kernel/cmdline`)!.trim().split(' ')).toContain('nomodeset');
+  });
+  it('a request with a safe-graphics argument of its own keeps exactly its own', () => {
+    const r = tryPlan({ kernelArgs: ['i915.modeset=0'] }, safeLive);
+    if (!r.ok) throw new Error(r.error.message);
+    expect(r.plan.kernelArgs.filter((a) => /modeset/.test(a))).toEqual(['i915.modeset=0']);
+  });
+  it('a session without safe graphics adds nothing', () => {
+    const r = tryPlan({ kernelArgs: [] }, { ...uefi, consoleArgs: [], safeGraphicsArgs: [] });
+    if (!r.ok) throw new Error(r.error.message);
+    expect(r.plan.kernelArgs.some((a) => /modeset/.test(a))).toBe(false);
+  });
+});
+
 describe('keyboard layout on the installed console and at the LUKS prompt (oci-rootfs)', () => {
   const de = { layout: 'de', variant: 'nodeadkeys' };
   const luks = { type: 'erase' as const, encryption: { type: 'luks2' as const, passphrase: 'long enough pw' } };

@@ -76,7 +76,7 @@ describe('requirements slice', () => {
     const answers: Array<Result<Requirements>> = [
       { ok: false, error: makeError('internal', 'checkRequirements is not implemented yet') },
       { ok: true, value: { checks: [check('disk', 'ok')] } },
-      { ok: true, value: { checks: [check('disk', 'ok')], machine: { vendor: 'LENOVO', model: 'ThinkPad X13', virtual: false, name: 'LENOVO ThinkPad X13' } } },
+      { ok: true, value: { checks: [check('disk', 'ok')], machine: { vendor: 'LENOVO', model: 'ThinkPad X13', virtual: false, name: 'LENOVO ThinkPad X13', graphics: [], safeGraphics: [] } } },
     ];
     const params: unknown[] = [];
     const api = {

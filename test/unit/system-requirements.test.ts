@@ -4,7 +4,7 @@ import { makeError, RequirementsSchema, type Disk, type RequirementCheck } from 
 import { CommandError, type Exec } from '../../src/engine/exec';
 import { DEFAULT_SYSTEM_PATHS } from '../../src/engine/system/deps';
 import { checkRequirements, hasDefaultRoute, powerSource, registryEndpoint, type RequirementsDeps, type RequirementsParams } from '../../src/engine/system/requirements';
-import type { MachineIdentity, MachineProbe, NetworkInterfaceFact } from '../../src/engine/system/machine';
+import type { GraphicsFact, MachineIdentity, MachineProbe, NetworkInterfaceFact } from '../../src/engine/system/machine';
 import { makeDisk } from '../support/make-disk';
 
 const FIX = resolve('test/fixtures/system');
@@ -17,6 +17,7 @@ interface Setup {
   memory?: number | null;
   identity?: MachineIdentity | 'fails';
   interfaces?: NetworkInterfaceFact[];
+  graphics?: GraphicsFact[] | 'fails';
   sys?: string;
   disks?: Disk[];
   tools?: string[];
@@ -46,7 +47,10 @@ function deps(s: Setup = {}): RequirementsDeps & { calls: string[][]; connects: 
         return s.identity ?? { vendor: 'LENOVO', model: '21HD ThinkPad X13', version: null, virtual: false };
       },
       interfaces: async () => s.interfaces ?? [],
-      graphics: async () => [],
+      graphics: async () => {
+        if (s.graphics === 'fails') throw new Error('lspci broke');
+        return s.graphics ?? [];
+      },
     }),
     minimumSize: 16 * GiB,
     tcpConnect: async (host, port) => {
@@ -79,11 +83,26 @@ describe('memory', () => {
 describe('the machine, named for the summary', () => {
   it('vendor and model in one line, the vendor not said twice, virtual machines said so', async () => {
     const r = await checkRequirements({ minimumMemory: 0, firmware: 'any' }, deps({ identity: { vendor: 'LENOVO', model: 'Lenovo ThinkPad X13', version: null, virtual: false } }));
-    expect(r.machine).toEqual({ vendor: 'LENOVO', model: 'Lenovo ThinkPad X13', virtual: false, name: 'LENOVO ThinkPad X13' });
+    expect(r.machine).toEqual({ vendor: 'LENOVO', model: 'Lenovo ThinkPad X13', virtual: false, name: 'LENOVO ThinkPad X13', graphics: [], safeGraphics: [] });
     const vm = await checkRequirements({ minimumMemory: 0, firmware: 'any' }, deps({ identity: { vendor: 'QEMU', model: 'Standard PC (Q35 + ICH9, 2009)', version: null, virtual: true } }));
     expect(vm.machine?.name).toBe('QEMU Standard PC (Q35 + ICH9, 2009) (virtual machine)');
     const blank = await checkRequirements({ minimumMemory: 0, firmware: 'any' }, deps({ identity: { vendor: null, model: null, version: null, virtual: false } }));
     expect(blank.machine?.name).toBeNull();
+  });
+
+  it('names the graphics cards, and the safe-graphics arguments the session started with (exact words only)', async () => {
+    const graphics: GraphicsFact[] = [
+      { vendor: 'NVIDIA Corporation', model: 'GA106M [GeForce RTX 3060 Mobile]', bus: 'PCIe' },
+      { vendor: 'Intel Corporation', model: null, bus: 'Onboard' },
+      { vendor: null, model: null, bus: null },
+    ];
+    const r = await checkRequirements({ minimumMemory: 0, firmware: 'any' }, deps({ graphics, proc: 'proc-safe-graphics' }));
+    expect(r.machine?.graphics).toEqual(['NVIDIA Corporation GA106M [GeForce RTX 3060 Mobile]', 'Intel Corporation']);
+    expect(r.machine?.safeGraphics).toEqual(['nomodeset', 'nouveau.modeset=0']);
+    // A graphics probe that fails names no card and costs nothing else.
+    const broken = await checkRequirements({ minimumMemory: 0, firmware: 'any' }, deps({ graphics: 'fails', proc: 'proc-safe-graphics' }));
+    expect(broken.machine?.graphics).toEqual([]);
+    expect(broken.machine?.name).toBe('LENOVO 21HD ThinkPad X13');
   });
 
   it('a probe that fails leaves the machine unnamed and every check still there', async () => {

@@ -53,7 +53,7 @@ describe('wizard methods through the service', () => {
     const req = (await call('checkRequirements', { minimumMemory: 1024 })).result;
     expect(req.checks.find((c: { id: string }) => c.id === 'firmware')).toMatchObject({ measured: 'uefi' });
     expect(req.checks.find((c: { id: string }) => c.id === 'memory')).toMatchObject({ status: 'ok', measured: 8 * 1024 ** 3 });
-    expect(req.machine).toEqual({ vendor: 'QEMU', model: 'Standard PC (Q35 + ICH9, 2009)', virtual: true, name: 'QEMU Standard PC (Q35 + ICH9, 2009) (virtual machine)' });
+    expect(req.machine).toEqual({ vendor: 'QEMU', model: 'Standard PC (Q35 + ICH9, 2009)', virtual: true, name: 'QEMU Standard PC (Q35 + ICH9, 2009) (virtual machine)', graphics: [], safeGraphics: [] });
     const bad = await call('exportAnswerFile', { request: { version: 1 } });
     expect(bad.error.data.code).toBe('invalid-answer-file');
   });

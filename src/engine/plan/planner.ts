@@ -1,4 +1,4 @@
-import { makeError, type AnswerFile, type Disk, type InstallerError, type InstallPlan, type PlanAction, type PlannedPartition, type PlanStep, type PlanWarning } from '../../shared';
+import { makeError, SAFE_GRAPHICS_ARG, type AnswerFile, type Disk, type InstallerError, type InstallPlan, type PlanAction, type PlannedPartition, type PlanStep, type PlanWarning } from '../../shared';
 import { formatBytes } from '../disks';
 import { ociArch } from '../system/image';
 import { configureActions, keymapKernelArgs } from './configure';
@@ -47,17 +47,31 @@ export interface SystemFacts {
    */
   readonly consoleArgs?: readonly string[];
   /**
+   * The running system's safe-graphics arguments (`nomodeset`: the live ISO's "safe graphics" entry).
+   * An install whose request names none of its own gets the same ones: the machine whose screen
+   * needed them to install will need them to start the installed system, until a working driver
+   * is there (the summary says so, and how to drop them).
+   */
+  readonly safeGraphicsArgs?: readonly string[];
+  /**
    * Whether bootc is installed on this system. Without it (the live ISO), an image in an OCI layout
    * is installed through podman from a container of the image itself; unknown counts as installed.
    */
   readonly bootcOnHost?: boolean;
 }
 
-/** The request, with the running system's consoles added when it names none itself. */
-export function withInheritedConsoles(request: AnswerFile, facts: SystemFacts): AnswerFile {
-  const inherited = facts.consoleArgs ?? [];
-  if (inherited.length === 0 || request.kernelArgs.some((a) => a.startsWith('console='))) return request;
-  return { ...request, kernelArgs: [...request.kernelArgs, ...inherited] };
+/**
+ * The request, with the running system's consoles added when it names none itself, and its
+ * safe-graphics arguments when it names none of those.
+ */
+export function withInheritedArgs(request: AnswerFile, facts: SystemFacts): AnswerFile {
+  const consoles = facts.consoleArgs ?? [];
+  const graphics = facts.safeGraphicsArgs ?? [];
+  const add = [
+    ...(request.kernelArgs.some((a) => a.startsWith('console=')) ? [] : consoles),
+    ...(request.kernelArgs.some((a) => SAFE_GRAPHICS_ARG.test(a)) ? [] : graphics),
+  ];
+  return add.length === 0 ? request : { ...request, kernelArgs: [...request.kernelArgs, ...add] };
 }
 
 export interface PlanOptions {
@@ -79,7 +93,7 @@ export interface PlanOptions {
 export type PlanResult = { ok: true; plan: InstallPlan } | { ok: false; error: InstallerError };
 
 export function planInstall(asked: AnswerFile, disks: readonly Disk[], facts: SystemFacts, o: PlanOptions): PlanResult {
-  const request = withInheritedConsoles(asked, facts);
+  const request = withInheritedArgs(asked, facts);
   const chosen = selectDisk(request.disk, disks);
   if ('error' in chosen) return { ok: false, error: chosen.error };
   const disk = chosen.disk;

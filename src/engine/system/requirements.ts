@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { Disk, RequirementCheck, Requirements } from '../../shared';
 import type { z } from 'zod';
-import type { Machine, RequirementsParamsSchema } from '../../shared/system';
+import { SAFE_GRAPHICS_ARG, type Machine, type RequirementsParamsSchema } from '../../shared/system';
 import { formatBytes } from '../disks';
 import { reason, type SystemDeps } from './deps';
 import { describeMachine, type MachineProbe } from './machine';
@@ -31,11 +31,25 @@ export async function checkRequirements(params: RequirementsParams, deps: Requir
     diskCheck(deps),
     networkCheck(params, deps),
     machine.then((m) => m.identity()).then(
-      (i): Machine => ({ vendor: i.vendor, model: i.model, virtual: i.virtual, name: describeMachine(i) }),
+      (i): Pick<Machine, 'vendor' | 'model' | 'virtual' | 'name'> => ({ vendor: i.vendor, model: i.model, virtual: i.virtual, name: describeMachine(i) }),
       () => null,
     ),
   ]);
-  return { checks: [memory, disk, firmwareCheck(params.firmware, deps.paths.sys), powerCheck(deps.paths.sys), network], machine: identity };
+  const graphics = await machine.then((m) => m.graphics()).then(
+    (cards) => cards.map((c) => [c.vendor, c.model].filter((x) => x !== null).join(' ')).filter((n) => n !== ''),
+    () => [],
+  );
+  const safeGraphics = bootArgs(deps.paths.proc).filter((a) => SAFE_GRAPHICS_ARG.test(a));
+  return { checks: [memory, disk, firmwareCheck(params.firmware, deps.paths.sys), powerCheck(deps.paths.sys), network], machine: identity && { ...identity, graphics, safeGraphics } };
+}
+
+/** The arguments the running kernel was started with. */
+function bootArgs(proc: string): string[] {
+  try {
+    return readFileSync(join(proc, 'cmdline'), 'utf8').split(/\s+/).filter((a) => a !== '');
+  } catch {
+    return [];
+  }
 }
 
 async function memoryCheck(required: number, machine: Promise<MachineProbe>): Promise<RequirementCheck> {

@@ -195,6 +195,23 @@ export function SummaryPage() {
               </dd>
             </div>
           )}
+          {state.requirements.machine && (state.requirements.machine.graphics.length > 0 || state.requirements.machine.safeGraphics.length > 0) && (
+            <div>
+              <dt>{t('summary.choices.graphics')}</dt>
+              <dd data-testid="summary-graphics">
+                {state.requirements.machine.graphics.map((card) => (
+                  <bdi key={card} dir="ltr" className="line">
+                    {card}
+                  </bdi>
+                ))}
+                {state.requirements.machine.safeGraphics.length > 0 && (
+                  <span className="muted line" data-testid="summary-safe-graphics">
+                    {t('summary.safeGraphics', { args: state.requirements.machine.safeGraphics.join(' ') })}
+                  </span>
+                )}
+              </dd>
+            </div>
+          )}
         </dl>
       </section>
 
