@@ -25,11 +25,12 @@ export const BLANK_LIMIT_S = 25;
 /**
  * How long the progress page's percent and time left may read the same on the screen. The goal is
  * 10 s (the engine moves the shown tenth at least every 9.2 s): 9.5 and 9.6 s were read under TCG on
- * an idle host, and 20.7 s in a CI run where the other lanes' VMs shared the two cores (the guest
- * then repaints late). The limit is twice the loaded figure, rounded: 45 s; the report prints the
- * figure of every run against the 10 s goal.
+ * an idle host, 20.7 s in a CI run where the other lanes' VMs shared the two cores (the guest then
+ * repaints late), and 26.2 s in a later CI run with the tests that boot no VM beside the kiosk. The
+ * limit is twice the slowest loaded figure, rounded up: 55 s; the report prints the figure of every
+ * run against the 10 s goal.
  */
-export const PROGRESS_STILL_LIMIT_S = 45;
+export const PROGRESS_STILL_LIMIT_S = 55;
 
 export interface BootToWizardOptions {
   readonly iso: string;
