@@ -1,12 +1,12 @@
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { fakeEnv } from '../fakes';
 import type { LineClient, Reply } from '../support/line-client';
+import { mountsUnder, RecoveryScratch } from '../support/recovery-harness';
 import { documentedStates, startServiceChild, type ServiceChild } from '../support/service-child';
-import { attachLoop, ensurePartitionNode, loopUnavailableReason, run, sparseFile, tryRun } from '../support/loop';
+import { loopUnavailableReason, run, tryRun } from '../support/loop';
 import { countWhenPassed } from './counts';
 
 // kill -9 of the real engine service (a child process, as the live session runs it) at every step
@@ -18,19 +18,11 @@ const why = loopUnavailableReason(['sfdisk', 'mkfs.xfs', 'mkfs.vfat', 'mkfs.ext4
 if (why) console.warn(`[security] recovery tests skipped: ${why}`);
 
 const REPO = resolve(import.meta.dirname, '../..');
-const GiB = 1024 ** 3;
 const HOSTNAME = 'recovered-box';
 
 const DOCUMENTED = documentedStates(REPO);
 
 type Service = ServiceChild;
-
-function mountsUnder(dir: string): string[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .map((l) => l.split(' ')[4] ?? '')
-    .filter((t) => t === dir || t.startsWith(`${dir}/`));
-}
 
 /** Processes whose environment names this test's fake storage: the fake's bootc/podman runs (not the services themselves). */
 function strayFakes(storage: string, services: readonly ChildProcess[] = []): number[] {
@@ -48,28 +40,23 @@ function strayFakes(storage: string, services: readonly ChildProcess[] = []): nu
 }
 
 describe.skipIf(why !== null)('recovery after the engine is killed (root, loop devices)', () => {
+  let scratch: RecoveryScratch;
   let dir: string;
   let runRoot: string;
   let storage: string;
-  const loops: string[] = [];
-  const children: ChildProcess[] = [];
+  let children: ChildProcess[];
 
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'particle-recovery-'));
+    scratch = RecoveryScratch.create('particle-recovery-');
+    dir = scratch.dir;
+    children = scratch.children;
     runRoot = join(dir, 'run');
     storage = join(dir, 'storage');
   });
 
-  afterAll(() => {
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-    if (storage) for (const pid of strayFakes(storage, children)) tryRun(['kill', '-KILL', String(pid)]);
-    if (dir) for (const m of mountsUnder(dir).reverse()) tryRun(['umount', '--lazy', m]);
-    for (const l of loops) {
-      tryRun(['partx', '--delete', l]);
-      tryRun(['losetup', '--detach', l]);
-    }
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => scratch?.release(() => {
+    for (const pid of strayFakes(storage, children)) tryRun(['kill', '-KILL', String(pid)]);
+  }));
 
   function startService(extra: Record<string, string> = {}): Service {
     const svc = startServiceChild(['--import', 'tsx', 'src/cli/main.ts'], runRoot, REPO, fakeEnv({ storage, payloadMiB: 2, extra }));
@@ -77,23 +64,8 @@ describe.skipIf(why !== null)('recovery after the engine is killed (root, loop d
     return svc;
   }
 
-  async function stop(svc: Service): Promise<void> {
-    svc.child.stdin!.end();
-    const { code } = await svc.exited;
-    expect(code, svc.stderr()).toBe(0);
-  }
-
-  /** A disk with a previous life: an MBR table and an ext4 filesystem holding a file. */
-  async function usedDisk(name: string): Promise<string> {
-    const file = join(dir, `${name}.img`);
-    sparseFile(file, 20 * GiB);
-    const dev = attachLoop(file);
-    loops.push(dev);
-    run(['sfdisk', '--quiet', dev], 'label: dos\n,,L\n');
-    const p1 = await ensurePartitionNode(dev, 1);
-    run(['mkfs.ext4', '-q', '-F', p1]);
-    return dev;
-  }
+  const stop = (svc: Service): Promise<void> => RecoveryScratch.stop(svc);
+  const usedDisk = (name: string): Promise<string> => scratch.usedDisk(name);
 
   function request(disk: string): Record<string, unknown> {
     return {

@@ -1,0 +1,62 @@
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'vitest';
+import { attachLoop, ensurePartitionNode, run, sparseFile, tryRun } from './loop';
+import type { ServiceChild } from './service-child';
+
+const GiB = 1024 ** 3;
+
+/** Mount points at or below `dir`, in the order the kernel lists them. */
+export function mountsUnder(dir: string): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4] ?? '')
+    .filter((t) => t === dir || t.startsWith(`${dir}/`));
+}
+
+/**
+ * What a recovery test holds: its scratch folder, the loop devices it attached and the service
+ * children it started. `release` gives all of it back, also after a failure.
+ */
+export class RecoveryScratch {
+  readonly loops: string[] = [];
+  readonly children: ChildProcess[] = [];
+
+  constructor(readonly dir: string) {}
+
+  static create(prefix: string): RecoveryScratch {
+    return new RecoveryScratch(mkdtempSync(join(tmpdir(), prefix)));
+  }
+
+  /** A 20 GiB sparse disk with a previous life: an MBR table and an ext4 filesystem. */
+  async usedDisk(name: string): Promise<string> {
+    const file = join(this.dir, `${name}.img`);
+    sparseFile(file, 20 * GiB);
+    const dev = attachLoop(file);
+    this.loops.push(dev);
+    run(['sfdisk', '--quiet', dev], 'label: dos\n,,L\n');
+    run(['mkfs.ext4', '-q', '-F', await ensurePartitionNode(dev, 1)]);
+    return dev;
+  }
+
+  /** Ends a service in order (its stdin closed) and expects it to exit 0. */
+  static async stop(svc: ServiceChild): Promise<void> {
+    svc.child.stdin!.end();
+    const { code } = await svc.exited;
+    expect(code, svc.stderr()).toBe(0);
+  }
+
+  /** Kills what still runs, unmounts what is mounted below the folder, detaches the loops, removes the folder. */
+  release(before: () => void = () => {}): void {
+    for (const c of this.children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    before();
+    for (const m of mountsUnder(this.dir).reverse()) tryRun(['umount', '--lazy', m]);
+    for (const l of this.loops) {
+      tryRun(['partx', '--delete', l]);
+      tryRun(['losetup', '--detach', l]);
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
