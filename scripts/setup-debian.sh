@@ -34,6 +34,9 @@ packages=(
   chromium fonts-noto-core fonts-noto-cjk
   # the kiosk QA reads the live ISO's own screen from its screendumps
   tesseract-ocr tesseract-ocr-eng
+  # lsinitramfs: the test image's initrd is checked for what a VM boot needs (the -core package: the
+  # tools only, no hook that rebuilds this machine's own initramfs)
+  initramfs-tools-core
 )
 
 need_node=1

@@ -18,7 +18,7 @@ if (why) console.warn(`[integration] OCI test image tests skipped: ${why}`);
 const has = (tool: string): boolean => spawnSync('sh', ['-c', 'command -v "$1"', 'sh', tool]).status === 0;
 // Each check that needs one of these tools says so when the tool is missing, instead of passing quietly.
 for (const [tool, what] of [
-  ['lsinitramfs', 'the check of the initrd in layer 1 (initramfs-tools is not installed)'],
+  ['lsinitramfs', 'the check of the initrd in layer 1 (lsinitramfs is missing: scripts/setup-debian.sh installs initramfs-tools-core)'],
   ['skopeo', 'the skopeo cross-checks of the layout and both archives (skopeo is not installed)'],
 ] as const) {
   if (!why && !has(tool)) console.warn(`[integration] skipped: ${what}`);
