@@ -5,6 +5,7 @@ import { classifyDisks } from '../../src/engine/disks';
 import { planInstall, type SystemFacts } from '../../src/engine/plan';
 import { vfatUuid } from '../../src/engine/plan/layout';
 import { formatPlan } from '../../src/cli/plan';
+import { commandName } from '../../src/engine/install/activity';
 import { InstallPlanSchema, validateAnswerFile, type AnswerFileInput, type InstallPlan, type PlanAction } from '../../src/shared';
 
 // The oci-rootfs deployer's plans: unpack instead of bootc, then fstab/crypttab, the initramfs and a
@@ -165,8 +166,11 @@ describe('oci-rootfs plans', () => {
     expect(find(`chroot ${T} grub-mkconfig -o /boot/grub/grub.cfg`)).toHaveLength(1);
     // GRUB when the image has grub-install, systemd-boot when it has not: exactly one branch runs.
     for (const a of [...grubEfi, ...find(`chroot ${T} grub-mkconfig`)]) expect(a.when).toContainEqual({ path: `${T}/usr/sbin/grub-install`, test: 'exists' });
-    const sd = find(`chroot ${T} bootctl install`).concat(find(`chroot ${T} kernel-install add {kernel-version}`));
+    const sd = find(`chroot ${T} bootctl install`).concat(find(`chroot ${T} env BOOT_ROOT=/boot/efi kernel-install add {kernel-version}`));
     expect(sd).toHaveLength(4);
+    // kernel-install writes to the ESP (systemd-boot reads nothing else here), never a separate /boot.
+    expect(find(`chroot ${T} kernel-install`)).toEqual([]);
+    expect(commandName(find(`chroot ${T} env BOOT_ROOT=/boot/efi kernel-install`)[0]!.argv)).toBe('kernel-install');
     for (const a of sd) expect(a.when).toContainEqual({ path: `${T}/usr/sbin/grub-install`, test: 'missing' });
     // Teardown unmounts everything under the target, binds included.
     expect(runsOf(p, 'teardown').map((a) => a.argv)).toContainEqual(['umount', '--recursive', T]);

@@ -170,10 +170,14 @@ const COMMANDS: Readonly<Record<string, CommandInfo>> = {
 /** Any command not in the table. */
 const OTHER: CommandInfo = { seconds: 5 };
 
-/** The command an argv runs: past `chroot DIR`, without its directory. */
+/** The command an argv runs: past `chroot DIR` and `env NAME=VALUE…`, without its directory. */
 export function commandName(argv: readonly string[]): string {
   let rest = argv;
-  while (rest[0] !== undefined && baseName(rest[0]) === 'chroot') rest = rest.slice(2);
+  for (;;) {
+    if (rest[0] !== undefined && baseName(rest[0]) === 'chroot') rest = rest.slice(2);
+    else if (rest[0] !== undefined && baseName(rest[0]) === 'env') rest = rest.slice(1 + rest.slice(1).findIndex((a) => !/^[A-Za-z_][A-Za-z0-9_]*=/.test(a)));
+    else break;
+  }
   return baseName(rest[0] ?? '');
 }
 

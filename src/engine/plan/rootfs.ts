@@ -237,8 +237,17 @@ export function bootloaderStep(request: AnswerFile, l: RootfsLayout): PlanStep {
     a.push(run(chroot(T, 'bootctl', 'install', '--esp-path=/boot/efi'), { when: [...sdbootIf, when(efivars, 'writable')] }));
     a.push(run(chroot(T, 'bootctl', 'install', '--esp-path=/boot/efi', '--no-variables'), { when: [...sdbootIf, when(efivars, 'not-writable')] }));
     const kv = '{kernel-version}';
-    a.push(run(chroot(T, 'kernel-install', 'add', kv, `/boot/vmlinuz-${kv}`), { timeoutSeconds: 1800, when: [...sdbootIf, when(`${T}/boot/vmlinuz-${kv}`, 'exists')] }));
-    a.push(run(chroot(T, 'kernel-install', 'add', kv, `/usr/lib/modules/${kv}/vmlinuz`), { timeoutSeconds: 1800, when: [...sdbootIf, when(`${T}/boot/vmlinuz-${kv}`, 'missing')] }));
+    // The entry, kernel and initrd go onto the ESP, the one file system systemd-boot reads here (it
+    // reads an XBOOTLDR partition too; a separate /boot is ext4 and of the Linux type, so neither).
+    // Left to find $BOOT itself inside the chroot, kernel-install picked /boot: the entry landed on
+    // the ext4 /boot of an encrypted install, and systemd-boot found nothing to start. BOOT_ROOT
+    // names it: kernel-install reads it from the environment (context_load_environment() in
+    // src/kernel-install/kernel-install.c, systemd be44fab3; the shell kernel-install before v254
+    // reads it too). Not yet enough: booted in the VM test after this change, systemd-boot still
+    // listed no entry (README, "systemd-boot").
+    const ki = (image: string): string[] => chroot(T, 'env', 'BOOT_ROOT=/boot/efi', 'kernel-install', 'add', kv, image);
+    a.push(run(ki(`/boot/vmlinuz-${kv}`), { timeoutSeconds: 1800, when: [...sdbootIf, when(`${T}/boot/vmlinuz-${kv}`, 'exists')] }));
+    a.push(run(ki(`/usr/lib/modules/${kv}/vmlinuz`), { timeoutSeconds: 1800, when: [...sdbootIf, when(`${T}/boot/vmlinuz-${kv}`, 'missing')] }));
   }
   return step('bootloader', false, a);
 }
