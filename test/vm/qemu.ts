@@ -126,6 +126,11 @@ export interface RunInVmOptions {
   readonly workDir?: string;
   /** More host folders shared by 9p (read-only unless writable); the command mounts them: `mount -t 9p -o trans=virtio TAG DIR`. */
   readonly shares?: readonly { readonly path: string; readonly tag: string; readonly writable?: boolean }[];
+  /**
+   * The guest's firmware; default SeaBIOS. With UEFI (OVMF, the kernel still given directly) the guest
+   * has /sys/firmware/efi and writable EFI variables, as an installer started from a UEFI machine sees.
+   */
+  readonly firmware?: 'uefi' | 'bios';
 }
 
 export interface RunInVmResult {
@@ -181,6 +186,11 @@ export async function runInVm(image: VmImage, command: string, o: RunInVmOptions
     '-serial', `file:${consoleLog}`, '-serial', 'stdio',
     ...(o.shares ?? []).flatMap((s) => ['-virtfs', `local,path=${s.path},mount_tag=${s.tag},security_model=none${s.writable ? '' : ',readonly=on'}`]),
   ];
+  if (o.firmware === 'uefi') {
+    const vars = join(job, 'OVMF_VARS.fd');
+    copyFileSync(OVMF_VARS, vars);
+    args.push('-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${OVMF_CODE}`, '-drive', `if=pflash,format=raw,unit=1,file=${vars}`);
+  }
   try {
     for (const [i, d] of (o.disks ?? []).entries()) {
       const file = d.path ?? join(work, `${d.serial}.img`);

@@ -102,7 +102,9 @@ function inspect(dev: string, plan: InstallPlan): Record<string, unknown> {
       grubLinuxLines: grubCfg.split('\n').filter((l) => /^\s*linux\s/.test(l)).slice(0, 2).map((l) => l.trim()),
       espFiles,
       biosCore: existsSync(`${m}/boot/grub/i386-pc/core.img`),
-      initrds: execFileSync('find', [`${m}/boot`, '-maxdepth', '1', '-name', 'initrd.img-*', '-newer', `${m}/etc/fstab`], { encoding: 'utf8' }).split('\n').filter(Boolean).length,
+      initrds: execFileSync('find', [`${m}/boot`, '-maxdepth', '1', '-name', 'initrd.img-*'], { encoding: 'utf8' }).split('\n').filter(Boolean).length,
+      // Made after the plan wrote fstab: rebuilt by the install rather than the image's own.
+      initrdsRebuilt: execFileSync('find', [`${m}/boot`, '-maxdepth', '1', '-name', 'initrd.img-*', '-newer', `${m}/etc/fstab`], { encoding: 'utf8' }).split('\n').filter(Boolean).length,
       present,
       absent,
       staging: existsSync(`${m}/.particle-image`),
@@ -155,7 +157,10 @@ async function engineInstall(variant: 'engine' | 'engine-luks'): Promise<void> {
   console.log(`[guest ${since()}] ${variant}: installing ${luks ? input.dockerArchive : input.layout} onto ${dev}`);
   const t = performance.now();
   const req = luks
-    ? request(serial, { image: { reference: input.dockerArchive, transport: 'docker-archive' }, layout: { type: 'erase', filesystem: 'xfs', swap: 'none', encryption: { type: 'luks2', passphrase: LUKS_PASSPHRASE } } })
+    ? request(serial, {
+        image: { reference: input.dockerArchive, transport: 'docker-archive' },
+        layout: { type: 'erase', filesystem: 'xfs', swap: 'none', encryption: { type: 'luks2', passphrase: LUKS_PASSPHRASE } },
+      })
     : request(serial);
   const plan = await engine.handlers.planInstall({ request: req });
   await engine.handlers.startInstall({ planId: plan.id });
