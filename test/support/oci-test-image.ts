@@ -24,9 +24,6 @@ export const OCI_IMAGE_PACKAGES = [
   // The chosen keyboard layout in the initramfs (the passphrase prompt): initramfs-tools' keymap hook
   // runs console-setup's setupcon, and the installer's KEYMAP=y asks it to.
   'console-setup',
-  // The other boot loader an oci-rootfs plan can install (bootctl, its EFI binary, kernel-install's
-  // use of the image's initrd); GRUB stays what "auto" picks, as it is there too.
-  'systemd-boot',
 ] as const;
 
 /** What the second layer does, for tests that check an installer applied the layers correctly. */
