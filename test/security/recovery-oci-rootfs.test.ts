@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LineClient, Reply } from '../support/line-client';
-import { mountsUnder, RecoveryScratch } from '../support/recovery-harness';
+import { installToEnd, mountsUnder, RecoveryScratch } from '../support/recovery-harness';
 import { loopUnavailableReason, run, tryRun } from '../support/loop';
 import { ensureOciTestImage, ociImageUnavailable, type OciTestImage } from '../support/oci-test-image';
 import { documentedStates, startServiceChild, type ServiceChild } from '../support/service-child';
@@ -151,15 +151,7 @@ describe.skipIf(why !== null)('recovery after the engine is killed during an oci
 
     const next = await recover(pid, 'deploy');
     const fresh = await plan(next.client, disk);
-    const started = await next.client.call('startInstall', { planId: fresh.id });
-    expect(started.error, JSON.stringify(started.error)).toBeUndefined();
-    const done = Date.now() + 12 * 60_000;
-    let state: Reply = {};
-    while (Date.now() < done) {
-      state = (await next.client.call('getInstallState', {})).result;
-      if (state.phase !== 'running' && state.phase !== 'cancelling') break;
-      await new Promise((r) => setTimeout(r, 500));
-    }
+    const state = await installToEnd(next.client, fresh.id, 12 * 60_000, 500);
     expect(state.outcome?.kind, JSON.stringify(state.outcome)).toBe('finished');
     const f = facts(fresh);
     expect(f.hostname).toBe(`${HOSTNAME}\n`);

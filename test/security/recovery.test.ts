@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { fakeEnv } from '../fakes';
 import type { LineClient, Reply } from '../support/line-client';
-import { mountsUnder, RecoveryScratch } from '../support/recovery-harness';
+import { installToEnd, mountsUnder, RecoveryScratch } from '../support/recovery-harness';
 import { documentedStates, startServiceChild, type ServiceChild } from '../support/service-child';
 import { loopUnavailableReason, run, tryRun } from '../support/loop';
 import { countWhenPassed } from './counts';
@@ -257,15 +257,7 @@ describe.skipIf(why !== null)('recovery after the engine is killed (root, loop d
     expect(mountsUnder(runRoot)).toEqual([]);
 
     const fresh = await plan(next.client, disk);
-    const started = await next.client.call('startInstall', { planId: fresh.id });
-    expect(started.error, JSON.stringify(started.error)).toBeUndefined();
-    const done = Date.now() + 150_000;
-    let state: Reply = {};
-    while (Date.now() < done) {
-      state = (await next.client.call('getInstallState', {})).result;
-      if (state.phase !== 'running' && state.phase !== 'cancelling') break;
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    const state = await installToEnd(next.client, fresh.id, 150_000);
     expect(state.outcome?.kind, JSON.stringify(state.outcome)).toBe('finished');
     expectDiskState('installed', disk, fresh, '');
     expect(readdirSync(runRoot).filter((f) => f.startsWith('engine-')), 'a finished install leaves no state file').toEqual([]);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { attachLoop, ensurePartitionNode, run, sparseFile, tryRun } from './loop';
+import type { LineClient, Reply } from './line-client';
 import type { ServiceChild } from './service-child';
 
 const GiB = 1024 ** 3;
@@ -59,4 +60,18 @@ export class RecoveryScratch {
     }
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** Starts the planned install on a service and waits (at most `timeoutMs`) until it is no longer running; its last state. */
+export async function installToEnd(client: LineClient, planId: string, timeoutMs: number, everyMs = 250): Promise<Reply> {
+  const started = await client.call('startInstall', { planId });
+  expect(started.error, JSON.stringify(started.error)).toBeUndefined();
+  const done = Date.now() + timeoutMs;
+  let state: Reply = {};
+  while (Date.now() < done) {
+    state = (await client.call('getInstallState', {})).result;
+    if (state.phase !== 'running' && state.phase !== 'cancelling') break;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  return state;
 }
