@@ -171,6 +171,7 @@ describe('oci-rootfs plans', () => {
     // kernel-install writes to the ESP (systemd-boot reads nothing else here), never a separate /boot.
     expect(find(`chroot ${T} kernel-install`)).toEqual([]);
     expect(commandName(find(`chroot ${T} env BOOT_ROOT=/boot/efi kernel-install`)[0]!.argv)).toBe('kernel-install');
+    expect(commandName(['env', 'A=1'])).toBe('');
     for (const a of sd) expect(a.when).toContainEqual({ path: `${T}/usr/sbin/grub-install`, test: 'missing' });
     // Teardown unmounts everything under the target, binds included.
     expect(runsOf(p, 'teardown').map((a) => a.argv)).toContainEqual(['umount', '--recursive', T]);

@@ -186,11 +186,7 @@ export async function runInVm(image: VmImage, command: string, o: RunInVmOptions
     '-serial', `file:${consoleLog}`, '-serial', 'stdio',
     ...(o.shares ?? []).flatMap((s) => ['-virtfs', `local,path=${s.path},mount_tag=${s.tag},security_model=none${s.writable ? '' : ',readonly=on'}`]),
   ];
-  if (o.firmware === 'uefi') {
-    const vars = join(job, 'OVMF_VARS.fd');
-    copyFileSync(OVMF_VARS, vars);
-    args.push('-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${OVMF_CODE}`, '-drive', `if=pflash,format=raw,unit=1,file=${vars}`);
-  }
+  if (o.firmware === 'uefi') args.push(...ovmfArgs(job));
   try {
     for (const [i, d] of (o.disks ?? []).entries()) {
       const file = d.path ?? join(work, `${d.serial}.img`);
@@ -273,6 +269,13 @@ export type Firmware = 'uefi' | 'bios';
 export const OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd';
 export const OVMF_VARS = '/usr/share/OVMF/OVMF_VARS_4M.fd';
 
+/** OVMF's code read-only and a fresh copy of its variable store in `dir`, as QEMU flash drives. */
+function ovmfArgs(dir: string): string[] {
+  const vars = join(dir, 'OVMF_VARS.fd');
+  copyFileSync(OVMF_VARS, vars);
+  return ['-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${OVMF_CODE}`, '-drive', `if=pflash,format=raw,unit=1,file=${vars}`];
+}
+
 export interface BootDiskOptions {
   readonly firmware: Firmware;
   /** What to wait for on the serial console; default a login prompt. */
@@ -326,11 +329,7 @@ export async function bootDisk(diskImage: string, o: BootDiskOptions): Promise<B
   const d = o.display;
   const args = [...machineArgs(accel, o.memoryMiB ?? 1024, 2, d ? { vga: d.vga, monitor: `unix:${d.monitorSocket},server=on,wait=off` } : {}), '-serial', 'stdio'];
   if (d) args.push('-qmp', `unix:${d.qmpSocket},server=on,wait=off`, '-device', 'qemu-xhci,id=xhci', '-device', 'usb-tablet,bus=xhci.0');
-  if (o.firmware === 'uefi') {
-    const vars = join(tmp, 'OVMF_VARS.fd');
-    copyFileSync(OVMF_VARS, vars);
-    args.push('-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${OVMF_CODE}`, '-drive', `if=pflash,format=raw,unit=1,file=${vars}`);
-  }
+  if (o.firmware === 'uefi') args.push(...ovmfArgs(tmp));
   args.push('-drive', `file=${diskImage},if=virtio,format=${o.format ?? 'raw'},cache=unsafe${o.snapshot === false ? '' : ',snapshot=on'}`);
   const started = performance.now();
   const [command, ...argv] = timedBootArgv(args);

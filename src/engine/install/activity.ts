@@ -175,7 +175,10 @@ export function commandName(argv: readonly string[]): string {
   let rest = argv;
   for (;;) {
     if (rest[0] !== undefined && baseName(rest[0]) === 'chroot') rest = rest.slice(2);
-    else if (rest[0] !== undefined && baseName(rest[0]) === 'env') rest = rest.slice(1 + rest.slice(1).findIndex((a) => !/^[A-Za-z_][A-Za-z0-9_]*=/.test(a)));
+    else if (rest[0] !== undefined && baseName(rest[0]) === 'env') {
+      const command = rest.slice(1).findIndex((a) => !/^[A-Za-z_][A-Za-z0-9_]*=/.test(a));
+      rest = command < 0 ? [] : rest.slice(1 + command);
+    }
     else break;
   }
   return baseName(rest[0] ?? '');
