@@ -228,6 +228,11 @@ export class KioskScreen {
     await this.vm.input.typeUs(text);
   }
 
+  /** Types like `type`, with `gapMs` between keys (a console that shows nothing typed cannot be read back). */
+  async typeKeys(text: string, gapMs: number): Promise<void> {
+    await this.vm.input.typeUs(text, gapMs);
+  }
+
   async press(qcode: string, modifiers: readonly string[] = []): Promise<void> {
     await this.vm.input.press(qcode, modifiers);
     await sleep(150);

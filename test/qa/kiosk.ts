@@ -5,7 +5,7 @@ import { KioskScreen, longestBlank } from './kiosk-screen';
 import { startLiveVm, type LiveVm } from './live-vm';
 import { Qmp } from './qmp';
 import { Monitor } from './screen';
-import { lineIncludes, screenText } from './ocr';
+import { lineIncludes, screenText, type Word } from './ocr';
 import { sleep } from './serial';
 import type { Firmware } from '../vm/qemu';
 
@@ -189,41 +189,129 @@ export async function unlockOnScreen(screen: KioskScreen, o: { keys: string; log
   const promptSeconds = screen.now();
   const screendump = await screen.keep('installed-unlock-prompt');
   o.log(`the passphrase prompt is on the installed system's screen after ${promptSeconds.toFixed(1)} s; typing it with the guest's keyboard`);
-  await screen.type(o.keys);
+  await screen.typeKeys(o.keys, CONSOLE_KEY_GAP_MS);
   await screen.press('ret');
   return { promptSeconds, screendump };
 }
 
 /**
- * A login on the installed system's own console (tty1), typed with the guest's keyboard: `keys` for
- * the user and the password as a US keyboard's labels say, so it succeeds only when the console
- * reads them in the chosen layout. Succeeds when the shell's prompt names the user and the host.
+ * Milliseconds between keys typed on an installed system's console. QEMU's PS/2 keyboard keeps at
+ * most 16 scancode bytes for the guest to read and drops what comes after (`ps2_queue` in
+ * hw/input/ps2.c); a key is 2 bytes, 4 with Shift. A TCG guest on a busy host can leave the queue
+ * unread for a while, and at 60 ms a key a password filled it in under half a second. Lost bytes are
+ * lost keys, or a lost release that the console then repeats.
  */
-export async function consoleLoginOnScreen(screen: KioskScreen, o: { userKeys: string; passwordKeys: string; expect: string; log: (line: string) => void; timeoutMs?: number }): Promise<string> {
+export const CONSOLE_KEY_GAP_MS = 250;
+
+/** What happened when the console login was typed: the shell's screendump, and how many tries it took. */
+export interface ConsoleLogin {
+  readonly file: string;
+  readonly attempts: number;
+  /** After a refusal: the line the password's keys made at the login prompt, read on the screen. */
+  readonly probe?: string;
+}
+
+/**
+ * A login on the installed system's own console (tty1), typed with the guest's keyboard: `userKeys`
+ * and `passwordKeys` are what a US keyboard's labels say, `user` and `password` what the chosen
+ * layout makes of them. Succeeds when the shell's prompt names the user and the host.
+ *
+ * The user name is read back on the screen before Enter. A refused password is told apart from a
+ * lost key: the password's keys are typed as a login name, where the console shows them, and read.
+ * If they read as the password in the chosen layout, the keymap is right and the login is typed once
+ * more (the report says so); if they read otherwise, the console's keymap is wrong and that is the
+ * error. Nothing in this can pass a console whose keymap is not the chosen one.
+ */
+export async function consoleLoginOnScreen(
+  screen: KioskScreen,
+  o: {
+    user: string;
+    userKeys: string;
+    password: string;
+    passwordKeys: string;
+    expect: string;
+    log: (line: string) => void;
+    timeoutMs?: number;
+    /** Leaves out the password's last key the first time (PARTICLE_QA_LOSE_KEY=1): shows the refusal path works. */
+    loseKeyOnce?: boolean;
+  },
+): Promise<ConsoleLogin> {
   const limit = o.timeoutMs ?? 3 * 60_000;
-  await screen.waitFor('login:', { timeoutMs: limit, what: "the installed system's login prompt on its screen" });
-  await screen.type(o.userKeys);
-  await screen.press('ret');
-  await screen.waitFor('Password:', { timeoutMs: 60_000, what: 'the password prompt on the screen' });
-  await screen.type(o.passwordKeys);
-  await screen.press('ret');
-  const deadline = performance.now() + limit;
-  for (;;) {
+  const slowly = async (keys: string): Promise<void> => {
+    await screen.typeKeys(keys, CONSOLE_KEY_GAP_MS);
+  };
+  /** Types `keys` at the login prompt and reads back the last line that holds "login:"; ctrl-u clears it for another try. */
+  const echoed = async (keys: string, want: string): Promise<{ ok: boolean; line: string }> => {
+    await slowly(keys);
+    await sleep(1000);
     const look = await screen.look();
-    const text = screenText(look.words);
-    if (lineIncludes(look.words, o.expect) || lineIncludes(await look.enlarged(), o.expect)) {
-      const file = await screen.keep('installed-console-login');
-      o.log(`logged in on the installed system's own console: the screen reads "${o.expect}"`);
-      return file;
+    for (const words of [look.words, await look.enlarged()]) {
+      const last = lastLoginLine(words);
+      if (last && lineIncludes(last, `login: ${want}`, 1)) return { ok: true, line: screenText(last) };
     }
-    if (/Login incorrect/i.test(text)) {
-      const file = await screen.keep('installed-console-login-failed');
-      throw new Error(`the installed system's console refused the password typed with the chosen layout's keys ("Login incorrect", ${file})`);
+    const last = lastLoginLine(look.words) ?? lastLoginLine(await look.enlarged());
+    return { ok: false, line: last ? screenText(last) : '' };
+  };
+  let lostOne = false;
+  const attempt = async (): Promise<'in' | 'refused'> => {
+    await screen.waitFor('login:', { timeoutMs: limit, what: "the installed system's login prompt on its screen" });
+    for (let i = 1; ; i++) {
+      const r = await echoed(o.userKeys, o.user);
+      if (r.ok) break;
+      if (i === 3) {
+        const file = await screen.keep('installed-console-user-echo');
+        throw new Error(`the user name typed three times on the installed system's console read "${r.line}", not "login: ${o.user}" (${file})`);
+      }
+      o.log(`the user name typed on the console read "${r.line}"; clearing the line and typing it again`);
+      await screen.press('u', ['ctrl']);
     }
-    if (performance.now() > deadline) {
-      const file = await screen.keep('installed-console-login-timeout');
-      throw new Error(`no shell prompt with "${o.expect}" on the installed system's screen within ${limit / 1000} s (${file}); it read:\n${text.slice(0, 1000)}`);
+    await screen.press('ret');
+    await screen.waitFor('Password:', { timeoutMs: 60_000, what: 'the password prompt on the screen' });
+    const lose = o.loseKeyOnce && !lostOne;
+    lostOne ||= lose === true;
+    if (lose) o.log('leaving out the last key of the password this time (PARTICLE_QA_LOSE_KEY=1)');
+    await slowly(lose ? o.passwordKeys.slice(0, -1) : o.passwordKeys);
+    await screen.press('ret');
+    const deadline = performance.now() + limit;
+    for (;;) {
+      const look = await screen.look();
+      if (lineIncludes(look.words, o.expect) || lineIncludes(await look.enlarged(), o.expect)) return 'in';
+      if (/Login incorrect/i.test(screenText(look.words))) return 'refused';
+      if (performance.now() > deadline) {
+        const file = await screen.keep('installed-console-login-timeout');
+        throw new Error(`no shell prompt with "${o.expect}" on the installed system's screen within ${limit / 1000} s (${file}); it read:\n${screenText(look.words).slice(0, 1000)}`);
+      }
+      await sleep(3000);
     }
-    await sleep(3000);
+  };
+  if ((await attempt()) === 'in') return { file: await loggedIn(screen, o), attempts: 1 };
+  const refused = await screen.keep('installed-console-login-refused');
+  o.log(`the installed system's console answered "Login incorrect" (${refused}); typing the password's keys as a login name, where the screen shows what they make`);
+  await screen.waitFor('login:', { timeoutMs: 60_000, what: 'the login prompt after the refusal' });
+  const probe = await echoed(o.passwordKeys, o.password);
+  await screen.press('u', ['ctrl']);
+  if (!probe.ok) {
+    const file = await screen.keep('installed-console-keymap');
+    throw new Error(
+      `the installed system's console refused the password, and the password's keys typed as a login name read "${probe.line}", not "login: ${o.password}": its keymap is not the chosen layout (${refused}, ${file})`,
+    );
   }
+  o.log(`the password's keys read "${probe.line}" at the login prompt: the keymap is the chosen one, so a key was lost on the way in; logging in once more`);
+  if ((await attempt()) === 'in') return { file: await loggedIn(screen, o), attempts: 2, probe: probe.line };
+  const file = await screen.keep('installed-console-login-failed');
+  throw new Error(`the installed system's console refused the password typed with the chosen layout's keys twice ("Login incorrect", ${refused}, ${file}), although the keys read right at the login prompt ("${probe.line}")`);
+}
+
+async function loggedIn(screen: KioskScreen, o: { expect: string; log: (line: string) => void }): Promise<string> {
+  const file = await screen.keep('installed-console-login');
+  o.log(`logged in on the installed system's own console: the screen reads "${o.expect}"`);
+  return file;
+}
+
+/** The words of the last line on the screen that holds "login:" (the prompt being typed at), as read. */
+export function lastLoginLine(words: readonly Word[]): Word[] | null {
+  const lines = new Map<string, Word[]>();
+  for (const w of words) lines.set(w.line, [...(lines.get(w.line) ?? []), w]);
+  const prompts = [...lines.values()].filter((l) => /login:/i.test(screenText(l)));
+  return prompts.at(-1) ?? null;
 }

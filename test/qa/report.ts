@@ -63,6 +63,10 @@ export interface VariantReport {
   };
   /** The kiosk variant: logged in on the installed system's own console with the chosen layout's keys. */
   installedConsoleLogin?: boolean;
+  /** How many times the login was typed (2 when the first was refused and the keymap probe read right). */
+  installedConsoleLoginAttempts?: number;
+  /** After a refused login: what the password's keys made at the login prompt, as read. */
+  installedConsoleKeymapProbe?: string;
   /** The installed disk booted with the same firmware. */
   target?: {
     readonly accel: 'kvm' | 'tcg';
@@ -132,7 +136,7 @@ export function formatSummary(r: QaReport): string {
       lines.push(`   longest blank screen: ${k?.longestBlankSeconds != null ? `${s(k.longestBlankSeconds)} from ${s(k.longestBlankFrom)}` : '—'} (${k?.screenSamples ?? 0} screendumps); pages read on screen: ${k ? Object.entries(k.pages).map(([p, at]) => `${p} ${at.toFixed(0)} s`).join(', ') || '—' : '—'}`);
       const still = k?.progressStill;
       lines.push(`   progress page read ${k?.progressSamples ?? 0} times (at most ${s(k?.progressSampleGap)} apart); longest stretch reading the same: ${still ? `${s(still.seconds)} from ${s(still.from)} ("${still.reading}")` : '—'}`);
-      lines.push(`   typed with German chosen, the screen read: ${k?.fullNameRead ?? '—'}; the installed system's passphrase prompt on its screen after ${s(t.installedUnlockPrompt)}, console login typed on its screen: ${v.installedConsoleLogin ? 'yes' : 'no'}`);
+      lines.push(`   typed with German chosen, the screen read: ${k?.fullNameRead ?? '—'}; the installed system's passphrase prompt on its screen after ${s(t.installedUnlockPrompt)}, console login typed on its screen: ${v.installedConsoleLogin ? (v.installedConsoleLoginAttempts === 2 ? `yes, at the second try (the first was refused; the password's keys read "${v.installedConsoleKeymapProbe ?? ''}" at the login prompt)` : 'yes') : 'no'}`);
     } else if (v.mode === 'remote') {
       const over = t.interactive !== undefined && v.accel === 'tcg' && t.interactive > INTERACTIVE_TARGET_SECONDS ? ` (over the ${INTERACTIVE_TARGET_SECONDS} s target)` : '';
       lines.push(`   boot-to-interactive (${v.accel ?? '?'}): ${s(t.interactive)}${over}; GRUB menu ${s(t.grubMenu)}, remote-access line ${s(t.remoteAccessLine)}, HTTP 200 ${s(t.httpReady)}, kiosk started ${s(t.kioskStarted)}`);

@@ -145,9 +145,19 @@ export async function runVariant(v: Variant, o: RunOptions): Promise<VariantRepo
       // guest's keyboard, so its console keymap is the chosen one too.
       more = async () => {
         if (!installed) throw new Error('the installed system has no screen connection');
-        const file = await consoleLoginOnScreen(installed.screen, { userKeys: usKeysFor(USER), passwordKeys: usKeysFor(KIOSK_PASSWORD), expect: `${USER}@${report.expectedHostname}`, log });
-        report.images.push(relative(dir, file));
+        const login = await consoleLoginOnScreen(installed.screen, {
+          user: USER,
+          userKeys: usKeysFor(USER),
+          password: KIOSK_PASSWORD,
+          passwordKeys: usKeysFor(KIOSK_PASSWORD),
+          expect: `${USER}@${report.expectedHostname}`,
+          log,
+          loseKeyOnce: process.env.PARTICLE_QA_LOSE_KEY === '1',
+        });
+        report.images.push(relative(dir, login.file));
         report.installedConsoleLogin = true;
+        report.installedConsoleLoginAttempts = login.attempts;
+        if (login.probe) report.installedConsoleKeymapProbe = login.probe;
       };
     } else if (v.mode === 'remote') {
       await assertPortFree(REMOTE_PORT);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { lastLoginLine } from '../qa/kiosk';
 import { longestBlank, type Sample } from '../qa/kiosk-screen';
 import { listOption, longestStill, readProgress, usKeysFor } from '../qa/kiosk-wizard';
 import { findPhrase, lineIncludes, normalize, parseTsv, sameWord, type Word } from '../qa/ocr';
@@ -47,6 +48,23 @@ describe('the guest keyboard: keys a person presses on a US keyboard', () => {
       { type: 'key', data: { down: true, key: { type: 'qcode', data: 'ret' } } },
       { type: 'key', data: { down: false, key: { type: 'qcode', data: 'ret' } } },
     ]);
+  });
+});
+
+describe("the installed system's console, read back after typing", () => {
+  const word = (text: string, line: string, left: number): Word => ({ text, line, conf: 90, left, top: Number(line.split('.')[2]) * 20, width: 10 * text.length, height: 16 });
+  const screen = (lines: string[]): Word[] => lines.flatMap((l, i) => l.split(' ').map((t, j) => word(t, `1.1.${i}`, j * 100)));
+  it('reads the prompt being typed at, not an earlier one still on the screen', () => {
+    const words = screen(['particle-kiosk login: anna', 'Password:', 'Login incorrect', 'particle-kiosk login: Zypresse 2026 yz']);
+    const last = lastLoginLine(words);
+    expect(last?.map((w) => w.text).join(' ')).toBe('particle-kiosk login: Zypresse 2026 yz');
+    expect(lineIncludes(last!, 'login: anna', 1)).toBe(false);
+    expect(lineIncludes(last!, `login: ${'Zypresse 2026 yz'}`, 1)).toBe(true);
+  });
+  it('tells the German reading of the keys from the US one', () => {
+    const us = lastLoginLine(screen(['Login incorrect', 'particle-kiosk login: Yzpresse 2026 zy']))!;
+    expect(lineIncludes(us, 'login: Zypresse 2026 yz', 1)).toBe(false);
+    expect(lastLoginLine(screen(['Debian GNU/Linux 13', 'Password:']))).toBeNull();
   });
 });
 
