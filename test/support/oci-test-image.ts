@@ -24,6 +24,10 @@ export const OCI_IMAGE_PACKAGES = [
   // The chosen keyboard layout in the initramfs (the passphrase prompt): initramfs-tools' keymap hook
   // runs console-setup's setupcon, and the installer's KEYMAP=y asks it to.
   'console-setup',
+  // The other boot loader an oci-rootfs plan installs (bootctl, its EFI binary, kernel-install and
+  // Debian's hooks that call it); "auto" still picks GRUB, which is here too. The VM level boots the
+  // encrypted install with it.
+  'systemd-boot',
 ] as const;
 
 /** What the second layer does, for tests that check an installer applied the layers correctly. */
@@ -102,6 +106,8 @@ const onPath = (tool: string): boolean => (process.env.PATH ?? '').split(':').so
 /** Why the image cannot be built on this machine, or null when it can. */
 export function ociImageUnavailable(): string | null {
   if (process.getuid?.() !== 0) return 'the OCI test image is built with mmdebstrap as root; run the tests as root';
+  // Built already (a VM guest is handed the host's): nothing more is needed to use it.
+  if (existsSync(join(ociCacheRoot(), ociRecipeHash(), 'ready'))) return null;
   for (const tool of ['mmdebstrap', 'tar']) if (!onPath(tool)) return `${tool} is not installed (scripts/setup-debian.sh installs it)`;
   return null;
 }

@@ -47,6 +47,8 @@ function plan(input: Partial<AnswerFileInput>, f: SystemFacts = uefi): InstallPl
 type Run = Extract<PlanAction, { kind: 'run' }>;
 const actions = (p: InstallPlan, id: string): PlanAction[] => p.steps.find((s) => s.id === id)?.actions ?? [];
 const runsOf = (p: InstallPlan, id: string): Run[] => actions(p, id).filter((a): a is Run => a.kind === 'run');
+/** A step's runs (argv joined) and writes (path), in order. */
+const runsOrWrites = (p: InstallPlan, id: string): string[] => actions(p, id).map((a) => (a.kind === 'run' ? a.argv.join(' ') : a.kind === 'write' ? a.path : a.kind));
 const written = (p: InstallPlan, path: string): string | undefined => {
   const a = p.steps.flatMap((s) => s.actions).find((x) => x.kind === 'write' && x.path === path);
   return a?.kind === 'write' ? a.content : undefined;
@@ -173,6 +175,16 @@ describe('oci-rootfs plans', () => {
     expect(commandName(find(`chroot ${T} env BOOT_ROOT=/boot/efi kernel-install`)[0]!.argv)).toBe('kernel-install');
     expect(commandName(['env', 'A=1'])).toBe('');
     for (const a of sd) expect(a.when).toContainEqual({ path: `${T}/usr/sbin/grub-install`, test: 'missing' });
+    // kernel-install's configuration says $BOOT is the ESP and the layout is Type #1 entries, for
+    // this install and the booted system's kernel updates; an image's own is left alone.
+    const found = p.steps.flatMap((s) => s.actions).find((a) => a.kind === 'write' && a.path === `${T}/etc/kernel/install.conf`);
+    const conf = found?.kind === 'write' ? found : undefined;
+    expect(conf?.content).toMatch(/^BOOT_ROOT=\/boot\/efi$/m);
+    expect(conf?.content).toMatch(/^layout=bls$/m);
+    expect(conf?.when).toContainEqual({ path: `${T}/etc/kernel/install.conf`, test: 'missing' });
+    expect(conf?.when).toContainEqual({ path: `${T}/usr/sbin/grub-install`, test: 'missing' });
+    const order = runsOrWrites(p, 'bootloader');
+    expect(order.indexOf(`${T}/etc/kernel/install.conf`)).toBeLessThan(order.findIndex((x) => x.includes('kernel-install add')));
     // Teardown unmounts everything under the target, binds included.
     expect(runsOf(p, 'teardown').map((a) => a.argv)).toContainEqual(['umount', '--recursive', T]);
     const text = formatPlan(p);

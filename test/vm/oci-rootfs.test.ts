@@ -100,17 +100,33 @@ describe.skipIf(why !== null)('oci-rootfs installs that boot (VM)', () => {
     expect(r.firmwareSeen).toBe(firmware);
   }, 420_000);
 
-  it('an encrypted root (LUKS2, xfs inside, from the docker archive) boots with UEFI: the rebuilt initramfs asks for the passphrase, typed at its prompt, and unlocks it by crypttab', async () => {
+  it('an encrypted root (LUKS2, xfs inside, from the docker archive) with systemd-boot boots with UEFI: its entry is on the ESP, the rebuilt initramfs asks for the passphrase, typed at its prompt, and unlocks it by crypttab', async () => {
     const e = run.engineLuks;
     if (!e || e.exception) throw new Error(`no LUKS result${e?.exception ? ` (exception: ${e.exception})` : ''}; ${guestTail()}`);
     expect(e.outcome?.kind, JSON.stringify({ outcome: e.outcome, log: e.log?.slice(-40) }, null, 1)).toBe('finished');
     expect(e.passphraseInLog).toBe(false);
     expect(e.plan!.partitions.find((p) => p.mountpoint === '/')?.content).toBe('luks2');
-    const r = await bootAndLogin(run.luksDisk, 'uefi', { timeoutMs: LOGIN_LIMIT_MS + 60_000, unlock: LUKS_PASSPHRASE });
-    figures.push(`encrypted installed disk, uefi (${r.accel}): login prompt after ${r.loginPromptSeconds.toFixed(1)} s, passphrase included`);
+    // kernel-install wrote a Type #1 entry onto the ESP (not onto the ext4 /boot), with the kernel and
+    // the rebuilt initrd it names beside it, and the root's kernel arguments.
+    expect(e.esp?.entries, JSON.stringify(e.log?.slice(-30))).toHaveLength(1);
+    expect(e.esp!.missing).toEqual([]);
+    expect(e.esp!.entries[0]).toMatch(/^linux\s+\S+/m);
+    expect(e.esp!.entries[0]).toMatch(/^initrd\s+\S+/m);
+    expect(e.esp!.entries[0]).toMatch(/^options\s.*console=ttyS0,115200/m);
+    let loader = '';
+    const r = await bootAndLogin(run.luksDisk, 'uefi', {
+      timeoutMs: LOGIN_LIMIT_MS + 60_000,
+      unlock: LUKS_PASSPHRASE,
+      // systemd-boot tells the system it started it (the LoaderInfo EFI variable; GRUB sets none).
+      more: async (vm) => {
+        loader = (await vm.run("tr -d '\\000' < /sys/firmware/efi/efivars/LoaderInfo-4a67b082-0a4c-41cf-b6c7-440b29bb8c4f")).output;
+      },
+    });
+    figures.push(`encrypted installed disk, systemd-boot, uefi (${r.accel}): login prompt after ${r.loginPromptSeconds.toFixed(1)} s, passphrase included`);
     expect(r.hostname).toBe(HOSTNAME);
     expect(r.whoami).toBe(USER);
     expect(r.firmwareSeen).toBe('uefi');
+    expect(loader).toMatch(/systemd-boot \d+/);
   }, 480_000);
 
   const cli = () => {

@@ -32,6 +32,8 @@ export interface EngineResult {
   plan: InstallPlan | null;
   mountsLeft: string[];
   log?: string[];
+  /** The encrypted install (systemd-boot): the Type #1 entries on its ESP, and files they name that are not there. */
+  esp?: { entries: string[]; missing: string[] };
   facts?: {
     blkidRoot: Record<string, string>;
     blkidEsp: Record<string, string>;
@@ -251,6 +253,9 @@ export async function bootAndLogin(
     const hostname = (await vm.run('hostname')).output.trim();
     const whoami = (await vm.run('id -un')).output.trim();
     const firmwareSeen = (await vm.run('test -d /sys/firmware/efi && echo uefi || echo bios')).output.trim();
+    // The harness reads a failing command's status, not only its output.
+    const status = (await vm.run('false')).exitCode;
+    if (status !== 1) throw new Error(`\`false\` on the booted system's serial console returned ${status}, not 1`);
     await o.more?.(vm);
     return { firmware, accel: vm.accel, loginPromptSeconds: loginAt, hostname, whoami, firmwareSeen };
   } catch (e) {

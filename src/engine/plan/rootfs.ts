@@ -183,6 +183,15 @@ export function grubSerial(cmdline: readonly string[]): string[] {
 
 const chroot = (T: string, ...argv: string[]): string[] => ['chroot', T, ...argv];
 
+/** /etc/kernel/install.conf for systemd-boot: kernel-install's $BOOT is the ESP, with Type #1 entries (see bootloaderStep). */
+export const KERNEL_INSTALL_CONF = [
+  '# Written by the installer: boot entries, kernels and initrds go onto the ESP, which systemd-boot',
+  '# reads (a separate /boot is ext4, which the firmware cannot read).',
+  'BOOT_ROOT=/boot/efi',
+  'layout=bls',
+  '',
+].join('\n');
+
 /**
  * The boot loader from inside the target: the ESP mounted, /dev, /proc, /sys (and efivars) bound in,
  * the initramfs rebuilt where needed (it then knows crypttab), then GRUB or systemd-boot.
@@ -238,13 +247,26 @@ export function bootloaderStep(request: AnswerFile, l: RootfsLayout): PlanStep {
     a.push(run(chroot(T, 'bootctl', 'install', '--esp-path=/boot/efi', '--no-variables'), { when: [...sdbootIf, when(efivars, 'not-writable')] }));
     const kv = '{kernel-version}';
     // The entry, kernel and initrd go onto the ESP, the one file system systemd-boot reads here (it
-    // reads an XBOOTLDR partition too; a separate /boot is ext4 and of the Linux type, so neither).
-    // Left to find $BOOT itself inside the chroot, kernel-install picked /boot: the entry landed on
-    // the ext4 /boot of an encrypted install, and systemd-boot found nothing to start. BOOT_ROOT
-    // names it: kernel-install reads it from the environment (context_load_environment() in
-    // src/kernel-install/kernel-install.c, systemd be44fab3; the shell kernel-install before v254
-    // reads it too). Not yet enough: booted in the VM test after this change, systemd-boot still
-    // listed no entry (README, "systemd-boot").
+    // reads an XBOOTLDR partition too, through the firmware's drivers, and a separate /boot is ext4).
+    // kernel-install (systemd's src/kernel-install/kernel-install.c, read at 00dbaf94934d):
+    // - $BOOT_ROOT comes from the environment, else from /etc/kernel/install.conf, else the XBOOTLDR
+    //   partition, else the ESP (context_ensure_boot_root). Left to itself in the chroot it picked the
+    //   ext4 /boot of an encrypted layout, whose partition type is XBOOTLDR.
+    // - The layout comes from install.conf; else it is "bls" only when $BOOT_ROOT holds
+    //   loader/entries.srel reading "type1" or a folder named for the entry token, and "other"
+    //   otherwise (context_ensure_layout), and 90-loaderentry.install writes nothing for "other".
+    //   bootctl install writes entries.srel where it puts entries: on the XBOOTLDR partition when
+    //   there is one. So with BOOT_ROOT alone, an encrypted install got a kernel-install that wrote
+    //   no entry, and systemd-boot listed only "Reboot Into Firmware Interface" (seen in the VM test).
+    // install.conf says both, and it stays: the booted system's kernel updates (Debian's
+    // zz-systemd-boot hook runs kernel-install) go to the ESP too. An image's own is kept.
+    a.push({
+      kind: 'write',
+      path: `${T}/etc/kernel/install.conf`,
+      content: KERNEL_INSTALL_CONF,
+      mode: '0644',
+      when: [...sdbootIf, when(`${T}/etc/kernel/install.conf`, 'missing')],
+    });
     const ki = (image: string): string[] => chroot(T, 'env', 'BOOT_ROOT=/boot/efi', 'kernel-install', 'add', kv, image);
     a.push(run(ki(`/boot/vmlinuz-${kv}`), { timeoutSeconds: 1800, when: [...sdbootIf, when(`${T}/boot/vmlinuz-${kv}`, 'exists')] }));
     a.push(run(ki(`/usr/lib/modules/${kv}/vmlinuz`), { timeoutSeconds: 1800, when: [...sdbootIf, when(`${T}/boot/vmlinuz-${kv}`, 'missing')] }));

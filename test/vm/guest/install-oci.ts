@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, writeFileSync } from 'node:fs';
 import { createEngine } from '../../../src/engine/engine';
 import { InstallStateSchema, type AnswerFileInput, type InstallPlan, type InstallState } from '../../../src/shared';
 import { verifyPassword } from '../../../src/engine/crypt';
@@ -61,6 +61,23 @@ function request(serial: string, o: Partial<AnswerFileInput> = {}): AnswerFileIn
     kernelArgs: ['console=ttyS0,115200'],
     ...o,
   };
+}
+
+/** The boot loader entries on the ESP (systemd-boot reads them there), and the files they name that are missing. */
+function espEntries(plan: InstallPlan): { entries: string[]; missing: string[] } {
+  const esp = plan.partitions.find((p) => p.content === 'vfat')!;
+  const dir = '/mnt/esp-entries';
+  mkdirSync(dir, { recursive: true });
+  execFileSync('mount', ['-o', 'ro', esp.path, dir]);
+  try {
+    const folder = `${dir}/loader/entries`;
+    const names = existsSync(folder) ? readdirSync(folder).filter((f) => f.endsWith('.conf')) : [];
+    const entries = names.map((n) => readFileSync(`${folder}/${n}`, 'utf8'));
+    const missing = entries.flatMap((e) => [...e.matchAll(/^(?:linux|initrd)\s+(\S+)/gm)].map((m) => m[1]!)).filter((f) => !existsSync(`${dir}${f}`));
+    return { entries, missing };
+  } finally {
+    execFileSync('umount', [dir]);
+  }
 }
 
 /** Files of the installed root, read with the root mounted read-only. */
@@ -160,6 +177,7 @@ async function engineInstall(variant: 'engine' | 'engine-luks'): Promise<void> {
     ? request(serial, {
         image: { reference: input.dockerArchive, transport: 'docker-archive' },
         layout: { type: 'erase', filesystem: 'xfs', swap: 'none', encryption: { type: 'luks2', passphrase: LUKS_PASSPHRASE } },
+        bootloader: 'systemd-boot',
       })
     : request(serial);
   const plan = await engine.handlers.planInstall({ request: req });
@@ -170,7 +188,9 @@ async function engineInstall(variant: 'engine' | 'engine-luks'): Promise<void> {
   // The plan without its actions: the host needs the partitions, and a 100 KB line helps nobody.
   const slim = state.plan ? { ...state.plan, steps: state.plan.steps.map((st) => ({ ...st, actions: [] })) } : null;
   const base = { variant, dev, seconds, stepSeconds: steps, deployProgressEvents: fractions, outcome: state.outcome, plan: slim, mountsLeft: mountsUnder(RUN_ROOT) };
-  if (state.outcome?.kind !== 'finished' || luks) return report({ ...base, log: state.log, passphraseInLog: JSON.stringify(state).includes(LUKS_PASSPHRASE) });
+  if (state.outcome?.kind !== 'finished' || luks) {
+    return report({ ...base, log: state.log, passphraseInLog: JSON.stringify(state).includes(LUKS_PASSPHRASE), ...(luks && state.plan ? { esp: espEntries(state.plan) } : {}) });
+  }
   report({ ...base, facts: inspect(dev, state.plan!) });
 }
 
