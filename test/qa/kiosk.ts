@@ -276,7 +276,7 @@ export async function consoleLoginOnScreen(
     for (;;) {
       const look = await screen.look();
       if (lineIncludes(look.words, o.expect) || lineIncludes(await look.enlarged(), o.expect)) return 'in';
-      if (/Login incorrect/i.test(screenText(look.words))) return 'refused';
+      if (refusedSinceLastPassword(look.words)) return 'refused';
       if (performance.now() > deadline) {
         const file = await screen.keep('installed-console-login-timeout');
         throw new Error(`no shell prompt with "${o.expect}" on the installed system's screen within ${limit / 1000} s (${file}); it read:\n${screenText(look.words).slice(0, 1000)}`);
@@ -306,6 +306,16 @@ async function loggedIn(screen: KioskScreen, o: { expect: string; log: (line: st
   const file = await screen.keep('installed-console-login');
   o.log(`logged in on the installed system's own console: the screen reads "${o.expect}"`);
   return file;
+}
+
+/**
+ * Whether `login` answered the last password prompt on the screen with "Login incorrect". An earlier
+ * refusal stays on the screen above the next prompt, so only what follows the last "Password:" counts.
+ */
+export function refusedSinceLastPassword(words: readonly Word[]): boolean {
+  const lines = screenText(words).split('\n');
+  const last = lines.findLastIndex((l) => /Password:/i.test(l));
+  return last >= 0 && lines.slice(last + 1).some((l) => /Login incorrect/i.test(l));
 }
 
 /** The words of the last line on the screen that holds "login:" (the prompt being typed at), as read. */

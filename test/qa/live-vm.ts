@@ -92,7 +92,9 @@ export async function startLiveVm(o: LiveVmOptions): Promise<LiveVm> {
   });
   const log: WriteStream = createWriteStream(o.serialLog);
   const startedAt = performance.now();
-  const child: ChildProcess = spawnQemu(args);
+  // Timed like an installed disk's boot (nice -5, see timedBootArgv): the harness reads times off
+  // this guest's screen, and its keyboard's 16-byte queue must be read while the other lane works.
+  const child: ChildProcess = spawnQemu(args, { timed: true });
   let stderr = '';
   let exitedFlag = false;
   let exitSeconds: number | null = null;

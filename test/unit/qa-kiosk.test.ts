@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { lastLoginLine } from '../qa/kiosk';
+import { lastLoginLine, refusedSinceLastPassword } from '../qa/kiosk';
 import { longestBlank, type Sample } from '../qa/kiosk-screen';
 import { listOption, longestStill, readProgress, usKeysFor } from '../qa/kiosk-wizard';
 import { findPhrase, lineIncludes, normalize, parseTsv, sameWord, type Word } from '../qa/ocr';
@@ -60,6 +60,12 @@ describe("the installed system's console, read back after typing", () => {
     expect(last?.map((w) => w.text).join(' ')).toBe('particle-kiosk login: Zypresse 2026 yz');
     expect(lineIncludes(last!, 'login: anna', 1)).toBe(false);
     expect(lineIncludes(last!, `login: ${'Zypresse 2026 yz'}`, 1)).toBe(true);
+  });
+  it('counts a refusal only after the last password prompt: an earlier one stays on the screen above a later login', () => {
+    expect(refusedSinceLastPassword(screen(['particle-kiosk login: anna', 'Password:', 'Login incorrect', '', 'particle-kiosk login:']))).toBe(true);
+    expect(refusedSinceLastPassword(screen(['particle-kiosk login: anna', 'Password:', 'Login incorrect', 'particle-kiosk login: anna', 'Password:', 'Linux particle-kiosk 6.12', 'anna@particle-kiosk:~$']))).toBe(false);
+    expect(refusedSinceLastPassword(screen(['particle-kiosk login: anna', 'Password:']))).toBe(false);
+    expect(refusedSinceLastPassword(screen(['Login incorrect']))).toBe(false);
   });
   it('tells the German reading of the keys from the US one', () => {
     const us = lastLoginLine(screen(['Login incorrect', 'particle-kiosk login: Yzpresse 2026 zy']))!;

@@ -97,8 +97,9 @@ export function machineArgs(accel: 'kvm' | 'tcg', memoryMiB: number, cpus: numbe
  * Starts qemu-system-x86_64 with `args`, tracked like every QEMU here: killed when this process
  * exits or killAllVms() runs. The caller kills it by its pid when done.
  */
-export function spawnQemu(args: readonly string[]): ChildProcess {
-  const child = spawn('qemu-system-x86_64', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+export function spawnQemu(args: readonly string[], o: { timed?: boolean } = {}): ChildProcess {
+  const [command, ...argv] = o.timed ? timedBootArgv(args) : ['qemu-system-x86_64', ...args];
+  const child = spawn(command!, argv, { stdio: ['pipe', 'pipe', 'pipe'] });
   live.add(child);
   child.on('exit', () => live.delete(child));
   return child;
@@ -332,9 +333,7 @@ export async function bootDisk(diskImage: string, o: BootDiskOptions): Promise<B
   if (o.firmware === 'uefi') args.push(...ovmfArgs(tmp));
   args.push('-drive', `file=${diskImage},if=virtio,format=${o.format ?? 'raw'},cache=unsafe${o.snapshot === false ? '' : ',snapshot=on'}`);
   const started = performance.now();
-  const [command, ...argv] = timedBootArgv(args);
-  const child = spawn(command!, argv, { stdio: ['pipe', 'pipe', 'pipe'] });
-  live.add(child);
+  const child = spawnQemu(args, { timed: true });
   let text = '';
   let stderr = '';
   let exited = false;
