@@ -79,7 +79,7 @@ export function mmdebstrapArgv(target: string): string[] {
       'chmod 0755 "$1/usr/local/sbin/particle-vm-init"',
       `echo root:${GUEST_ROOT_PASSWORD} | chroot "$1" chpasswd`,
       'echo particle-vm > "$1/etc/hostname"',
-      // A guest that boots with systemd (bootDisk of an image made from this one) logs in on the serial console.
+      // An fstab for the root, should a guest ever boot this tree with systemd rather than the init script.
       'printf "/dev/vda / ext4 rw 0 1\\n" > "$1/etc/fstab"',
       'rm -rf "$1/var/cache/apt/archives/"*.deb "$1/var/lib/apt/lists/"*_Packages',
     ],

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bootDisk, GUEST_ROOT_PASSWORD, killAllVms, runInVm, vmImage, vmUnavailable, VmError, type Firmware } from './index';
+import { killAllVms, runInVm, vmImage, vmUnavailable, VmError } from './index';
 
 // The VM level: a Debian guest with a full kernel does what the host kernel cannot (LUKS, vfat,
 // bootloaders), and what was made there is booted with both firmwares.
@@ -76,37 +76,6 @@ describe.skipIf(why !== null)('VM test level', () => {
     expect(qemuPids()).not.toContain(String(pid));
     expect(existsSync(`/proc/${pid}`), `QEMU ${pid} still runs`).toBe(false);
   }, 120_000);
-
-  describe('booting a prepared disk', () => {
-    let disk: string;
-
-    beforeAll(async () => {
-      const r = await runInVm('bash /project/test/vm/guest/make-bootable-disk.sh target particle-booted', {
-        disks: [{ serial: 'target', size: '4G' }],
-        workDir: work,
-        timeoutMs: 900_000,
-      });
-      expect(r.exitCode, r.output).toBe(0);
-      figures.push(`making the bootable disk in the VM: ${r.totalSeconds.toFixed(1)} s`);
-      disk = r.diskFiles[0]!;
-    }, 960_000);
-
-    it.each<Firmware>(['uefi', 'bios'])('boots with %s to a login prompt and logs in over the serial console', async (firmware) => {
-      const vm = await bootDisk(disk, { firmware, timeoutMs: 180_000 });
-      try {
-        figures.push(`${firmware}: login prompt after ${vm.bootSeconds.toFixed(1)} s (${vm.accel})`);
-        expect(vm.transcript()).toMatch(/particle-booted login: $/m);
-        await vm.login('root', GUEST_ROOT_PASSWORD);
-        const host = await vm.run('hostname');
-        expect(host.exitCode).toBe(0);
-        expect(host.output.trim()).toBe('particle-booted');
-        const fw = await vm.run('test -d /sys/firmware/efi && echo uefi || echo bios');
-        expect(fw.output.trim()).toBe(firmware);
-        const bad = await vm.run('false');
-        expect(bad.exitCode).toBe(1);
-      } finally {
-        await vm.stop();
-      }
-    }, 300_000);
-  });
+  // Booting a disk (bootDisk: its login, commands and exit codes over the serial console) is proven on
+  // installed disks: test/vm/oci-rootfs.test.ts and the live ISO's QA boot what the installer wrote.
 });
