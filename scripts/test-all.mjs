@@ -27,13 +27,13 @@ process.env.PARTICLE_SECURITY_COUNTS = 'keep';
 // time keep both cores busy and the whole run takes about half as long as one lane would.
 // - First, two lanes side by side, each booting one guest at a time: (a) the live ISO's build and its
 //   remote and unattended variants, then the real-podman VM test and the VM harness's own; (b) the VM
-//   lane: oci-rootfs, install, and the security level's LUKS recovery.
+//   lane: oci-rootfs, install, the security level's LUKS recovery, and its oci-rootfs recovery run in a guest.
 // - Then the live ISO's kiosk variant beside every test that boots no VM. The kiosk reads timings off
 //   the guest's own screen (how long it stays blank, how long the progress page reads the same), so
 //   no other guest may share the cores with it: in a run where two did, its longest blank grew from
 //   4.6 s (alone) to 27 s, past its 25 s limit. Tests without a VM beside it did not move it.
 // PARTICLE_TEST_LANES=1 runs everything in one process.
-const VM_LANE = ['test/vm/oci-rootfs.test.ts', 'test/vm/install.test.ts', 'test/security/recovery-luks.test.ts'];
+const VM_LANE = ['test/vm/oci-rootfs.test.ts', 'test/vm/install.test.ts', 'test/security/recovery-luks.test.ts', 'test/vm/recovery-oci-rootfs.test.ts'];
 // The VM harness's own tests run after real podman in the first lane: with the encrypted oci-rootfs
 // install and boot in every run, the VM lane was the longer one (2471 s against 2389 s before it).
 const HARNESS = 'test/vm/vm.test.ts';
