@@ -22,7 +22,7 @@ function vfatUnmountable(): string | null {
 }
 
 const why = loopUnavailableReason(['sfdisk', 'mkfs.ext4', 'mkfs.vfat', 'wipefs', 'partx', 'blkid', 'chroot']) ?? vfatUnmountable() ?? ociImageUnavailable();
-if (why) console.warn(`[security] oci-rootfs recovery tests skipped: ${why}`);
+if (why) console.warn(`[security] oci-rootfs recovery tests skipped here: ${why} (test/vm/recovery-oci-rootfs.test.ts runs this file inside the VM level's guest)`);
 
 const REPO = resolve(import.meta.dirname, '../..');
 const HOSTNAME = 'recovered-rootfs';
