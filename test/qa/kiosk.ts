@@ -237,20 +237,16 @@ export async function consoleLoginOnScreen(
   },
 ): Promise<ConsoleLogin> {
   const limit = o.timeoutMs ?? 3 * 60_000;
-  const slowly = async (keys: string): Promise<void> => {
-    await screen.typeKeys(keys, CONSOLE_KEY_GAP_MS);
-  };
+  const slowly = (keys: string): Promise<void> => screen.typeKeys(keys, CONSOLE_KEY_GAP_MS);
   /** Types `keys` at the login prompt and reads back the last line that holds "login:"; ctrl-u clears it for another try. */
   const echoed = async (keys: string, want: string): Promise<{ ok: boolean; line: string }> => {
     await slowly(keys);
     await sleep(1000);
     const look = await screen.look();
-    for (const words of [look.words, await look.enlarged()]) {
-      const last = lastLoginLine(words);
-      if (last && lineIncludes(last, `login: ${want}`, 1)) return { ok: true, line: screenText(last) };
-    }
-    const last = lastLoginLine(look.words) ?? lastLoginLine(await look.enlarged());
-    return { ok: false, line: last ? screenText(last) : '' };
+    const reads = [lastLoginLine(look.words), lastLoginLine(await look.enlarged())];
+    const hit = reads.find((l) => l !== null && lineIncludes(l, `login: ${want}`, 1));
+    const line = hit ?? reads.find((l) => l !== null);
+    return { ok: hit !== undefined, line: line ? screenText(line) : '' };
   };
   let lostOne = false;
   const attempt = async (): Promise<'in' | 'refused'> => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { liveVmArgs, parseVariant, variantName, type LiveVmSpec } from '../qa/args';
+import { byLine } from '../vm/index';
 import { OVMF_CODE } from '../vm/qemu';
 
 const spec: LiveVmSpec = {
@@ -78,4 +79,15 @@ describe('QA: the live VM command line', () => {
     expect(() => parseVariant('remote-uefi-bootc-usb')).toThrow(/MODE-FIRMWARE/);
   });
 
+});
+
+describe("a guest's output, line by line", () => {
+  it('hands on whole lines only, joining a line split across chunks and keeping an unfinished one back', () => {
+    const got: string[] = [];
+    const onOutput = byLine((l) => got.push(l));
+    onOutput('[guest 1s] a\n[guest');
+    onOutput(' 2s] b\n');
+    onOutput('[guest 3s] c');
+    expect(got).toEqual(['[guest 1s] a', '[guest 2s] b']);
+  });
 });

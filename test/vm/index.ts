@@ -60,3 +60,14 @@ export function guestResults<T extends { variant: string }>(output: string): Map
   }
   return results;
 }
+
+/** An `onOutput` for runInVm that hands `each` the guest's output one whole line at a time. */
+export function byLine(each: (line: string) => void): (chunk: string) => void {
+  let pending = '';
+  return (chunk) => {
+    pending += chunk;
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const l of lines) each(l);
+  };
+}

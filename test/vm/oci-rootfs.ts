@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import type { InstallPlan, ProgressEvent } from '../../src/shared';
 import { ensureDockerArchive, ensureOciTestImage, type OciTestImage } from '../support/oci-test-image';
-import { bootDisk, guestResults, runInVm, type BootDiskOptions, type BootedVm, type Firmware, type RunInVmResult } from './index';
+import { bootDisk, byLine, guestResults, runInVm, type BootDiskOptions, type BootedVm, type Firmware, type RunInVmResult } from './index';
 
 /**
  * The oci-rootfs proof, shared by test/vm/oci-rootfs.test.ts and the bench: the real engine installs
@@ -153,7 +153,6 @@ export async function installOciInVm(
     variants,
   };
   const json = JSON.stringify(input);
-  let pending = '';
   if (json.includes("'")) throw new Error('the guest input must not contain a single quote');
   const vm = await runInVm(`HOME=/tmp node --import tsx /project/test/vm/guest/install-oci.ts '${json}'`, {
     disks: [
@@ -169,12 +168,9 @@ export async function installOciInVm(
     workDir: work,
     firmware: 'uefi',
     timeoutMs: 45 * 60_000,
-    onOutput: (c) => {
-      pending += c;
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? '';
-      for (const l of lines) if (l.startsWith('[guest')) log(l.trim());
-    },
+    onOutput: byLine((l) => {
+      if (l.startsWith('[guest')) log(l.trim());
+    }),
   });
   const r = guestResults<{ variant: string }>(vm.output);
   return {

@@ -346,7 +346,6 @@ export async function bootDisk(diskImage: string, o: BootDiskOptions): Promise<B
   const gone = new Promise<void>((resolve) =>
     child.on('exit', () => {
       exited = true;
-      live.delete(child);
       rmSync(tmp, { recursive: true, force: true });
       for (const w of waiters) w();
       resolve();

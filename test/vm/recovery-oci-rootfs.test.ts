@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureOciTestImage, ociImageUnavailable } from '../support/oci-test-image';
 import { countWhenPassed } from '../security/counts';
-import { killAllVms, runInVm, vmImage, vmUnavailable, type RunInVmResult } from './index';
+import { byLine, killAllVms, runInVm, vmImage, vmUnavailable, type RunInVmResult } from './index';
 
 // test/security/recovery-oci-rootfs.test.ts kills the real engine in the middle of an oci-rootfs
 // install and checks what the next engine recovers. Its boot-loader step mounts the ESP, and a host
@@ -28,7 +28,6 @@ describe.skipIf(why !== null)('recovery after the engine is killed during an oci
     await vmImage();
     const image = await ensureOciTestImage((l) => console.log(`[vm] ${l}`));
     const hash = image.dir.split('/').pop()!;
-    let pending = '';
     // The image's recipe hash depends on these; the guest must compute the same one to find it.
     const env = ['PARTICLE_VM_SUITE', 'PARTICLE_VM_MIRROR'].filter((k) => process.env[k]).map((k) => {
       const v = process.env[k]!;
@@ -44,12 +43,9 @@ describe.skipIf(why !== null)('recovery after the engine is killed during an oci
       memoryMiB: 3072,
       timeoutMs: 50 * 60_000,
       // The guest's vitest lines, as they come (its own report is judged below).
-      onOutput: (c) => {
-        pending += c;
-        const lines = pending.split('\n');
-        pending = lines.pop() ?? '';
-        for (const l of lines) if (/^\s*(✓|×|↓|\[security\]|guest:)|Tests |Duration /.test(l)) console.log(`[vm guest] ${l.trim()}`);
-      },
+      onOutput: byLine((l) => {
+        if (/^\s*(✓|×|↓|\[security\]|guest:)|Tests |Duration /.test(l)) console.log(`[vm guest] ${l.trim()}`);
+      }),
     });
     console.log(`[vm] guest vitest run: exit ${r.exitCode}, ${r.totalSeconds.toFixed(1)} s in the VM (boot to command ${r.bootSeconds.toFixed(1)} s)`);
     try {
