@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { chmodSync, cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { mmdebstrapCommand } from '../vm/image';
 import { run } from '../vm/proc';
 import { cachedBuild, putBlob, TAR_PAX, tarLayer } from './oci-test-image';
+import { cacheHome } from './cache-home';
 
 /**
  * A bootc-shaped test image for installs through podman: Debian (trixie unless PARTICLE_VM_SUITE
@@ -58,7 +58,7 @@ export function bootcRecipeHash(): string {
 }
 
 function cacheRoot(): string {
-  return join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'particle-installer', 'bootc-image');
+  return join(cacheHome(), 'particle-installer', 'bootc-image');
 }
 
 /** What makes the rootfs a bootc image to the installer and to bootc: the fake, bootupctl, ostree's prepare-root.conf. */

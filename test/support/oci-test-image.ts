@@ -1,12 +1,12 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import { mmdebstrapCommand } from '../vm/image';
 import { run } from '../vm/proc';
+import { cacheHome } from './cache-home';
 
 /**
  * The test OCI image: a small bootable Debian (trixie unless PARTICLE_VM_SUITE says otherwise) made
@@ -98,7 +98,7 @@ export function ociRecipeHash(): string {
 }
 
 export function ociCacheRoot(): string {
-  return join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'particle-installer', 'oci-image');
+  return join(cacheHome(), 'particle-installer', 'oci-image');
 }
 
 const onPath = (tool: string): boolean => (process.env.PATH ?? '').split(':').some((d) => d !== '' && existsSync(join(d, tool)));

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, copyFileSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { run } from './proc';
+import { cacheHome } from '../support/cache-home';
 
 /**
  * The test VM image: Debian (trixie unless PARTICLE_VM_SUITE says otherwise) built with mmdebstrap,
@@ -100,7 +100,7 @@ export function recipeHash(): string {
 }
 
 export function cacheRoot(): string {
-  const base = process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache');
+  const base = cacheHome();
   return join(base, 'particle-installer', 'vm');
 }
 
