@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InstallPlan } from '../../src/shared';
-import { guestResults, killAllVms, runInVm, vmImage, vmUnavailable, type RunInVmResult } from '../vm/index';
+import { bundleGuestScript, guestResults, killAllVms, runInVm, vmImage, vmUnavailable, type RunInVmResult } from '../vm/index';
 import { countWhenPassed } from './counts';
 import { documentedStates } from '../support/service-child';
 
@@ -79,7 +79,7 @@ describe.skipIf(why !== null)('recovery after the engine is killed during a LUKS
 
   beforeAll(async () => {
     await vmImage();
-    r = await runInVm('HOME=/tmp node --import tsx /project/test/vm/guest/recovery-luks.ts', {
+    r = await runInVm(`HOME=/tmp node ${await bundleGuestScript('recovery-luks')}`, {
       disks: STEPS.map((step) => ({ serial: `rec-${step}`, size: '20G' })),
       memoryMiB: 3072,
       timeoutMs: 1_500_000,

@@ -27,6 +27,12 @@ if (why) console.warn(`[security] oci-rootfs recovery tests skipped here: ${why}
 const REPO = resolve(import.meta.dirname, '../..');
 const HOSTNAME = 'recovered-rootfs';
 const DOCUMENTED = documentedStates(REPO);
+/**
+ * How the engine service starts: from the sources through tsx, or from a bundle of them made for this
+ * run when PARTICLE_ENGINE_CLI names one (test/vm/recovery-oci-rootfs.test.ts bundles src/cli/main.ts on
+ * the host, because under TCG tsx needs about 50 s to compile the sources at each of the four starts).
+ */
+const ENGINE_ARGV = process.env.PARTICLE_ENGINE_CLI ? [process.env.PARTICLE_ENGINE_CLI] : ['--import', 'tsx', 'src/cli/main.ts'];
 
 describe.skipIf(why !== null)('recovery after the engine is killed during an oci-rootfs install (root, loop devices, the Debian test image)', () => {
   let scratch: RecoveryScratch;
@@ -47,7 +53,7 @@ describe.skipIf(why !== null)('recovery after the engine is killed during an oci
   function startService(extra: Record<string, string> = {}): ServiceChild {
     const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
     if (!extra.PARTICLE_TEST_KILL_AFTER_STEP) delete env.PARTICLE_TEST_KILL_AFTER_STEP;
-    const svc = startServiceChild(['--import', 'tsx', 'src/cli/main.ts'], runRoot, REPO, env);
+    const svc = startServiceChild(ENGINE_ARGV, runRoot, REPO, env);
     scratch.children.push(svc.child);
     return svc;
   }

@@ -11,6 +11,7 @@ import * as q from './qemu';
 
 export { killAllVms, VmError, type BootDiskOptions, type BootedVm, type Firmware, type RunInVmResult, type VmDisk } from './qemu';
 export { vmUnavailable, GUEST_ROOT_PASSWORD } from './image';
+export { bundleGuestScript } from './guest-bundle';
 
 let report: Promise<BuildReport> | null = null;
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InstallPlan, ProgressEvent } from '../../src/shared';
 import type { DiskFacts } from './guest/install-checks';
-import { guestResults, killAllVms, runInVm, vmImage, vmUnavailable, type RunInVmResult } from './index';
+import { bundleGuestScript, guestResults, killAllVms, runInVm, vmImage, vmUnavailable, type RunInVmResult } from './index';
 
 // LUKS2 installs need device-mapper and the ESP needs vfat, which the host kernel lacks: the real
 // engine runs them inside one VM (test/vm/guest/install-luks.ts), with the bootc/podman contract
@@ -48,14 +48,14 @@ describe.skipIf(why !== null)('LUKS2 erase-disk installs in the VM (real engine,
 
   beforeAll(async () => {
     await vmImage();
-    r = await runInVm('HOME=/tmp node --import tsx /project/test/vm/guest/install-luks.ts', {
+    r = await runInVm(`HOME=/tmp node ${await bundleGuestScript('install-luks')}`, {
       disks: [...VARIANTS.map((fs) => ({ serial: `luks-${fs}`, size: '10G' })), { serial: 'luks-fail', size: '10G' }],
       memoryMiB: 3072,
       timeoutMs: 1_500_000,
     });
     figures.push(`boot-to-command (${r.accel}): ${r.bootSeconds.toFixed(1)} s; whole VM run: ${r.totalSeconds.toFixed(1)} s`);
-    const ready = /node and tsx ready after ([\d.]+) s/.exec(r.output);
-    if (ready) figures.push(`guest: node --import tsx up after ${ready[1]} s`);
+    const ready = /node ready after ([\d.]+) s/.exec(r.output);
+    if (ready) figures.push(`guest: node with the bundled script up after ${ready[1]} s`);
     try {
       results = parseResults(r.output);
     } catch (e) {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import type { InstallPlan, ProgressEvent } from '../../src/shared';
 import { ensureDockerArchive, ensureOciTestImage, type OciTestImage } from '../support/oci-test-image';
-import { bootDisk, byLine, guestResults, runInVm, type BootDiskOptions, type BootedVm, type Firmware, type RunInVmResult } from './index';
+import { bootDisk, bundleGuestScript, byLine, guestResults, runInVm, type BootDiskOptions, type BootedVm, type Firmware, type RunInVmResult } from './index';
 
 /**
  * The oci-rootfs proof, shared by test/vm/oci-rootfs.test.ts and the bench: the real engine installs
@@ -151,10 +151,11 @@ export async function installOciInVm(
     checkPresent: present,
     checkAbsent: absent,
     variants,
+    cli: await bundleGuestScript('cli', 'src/cli/main.ts'),
   };
   const json = JSON.stringify(input);
   if (json.includes("'")) throw new Error('the guest input must not contain a single quote');
-  const vm = await runInVm(`HOME=/tmp node --import tsx /project/test/vm/guest/install-oci.ts '${json}'`, {
+  const vm = await runInVm(`HOME=/tmp node ${await bundleGuestScript('install-oci')} '${json}'`, {
     disks: [
       { serial: 'oci-disk', size: '6G' },
       { serial: 'oci-luks', size: '6G' },

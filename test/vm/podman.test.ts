@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { guestResults, killAllVms, runInVm, vmImage, vmUnavailable, type RunInVmResult } from './index';
+import { bundleGuestScript, guestResults, killAllVms, runInVm, vmImage, vmUnavailable, type RunInVmResult } from './index';
 
 // bootc installs through Debian's real podman, in the VM (test/vm/guest/install-podman.ts): a
 // 1 GiB test image in an OCI layout, as the live ISO embeds one, carries the bootc contract fake;
@@ -58,7 +58,7 @@ describe.skipIf(why !== null)('bootc installs through real podman (VM, bootc con
 
   beforeAll(async () => {
     await vmImage();
-    r = await runInVm('HOME=/tmp node --import tsx /project/test/vm/guest/install-podman.ts', {
+    r = await runInVm(`HOME=/tmp node ${await bundleGuestScript('install-podman')}`, {
       disks: [
         { serial: 'pm-scratch', size: '6G' },
         { serial: 'pm-target', size: '12G' },

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureOciTestImage, ociImageUnavailable } from '../support/oci-test-image';
 import { countWhenPassed } from '../security/counts';
-import { byLine, killAllVms, runInVm, vmImage, vmUnavailable, type RunInVmResult } from './index';
+import { bundleGuestScript, byLine, killAllVms, runInVm, vmImage, vmUnavailable, type RunInVmResult } from './index';
 
 // test/security/recovery-oci-rootfs.test.ts kills the real engine in the middle of an oci-rootfs
 // install and checks what the next engine recovers. Its boot-loader step mounts the ESP, and a host
@@ -28,9 +28,14 @@ describe.skipIf(why !== null)('recovery after the engine is killed during an oci
     await vmImage();
     const image = await ensureOciTestImage((l) => console.log(`[vm] ${l}`));
     const hash = image.dir.split('/').pop()!;
-    // The image's recipe hash depends on these; the guest must compute the same one to find it.
-    const env = ['PARTICLE_VM_SUITE', 'PARTICLE_VM_MIRROR'].filter((k) => process.env[k]).map((k) => {
-      const v = process.env[k]!;
+    // The image's recipe hash depends on the first two; the guest must compute the same one to find it.
+    const vars: Record<string, string | undefined> = {
+      PARTICLE_VM_SUITE: process.env.PARTICLE_VM_SUITE,
+      PARTICLE_VM_MIRROR: process.env.PARTICLE_VM_MIRROR,
+      // The engine service the file starts four times, bundled from this checkout's sources.
+      PARTICLE_ENGINE_CLI: await bundleGuestScript('cli', 'src/cli/main.ts'),
+    };
+    const env = Object.entries(vars).filter((e): e is [string, string] => Boolean(e[1])).map(([k, v]) => {
       if (v.includes("'")) throw new Error(`${k} must not contain a single quote`);
       return `${k}='${v}' `;
     });

@@ -23,7 +23,7 @@ process.env.PARTICLE_FAKE_PAYLOAD_MIB = '4';
 process.env.PARTICLE_FAKE_STORAGE = '/tmp/fake-storage';
 delete process.env.PARTICLE_FAKE_FAIL;
 
-console.log(`[guest] node and tsx ready after ${(performance.now() / 1000).toFixed(1)} s`);
+console.log(`[guest] node ready after ${(performance.now() / 1000).toFixed(1)} s`);
 const engine = createEngine({ mode: 'test', minimumSize: GiB, runRoot: RUN_ROOT });
 const scratch = mkdtempSync('/tmp/particle-check-');
 let steps: string[] = [];

@@ -25,6 +25,8 @@ interface Input {
   readonly dockerArchive: string;
   readonly checkPresent: readonly string[];
   readonly checkAbsent: readonly string[];
+  /** The CLI (src/cli/main.ts), bundled on the host like this script: its path in the guest. */
+  readonly cli: string;
   /** Which installs to run: engine (OCI layout, ext4), engine-luks (docker archive, xfs in LUKS2), cli (qcow2). */
   readonly variants: readonly string[];
 }
@@ -36,7 +38,7 @@ const GiB = 1024 ** 3;
 const started = performance.now();
 const since = (): string => `${((performance.now() - started) / 1000).toFixed(1)}s`;
 
-console.log(`[guest] node and tsx ready after ${(performance.now() / 1000).toFixed(1)} s`);
+console.log(`[guest] node ready after ${(performance.now() / 1000).toFixed(1)} s`);
 mkdirSync('/oci', { recursive: true });
 execFileSync('mount', ['-t', '9p', '-o', 'trans=virtio,version=9p2000.L,ro,msize=1048576', 'oci', '/oci']);
 mkdirSync('/out', { recursive: true });
@@ -218,7 +220,7 @@ function cliImage(): void {
     const t = performance.now();
     const r = spawnSync(
       'node',
-      ['--import', 'tsx', '/project/src/cli/main.ts', 'install', '--config', config, '--target-image', '/scratch/disk.qcow2', '--size', '4G', '--format', 'qcow2', '--grow', '--json', '--log-dir', '/scratch/log'],
+      [input.cli, 'install', '--config', config, '--target-image', '/scratch/disk.qcow2', '--size', '4G', '--format', 'qcow2', '--grow', '--json', '--log-dir', '/scratch/log'],
       { encoding: 'utf8', cwd: '/project', maxBuffer: 64 * 1024 * 1024 },
     );
     const seconds = (performance.now() - t) / 1000;

@@ -35,7 +35,7 @@ const LOOK = 'rec-look-';
 const started = performance.now();
 const since = (): string => `${((performance.now() - started) / 1000).toFixed(1)}s`;
 const say = (line: string): void => console.log(`[guest ${since()}] ${line}`);
-say('node and tsx ready');
+say('node ready');
 
 type Service = ServiceChild;
 
