@@ -85,15 +85,16 @@ if (why) {
       verdict = `${(facts.size ?? 0) / 1024 ** 2 > 0 ? `${((facts.size ?? 0) / 1024 ** 2).toFixed(1)} MiB compressed, ` : ''}${facts.architecture ?? '?'}, ${p.length} problems`;
     }
     console.log(`pre-flight of an embedded image (${ref.transport}: ${verdict}), median of ${RUNS}: ${ms(median(times))}`);
-    // The install config costs one pass over every layer: fewer runs.
+    // The install config costs one pass over every layer, once per version of the file: the engine
+    // keeps what it read (install-config-read.ts), so the first ask and the later ones are told apart.
     const cfgTimes: number[] = [];
     let cfg = '';
-    for (let i = 0; i < Math.min(RUNS, 5); i++) {
+    for (let i = 0; i < Math.max(2, Math.min(RUNS, 5)); i++) {
       const [r, t] = await timedAsync(() => readInstallConfig(ref, deps));
       cfgTimes.push(t);
       cfg = r.kind === 'read' ? (r.config === null ? 'no install config' : `root-fs-type ${r.config.rootFsType ?? 'unset'}`) : r.kind;
     }
-    console.log(`pre-flight, the bootc install config of the embedded image (${ref.transport}, ${cfg}; all layers read), median of ${cfgTimes.length}: ${ms(median(cfgTimes))}`);
+    console.log(`pre-flight, the bootc install config of the embedded image (${ref.transport}, ${cfg}): first ask, every layer read: ${ms(cfgTimes[0]!)}; later asks of the same file, from memory, median of ${cfgTimes.length - 1}: ${ms(median(cfgTimes.slice(1)))}`);
   }
 }
 
