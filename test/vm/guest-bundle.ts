@@ -1,6 +1,6 @@
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { basename, join, relative, resolve } from 'node:path';
-import { build } from 'esbuild';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { build, type Plugin } from 'esbuild';
 
 /**
  * A guest script (test/vm/guest/*.ts) and the engine sources it imports, bundled on the host into one
@@ -10,13 +10,36 @@ import { build } from 'esbuild';
  * compiles with esbuild, so the code that runs is the same.
  *
  * The bundle is written under test-results/ in the project, which every guest sees read-only at
- * /project. `import.meta.dirname` in a guest script still names test/vm/guest as the guest sees it,
- * so paths it builds from it (the contract fakes beside it) are unchanged. The machine-facts module
- * the engine imports on first use is bundled beside it under the name the engine bundle uses.
+ * /project. Test code finds files beside itself (the contract fakes, the repository root) through
+ * `import.meta`: in each file under test/ it is replaced by that file's own place in the guest, so
+ * those paths are unchanged. The engine's sources keep the bundle's own `import.meta.url`, as in the
+ * engine bundle the live ISO runs: the CLI compares it with the script it was started as, and the
+ * machine-facts module it imports on first use is bundled beside it under the engine bundle's name.
  */
 const REPO = resolve(import.meta.dirname, '../..');
 /** Where the project is mounted in the guest (test/vm/guest/particle-vm-init). */
 export const GUEST_PROJECT = '/project';
+
+/**
+ * In every file under test/: `import.meta.url`, `.dirname` and `.filename` become that file's own,
+ * as the guest sees it under /project. A single define cannot do this: it would give every module the
+ * same folder, and test/fakes/index.ts, for one, finds its bin/ beside itself.
+ */
+const testFilesKeepTheirPlace: Plugin = {
+  name: 'test-files-keep-their-place',
+  setup(b) {
+    b.onLoad({ filter: /[\/]test[\/].*\.(ts|mjs|js)$/ }, (args) => {
+      const rel = relative(REPO, args.path);
+      if (rel.startsWith('..')) return undefined;
+      const file = `${GUEST_PROJECT}/${rel}`;
+      const contents = readFileSync(args.path, 'utf8')
+        .replace(/\bimport\.meta\.url\b/g, JSON.stringify(`file://${file}`))
+        .replace(/\bimport\.meta\.dirname\b/g, JSON.stringify(dirname(file)))
+        .replace(/\bimport\.meta\.filename\b/g, JSON.stringify(file));
+      return { contents, loader: args.path.endsWith('.ts') ? 'ts' : 'js' };
+    });
+  },
+};
 
 /**
  * Bundles `test/vm/guest/<name>.ts` (or `entry`, relative to the project: the CLI a guest script runs
@@ -38,10 +61,8 @@ export async function bundleGuestScript(name: string, entry = `test/vm/guest/${n
     // names stay as written, so a guest's stack trace still reads without a source map.
     minifyWhitespace: true,
     minifySyntax: true,
-    define: {
-      __PARTICLE_ENGINE_BUNDLE__: 'true',
-      'import.meta.dirname': JSON.stringify(`${GUEST_PROJECT}/test/vm/guest`),
-    },
+    define: { __PARTICLE_ENGINE_BUNDLE__: 'true' },
+    plugins: [testFilesKeepTheirPlace],
     // Some dependencies still call require(); give the ESM bundle one.
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
     logLevel: 'warning',
