@@ -28,7 +28,7 @@ export const GUEST_PROJECT = '/project';
 const testFilesKeepTheirPlace: Plugin = {
   name: 'test-files-keep-their-place',
   setup(b) {
-    b.onLoad({ filter: /[\/]test[\/].*\.(ts|mjs|js)$/ }, (args) => {
+    b.onLoad({ filter: /\/test\/.*\.(ts|mjs|js)$/ }, (args) => {
       const rel = relative(REPO, args.path);
       if (rel.startsWith('..')) return undefined;
       const file = `${GUEST_PROJECT}/${rel}`;
