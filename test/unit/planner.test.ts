@@ -104,6 +104,11 @@ describe('planner', () => {
       { kind: 'run', argv: ['umount', '{deployment}/var'] },
     ]);
     expect(runs(p, 'finalize').slice(5)).toEqual([['fstrim', '--verbose', T], ['sync'], ['mount', '-o', 'remount,ro', T]]);
+    // The unmount and the removal are both tried again for a minute: a podman process of the finished
+    // container may still hold or write in the store.
+    const finalize = p.steps.find((s) => s.id === 'finalize')!.actions;
+    expect(finalize[1]).toMatchObject({ argv: ['umount', '--recursive', store], retryForSeconds: 60 });
+    expect(finalize[2]).toMatchObject({ argv: ['rm', '-rf', '--one-file-system', store], retryForSeconds: 60, timeoutSeconds: 600 });
     // Teardown asks the same storage for the containers, once it exists.
     const rm = p.steps.find((s) => s.id === 'teardown')!.actions[0]!;
     expect(rm).toMatchObject({ kind: 'run', argv: ['podman', ...globals, 'rm', '--force', '--ignore', 'particle-deploy-abcdef01', 'particle-deploy-abcdef01-finalize'], when: [{ path: `${store}/storage`, test: 'exists' }] });

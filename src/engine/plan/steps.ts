@@ -106,8 +106,11 @@ export function podmanStorage(request: AnswerFile, verb: 'to-filesystem' | 'to-d
     // podman's storage may leave its own mounts below (containers/storage mounts its overlay home
     // privately) and a container's cleanup may still hold them for a moment after `podman run --rm`
     // returns: on a loaded machine a plain umount once found the store busy. So everything below
-    // goes too, and a busy store is tried again for up to a minute before it fails the step.
-    cleanup: [run(['umount', '--recursive', store], { retryForSeconds: 60 }), run(['rm', '-rf', '--one-file-system', store], { timeoutSeconds: 600 })],
+    // goes too, and a busy store is tried again for up to a minute before it fails the step. The removal
+    // is tried again too: with a busy loop on one core, rm once failed with "cannot remove
+    // .../storage/overlay: Directory not empty" right after the unmount, a podman process of the
+    // finished container (conmon starts one to clean up) still writing in the store.
+    cleanup: [run(['umount', '--recursive', store], { retryForSeconds: 60 }), run(['rm', '-rf', '--one-file-system', store], { timeoutSeconds: 600, retryForSeconds: 60 })],
     existsWhen: `${store}/storage`,
   };
 }
