@@ -79,7 +79,7 @@ describe.skipIf(why !== null)('recovery after the engine is killed during a LUKS
 
   beforeAll(async () => {
     await vmImage();
-    r = await runInVm(`HOME=/tmp node ${await bundleGuestScript('recovery-luks')}`, {
+    r = await runInVm(`HOME=/tmp PARTICLE_ENGINE_CLI=${await bundleGuestScript('cli', 'src/cli/main.ts')} node ${await bundleGuestScript('recovery-luks')}`, {
       disks: STEPS.map((step) => ({ serial: `rec-${step}`, size: '20G' })),
       memoryMiB: 3072,
       timeoutMs: 1_500_000,

@@ -20,10 +20,10 @@ import { blkid, mappers, mountsUnder, plannedRootFsUuid, sh } from './install-ch
 // format is left to the host test (its disk state equals mount's here, minus a mount): a step costs ~90 s under TCG.
 const STEPS = ['encrypt', 'mount', 'deploy'] as const;
 const REPO = resolve(import.meta.dirname, '../../..');
-// The built engine bundle, as the live ISO runs it, when there is one (npm test builds it first):
-// under TCG it starts in a fraction of the time tsx needs to compile the sources.
-const BUNDLE = join(REPO, 'out/engine/cli.mjs');
-const ENGINE = existsSync(BUNDLE) ? [BUNDLE] : ['--import', 'tsx', 'src/cli/main.ts'];
+// The engine service: a bundle of this checkout's sources the host made for this run
+// (PARTICLE_ENGINE_CLI, as for the oci-rootfs recovery), else the sources through tsx (about 50 s a
+// start under TCG).
+const ENGINE = process.env.PARTICLE_ENGINE_CLI ? [process.env.PARTICLE_ENGINE_CLI] : ['--import', 'tsx', 'src/cli/main.ts'];
 const RUN_ROOT = '/run/particle-rec';
 const STORAGE = '/tmp/particle-rec-storage';
 const PASSPHRASE = 'recovery horse battery staple';
