@@ -217,8 +217,13 @@ cleanup() {
 }
 trap cleanup EXIT
 mkdir -p "$work/upper" "$work/overlay-work" "$merged"
-if mount -t overlay overlay -o "lowerdir=$rootfs_dir,upperdir=$work/upper,workdir=$work/overlay-work" "$merged" 2>/dev/null; then
+# layered=1: the installer's files are in $work/upper alone, and go to the medium as a second image.
+layered=0
+# No metadata-only copy-ups and no directory redirects: the upper directory must hold whole files, as
+# the live system mounts its stack without metacopy.
+if mount -t overlay overlay -o "lowerdir=$rootfs_dir,upperdir=$work/upper,workdir=$work/overlay-work,metacopy=off,redirect_dir=off" "$merged" 2>/dev/null; then
   mounted+=("$merged")
+  layered=1
 else
   say "overlayfs is not available: copying the rootfs instead"
   cp -a "$rootfs_dir/." "$merged/"
@@ -285,38 +290,73 @@ mkdir -p "$out"
 chroot "$merged" dpkg-query -W -f='${Package}\t${Version}\t${Architecture}\n' | sort > "$out/$name.packages"
 
 t_squash=$(now)
-# Clamp every mtime (the installer's files carry the checkout's times) for a reproducible squashfs.
-find "$merged" -xdev -newermt "@$SOURCE_DATE_EPOCH" -print0 | xargs -0r touch -h -d "@$SOURCE_DATE_EPOCH"
 # /dev/console and /dev/null are in the squashfs, as debootstrap makes them (mmdebstrap leaves /dev
 # empty): the initramfs hands the console to init with `exec run-init ... <ROOT/dev/console`, and when
 # udev's init-bottom script has not moved /dev onto the root (it runs under `sh -e`, so one failing
 # udevadm call skips the move), a missing node made the initramfs shell exit and the kernel panic
 # ("Attempted to kill init! exitcode=0x00000100", seen once in a loaded QA run). With the nodes there,
 # systemd starts and mounts its own devtmpfs.
-squash_excludes=('boot/*' 'proc/*' 'sys/*' 'dev/*' 'run/*' 'tmp/*' 'var/cache/apt/*' 'var/lib/apt/lists/*')
-# Cached by content: the key hashes this script and every byte, name, mode, owner and (clamped)
-# time of the tree that goes in, so a rebuild with the same tree and another embedded image reuses it.
-squash_key=$( {
-  sha256sum < "$0"
-  tar -C "$merged" --sort=name --numeric-owner --one-file-system --anchored \
-    "${squash_excludes[@]/#/--exclude=./}" -cf - .
-} | sha256sum | cut -c1-16)
-squash_cached="$cache/squashfs-$squash_key"
-squash_cache=miss
-if [ "$use_cache" -eq 1 ] && [ -f "$squash_cached" ]; then
-  squash_cache=hit
-  say "squashfs: cached ($squash_key)"
-  cp "$squash_cached" "$iso_tree/live/filesystem.squashfs"
+squash_excludes=('boot/*' 'proc/*' 'sys/*' 'dev/*' 'run/*' 'tmp/*' 'var/cache/apt/*' 'var/lib/apt/lists/*' '.complete')
+squash_opts=(-noappend -comp zstd -Xcompression-level 15 -b 1M -no-progress -quiet)
+dev_nodes=(-p 'dev/console c 600 0 0 5 1' -p 'dev/null c 666 0 0 1 3')
+if [ "$layered" -eq 1 ]; then
+  # Two images, stacked by live-boot in the order live/filesystem.module lists them (the last one on
+  # top, live-boot's 9990-overlay.sh): the cached rootfs as it is, and the installer stage's overlay
+  # upper directory (its whiteouts are character devices 0/0, which overlayfs honours in any lower
+  # layer above the bottom one). The rootfs image changes only with the rootfs, so a commit to the
+  # installer squashes the few MB it changed instead of the whole system (about 95 s on two cores).
+  squash_key=$( {
+    echo "rootfs $rootfs_key built $(stat -c %Y "$rootfs_dir/.complete") epoch $rootfs_epoch, times as built"
+    printf '%s\n' "${squash_opts[@]}" "${dev_nodes[@]}" "${squash_excludes[@]}"
+  } | sha256sum | cut -c1-16)
+  squash_cached="$cache/squashfs-$squash_key"
+  squash_cache=miss
+  if [ "$use_cache" -eq 1 ] && [ -f "$squash_cached" ]; then
+    squash_cache=hit
+    say "squashfs: the rootfs's image is cached ($squash_key)"
+    cp "$squash_cached" "$iso_tree/live/filesystem.squashfs"
+  else
+    # The rootfs's times as the rootfs stage made them: caches made inside it record the times of
+    # what they index (fontconfig's the font directories'), and clamping those times to an older
+    # SOURCE_DATE_EPOCH made every cache stale, so Chromium rescanned the fonts at each boot of the
+    # live system and the kiosk's screen stayed blank for 27 s. Only the image's own date is set.
+    env -u SOURCE_DATE_EPOCH mksquashfs "$rootfs_dir" "$iso_tree/live/filesystem.squashfs" "${squash_opts[@]}" \
+      -mkfs-time "$rootfs_epoch" "${dev_nodes[@]}" -wildcards -e "${squash_excludes[@]}"
+    if [ "$use_cache" -eq 1 ]; then
+      mkdir -p "$cache"
+      # One squashfs per machine, like the rootfs: older ones are dropped.
+      find "$cache" -maxdepth 1 -name 'squashfs-*' ! -name "squashfs-$squash_key" -delete
+      cp "$iso_tree/live/filesystem.squashfs" "$squash_cached.tmp" && mv "$squash_cached.tmp" "$squash_cached"
+    fi
+  fi
+  # mksquashfs clamps the installer's times to SOURCE_DATE_EPOCH (it reads it from the environment).
+  # The upper directory keeps overlayfs's own xattrs: opaque directories must stay opaque in the live
+  # system's stack; origin, impure and nlink are read only on an upper layer (fs/overlayfs/namei.c
+  # looks them up only where there is an upper dentry), and copy-up never copies them.
+  mksquashfs "$work/upper" "$iso_tree/live/installer.squashfs" "${squash_opts[@]}" -wildcards -e "${squash_excludes[@]}"
+  printf 'filesystem.squashfs\ninstaller.squashfs\n' > "$iso_tree/live/filesystem.module"
 else
-  mksquashfs "$merged" "$iso_tree/live/filesystem.squashfs" -noappend -comp zstd -Xcompression-level 15 -b 1M \
-    -no-progress -quiet \
-    -p 'dev/console c 600 0 0 5 1' -p 'dev/null c 666 0 0 1 3' \
-    -wildcards -e "${squash_excludes[@]}"
-  if [ "$use_cache" -eq 1 ]; then
-    mkdir -p "$cache"
-    # One squashfs per machine, like the rootfs: older ones are dropped.
-    find "$cache" -maxdepth 1 -name 'squashfs-*' ! -name "squashfs-$squash_key" -delete
-    cp "$iso_tree/live/filesystem.squashfs" "$squash_cached.tmp" && mv "$squash_cached.tmp" "$squash_cached"
+  # One image of the whole tree (the rootfs was copied, not overlaid), cached by content: the key
+  # hashes this script and every byte, name, mode, owner and (clamped) time of the tree that goes in.
+  find "$merged" -xdev -newermt "@$SOURCE_DATE_EPOCH" -print0 | xargs -0r touch -h -d "@$SOURCE_DATE_EPOCH"
+  squash_key=$( {
+    sha256sum < "$0"
+    tar -C "$merged" --sort=name --numeric-owner --one-file-system --anchored \
+      "${squash_excludes[@]/#/--exclude=./}" -cf - .
+  } | sha256sum | cut -c1-16)
+  squash_cached="$cache/squashfs-$squash_key"
+  squash_cache=miss
+  if [ "$use_cache" -eq 1 ] && [ -f "$squash_cached" ]; then
+    squash_cache=hit
+    say "squashfs: cached ($squash_key)"
+    cp "$squash_cached" "$iso_tree/live/filesystem.squashfs"
+  else
+    mksquashfs "$merged" "$iso_tree/live/filesystem.squashfs" "${squash_opts[@]}" "${dev_nodes[@]}" -wildcards -e "${squash_excludes[@]}"
+    if [ "$use_cache" -eq 1 ]; then
+      mkdir -p "$cache"
+      find "$cache" -maxdepth 1 -name 'squashfs-*' ! -name "squashfs-$squash_key" -delete
+      cp "$iso_tree/live/filesystem.squashfs" "$squash_cached.tmp" && mv "$squash_cached.tmp" "$squash_cached"
+    fi
   fi
 fi
 for node in 'dev/console 5,  1' 'dev/null 1,  3'; do
@@ -372,7 +412,7 @@ mv "$iso.tmp" "$iso"
 iso_seconds=$(since "$t_iso")
 
 iso_bytes=$(stat -c %s "$iso")
-squash_bytes=$(stat -c %s "$iso_tree/live/filesystem.squashfs")
+squash_bytes=$(stat -c %s "$iso_tree"/live/*.squashfs | awk '{ n += $1 } END { print n }')
 total=$(since "$t_start")
 cat > "$out/$name.build.json" <<JSON
 {

@@ -5,10 +5,18 @@ import { createWriteStream, mkdirSync, readFileSync, rmSync, statSync } from 'no
 import { availableParallelism } from 'node:os';
 import { printSecurityCounts, resetSecurityCounts } from './security-counts.mjs';
 
+/** Every step's and lane's time, printed again together at the end (each is printed as it ends, too). */
+const times = [];
+const record = (title, since, ok) => {
+  const s = (performance.now() - since) / 1000;
+  times.push({ title, seconds: s, ok });
+};
+
 const step = (title, argv) => {
   const t = performance.now();
   console.log(`\n== ${title}: ${argv.join(' ')}`);
   const r = spawnSync(argv[0], argv.slice(1), { stdio: 'inherit' });
+  record(title, t, r.status === 0);
   console.log(`== ${title}: ${r.status === 0 ? 'ok' : `FAILED (exit ${r.status})`} in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   return r.status === 0;
 };
@@ -16,7 +24,11 @@ const step = (title, argv) => {
 // The build comes first (the tests run what it makes); the type check and lint run beside the tests
 // (below), as two more processes whose output is printed when each ends. On two cores they took
 // about 42 s before the first test could start.
+const runStarted = performance.now();
 let okSoFar = step('build', ['npm', 'run', '--silent', 'build']);
+
+// The live ISO's QA builds the app before it builds an ISO, when run by itself; here it was just built.
+if (okSoFar) process.env.PARTICLE_APP_BUILT = '1';
 
 mkdirSync('test-results', { recursive: true });
 resetSecurityCounts();
@@ -25,26 +37,30 @@ process.env.PARTICLE_SECURITY_COUNTS = 'keep';
 
 // How the VM tests share two cores. Each TCG guest has one CPU (test/vm/qemu.ts), so two guests at a
 // time keep both cores busy and the whole run takes about half as long as one lane would.
-// - First, two lanes side by side, each booting one guest at a time: (a) the live ISO's build and its
-//   remote and unattended variants, then the real-podman VM test and the LUKS installs; (b) the VM
-//   lane: oci-rootfs, the security level's LUKS recovery, its oci-rootfs recovery run in a guest, and
-//   the VM harness's own tests.
-// - Then the live ISO's kiosk variant beside every test that boots no VM. The kiosk reads timings off
-//   the guest's own screen (how long it stays blank, how long the progress page reads the same), so
-//   no other guest may share the cores with it: in a run where two did, its longest blank grew from
-//   4.6 s (alone) to 27 s, past its 25 s limit. Tests without a VM beside it did not move it.
+// - Two slots, each running one VM test file at a time (its own vitest process), longest first, so
+//   the slots end close together. The live ISO's build goes first: the kiosk needs its ISO.
+// - When no VM file is left to start, a free slot runs every test that boots no VM, and the live
+//   ISO's kiosk variant starts once no other guest is running: it reads timings off the guest's own
+//   screen (how long it stays blank, how long the progress page reads the same), so no other guest
+//   may share the cores with it (in a run where two did, its longest blank grew from 4.6 s alone to
+//   27 s, past its 25 s limit). Tests without a VM beside it did not move it.
+// Fixed phases (two lanes, then the tests beside the kiosk) left one core idle for 350 s at the end
+// of the first phase in a run with a busy loop on one core.
 // PARTICLE_TEST_LANES=1 runs everything in one process.
-// The guest scripts now run bundled instead of through tsx, which took about 50 s per start under
-// TCG: the VM lane's oci-rootfs recovery starts the engine four times. In the CI run before that
-// change the first lane took about 2160 s and the VM lane about 2160 s; the VM lane was expected to
-// lose about 300 s and the first lane about 90 s, so the VM harness's own tests (90 s) moved to the VM
-// lane.
-const HARNESS = 'test/vm/vm.test.ts';
-const VM_LANE = ['test/vm/oci-rootfs.test.ts', 'test/security/recovery-luks.test.ts', 'test/vm/recovery-oci-rootfs.test.ts', HARNESS];
-// After real podman in the first lane: the LUKS installs.
-const LUKS_INSTALLS = 'test/vm/install.test.ts';
 const LIVE_ISO = 'test/vm/live-iso.test.ts';
-const PODMAN = 'test/vm/podman.test.ts';
+/**
+ * The VM files, each with its project and what it took in a run with a busy loop on one core (the
+ * order they start in: longest first; the live ISO's build is always first).
+ */
+const VM_JOBS = [
+  { title: 'live ISO QA: build, remote and unattended', file: LIVE_ISO, project: 'vm', env: { PARTICLE_QA_PART: 'others' }, loadedSeconds: 1893 },
+  { title: 'oci-rootfs installs that boot', file: 'test/vm/oci-rootfs.test.ts', project: 'vm', loadedSeconds: 2189 },
+  { title: 'real podman', file: 'test/vm/podman.test.ts', project: 'vm', loadedSeconds: 750 },
+  { title: 'oci-rootfs recovery in a guest', file: 'test/vm/recovery-oci-rootfs.test.ts', project: 'vm', loadedSeconds: 630 },
+  { title: 'LUKS installs', file: 'test/vm/install.test.ts', project: 'vm', loadedSeconds: 430 },
+  { title: 'LUKS recovery (security level)', file: 'test/security/recovery-luks.test.ts', project: 'security', loadedSeconds: 424 },
+  { title: 'VM harness', file: 'test/vm/vm.test.ts', project: 'vm', loadedSeconds: 166 },
+];
 const lanes = Number(process.env.PARTICLE_TEST_LANES ?? (availableParallelism() >= 2 ? 2 : 1));
 const vitest = (json, more) => ['npx', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${json}`, ...more];
 const seconds = (since) => `${((performance.now() - since) / 1000).toFixed(1)} s`;
@@ -63,6 +79,7 @@ function lane(title, argv, { env = {}, logFile } = {}) {
   return new Promise((resolve) => {
     child.on('close', (code, signal) => {
       const report = () => {
+        record(title, t, code === 0);
         console.log(`== ${title}: ${code === 0 ? 'ok' : `FAILED (exit ${code ?? signal})`} in ${seconds(t)}`);
         resolve(code === 0);
       };
@@ -77,13 +94,12 @@ function lane(title, argv, { env = {}, logFile } = {}) {
 }
 
 const MAIN_REPORT = 'test-results/vitest.json';
-const VM_REPORT = 'test-results/vitest-vm-lane.json';
-const OTHERS_REPORT = 'test-results/vitest-live-iso-others.json';
-const PODMAN_REPORT = 'test-results/vitest-podman.json';
 const KIOSK_REPORT = 'test-results/vitest-live-iso-kiosk.json';
 const ISO = 'test-results/qa/iso/particle-live.iso';
-for (const file of [MAIN_REPORT, VM_REPORT, OTHERS_REPORT, PODMAN_REPORT, KIOSK_REPORT, 'test-results/vitest-live-iso.json']) rmSync(file, { force: true });
-const reports = lanes >= 2 ? [MAIN_REPORT, VM_REPORT, OTHERS_REPORT, PODMAN_REPORT, KIOSK_REPORT] : [MAIN_REPORT];
+const slug = (file) => file.replace(/^test\//, '').replace(/\.test\.ts$/, '').replace(/[^A-Za-z0-9]+/g, '-');
+const vmReport = (job) => `test-results/vitest-${slug(job.file)}${job.env?.PARTICLE_QA_PART ? `-${job.env.PARTICLE_QA_PART}` : ''}.json`;
+for (const file of [MAIN_REPORT, KIOSK_REPORT, ...VM_JOBS.map(vmReport)]) rmSync(file, { force: true });
+const reports = lanes >= 2 ? [MAIN_REPORT, KIOSK_REPORT, ...VM_JOBS.map(vmReport)] : [MAIN_REPORT];
 const testsStarted = performance.now();
 const staticChecks = Promise.all([
   lane('typecheck', ['npx', 'tsc', '-b'], { logFile: 'test-results/typecheck.log' }),
@@ -91,45 +107,78 @@ const staticChecks = Promise.all([
 ]);
 const results = [];
 if (lanes >= 2) {
-  const vmFiles = [...VM_LANE, LIVE_ISO, PODMAN, LUKS_INSTALLS].filter((f) => f.startsWith('test/vm/'));
-  const otherVmFiles = VM_LANE.filter((f) => !f.startsWith('test/vm/'));
-  const firstLane = async () => {
-    const t = performance.now();
-    const others = await lane('live ISO QA: build, remote and unattended', vitest(OTHERS_REPORT, ['--project', 'vm', LIVE_ISO]), {
-      env: { PARTICLE_QA_PART: 'others' },
-      logFile: 'test-results/live-iso-others.log',
-    });
-    const podman = await lane('real podman and the LUKS installs (VM)', vitest(PODMAN_REPORT, ['--project', 'vm', PODMAN, LUKS_INSTALLS]), { logFile: 'test-results/podman.log' });
-    console.log(`== first lane (the live ISO's build, remote and unattended, then real podman and the LUKS installs): ${seconds(t)}`);
-    return others && podman;
+  // The live ISO's build first, then the rest longest first.
+  const queue = [VM_JOBS[0], ...VM_JOBS.slice(1).sort((x, y) => y.loadedSeconds - x.loadedSeconds)];
+  const vmFiles = VM_JOBS.map((j) => j.file);
+  let guests = 0;
+  let mainStarted = false;
+  let kioskStarted = false;
+  const runVmJob = async (job) => {
+    guests += 1;
+    const ok = await lane(job.title, vitest(vmReport(job), ['--project', job.project, job.file]), { env: job.env ?? {}, logFile: `test-results/${slug(job.file)}${job.env?.PARTICLE_QA_PART ? `-${job.env.PARTICLE_QA_PART}` : ''}.log` });
+    guests -= 1;
+    results.push(ok);
   };
-  const firstPhase = performance.now();
-  results.push(...(await Promise.all([firstLane(), lane('VM lane', vitest(VM_REPORT, ['--project', 'vm', '--project', 'security', ...VM_LANE]), { logFile: 'test-results/vm-lane.log' })])));
-  console.log(`== first phase (both lanes): ${seconds(firstPhase)}`);
-  // The ISO the first lane built, if it built one in this run; otherwise the kiosk part builds its own.
-  let built = null;
-  try {
-    if (statSync(ISO).mtimeMs >= Date.now() - (performance.now() - testsStarted)) built = ISO;
-  } catch {
-    built = null;
-  }
-  const secondPhase = performance.now();
-  results.push(
-    ...(await Promise.all([
-      lane('tests', vitest(MAIN_REPORT, otherVmFiles.flatMap((f) => ['--exclude', f])), { env: { PARTICLE_VM_EXCLUDE: vmFiles.join(',') } }),
-      lane('live ISO QA: kiosk, the only VM', vitest(KIOSK_REPORT, ['--project', 'vm', LIVE_ISO]), {
+  const runMain = async () => {
+    // Everything that boots no VM: the VM project leaves out its files (PARTICLE_VM_EXCLUDE, read by
+    // vitest.config.ts), the security project its recovery in a guest (--exclude).
+    const outside = vmFiles.filter((f) => !f.startsWith('test/vm/'));
+    results.push(await lane('tests (every test that boots no VM)', vitest(MAIN_REPORT, outside.flatMap((f) => ['--exclude', f])), { env: { PARTICLE_VM_EXCLUDE: vmFiles.filter((f) => f.startsWith('test/vm/')).join(',') }, logFile: 'test-results/tests.log' }));
+  };
+  const runKiosk = async () => {
+    // The ISO the live ISO's build made in this run, if it made one; otherwise the kiosk part builds its own.
+    let built = null;
+    try {
+      if (statSync(ISO).mtimeMs >= Date.now() - (performance.now() - testsStarted)) built = ISO;
+    } catch {
+      built = null;
+    }
+    guests += 1;
+    results.push(
+      await lane('live ISO QA: kiosk, the only VM', vitest(KIOSK_REPORT, ['--project', 'vm', LIVE_ISO]), {
         env: { PARTICLE_QA_PART: 'kiosk', ...(built && !process.env.PARTICLE_QA_ISO ? { PARTICLE_QA_ISO: built } : {}) },
         logFile: 'test-results/live-iso-kiosk.log',
       }),
-    ])),
-  );
-  console.log(`== second phase (the tests that boot no VM, beside the kiosk): ${seconds(secondPhase)}`);
+    );
+    guests -= 1;
+  };
+  /** What a free slot does next: a VM file while any is left, then the tests without a VM, then the kiosk once it would be the only guest. */
+  const next = () => {
+    if (queue.length > 0) return runVmJob(queue.shift());
+    if (!mainStarted) {
+      mainStarted = true;
+      return runMain();
+    }
+    if (!kioskStarted && guests === 0) {
+      kioskStarted = true;
+      return runKiosk();
+    }
+    return null;
+  };
+  const inflight = new Set();
+  const slot = async () => {
+    for (;;) {
+      const work = next();
+      if (work) {
+        inflight.add(work);
+        await work;
+        inflight.delete(work);
+        continue;
+      }
+      // Nothing this slot may start now: when everything has started, this slot is done; otherwise
+      // the kiosk waits for the other slot's guest to end.
+      if (kioskStarted || inflight.size === 0) return;
+      await Promise.race(inflight);
+    }
+  };
+  await Promise.all([slot(), slot()]);
+  console.log(`== VM files, the tests without a VM and the kiosk, on two slots: ${seconds(testsStarted)}`);
 } else {
   results.push(await lane('tests', vitest(MAIN_REPORT, [])));
 }
 const tests = results.every(Boolean);
 okSoFar = (await staticChecks).every(Boolean) && okSoFar;
-console.log(`== all tests (${lanes >= 2 ? 'the VM lanes, then the tests without a VM beside the kiosk' : 'one lane'}): ${seconds(testsStarted)}`);
+console.log(`== all tests (${lanes >= 2 ? 'two slots' : 'one lane'}): ${seconds(testsStarted)}`);
 
 // Every lane's report, summed: a missing report is a failed lane, counted below.
 const summary = { numPassedTests: 0, numFailedTests: 0, numPendingTests: 0, numTodoTests: 0, testResults: [] };
@@ -150,6 +199,9 @@ const outsideTests = (summary.testResults ?? []).filter((f) => f.status === 'fai
 const failedCount = summary.numFailedTests + outsideTests.length + missing;
 const failed = failedCount + (okSoFar ? 0 : 1);
 printSecurityCounts();
+console.log('\n== time of each step and lane (lanes overlap; the phases add up):');
+for (const { title, seconds: s, ok } of times) console.log(`   ${s.toFixed(1).padStart(7)} s  ${ok ? 'ok    ' : 'FAILED'}  ${title}`);
+console.log(`   ${((performance.now() - runStarted) / 1000).toFixed(1).padStart(7)} s  whole npm test`);
 console.log(`\ntests: ${summary.numPassedTests} passed, ${failedCount} failed, ${summary.numPendingTests + summary.numTodoTests} skipped`);
 if (outsideTests.length > 0) console.log(`(${outsideTests.length} test file(s) failed outside a test, in a hook or an import: ${outsideTests.map((f) => f.name).join(', ')})`);
 if (!okSoFar) console.log('(a static check or the build failed: see above)');

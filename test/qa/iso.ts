@@ -76,7 +76,10 @@ export async function obtainIso(o: ObtainIsoOptions = {}): Promise<IsoUnderTest>
   const started = performance.now();
   mkdirSync(outDir, { recursive: true });
   const buildLog = join(outDir, 'build.log');
-  if (o.buildApp !== false) {
+  if (o.buildApp !== false && process.env.PARTICLE_APP_BUILT === '1') {
+    // Set by scripts/test-all.mjs after its own build of this checkout succeeded, before any test ran.
+    log('the app was built by npm test before the tests started (PARTICLE_APP_BUILT=1): no second build');
+  } else if (o.buildApp !== false) {
     log('npm run build (the ISO copies out/engine and out/renderer)');
     await run(['npm', 'run', 'build'], { timeoutMs: 20 * 60_000 });
   }

@@ -18,14 +18,14 @@ import { BOOTC_TARGET_IMGREF } from '../support/bootc-test-image';
 // PARTICLE_QA_ISO=FILE tests a given ISO; otherwise live-iso/build.sh builds one (cached stages).
 const VARIANTS = DEFAULT_VARIANTS.map(parseVariant);
 // `npm test` runs the kiosk variant by itself, after every other VM (PARTICLE_QA_PART=kiosk), and the
-// remote and unattended variants beside the VM lane (PARTICLE_QA_PART=others): see scripts/test-all.mjs.
+// remote and unattended variants first, beside the other VM files (PARTICLE_QA_PART=others): see scripts/test-all.mjs.
 // Unset, all three run here.
 const PART = process.env.PARTICLE_QA_PART ?? 'all';
 if (!['all', 'kiosk', 'others'].includes(PART)) throw new Error(`PARTICLE_QA_PART must be kiosk, others or unset, not ${PART}`);
 const kioskPart = PART !== 'others';
 const otherParts = PART !== 'kiosk';
 if (!kioskPart) console.warn('[vm] the kiosk variant is skipped here: PARTICLE_QA_PART=others (npm test runs it by itself afterwards, with no other VM on the cores)');
-if (!otherParts) console.warn('[vm] the remote, remote-with-the-bootc-image and unattended variants are skipped here: PARTICLE_QA_PART=kiosk (npm test runs them beside the VM lane)');
+if (!otherParts) console.warn('[vm] the remote, remote-with-the-bootc-image and unattended variants are skipped here: PARTICLE_QA_PART=kiosk (npm test runs them first, beside the other VM files)');
 const why = process.env.PARTICLE_QA_SKIP === '1' ? 'PARTICLE_QA_SKIP=1' : qaUnavailable(VARIANTS, !process.env.PARTICLE_QA_ISO);
 if (why) console.warn(`[vm] live ISO QA skipped: ${why}`);
 // The whole install driven through the kiosk (keys and clicks on the guest, every page read on its
