@@ -395,8 +395,10 @@ rm -f "$iso.tmp"
 # grub-mkrescue makes the hybrid: El Torito for BIOS (i386-pc) and UEFI (an ESP image with
 # x86_64-efi), plus an MBR/GPT so the same file boots when written to a USB stick.
 # Reproducible: every date on the ISO, its UUID and the GPT's disk GUID come from SOURCE_DATE_EPOCH.
+# GRUB's modules are not compressed: --compress=xz made them 10.7 MB smaller and took 10.2 s of 10.5
+# on two idle cores (gz: 6.4 s), and three times that beside two guests.
 stamp=$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y%m%d%H%M%S00)
-grub-mkrescue --output="$iso.tmp" --compress=xz "$iso_tree" -- -volid PARTICLE_LIVE \
+grub-mkrescue --output="$iso.tmp" "$iso_tree" -- -volid PARTICLE_LIVE \
   -volume_date all_file_dates "=$SOURCE_DATE_EPOCH" -volume_date uuid "$stamp" \
   -volume_date c "=$SOURCE_DATE_EPOCH" -volume_date m "=$SOURCE_DATE_EPOCH" \
   -boot_image any gpt_disk_guid=volume_date_uuid >"$work/xorriso.log" 2>&1 ||
