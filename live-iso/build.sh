@@ -63,7 +63,7 @@ case "$deployer" in ""|bootc|oci-rootfs) ;; *) die "--deployer must be bootc or 
 [ -z "$deployer" ] || [ -n "$image" ] || die "--deployer only means something with --image"
 [[ "$name" =~ ^[A-Za-z0-9._-]+$ ]] || die "--name may hold letters, digits, '.', '_' and '-' only"
 [ "$(id -u)" -eq 0 ] || die "run as root (mmdebstrap, chroot and mounts need it), e.g. sudo $0 $*"
-for tool in mmdebstrap mksquashfs grub-mkrescue xorriso mformat sha256sum; do
+for tool in mmdebstrap mksquashfs grub-mkrescue xorriso mformat sha256sum setfattr; do
   command -v "$tool" >/dev/null || die "$tool is missing (scripts/setup-debian.sh installs the build's tools)"
 done
 [ -d /usr/lib/grub/i386-pc ] || die "GRUB's BIOS modules are missing (apt-get install grub-pc-bin)"
@@ -299,6 +299,25 @@ t_squash=$(now)
 squash_excludes=('boot/*' 'proc/*' 'sys/*' 'dev/*' 'run/*' 'tmp/*' 'var/cache/apt/*' 'var/lib/apt/lists/*' '.complete')
 squash_opts=(-noappend -comp zstd -Xcompression-level 15 -b 1M -no-progress -quiet)
 dev_nodes=(-p 'dev/console c 600 0 0 5 1' -p 'dev/null c 666 0 0 1 3')
+# live/filesystem.squashfs through the cache: KEY, then the command that makes it on a miss.
+squash_cache=miss
+base_squashfs() {
+  local key=$1 cached="$cache/squashfs-$1"
+  shift
+  if [ "$use_cache" -eq 1 ] && [ -f "$cached" ]; then
+    squash_cache=hit
+    say "squashfs: cached ($key)"
+    cp "$cached" "$iso_tree/live/filesystem.squashfs"
+    return
+  fi
+  "$@"
+  if [ "$use_cache" -eq 1 ]; then
+    mkdir -p "$cache"
+    # One squashfs per machine, like the rootfs: older ones are dropped.
+    find "$cache" -maxdepth 1 -name 'squashfs-*' ! -name "squashfs-$key" -delete
+    cp "$iso_tree/live/filesystem.squashfs" "$cached.tmp" && mv "$cached.tmp" "$cached"
+  fi
+}
 if [ "$layered" -eq 1 ]; then
   # Two images, stacked by live-boot in the order live/filesystem.module lists them (the last one on
   # top, live-boot's 9990-overlay.sh): the cached rootfs as it is, and the installer stage's overlay
@@ -306,33 +325,25 @@ if [ "$layered" -eq 1 ]; then
   # layer above the bottom one). The rootfs image changes only with the rootfs, so a commit to the
   # installer squashes the few MB it changed instead of the whole system (about 95 s on two cores).
   squash_key=$( {
-    echo "rootfs $rootfs_key built $(stat -c %Y "$rootfs_dir/.complete") epoch $rootfs_epoch, times as built"
+    echo "rootfs $rootfs_key built $(stat -c %Y "$rootfs_dir/.complete"), times as built"
     printf '%s\n' "${squash_opts[@]}" "${dev_nodes[@]}" "${squash_excludes[@]}"
   } | sha256sum | cut -c1-16)
-  squash_cached="$cache/squashfs-$squash_key"
-  squash_cache=miss
-  if [ "$use_cache" -eq 1 ] && [ -f "$squash_cached" ]; then
-    squash_cache=hit
-    say "squashfs: the rootfs's image is cached ($squash_key)"
-    cp "$squash_cached" "$iso_tree/live/filesystem.squashfs"
-  else
-    # The rootfs's times as the rootfs stage made them: caches made inside it record the times of
-    # what they index (fontconfig's the font directories'), and clamping those times to an older
-    # SOURCE_DATE_EPOCH made every cache stale, so Chromium rescanned the fonts at each boot of the
-    # live system and the kiosk's screen stayed blank for 27 s. Only the image's own date is set.
-    env -u SOURCE_DATE_EPOCH mksquashfs "$rootfs_dir" "$iso_tree/live/filesystem.squashfs" "${squash_opts[@]}" \
-      -mkfs-time "$rootfs_epoch" "${dev_nodes[@]}" -wildcards -e "${squash_excludes[@]}"
-    if [ "$use_cache" -eq 1 ]; then
-      mkdir -p "$cache"
-      # One squashfs per machine, like the rootfs: older ones are dropped.
-      find "$cache" -maxdepth 1 -name 'squashfs-*' ! -name "squashfs-$squash_key" -delete
-      cp "$iso_tree/live/filesystem.squashfs" "$squash_cached.tmp" && mv "$squash_cached.tmp" "$squash_cached"
-    fi
-  fi
+  # The rootfs's times as the rootfs stage made them: caches made inside it record the times of
+  # what they index (fontconfig's the font directories'), and clamping those times to an older
+  # SOURCE_DATE_EPOCH made every cache stale, so Chromium rescanned the fonts at each boot of the
+  # live system and the kiosk's screen stayed blank for 27 s. SOURCE_DATE_EPOCH is the time the
+  # rootfs stage ended, which clamps nothing in the tree and dates the image and its two device nodes
+  # (without it they got the current time, and two builds of one rootfs differed).
+  rootfs_done=$(stat -c %Y "$rootfs_dir/.complete")
+  base_squashfs "$squash_key" env SOURCE_DATE_EPOCH="$rootfs_done" mksquashfs "$rootfs_dir" "$iso_tree/live/filesystem.squashfs" \
+    "${squash_opts[@]}" "${dev_nodes[@]}" -wildcards -e "${squash_excludes[@]}"
   # mksquashfs clamps the installer's times to SOURCE_DATE_EPOCH (it reads it from the environment).
   # The upper directory keeps overlayfs's own xattrs: opaque directories must stay opaque in the live
   # system's stack; origin, impure and nlink are read only on an upper layer (fs/overlayfs/namei.c
   # looks them up only where there is an upper dentry), and copy-up never copies them.
+  # Except the random trusted.overlay.uuid newer kernels give the upper directory at mount time:
+  # it made two builds of one commit differ.
+  setfattr -x trusted.overlay.uuid "$work/upper" 2>/dev/null || true
   mksquashfs "$work/upper" "$iso_tree/live/installer.squashfs" "${squash_opts[@]}" -wildcards -e "${squash_excludes[@]}"
   printf 'filesystem.squashfs\ninstaller.squashfs\n' > "$iso_tree/live/filesystem.module"
 else
@@ -344,20 +355,8 @@ else
     tar -C "$merged" --sort=name --numeric-owner --one-file-system --anchored \
       "${squash_excludes[@]/#/--exclude=./}" -cf - .
   } | sha256sum | cut -c1-16)
-  squash_cached="$cache/squashfs-$squash_key"
-  squash_cache=miss
-  if [ "$use_cache" -eq 1 ] && [ -f "$squash_cached" ]; then
-    squash_cache=hit
-    say "squashfs: cached ($squash_key)"
-    cp "$squash_cached" "$iso_tree/live/filesystem.squashfs"
-  else
-    mksquashfs "$merged" "$iso_tree/live/filesystem.squashfs" "${squash_opts[@]}" "${dev_nodes[@]}" -wildcards -e "${squash_excludes[@]}"
-    if [ "$use_cache" -eq 1 ]; then
-      mkdir -p "$cache"
-      find "$cache" -maxdepth 1 -name 'squashfs-*' ! -name "squashfs-$squash_key" -delete
-      cp "$iso_tree/live/filesystem.squashfs" "$squash_cached.tmp" && mv "$squash_cached.tmp" "$squash_cached"
-    fi
-  fi
+  base_squashfs "$squash_key" mksquashfs "$merged" "$iso_tree/live/filesystem.squashfs" "${squash_opts[@]}" "${dev_nodes[@]}" \
+    -wildcards -e "${squash_excludes[@]}"
 fi
 for node in 'dev/console 5,  1' 'dev/null 1,  3'; do
   unsquashfs -ll "$iso_tree/live/filesystem.squashfs" "${node%% *}" | grep -q "^c.* ${node#* } .* squashfs-root/${node%% *}\$" ||

@@ -17,7 +17,8 @@ packages=(
   iproute2
   # the oci-rootfs deployer: GNU tar extracts the layers, zstd decompresses zstd layers
   tar zstd
-  # SELinux labels for what the installer writes into an SELinux image (setfiles); getfattr reads them in tests
+  # SELinux labels for what the installer writes into an SELinux image (setfiles); getfattr reads them in
+  # tests, and the live ISO build removes overlayfs's random uuid from its installer layer with setfattr
   policycoreutils attr
   # ostree: the engine asks it where bootc put the deployment; the tests' bootc stand-in deploys with it
   ostree
