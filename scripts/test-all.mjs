@@ -7,17 +7,19 @@ import { printSecurityCounts, resetSecurityCounts } from './security-counts.mjs'
 
 /** Every step's and lane's time, printed again together at the end (each is printed as it ends, too). */
 const times = [];
+/** Records a step's or lane's time and returns it for its own line ("12.3 s"). */
 const record = (title, since, ok) => {
   const s = (performance.now() - since) / 1000;
   times.push({ title, seconds: s, ok });
+  return `${s.toFixed(1)} s`;
 };
 
 const step = (title, argv) => {
   const t = performance.now();
   console.log(`\n== ${title}: ${argv.join(' ')}`);
   const r = spawnSync(argv[0], argv.slice(1), { stdio: 'inherit' });
-  record(title, t, r.status === 0);
-  console.log(`== ${title}: ${r.status === 0 ? 'ok' : `FAILED (exit ${r.status})`} in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  const took = record(title, t, r.status === 0);
+  console.log(`== ${title}: ${r.status === 0 ? 'ok' : `FAILED (exit ${r.status})`} in ${took}`);
   return r.status === 0;
 };
 
@@ -79,8 +81,8 @@ function lane(title, argv, { env = {}, logFile } = {}) {
   return new Promise((resolve) => {
     child.on('close', (code, signal) => {
       const report = () => {
-        record(title, t, code === 0);
-        console.log(`== ${title}: ${code === 0 ? 'ok' : `FAILED (exit ${code ?? signal})`} in ${seconds(t)}`);
+        const took = record(title, t, code === 0);
+        console.log(`== ${title}: ${code === 0 ? 'ok' : `FAILED (exit ${code ?? signal})`} in ${took}`);
         resolve(code === 0);
       };
       if (!out) return report();
@@ -97,7 +99,9 @@ const MAIN_REPORT = 'test-results/vitest.json';
 const KIOSK_REPORT = 'test-results/vitest-live-iso-kiosk.json';
 const ISO = 'test-results/qa/iso/particle-live.iso';
 const slug = (file) => file.replace(/^test\//, '').replace(/\.test\.ts$/, '').replace(/[^A-Za-z0-9]+/g, '-');
-const vmReport = (job) => `test-results/vitest-${slug(job.file)}${job.env?.PARTICLE_QA_PART ? `-${job.env.PARTICLE_QA_PART}` : ''}.json`;
+/** A VM job's name in its report's and log's file names: the file, and the live ISO's part if one is set. */
+const jobName = (job) => `${slug(job.file)}${job.env?.PARTICLE_QA_PART ? `-${job.env.PARTICLE_QA_PART}` : ''}`;
+const vmReport = (job) => `test-results/vitest-${jobName(job)}.json`;
 for (const file of [MAIN_REPORT, KIOSK_REPORT, ...VM_JOBS.map(vmReport)]) rmSync(file, { force: true });
 const reports = lanes >= 2 ? [MAIN_REPORT, KIOSK_REPORT, ...VM_JOBS.map(vmReport)] : [MAIN_REPORT];
 const testsStarted = performance.now();
@@ -122,7 +126,7 @@ if (lanes >= 2) {
   let kioskStarted = false;
   const runVmJob = async (job) => {
     guests += 1;
-    const ok = await lane(job.title, vitest(vmReport(job), ['--project', job.project, job.file]), { env: job.env ?? {}, logFile: `test-results/${slug(job.file)}${job.env?.PARTICLE_QA_PART ? `-${job.env.PARTICLE_QA_PART}` : ''}.log` });
+    const ok = await lane(job.title, vitest(vmReport(job), ['--project', job.project, job.file]), { env: job.env ?? {}, logFile: `test-results/${jobName(job)}.log` });
     guests -= 1;
     results.push(ok);
   };
@@ -181,7 +185,6 @@ if (lanes >= 2) {
     }
   };
   await Promise.all([slot(), slot()]);
-  console.log(`== VM files, the tests without a VM and the kiosk, on two slots: ${seconds(testsStarted)}`);
 } else {
   results.push(await lane('tests', vitest(MAIN_REPORT, [])));
 }
