@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LineClient, Reply } from '../support/line-client';
-import { installToEnd, mountsUnder, RecoveryScratch } from '../support/recovery-harness';
+import { mountsUnder } from '../support/mounts';
+import { installToEnd, RecoveryScratch } from '../support/recovery-harness';
 import { loopUnavailableReason, run, tryRun } from '../support/loop';
 import { ensureOciTestImage, ociImageUnavailable, type OciTestImage } from '../support/oci-test-image';
 import { documentedStates, startServiceChild, type ServiceChild } from '../support/service-child';

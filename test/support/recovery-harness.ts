@@ -1,21 +1,14 @@
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
+import { mountsUnder } from './mounts';
 import { attachLoop, ensurePartitionNode, run, sparseFile, tryRun } from './loop';
 import type { LineClient, Reply } from './line-client';
 import type { ServiceChild } from './service-child';
 
 const GiB = 1024 ** 3;
-
-/** Mount points at or below `dir`, in the order the kernel lists them. */
-export function mountsUnder(dir: string): string[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .map((l) => l.split(' ')[4] ?? '')
-    .filter((t) => t === dir || t.startsWith(`${dir}/`));
-}
 
 /**
  * What a recovery test holds: its scratch folder, the loop devices it attached and the service

@@ -135,7 +135,7 @@ describe.skipIf(why !== null)('oci-rootfs installs that boot (VM)', () => {
     return c;
   };
 
-  it('install --target-image made a qcow2 disk image from local container storage (staged with skopeo) and detached its loop device', () => {
+  it('install --target-image made a qcow2 disk image from local container storage (staged by skopeo on the host) and detached its loop device', () => {
     const c = cli();
     expect(c.exitCode, c.stderr).toBe(0);
     expect(c.outcome?.kind).toBe('finished');

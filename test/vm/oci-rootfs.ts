@@ -3,14 +3,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import type { InstallPlan, ProgressEvent } from '../../src/shared';
-import { ensureDockerArchive, ensureOciTestImage, type OciTestImage } from '../support/oci-test-image';
+import { ensureContainerStorage, ensureDockerArchive, ensureOciTestImage, STORED_REFERENCE, type OciTestImage } from '../support/oci-test-image';
 import { bootDisk, bundleGuestScript, byLine, guestResults, runInVm, type BootDiskOptions, type BootedVm, type Firmware, type RunInVmResult } from './index';
 
 /**
  * The oci-rootfs proof, shared by test/vm/oci-rootfs.test.ts and the bench: the real engine installs
  * the test image inside the VM onto blank virtio disks (from its OCI layout; encrypted, from its
  * docker archive), the CLI builds a qcow2 disk image with --target-image from local container
- * storage (staged with skopeo), and each is then booted with OVMF and SeaBIOS.
+ * storage (staged by skopeo on the host, ensureContainerStorage), and each is then booted with OVMF and SeaBIOS.
  */
 
 export const HOSTNAME = 'particle-oci';
@@ -137,6 +137,7 @@ export async function installOciInVm(
 ): Promise<OciVmRun> {
   const image = await ensureOciTestImage(log);
   const archive = await ensureDockerArchive(image);
+  const storage = variants.includes('cli') ? await ensureContainerStorage(image) : null;
   const work = mkdtempSync(join(tmpdir(), 'particle-oci-vm-'));
   const out = join(work, 'out');
   execFileSync('mkdir', ['-p', out]);
@@ -152,6 +153,7 @@ export async function installOciInVm(
     checkAbsent: absent,
     variants,
     cli: await bundleGuestScript('cli', 'src/cli/main.ts'),
+    stored: STORED_REFERENCE,
   };
   const json = JSON.stringify(input);
   if (json.includes("'")) throw new Error('the guest input must not contain a single quote');
@@ -160,6 +162,7 @@ export async function installOciInVm(
       { serial: 'oci-disk', size: '6G' },
       { serial: 'oci-luks', size: '6G' },
       { serial: 'scratch', size: '12G' },
+      ...(storage ? [{ serial: 'containers', path: storage, snapshot: true }] : []),
     ],
     shares: [
       { path: image.dir, tag: 'oci' },

@@ -113,6 +113,8 @@ export interface VmDisk {
   readonly path?: string;
   /** Serial number: the guest sees /dev/disk/by-id/virtio-SERIAL. */
   readonly serial: string;
+  /** The guest's writes go to a temporary overlay and `path` is left as it was (a cached image). */
+  readonly snapshot?: boolean;
 }
 
 export interface RunInVmOptions {
@@ -194,7 +196,7 @@ export async function runInVm(image: VmImage, command: string, o: RunInVmOptions
       const file = d.path ?? join(work, `${d.serial}.img`);
       if (!d.path) await run(['truncate', '-s', d.size ?? '1G', file]);
       diskFiles.push(file);
-      args.push('-drive', `file=${file},if=none,id=disk${i},format=raw,cache=unsafe`, '-device', `virtio-blk-pci,drive=disk${i},serial=${d.serial}`);
+      args.push('-drive', `file=${file},if=none,id=disk${i},format=raw,cache=unsafe${d.snapshot ? ',snapshot=on' : ''}`, '-device', `virtio-blk-pci,drive=disk${i},serial=${d.serial}`);
     }
     const started = performance.now();
     let bootSeconds = 0;

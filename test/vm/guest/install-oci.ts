@@ -27,6 +27,8 @@ interface Input {
   readonly checkAbsent: readonly string[];
   /** The CLI (src/cli/main.ts), bundled on the host like this script: its path in the guest. */
   readonly cli: string;
+  /** The image's name in the container storage the host staged (disk "containers"). */
+  readonly stored: string;
   /** Which installs to run: engine (OCI layout, ext4), engine-luks (docker archive, xfs in LUKS2), cli (qcow2). */
   readonly variants: readonly string[];
 }
@@ -197,16 +199,19 @@ async function engineInstall(variant: 'engine' | 'engine-luks'): Promise<void> {
 }
 
 /**
- * `install --target-image` through the CLI from local container storage (the image copied there with
- * skopeo first, so the plan's pull step stages it with skopeo for real), btrfs growing on first boot;
- * the qcow2 is copied to the host's /out share.
+ * `install --target-image` through the CLI from local container storage (root's, staged by skopeo on
+ * the host and attached as a disk: the plan's pull step then reads it with the guest's own skopeo),
+ * btrfs growing on first boot; the qcow2 is copied to the host's /out share.
  */
 function cliImage(): void {
   // This guest's init is no systemd: nothing made /dev/loop-control from the kmod static nodes.
-  console.log(`[guest ${since()}] cli: loop module, scratch disk, image into container storage`);
+  console.log(`[guest ${since()}] cli: loop module, scratch disk, the container storage the host staged`);
   execFileSync('modprobe', ['loop']);
-  const stored = 'localhost/particle-test:latest';
-  execFileSync('skopeo', ['copy', '--quiet', '--insecure-policy', `oci:${input.layout}:latest`, `containers-storage:${stored}`], { stdio: 'inherit' });
+  const stored = input.stored;
+  // Root's storage (overlay driver), staged by skopeo on the host; its writes go to a QEMU snapshot.
+  mkdirSync('/var/lib/containers/storage', { recursive: true });
+  execFileSync('mount', [realpathSync('/dev/disk/by-id/virtio-containers'), '/var/lib/containers/storage']);
+  execFileSync('skopeo', ['inspect', '--format', '{{.Name}}', `containers-storage:${stored}`], { stdio: 'inherit' });
   const scratch = realpathSync('/dev/disk/by-id/virtio-scratch');
   execFileSync('mkfs.ext4', ['-q', '-F', scratch]);
   mkdirSync('/scratch', { recursive: true });
@@ -237,6 +242,8 @@ function cliImage(): void {
     report({ variant: 'cli', exitCode: r.status, seconds, steps, outcome, stderr: r.stderr.slice(-3000), loopsLeft, listing, info, mountsLeft: mountsUnder('/run/particle-installer') });
   } finally {
     execFileSync('umount', ['/scratch']);
+    // The overlay driver leaves its own folder bind-mounted onto itself inside the storage.
+    execFileSync('umount', ['--recursive', '/var/lib/containers/storage']);
   }
 }
 
