@@ -2,7 +2,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LiveVm } from './live-vm';
 import { findPhrase, ocr, screenText, type Box, type Word } from './ocr';
-import { buttonLabelPpm, filledButtons, isBlank, ppmToPng, readPpm, upscalePpm, type ScreenStats } from './screen';
+import { buttonLabelPpm, cropPpm, filledButtons, isBlank, ppmToPng, readPpm, upscalePpm, type ScreenStats } from './screen';
 import { sleep } from './serial';
 
 /**
@@ -24,7 +24,11 @@ export interface Look {
   readonly at: number;
   readonly file: string;
   readonly stats: ScreenStats;
+  /** What was read: the whole screen, or only the part in `band` when the look asked for one. */
   readonly words: Word[];
+  readonly band?: Box;
+  /** The words in `band` of this same screendump, read alone (as a look with that band reads them). */
+  readonly inBand: (band: Box) => Promise<Word[]>;
   /** The words of the picture read at twice its size (on first use), in the screen's coordinates: small text, white labels on dark buttons. */
   readonly enlarged: () => Promise<Word[]>;
   /** The labels of filled buttons, each read alone (on first use): a short white label on a coloured button. */
@@ -79,18 +83,23 @@ export class KioskScreen {
     return this.vm.now();
   }
 
-  /** Takes a screendump (kept as NN-name.png when `name` is given, else overwritten as scratch) and reads it. */
-  async look(name?: string): Promise<Look> {
+  /**
+   * Takes a screendump (kept as NN-name.png when `name` is given, else overwritten as scratch) and
+   * reads it, or only the part of it in `band` (words in the screen's coordinates): a strip of the
+   * screen costs tesseract about half the CPU time of the whole (0.28 s against 0.62 s here).
+   */
+  async look(name?: string, o: { band?: Box } = {}): Promise<Look> {
     const base = name ? join(this.dir, `screen-${String(++this.n).padStart(2, '0')}-${name}`) : join(this.dir, 'screen-scratch');
     const at = this.vm.now();
     const { file, stats, ppm } = await this.vm.monitor.capture(base);
     if (!stats) throw new Error(`the screendump ${file} could not be read`);
     const uniform = stats.dominantShare >= 0.9999;
     // The same picture as the last look reads the same: OCR only what changed.
-    const same = this.last?.stats.digest === stats.digest ? this.last : null;
+    const sameBand = JSON.stringify(this.last?.band) === JSON.stringify(o.band);
+    const same = sameBand && this.last?.stats.digest === stats.digest ? this.last : null;
     // A screen of one colour but for a line of text (a console saying what it waits for) is not
     // blank to a person: blank is one colour and nothing OCR can read.
-    const words = uniform ? [] : same ? same.words : await ocr(file);
+    const words = uniform ? [] : same ? same.words : o.band && ppm ? await this.readBand(readPpm(ppm), o.band) : await ocr(file);
     const blank = isBlank(stats) && words.length === 0;
     this.samples.push({ at, blank, dominant: stats.dominant, dominantShare: stats.dominantShare });
     let enlarged: Promise<Word[]> | null = null;
@@ -130,8 +139,19 @@ export class KioskScreen {
       })();
       return buttons;
     };
-    this.last = { at, file, stats, words, enlarged: readEnlarged, buttons: readButtons };
+    const inBand = async (b: Box): Promise<Word[]> => (o.band && JSON.stringify(b) === JSON.stringify(o.band) ? words : ppm && !uniform ? this.readBand(readPpm(ppm), b) : []);
+    this.last = { at, file, stats, words, band: o.band, inBand, enlarged: readEnlarged, buttons: readButtons };
     return this.last;
+  }
+
+  private async readBand(picture: ReturnType<typeof readPpm>, band: Box): Promise<Word[]> {
+    const file = join(this.dir, 'screen-band.ppm');
+    writeFileSync(file, cropPpm(picture, band));
+    try {
+      return (await ocr(file)).map((w) => ({ ...w, left: w.left + band.left, top: w.top + band.top }));
+    } finally {
+      rmSync(file, { force: true });
+    }
   }
 
   /** Keeps the current screen under `name` (a fresh screendump). */

@@ -89,6 +89,29 @@ export function readProgress(words: readonly Word[]): { percent: string | null; 
   return { percent, timeLeft };
 }
 
+const readsNothing = (words: readonly Word[]): boolean => {
+  const r = readProgress(words);
+  return r.percent === null && r.timeLeft === null;
+};
+
+/** How often the progress loop reads the whole screen rather than the strip of its percent and time left. */
+export const PROGRESS_FULL_LOOK_S = 30;
+
+/**
+ * The strip of the screen that holds the progress page's percent and time-left lines (their words'
+ * boxes, 8 pixels more above and below, the screen's whole width), or null when neither was read.
+ */
+export function progressBand(words: readonly Word[], screen: { width: number; height: number }): Box | null {
+  const lines = new Map<string, Word[]>();
+  for (const w of words) lines.set(w.line, [...(lines.get(w.line) ?? []), w]);
+  // A line with a percent sign counts even where OCR put "done" on a line of its own.
+  const held = [...lines.values()].filter((ws) => !readsNothing(ws) || ws.some((w) => w.text.includes('%')));
+  if (held.length === 0) return null;
+  const top = Math.max(0, Math.min(...held.flat().map((w) => w.top)) - 8);
+  const bottom = Math.min(screen.height, Math.max(...held.flat().map((w) => w.top + w.height)) + 8);
+  return { left: 0, top, width: screen.width, height: bottom - top };
+}
+
 /** The longest time the progress page's reading stood still, from (seconds, reading) samples in order. */
 export function longestStill(samples: readonly { at: number; reading: string }[]): { seconds: number; from: number; reading: string } | null {
   let best: { seconds: number; from: number; reading: string } | null = null;
@@ -308,14 +331,26 @@ export const STEPS: Record<string, (c: StepContext) => Promise<void>> = {
     const limit = w.installTimeoutMs ?? 50 * 60_000;
     const deadline = performance.now() + limit;
     let kept = 0;
+    // Most looks read only the strip that holds the percent and the time left (progressBand); the
+    // whole screen is read every PROGRESS_FULL_LOOK_S, and whenever the strip says neither, so the
+    // Done and Failure pages are found as before.
+    let band: Box | null = null;
+    let fullAt = -Infinity;
     for (;;) {
-      const l = await screen.look();
-      if (findPhrase(l.words, T.done(w.product)).length > 0) break;
+      let l = band && now() - fullAt < PROGRESS_FULL_LOOK_S ? await screen.look(undefined, { band }) : await screen.look();
+      if (l.band && readsNothing(l.words)) l = await screen.look();
+      if (!l.band) {
+        fullAt = now();
+        if (findPhrase(l.words, T.done(w.product)).length > 0) break;
+        band = progressBand(l.words, l.stats);
+      }
+      // Every reading is of the strip alone, so two readings differ only where the screen did.
+      const r = readProgress(band ? await l.inBand(band) : l.words);
       if (performance.now() > deadline) {
         await screen.keep('install-timeout');
         throw new Error(`the install did not finish within ${limit / 60_000} min`);
       }
-      if (findPhrase(l.words, T.progress(w.product)).length === 0) {
+      if (!l.band && findPhrase(l.words, T.progress(w.product)).length === 0) {
         // Neither the progress page nor Done: the Failure page, or something else; say what it reads.
         await sleep(3000);
         const again = await screen.look();
@@ -324,7 +359,6 @@ export const STEPS: Record<string, (c: StepContext) => Promise<void>> = {
           throw new Error(`the install left the progress page without "${T.done(w.product)}" (${file}): ${again.words.map((x) => x.text).join(' ').slice(0, 1500)}`);
         }
       }
-      const r = readProgress(l.words);
       if (r.percent !== null || r.timeLeft !== null) (c.progress ??= []).push({ at: l.at, reading: `${r.percent ?? '?'} % | ${r.timeLeft ?? '?'}` });
       if (now() - confirmed > (kept + 1) * 90) {
         kept++;

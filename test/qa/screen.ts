@@ -163,6 +163,13 @@ export function buttonLabelPpm(p: Ppm, box: Box): Buffer {
   return Buffer.concat([Buffer.from(`P6\n${w2} ${h2}\n255\n`, 'latin1'), out]);
 }
 
+/** The rows of a picture from `box.top` for `box.height`, across `box.left` for `box.width`, as PPM. */
+export function cropPpm(p: Ppm, box: Box): Buffer {
+  const rows: Buffer[] = [Buffer.from(`P6\n${box.width} ${box.height}\n255\n`, 'latin1')];
+  for (let y = box.top; y < box.top + box.height; y++) rows.push(p.pixels.subarray((y * p.width + box.left) * 3, (y * p.width + box.left + box.width) * 3));
+  return Buffer.concat(rows);
+}
+
 /** What a screen shows at a glance: its size and how much of it is one colour. */
 export interface ScreenStats {
   readonly width: number;

@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { lastLoginLine, refusedSinceLastPassword } from '../qa/kiosk';
 import { longestBlank, type Sample } from '../qa/kiosk-screen';
-import { listOption, longestStill, readProgress, usKeysFor } from '../qa/kiosk-wizard';
+import { listOption, longestStill, progressBand, readProgress, usKeysFor } from '../qa/kiosk-wizard';
 import { findPhrase, lineIncludes, normalize, parseTsv, sameWord, type Word } from '../qa/ocr';
 import { ABS_MAX, keyPressEvents, toAbs, usKeyStrokes } from '../qa/qmp';
-import { filledButtons, isBlank, ppmToPng, readPpm, screenStats, upscalePpm } from '../qa/screen';
+import { cropPpm, filledButtons, isBlank, ppmToPng, readPpm, screenStats, upscalePpm } from '../qa/screen';
 
 /** The pure parts of the kiosk-driven QA: key codes, pointer scaling, OCR matching, blank screens. */
 
@@ -181,6 +181,30 @@ describe('the progress page as read on the screen', () => {
     expect(longestStill([s(0, 'a'), s(5, 'a'), s(9, 'b'), s(12, 'c'), s(30, 'c'), s(41, 'c'), s(44, 'd')])).toEqual({ seconds: 32, from: 12, reading: 'c' });
     expect(longestStill([s(3, 'a')])).toEqual({ seconds: 0, from: 3, reading: 'a' });
     expect(longestStill([])).toBeNull();
+  });
+
+  it('finds the strip that holds the percent and the time left on a real progress page, and none on another page', () => {
+    const page = parseTsv(readFileSync(join(import.meta.dirname, '../fixtures/qa/progress-1024x768.tsv'), 'utf8'));
+    const band = progressBand(page, { width: 1024, height: 768 });
+    expect(band).not.toBeNull();
+    const inside = page.filter((w) => w.top >= band!.top && w.top + w.height <= band!.top + band!.height);
+    // The strip alone reads what the whole page reads, and leaves out the heading and the step list.
+    expect(readProgress(inside)).toEqual(readProgress(page));
+    expect(readProgress(page)).toEqual({ percent: '83.0', timeLeft: 'Taking longer than expected (2 minutes so far)' });
+    expect(inside.map((w) => w.text)).not.toContain('ParticleOS');
+    expect(inside.map((w) => w.text)).not.toContain('initramfs');
+    expect(band).toMatchObject({ left: 0, width: 1024 });
+    expect(progressBand(parseTsv(readFileSync(FIXTURE, 'utf8')), { width: 1024, height: 768 })).toBeNull();
+  });
+});
+
+describe('a strip of a screendump', () => {
+  it('keeps the rows and columns asked for, as a PPM tesseract reads', () => {
+    const pixels = Buffer.from(Array.from({ length: 4 * 3 * 3 }, (_, i) => i));
+    const strip = readPpm(cropPpm({ width: 4, height: 3, pixels }, { left: 1, top: 1, width: 2, height: 2 }));
+    expect([strip.width, strip.height]).toEqual([2, 2]);
+    // Row 1 columns 1-2 and row 2 columns 1-2, three bytes a pixel.
+    expect([...strip.pixels]).toEqual([15, 16, 17, 18, 19, 20, 27, 28, 29, 30, 31, 32]);
   });
 });
 
