@@ -91,16 +91,19 @@ function treeCpuSeconds(root: number): number {
 }
 
 /**
- * The progress bar as shipped (the built stylesheet), alone on a page for 10 s in Chromium without a
- * GPU, as the kiosk draws it: the CPU share of the whole browser, and the same bar with a drifting
- * stripe animation for comparison (what it had before). Returns the two shares, or why not.
+ * The progress page's moving parts as shipped (the built stylesheet), alone on a page for 10 s in
+ * Chromium without a GPU, as the kiosk draws it: the CPU share of the whole browser with the bar and
+ * the running step's icon as shipped (still), then with drifting stripes on the bar and then with a
+ * spinner as the running step's icon, for comparison (what each had before). Returns the three
+ * shares, or why not.
  */
-export async function progressBarCpu(seconds = 10): Promise<{ shipped: number; drifting: number } | string> {
+export async function progressBarCpu(seconds = 10): Promise<{ shipped: number; drifting: number; spinner: number } | string> {
   if (!existsSync(CHROMIUM)) return `${CHROMIUM} is missing (apt-get install chromium)`;
   const css = readdirSync('out/renderer/assets').filter((f) => f.endsWith('.css')).map((f) => readFileSync(join('out/renderer/assets', f), 'utf8')).join('\n');
   const drift = '.progress-fill{animation:bench-drift 1.2s linear infinite}@keyframes bench-drift{to{background-position:28px 0}}';
-  const page = (extra: string): string =>
-    `<!doctype html><style>${css}${extra}</style><div class="progress-card"><div class="progress-track"><div class="progress-fill" style="inline-size:40%"></div></div><p class="progress-percent">40 %</p></div>`;
+  const step = (icon: string): string => `<ol><li class="install-step install-step-running"><span class="install-step-icon">${icon}</span><span class="install-step-name">Installing the system image</span></li></ol>`;
+  const page = (extra: string, icon = '●'): string =>
+    `<!doctype html><style>${css}${extra}</style><div class="progress-card"><div class="progress-track"><div class="progress-fill" style="inline-size:40%"></div></div><p class="progress-percent">40 %</p></div>${step(icon)}`;
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
   try {
     // The browser process: the launcher's child that Playwright started (its pid is not exposed).
@@ -116,7 +119,7 @@ export async function progressBarCpu(seconds = 10): Promise<{ shipped: number; d
       await tab.close();
       return (100 * used) / ((performance.now() - t0) / 1000);
     };
-    return { shipped: await share(page('')), drifting: await share(page(drift)) };
+    return { shipped: await share(page('')), drifting: await share(page(drift)), spinner: await share(page('', '<span class="spinner small"></span>')) };
   } finally {
     await browser.close();
   }
@@ -147,8 +150,8 @@ export async function uiFigures(): Promise<void> {
   if (typeof times === 'string') console.log(`welcome page interactive: skipped: ${times}`);
   else console.log(`welcome page interactive in Chromium (median of ${times.length}, fresh context each): ${median(times).toFixed(0)} ms (min ${Math.min(...times).toFixed(0)}, max ${Math.max(...times).toFixed(0)})`);
   const bar = await progressBarCpu();
-  if (typeof bar === 'string') console.log(`progress bar CPU: skipped: ${bar}`);
-  else console.log(`progress bar CPU in Chromium without a GPU (10 s, whole browser): ${bar.shipped.toFixed(1)} % of a core as shipped (still stripes), ${bar.drifting.toFixed(1)} % with drifting stripes`);
+  if (typeof bar === 'string') console.log(`progress page CPU: skipped: ${bar}`);
+  else console.log(`progress page CPU in Chromium without a GPU (10 s, whole browser): ${bar.shipped.toFixed(1)} % of a core as shipped (still bar and step icon), ${bar.drifting.toFixed(1)} % with drifting stripes, ${bar.spinner.toFixed(1)} % with a spinning step icon`);
   // The same on one CPU with the page's CPU slowed 20 times (a stand-in for the live ISO under
   // emulation), with the engine's own start: bench-start.ts.
   await startFigures({ runs: 5, engineRuns: 10 });
