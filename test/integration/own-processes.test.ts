@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ownProcessesMatching } from '../support/own-processes';
 
@@ -10,7 +11,18 @@ describe('a test sees the processes it started, and only those', () => {
     const exited = new Promise((r) => sh.on('exit', r));
     const pid = Number(await new Promise<string>((resolve) => sh.stdout.on('data', (d: Buffer) => resolve(d.toString().trim()))));
     await exited;
+    // bash printed the pid when it forked; on a loaded machine the child may still be in execve, when
+    // /proc shows it without its environment or command line. Wait (10 s at most) until it runs sleep.
+    const running = (): boolean => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith(`${tag}\0`);
+      } catch {
+        return false;
+      }
+    };
+    for (let i = 0; i < 500 && !running(); i++) await new Promise((r) => setTimeout(r, 20));
     try {
+      expect(running(), `process ${pid} never ran "${tag}"`).toBe(true);
       expect(ownProcessesMatching(new RegExp(tag))).toHaveLength(1);
       expect(ownProcessesMatching(/^no such program$/)).toEqual([]);
     } finally {
