@@ -92,27 +92,6 @@ describe('starting page: the kiosk\'s first page, naming the wizard\'s address',
   });
 });
 
-describe("the kiosk compositor's background: words from its first frames", () => {
-  const conf = readFileSync(join(SCRIPTS, 'sway.conf'), 'utf8');
-  const bg = /^output \* bg (\S+) center (#[0-9a-f]{6})$/m.exec(conf);
-  it('is a picture in the live tree, centred on the kiosk colour', () => {
-    expect(bg, 'sway.conf has no "output * bg FILE center #COLOUR" line').not.toBeNull();
-    expect(bg![1]!.startsWith('/usr/lib/particle-installer/live/')).toBe(true);
-    expect(existsSync(join(LIVE, 'rootfs', bg![1]!))).toBe(true);
-  });
-  const why = existsSync('/usr/bin/tesseract') ? null : '/usr/bin/tesseract is missing (apt-get install tesseract-ocr tesseract-ocr-eng)';
-  if (why) console.warn(`[integration] reading the kiosk background skipped: ${why}`);
-  it.skipIf(why !== null)('reads "Starting the installer" and the German line, as the renderer\'s first paint says them', () => {
-    const r = spawnSync('/usr/bin/tesseract', [join(LIVE, 'rootfs', bg![1]!), '-', '-l', 'eng'], { encoding: 'utf8', env: { ...process.env, OMP_THREAD_LIMIT: '1' } });
-    expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/Starting the installer/);
-    expect(r.stdout).toMatch(/Das Installationsprogramm wird gestartet/);
-    const html = readFileSync(resolve(import.meta.dirname, '../../src/renderer/index.html'), 'utf8');
-    expect(html).toContain('Starting the installer…');
-    expect(html).toContain('Das Installationsprogramm wird gestartet …');
-  });
-});
-
 describe('pairing page', () => {
   const token = 'a3f9'.repeat(16);
   const html = spawnSync(join(SCRIPTS, 'pairing-page'), [token, '<li><code>http://10.0.2.15:8470/?token=x</code></li>', `http://127.0.0.1:8470/?token=${token}`], { encoding: 'utf8' }).stdout;
