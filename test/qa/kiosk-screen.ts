@@ -2,7 +2,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LiveVm } from './live-vm';
 import { findPhrase, ocr, screenText, type Box, type Word } from './ocr';
-import { buttonLabelPpm, cropPpm, filledButtons, isBlank, ppmToPng, readPpm, upscalePpm, type ScreenStats } from './screen';
+import { buttonLabelPpm, cropPpm, filledButtons, isBlank, ppmToPng, readPpm, upscalePpm, type Ppm, type ScreenStats } from './screen';
 import { sleep } from './serial';
 
 /**
@@ -144,7 +144,7 @@ export class KioskScreen {
     return this.last;
   }
 
-  private async readBand(picture: ReturnType<typeof readPpm>, band: Box): Promise<Word[]> {
+  private async readBand(picture: Ppm, band: Box): Promise<Word[]> {
     const file = join(this.dir, 'screen-band.ppm');
     writeFileSync(file, cropPpm(picture, band));
     try {
