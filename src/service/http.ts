@@ -1,5 +1,7 @@
+import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { MAX_MESSAGE_BYTES } from '../shared';
@@ -65,12 +67,28 @@ function escapeHtml(text: string): string {
 
 /**
  * The page that follows a token trade started by another site: it moves on to `location` at once
- * (no script: the CSP allows none inline), in the wizard's background colour so that the moment it
- * is on screen is not a white flash, with a link for a browser that does not follow refreshes.
+ * (no script: the CSP allows none inline), in the wizard's background colour, with a link for a
+ * browser that does not follow refreshes. `notice` is what the wizard's own page shows until its code
+ * has run (see `loadingNotice`): with it, this page reads the same as the next one, and the browser
+ * keeps it on the screen until the wizard's first paint (the next page is of the same origin), so the
+ * navigation never shows an empty page. On a loaded one-CPU machine the kiosk's screen was otherwise
+ * one colour for 19 s here.
  */
-export function tradePage(location: string): string {
+export function tradePage(location: string, notice = ''): string {
   const to = escapeHtml(location);
-  return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="0; url=${to}"><title>Particle Installer</title><style>html{background:#f3f5f8;color:#334155;font-family:sans-serif}</style></head><body><p><a href="${to}">Particle Installer</a></p></body></html>\n`;
+  return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="0; url=${to}"><title>Particle Installer</title><style>html,body{margin:0;background:#f3f5f8;color:#334155;font-family:sans-serif}.moves-on{position:absolute;left:0.5rem;top:0.5rem}</style></head><body><p class="moves-on"><a href="${to}">Particle Installer</a></p>${notice}</body></html>\n`;
+}
+
+/**
+ * The notice the built wizard's page shows until its code has run: the content of its root element
+ * (`<div id="root">…</div>`, ending where the page's script begins), or '' when the page has none. It
+ * is static markup from the build (no script, only inline styles), so the trade page can show it too.
+ */
+export function loadingNotice(indexHtml: string): string {
+  const m = /<div id="root">([\s\S]*?)<\/div>\s*(?:<script\b|<\/body>)/.exec(indexHtml);
+  if (!m?.[1]) return '';
+  const inner = m[1].replace(/<!--[\s\S]*?-->/g, '').trim();
+  return /<script\b|\son\w+\s*=|javascript:/i.test(inner) ? '' : inner;
 }
 
 /**
@@ -82,6 +100,7 @@ export async function serveHttp(server: RpcServer, options: HttpOptions, log: Lo
   const bindHost = options.host ?? '127.0.0.1';
   let allowed = new Set<string>();
   let port = 0;
+  const notice = loadingNotice(await readFile(join(options.uiDir, 'index.html'), 'utf8').catch(() => ''));
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: WS_MAX_FRAME_BYTES });
   const clients = new Set<WebSocket>();
@@ -107,7 +126,7 @@ export async function serveHttp(server: RpcServer, options: HttpOptions, log: Lo
         // browser would not send the SameSite=Strict cookie on a redirect at the end of that
         // navigation, and the wizard would answer "Unauthorized". A page of this origin that moves on
         // by itself starts a navigation of its own, which is same-site and carries the cookie.
-        const body = tradePage(location);
+        const body = tradePage(location, notice);
         res.writeHead(200, {
           ...SECURITY_HEADERS,
           'Set-Cookie': sessionCookie(token, port),

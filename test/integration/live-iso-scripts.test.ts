@@ -1,12 +1,14 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // The live ISO's own scripts, run for real with bash: the kernel-argument parser the session uses,
-// the pairing page, the boot menu (checked by GRUB's own parser) and build.sh's refusals, which all
-// come before anything is downloaded or mounted. The whole ISO boots in test/vm/live-iso.test.ts.
+// the check that the engine answers, the pairing page, the boot menu (checked by GRUB's own parser)
+// and build.sh's refusals, which all come before anything is downloaded or mounted. The whole ISO
+// boots in test/vm/live-iso.test.ts.
 
 const LIVE = resolve(import.meta.dirname, '../../live-iso');
 const SCRIPTS = join(LIVE, 'rootfs/usr/lib/particle-installer/live');
@@ -37,6 +39,34 @@ describe('karg: the kernel arguments the live session reads', () => {
     expect(karg(`${base} installer.configx=/a`, 'installer.config').ok).toBe(false);
     expect(karg(`${base} xinstaller.shell`, 'installer.shell').ok).toBe(false);
     expect(karg(`${base} installer.shell`, 'installer.shel').ok).toBe(false);
+  });
+});
+
+function engineAnswers(url: string | null): boolean {
+  const run = mkdtempSync(join(tmp, 'run-'));
+  if (url !== null) writeFileSync(join(run, 'url'), `${url}\n`);
+  const r = spawnSync('bash', ['-c', `. "${SCRIPTS}/common.sh"; PARTICLE_RUN="$1"; engine_answers`, 'engine_answers', run], { encoding: 'utf8' });
+  return r.status === 0;
+}
+
+describe("engine_answers: the kiosk starts its compositor once the engine's address takes connections", () => {
+  it('answers while something listens on the port of the address, and not once it has stopped', async () => {
+    const server = createServer();
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    const { port } = server.address() as AddressInfo;
+    const url = `http://127.0.0.1:${port}/?token=0123abcd`;
+    try {
+      expect(engineAnswers(url)).toBe(true);
+    } finally {
+      await new Promise<void>((done) => server.close(() => done()));
+    }
+    expect(engineAnswers(url)).toBe(false);
+  });
+  it('does not answer without an address, or with one that names no port', () => {
+    expect(engineAnswers(null)).toBe(false);
+    expect(engineAnswers('')).toBe(false);
+    expect(engineAnswers('http://127.0.0.1/?token=00')).toBe(false);
+    expect(engineAnswers('http://127.0.0.1:80;touch x/?token=00')).toBe(false);
   });
 });
 

@@ -1,10 +1,10 @@
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_MESSAGE_BYTES } from '../../src/shared';
 import { cookieName, createRpcServer, serveHttp, silentLogger, tokenMatches, type HttpService } from '../../src/service';
-import { WS_MAX_FRAME_BYTES } from '../../src/service/http';
+import { WS_MAX_FRAME_BYTES, loadingNotice } from '../../src/service/http';
 import { get, openWs, wsCall } from '../support/http';
 import { stubEngine } from '../support/stub-engine';
 
@@ -190,5 +190,44 @@ describe('cookies planted by another local server', () => {
     const header = `${name(8470)}=planted-by-someone-else; other=1; ${name(8470)}=${token}`;
     expect(authenticate({ cookie: header }, token, 8470)).toBe('cookie');
     expect(authenticate({ cookie: `${name(8470)}=planted; ${name(8470)}=also-wrong` }, token, 8470)).toBeNull();
+  });
+});
+
+describe("the trade page reads like the wizard's first page", () => {
+  const wizardPage = readFileSync(join(process.cwd(), 'src', 'renderer', 'index.html'), 'utf8');
+  const LANGS = ['en', 'de', 'fr', 'es', 'pt-BR', 'ar', 'zh-CN', 'ja'];
+
+  it("takes the wizard page's loading notice: every UI language, no script, no comment", () => {
+    const notice = loadingNotice(wizardPage);
+    expect(notice).toMatch(/^<div role="status"/);
+    for (const lang of LANGS) expect(notice, lang).toContain(`lang="${lang}"`);
+    expect(notice).toContain('Starting the installer…');
+    expect(notice).not.toMatch(/<script|<!--|<div id="root">/);
+  });
+
+  it('takes nothing from a page without a root element, or with a script or handler inside it', () => {
+    expect(loadingNotice('<!doctype html><title>Particle</title>')).toBe('');
+    expect(loadingNotice('<body><div id="root"><p>a</p><script>x()</script></div></body>')).toBe('');
+    expect(loadingNotice('<body><div id="root"><p onclick="x()">a</p></div></body>')).toBe('');
+    expect(loadingNotice('<body><div id="root"><p>a</p></div>\n<script type="module" src="/m.js"></script></body>')).toBe('<p>a</p>');
+  });
+
+  it('serves the notice on the trade page another site started, and still moves on to /', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pi-serve-notice-'));
+    try {
+      writeFileSync(join(dir, 'index.html'), wizardPage);
+      const svc = await serveHttp(createRpcServer(stubEngine(), silentLogger), { port: 0, uiDir: dir }, silentLogger);
+      try {
+        const r = await get(svc.port, `/?token=${svc.token}`, { 'sec-fetch-site': 'cross-site' });
+        expect(r.status).toBe(200);
+        expect(r.body).toContain('<meta http-equiv="refresh" content="0; url=/">');
+        expect(r.body).toContain(loadingNotice(wizardPage));
+        expect(r.body).not.toContain(svc.token);
+      } finally {
+        await svc.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

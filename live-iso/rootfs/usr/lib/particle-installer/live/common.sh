@@ -41,6 +41,17 @@ say() {
   logger -t particle-live -- "$*" 2>/dev/null || true
 }
 
+# engine_answers: whether the engine takes connections on the port of its address (the URL in
+# $PARTICLE_RUN/url, written before it listens). bash's /dev/tcp: no process to start.
+engine_answers() {
+  local url port
+  url=$(cat "$PARTICLE_RUN/url" 2>/dev/null) || return 1
+  port=${url##*:}
+  port=${port%%/*}
+  [[ "$port" =~ ^[0-9]{1,5}$ ]] || return 1
+  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null
+}
+
 # The embedded image, when the medium carries one: its TRANSPORT:PATH, else nothing.
 embedded_image() {
   [ -n "$PARTICLE_IMAGE" ] || return 1
