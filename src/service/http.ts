@@ -69,10 +69,10 @@ function escapeHtml(text: string): string {
  * The page that follows a token trade started by another site: it moves on to `location` at once
  * (no script: the CSP allows none inline), in the wizard's background colour, with a link for a
  * browser that does not follow refreshes. `notice` is what the wizard's own page shows until its code
- * has run (see `loadingNotice`): with it, this page reads the same as the next one, and the browser
- * keeps it on the screen until the wizard's first paint (the next page is of the same origin), so the
- * navigation never shows an empty page. On a loaded one-CPU machine the kiosk's screen was otherwise
- * one colour for 19 s here.
+ * has run (see `loadingNotice`): with it, this page reads the same as the next one. On a loaded
+ * one-CPU machine the kiosk's screen was one colour for 19 s from the start of this navigation to the
+ * wizard's first text; with the notice, the longest such stretch was 7 s (the browser does not keep
+ * this page on the screen until the next one paints: 3-4 s of plain background came between them).
  */
 export function tradePage(location: string, notice = ''): string {
   const to = escapeHtml(location);
